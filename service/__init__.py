@@ -1,0 +1,1 @@
+"""relief: approval chains of county family-planning benefit and relief programs."""

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.dbtypes import UTCDateTime
+
+IN_PROGRESS = "in_progress"
+RETURNED = "returned"
+APPROVED = "approved"
+PAID = "paid"
+ENROLLED = "enrolled"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+REVOKED = "revoked"
+# A case in one of these states no longer holds the household's claim on the program.
+RELEASES_CLAIM = (REJECTED, WITHDRAWN)
+FINAL = (PAID, REJECTED, WITHDRAWN, REVOKED)
+
+
+class Application(SQLModel, table=True):
+    """A case: one household's application to one program, and its workflow instance."""
+
+    __table_args__ = (
+        UniqueConstraint("submitted_by", "idempotency_key"),
+        Index("ix_application_village_code_id", "village_code", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_code: str = Field(foreign_key="program.code", max_length=64)
+    flow_version_id: int = Field(foreign_key="flow_version.id")
+    village_code: str = Field(foreign_key="region.code", max_length=12)
+    county_code: str = Field(max_length=6)
+    status: str = Field(max_length=16, index=True)
+    applicant_name: str = Field(max_length=100)
+    applicant_id_number: str = Field(max_length=18)
+    spouse_name: str | None = Field(default=None, max_length=100)
+    spouse_id_number: str | None = Field(default=None, max_length=18)
+    bank_card: str = Field(max_length=19)
+    event_kind: str = Field(max_length=32)
+    event_date: date
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    submitted_by: int = Field(foreign_key="user_account.id")
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    # The workflow instance's own state (no spec), and its optimistic-lock counter.
+    workflow_state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    version: int = 1
+
+
+class HouseholdClaim(SQLModel, table=True):
+    """One row per person per program while a case holds the household's once-only claim.
+
+    The primary key makes the database refuse a second live case for the same applicant or
+    spouse, even when two submissions race; rows are removed when a case is rejected/withdrawn.
+    """
+
+    __tablename__ = "household_claim"
+
+    program_code: str = Field(primary_key=True, foreign_key="program.code", max_length=64)
+    id_number: str = Field(primary_key=True, max_length=18)
+    application_id: int = Field(foreign_key="application.id", index=True)
+
+
+class Document(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id", index=True)
+    kind: str = Field(max_length=40)
+    sha256: str = Field(max_length=64)
+    size: int
+    content_type: str = Field(max_length=40)
+    filename: str = Field(max_length=255)
+    uploaded_by: int = Field(foreign_key="user_account.id")
+    uploaded_at: datetime = Field(sa_type=UTCDateTime)

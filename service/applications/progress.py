@@ -1,0 +1,99 @@
+"""Applying what the engine did to a case: task rows, status, claims and payouts.
+
+Status comes from the flow by convention, so uploaded flows need no Python:
+- finished: the id of the end event reached, ``end_<status>`` (``end_paid``, ``end_rejected``);
+- waiting on a task whose id starts with ``correction``: ``returned``;
+- waiting on a task in the ``finance_officer`` lane: ``approved`` (county approved, payout due);
+- otherwise ``in_progress``.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.applications.models import (
+    APPROVED,
+    FINAL,
+    IN_PROGRESS,
+    PAID,
+    RELEASES_CLAIM,
+    RETURNED,
+    Application,
+    HouseholdClaim,
+)
+from service.auth.models import FINANCE_OFFICER
+from service.clock import utcnow
+from service.engine import Instance, ReadyTask
+from service.errors import FlowError
+from service.payouts import service as payouts_service
+from service.programs.models import Program
+from service.tasks.models import CANCELLED, READY, Task
+
+STATUS_OF_END = {"end_paid": PAID, "end_rejected": "rejected"}
+
+
+def derive_status(instance: Instance, ready: list[ReadyTask]) -> str:
+    outcome = instance.outcome()
+    if outcome is not None:
+        status = STATUS_OF_END.get(outcome) or outcome.removeprefix("end_")
+        if status not in FINAL:
+            raise FlowError(f"the flow ended at {outcome!r}, which names no final status")
+        return status
+    if any(task.spec.startswith("correction") for task in ready):
+        return RETURNED
+    if any(task.lane == FINANCE_OFFICER for task in ready):
+        return APPROVED
+    return IN_PROGRESS
+
+
+async def sync_tasks(
+    session: AsyncSession, *, case: Application, ready: list[ReadyTask]
+) -> list[Task]:
+    """Mirror the engine's ready user tasks into the task table; returns the new rows."""
+    assert case.id is not None
+    current = {
+        row.engine_task_id: row
+        for row in (
+            await session.exec(
+                select(Task).where(Task.application_id == case.id, Task.status == READY)
+            )
+        ).all()
+    }
+    now = utcnow()
+    created = []
+    for task in ready:
+        if task.engine_task_id in current:
+            continue
+        if not task.lane:
+            raise FlowError(f"user task {task.spec!r} sits in no lane")
+        row = Task(
+            application_id=case.id,
+            engine_task_id=task.engine_task_id,
+            spec=task.spec,
+            name=task.name,
+            role=task.lane,
+            village_code=case.village_code,
+            status=READY,
+            created_at=now,
+        )
+        session.add(row)
+        created.append(row)
+    still_ready = {task.engine_task_id for task in ready}
+    for engine_task_id, row in current.items():
+        if engine_task_id not in still_ready:
+            row.status = CANCELLED
+            session.add(row)
+    await session.flush()
+    return created
+
+
+async def apply_status(
+    session: AsyncSession, *, case: Application, program: Program, status: str
+) -> None:
+    """Side effects of entering a status: release the household claim, owe a payout."""
+    assert case.id is not None
+    if status in RELEASES_CLAIM:
+        await session.exec(delete(HouseholdClaim).where(HouseholdClaim.application_id == case.id))
+    if status == APPROVED:
+        await payouts_service.ensure_pending(session, case=case, program=program)

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+
+from service.applications import service as applications_service
+from service.applications import views
+from service.applications.schemas import (
+    DOCUMENT_KINDS,
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationPage,
+    DocumentRead,
+)
+from service.auth.dependencies import CurrentUser, require_roles
+from service.auth.models import CASEWORKER, User
+from service.config import get_settings
+from service.db import SessionDep, WriteSessionDep
+from service.errors import InvalidInput, PayloadTooLarge
+
+router = APIRouter(prefix="/applications", tags=["applications"])
+Caseworker = Annotated[User, Depends(require_roles(CASEWORKER))]
+# Multipart framing around the file: the request may exceed the file limit by this much.
+_MULTIPART_SLACK = 64 * 1024
+
+
+@router.post("", response_model=ApplicationDetail, status_code=201)
+async def submit(
+    body: ApplicationCreate,
+    response: Response,
+    user: Caseworker,
+    session: WriteSessionDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ApplicationDetail:
+    """Submit a case for a village in the caller's jurisdiction."""
+    submitted = await applications_service.submit(
+        session, user=user, body=body, idempotency_key=idempotency_key
+    )
+    if submitted.replayed:
+        response.status_code = 200
+    return await views.detail(session, submitted.case)
+
+
+@router.get("", response_model=ApplicationPage)
+async def list_applications(
+    user: CurrentUser,
+    session: SessionDep,
+    program: str | None = None,
+    status: str | None = None,
+    region: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+    cursor: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ApplicationPage:
+    """Cases in the caller's jurisdiction, newest first; pass ``next_cursor`` for the next page."""
+    query = applications_service.CaseQuery(
+        program=program,
+        status=status,
+        region=region,
+        submitted_from=submitted_from,
+        submitted_to=submitted_to,
+        cursor=cursor,
+        limit=limit,
+    )
+    cases = await applications_service.list_cases(session, user=user, query=query)
+    next_cursor = cases[-1].id if len(cases) == limit else None
+    return ApplicationPage(items=await views.summaries(session, cases), next_cursor=next_cursor)
+
+
+@router.get("/{application_id}", response_model=ApplicationDetail)
+async def get_application(application_id: int, user: CurrentUser, session: SessionDep) -> ApplicationDetail:
+    """A case with its open tasks, documents, timeline and payout."""
+    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    return await views.detail(session, case)
+
+
+async def _read_limited(request: Request, file: UploadFile) -> bytes:
+    limit = get_settings().max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
+        raise PayloadTooLarge(f"documents are limited to {limit} bytes")
+    content = await file.read(limit + 1)
+    if len(content) > limit:
+        raise PayloadTooLarge(f"documents are limited to {limit} bytes")
+    if not content:
+        raise InvalidInput("the file is empty", field="file")
+    return content
+
+
+@router.post("/{application_id}/documents", response_model=DocumentRead, status_code=201)
+async def add_document(
+    application_id: int,
+    request: Request,
+    user: Caseworker,
+    session: WriteSessionDep,
+    kind: Annotated[str, Form()],
+    file: Annotated[UploadFile, File()],
+) -> DocumentRead:
+    """Attach a document (PDF, JPEG or PNG) of one of the known kinds."""
+    if kind not in DOCUMENT_KINDS:
+        raise InvalidInput(f"unknown document kind; one of {', '.join(DOCUMENT_KINDS)}", field="kind")
+    content = await _read_limited(request, file)
+    document = await applications_service.add_document(
+        session,
+        user=user,
+        application_id=application_id,
+        kind=kind,
+        filename=file.filename or "document",
+        content=content,
+    )
+    return DocumentRead.model_validate(document)

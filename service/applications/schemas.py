@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from stdnum import luhn
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+DOCUMENT_KINDS = (
+    "application_form", "id_card", "spouse_id_card", "hukou", "only_child_certificate",
+    "death_certificate", "disability_certificate", "bank_card", "medical_records",
+    "accident_death_proof", "household_income", "villager_meeting_minutes",
+)  # fmt: skip
+EVENT_KINDS = (
+    "child_death", "child_disability", "accidental_death", "accident_injury", "disability",
+    "serious_illness", "disaster",
+)  # fmt: skip
+MAX_EXTRA_BYTES = 16 * 1024
+
+
+def validate_id_number(value: str) -> str:
+    """An 18-digit resident ID with a valid GB 11643 check digit and birth date."""
+    try:
+        number = ric.validate(value)
+    except ValidationError as error:
+        raise ValueError(f"not a valid resident ID number: {error}") from None
+    if len(number) != 18:
+        raise ValueError("resident ID numbers have 18 characters")
+    return number
+
+
+def validate_bank_card(value: str) -> str:
+    number = value.replace(" ", "").replace("-", "")
+    if not number.isdigit() or not 16 <= len(number) <= 19:
+        raise ValueError("bank card numbers have 16 to 19 digits")
+    try:
+        return luhn.validate(number)
+    except ValidationError:
+        raise ValueError("bank card number fails the Luhn check") from None
+
+
+class Person(BaseModel):
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str = Field(min_length=1, max_length=32)
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name must not be blank")
+        return value.strip()
+
+    @field_validator("id_number")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        return validate_id_number(value)
+
+
+class Household(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    bank_card: str = Field(min_length=1, max_length=32)
+
+    @field_validator("bank_card")
+    @classmethod
+    def _check_card(cls, value: str) -> str:
+        return validate_bank_card(value)
+
+
+class Event(BaseModel):
+    kind: str
+    date: dt.date
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind; one of {', '.join(EVENT_KINDS)}")
+        return value
+
+
+class ApplicationCreate(BaseModel):
+    """A caseworker's submission. Fields beyond these are kept with the case as details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    program: str = Field(max_length=64)
+    village: str = Field(pattern=r"^\d{12}$")
+    applicant: Person
+    spouse: Person | None = None
+    household: Household
+    event: Event
+
+    @model_validator(mode="after")
+    def _spouse_differs(self) -> ApplicationCreate:
+        if self.spouse and self.spouse.id_number == self.applicant.id_number:
+            raise ValueError("spouse.id_number: the spouse cannot be the applicant")
+        extra = {**(self.model_extra or {}), **(self.household.model_extra or {})}
+        if len(json.dumps(extra, ensure_ascii=False, default=str)) > MAX_EXTRA_BYTES:
+            raise ValueError(f"additional fields exceed {MAX_EXTRA_BYTES} bytes")
+        return self
+
+    def details(self) -> dict[str, Any]:
+        extra = dict(self.model_extra or {})
+        household_extra = dict(self.household.model_extra or {})
+        if household_extra:
+            extra["household"] = household_extra
+        return json.loads(json.dumps(extra, ensure_ascii=False, default=str))
+
+
+class PersonRead(BaseModel):
+    name: str
+    id_number: str  # masked
+
+
+class HouseholdRead(BaseModel):
+    bank_card: str  # masked
+
+
+class TaskSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    application_id: int
+    name: str
+    spec: str
+    role: str
+    status: str
+    due_at: dt.datetime | None
+    claimed_by: str | None = None
+    created_at: dt.datetime
+
+
+class DocumentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+    uploaded_at: dt.datetime
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: dt.datetime
+    actor: str | None
+    role: str | None
+    action: str
+    task_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    comment: str | None
+
+
+class PayoutRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    amount_fen: int
+    amount_cny: str
+    status: str
+    bank_reference: str | None
+    paid_at: dt.datetime | None
+    rule: str
+
+
+class ApplicationRead(BaseModel):
+    id: int
+    program: str
+    village: str
+    status: str
+    applicant: PersonRead
+    spouse: PersonRead | None
+    household: HouseholdRead
+    event: Event
+    details: dict[str, Any]
+    submitted_by: str
+    flow_version: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    tasks: list[TaskSummary]
+
+
+class ApplicationDetail(ApplicationRead):
+    documents: list[DocumentRead]
+    required_documents: list[str]
+    missing_documents: list[str]
+    timeline: list[TimelineEntry]
+    payout: PayoutRead | None
+
+
+class ApplicationPage(BaseModel):
+    items: list[ApplicationRead]
+    next_cursor: int | None

@@ -1,0 +1,243 @@
+"""Cases: submit, read (jurisdiction-scoped), attach documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.applications import progress, storage
+from service.applications.models import (
+    IN_PROGRESS,
+    RETURNED,
+    Application,
+    Document,
+    HouseholdClaim,
+)
+from service.applications.schemas import ApplicationCreate
+from service.audit import service as audit_service
+from service.auth.models import CASEWORKER, User
+from service.clock import local_today, utcnow
+from service.engine import Instance
+from service.errors import Conflict, DuplicateCase, Forbidden, InvalidInput, NotFound
+from service.flows import service as flows_service
+from service.programs import service as programs_service
+from service.programs.models import Program
+from service.regions import service as regions_service
+
+
+def visible_to(user: User):  # noqa: ANN201 - a SQL expression
+    """The one jurisdiction filter every case read goes through."""
+    return col(Application.village_code).startswith(user.jurisdiction)
+
+
+async def get_visible(session: AsyncSession, *, user: User, application_id: int) -> Application:
+    statement = select(Application).where(Application.id == application_id, visible_to(user))
+    case = (await session.exec(statement)).first()
+    if case is None:
+        raise NotFound(f"no case {application_id}")
+    return case
+
+
+def _check_event(program: Program, body: ApplicationCreate) -> None:
+    if body.event.kind not in program.event_kinds:
+        raise InvalidInput(
+            f"{program.code} covers events {', '.join(program.event_kinds)}", field="event.kind"
+        )
+    today = local_today()
+    if body.event.date > today:
+        raise InvalidInput("the event date is in the future", field="event.date")
+    if program.event_in_current_year and body.event.date.year != today.year:
+        raise InvalidInput(
+            f"{program.name_zh} covers events of the current year ({today.year}) only",
+            field="event.date",
+        )
+
+
+async def _replayed(session: AsyncSession, *, user: User, key: str | None) -> Application | None:
+    if not key:
+        return None
+    statement = select(Application).where(
+        Application.submitted_by == user.id, Application.idempotency_key == key
+    )
+    return (await session.exec(statement)).first()
+
+
+async def _holder_of_claim(session: AsyncSession, program: str, id_numbers: list[str]) -> int | None:
+    statement = select(HouseholdClaim.application_id).where(
+        HouseholdClaim.program_code == program, col(HouseholdClaim.id_number).in_(id_numbers)
+    )
+    return (await session.exec(statement)).first()
+
+
+@dataclass
+class Submitted:
+    case: Application
+    replayed: bool
+
+
+async def submit(
+    session: AsyncSession, *, user: User, body: ApplicationCreate, idempotency_key: str | None
+) -> Submitted:
+    """Open a case: validate, start its workflow, claim the household, record the event."""
+    replay = await _replayed(session, user=user, key=idempotency_key)
+    if replay is not None:
+        return Submitted(replay, replayed=True)
+    if not user.covers(body.village):
+        raise Forbidden("the village is outside your jurisdiction")
+    program = await programs_service.get_active(session, body.program)
+    await regions_service.get_village(session, body.village)
+    _check_event(program, body)
+    assert program.active_flow_version_id is not None
+    flow = await flows_service.parsed(session, program.active_flow_version_id)
+    instance = Instance.start(flow, {"program": program.code})
+    now = utcnow()
+    case = Application(
+        program_code=program.code,
+        flow_version_id=program.active_flow_version_id,
+        village_code=body.village,
+        county_code=body.village[:6],
+        status=IN_PROGRESS,
+        applicant_name=body.applicant.name,
+        applicant_id_number=body.applicant.id_number,
+        spouse_name=body.spouse.name if body.spouse else None,
+        spouse_id_number=body.spouse.id_number if body.spouse else None,
+        bank_card=body.household.bank_card,
+        event_kind=body.event.kind,
+        event_date=body.event.date,
+        details=body.details(),
+        submitted_by=user.id,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        updated_at=now,
+        workflow_state=b"",
+    )
+    id_numbers = [body.applicant.id_number] + ([body.spouse.id_number] if body.spouse else [])
+    try:
+        session.add(case)
+        await session.flush()
+        assert case.id is not None
+        # The primary key of household_claim refuses a second live case for either person.
+        session.add_all(
+            HouseholdClaim(program_code=program.code, id_number=number, application_id=case.id)
+            for number in id_numbers
+        )
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        audit_service.discard_pending(session)
+        replay = await _replayed(session, user=user, key=idempotency_key)
+        if replay is not None:
+            return Submitted(replay, replayed=True)
+        existing = await _holder_of_claim(session, program.code, id_numbers)
+        raise DuplicateCase(
+            f"this household already has {program.code} case {existing}",
+            existing_application_id=existing,
+        ) from None
+    ready = instance.ready_tasks()
+    case.status = progress.derive_status(instance, ready)
+    case.workflow_state = instance.dump()
+    session.add(case)
+    await progress.sync_tasks(session, case=case, ready=ready)
+    audit_service.record(
+        session,
+        action="application_submitted",
+        actor=user,
+        role=CASEWORKER,
+        region=case.village_code,
+        application_id=case.id,
+        after={"status": case.status, "program": program.code, "flow_version_id": case.flow_version_id},
+    )
+    await audit_service.commit(session)
+    return Submitted(case, replayed=False)
+
+
+@dataclass
+class CaseQuery:
+    program: str | None = None
+    status: str | None = None
+    region: str | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    cursor: int | None = None
+    limit: int = 50
+
+
+async def list_cases(session: AsyncSession, *, user: User, query: CaseQuery) -> list[Application]:
+    """Newest first, keyset-paginated on id (stable and fast at any depth)."""
+    statement = select(Application).where(visible_to(user))
+    if query.program:
+        statement = statement.where(Application.program_code == query.program)
+    if query.status:
+        statement = statement.where(Application.status == query.status)
+    if query.region:
+        statement = statement.where(col(Application.village_code).startswith(query.region))
+    if query.submitted_from:
+        start = datetime.combine(query.submitted_from, datetime.min.time()).astimezone()
+        statement = statement.where(Application.created_at >= start)
+    if query.submitted_to:
+        end = datetime.combine(query.submitted_to, datetime.max.time()).astimezone()
+        statement = statement.where(Application.created_at <= end)
+    if query.cursor:
+        statement = statement.where(col(Application.id) < query.cursor)
+    statement = statement.order_by(col(Application.id).desc()).limit(query.limit)
+    return list((await session.exec(statement)).all())
+
+
+async def documents_of(session: AsyncSession, application_id: int) -> list[Document]:
+    statement = select(Document).where(Document.application_id == application_id).order_by(
+        col(Document.id)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def missing_documents(session: AsyncSession, *, case: Application) -> list[str]:
+    program = await session.get(Program, case.program_code)
+    assert program is not None and case.id is not None
+    attached = {document.kind for document in await documents_of(session, case.id)}
+    required = programs_service.required_documents(program, has_spouse=bool(case.spouse_id_number))
+    return [kind for kind in required if kind not in attached]
+
+
+async def add_document(
+    session: AsyncSession,
+    *,
+    user: User,
+    application_id: int,
+    kind: str,
+    filename: str,
+    content: bytes,
+) -> Document:
+    case = await get_visible(session, user=user, application_id=application_id)
+    if CASEWORKER not in user.roles:
+        raise Forbidden("only the village caseworker attaches documents")
+    if case.status not in (IN_PROGRESS, RETURNED):
+        raise Conflict(f"documents cannot be added to a case that is {case.status}")
+    content_type = storage.sniff_content_type(content)
+    digest = storage.store(content)
+    document = Document(
+        application_id=application_id,
+        kind=kind,
+        sha256=digest,
+        size=len(content),
+        content_type=content_type,
+        filename=filename[:255],
+        uploaded_by=user.id,
+        uploaded_at=utcnow(),
+    )
+    session.add(document)
+    await session.flush()
+    audit_service.record(
+        session,
+        action="document_added",
+        actor=user,
+        role=CASEWORKER,
+        region=case.village_code,
+        application_id=application_id,
+        after={"document_id": document.id, "kind": kind, "sha256": digest, "size": len(content)},
+    )
+    await audit_service.commit(session)
+    return document

@@ -1,0 +1,139 @@
+"""Building API views of cases. Personal numbers are masked here, once for every response."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.applications import service as applications_service
+from service.applications.models import Application
+from service.applications.schemas import (
+    ApplicationDetail,
+    ApplicationRead,
+    DocumentRead,
+    Event,
+    HouseholdRead,
+    PayoutRead,
+    PersonRead,
+    TaskSummary,
+    TimelineEntry,
+)
+from service.audit import service as audit_service
+from service.auth.models import User
+from service.flows.models import FlowVersion
+from service.masking import mask_card, mask_id_number
+from service.payouts import service as payouts_service
+from service.programs import service as programs_service
+from service.programs.models import Program
+from service.tasks.models import READY, Task
+
+
+async def _usernames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.exec(select(User.id, User.username).where(col(User.id).in_(ids)))
+    return {user_id: username for user_id, username in rows.all()}
+
+
+async def open_tasks(session: AsyncSession, case_ids: list[int]) -> dict[int, list[TaskSummary]]:
+    if not case_ids:
+        return {}
+    statement = (
+        select(Task)
+        .where(col(Task.application_id).in_(case_ids), Task.status == READY)
+        .order_by(col(Task.id))
+    )
+    tasks = list((await session.exec(statement)).all())
+    names = await _usernames(session, {task.claimed_by for task in tasks if task.claimed_by})
+    by_case: dict[int, list[TaskSummary]] = defaultdict(list)
+    for task in tasks:
+        summary = TaskSummary.model_validate(task)
+        summary.claimed_by = names.get(task.claimed_by) if task.claimed_by else None
+        by_case[task.application_id].append(summary)
+    return by_case
+
+
+def _read(
+    case: Application, tasks: list[TaskSummary], submitter: str, flow: str
+) -> dict[str, object]:
+    assert case.id is not None
+    return {
+        "id": case.id,
+        "program": case.program_code,
+        "village": case.village_code,
+        "status": case.status,
+        "applicant": PersonRead(
+            name=case.applicant_name, id_number=mask_id_number(case.applicant_id_number) or ""
+        ),
+        "spouse": PersonRead(
+            name=case.spouse_name or "", id_number=mask_id_number(case.spouse_id_number) or ""
+        )
+        if case.spouse_id_number
+        else None,
+        "household": HouseholdRead(bank_card=mask_card(case.bank_card) or ""),
+        "event": Event(kind=case.event_kind, date=case.event_date),
+        "details": case.details,
+        "submitted_by": submitter,
+        "flow_version": flow,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "tasks": tasks,
+    }
+
+
+async def _flow_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    rows = await session.exec(
+        select(FlowVersion.id, FlowVersion.key, FlowVersion.version).where(col(FlowVersion.id).in_(ids))
+    )
+    return {version_id: f"{key}@v{number}" for version_id, key, number in rows.all()}
+
+
+async def summaries(session: AsyncSession, cases: list[Application]) -> list[ApplicationRead]:
+    ids = [case.id for case in cases if case.id is not None]
+    tasks = await open_tasks(session, ids)
+    names = await _usernames(session, {case.submitted_by for case in cases})
+    flows = await _flow_names(session, {case.flow_version_id for case in cases})
+    return [
+        ApplicationRead(
+            **_read(
+                case,
+                tasks.get(case.id or 0, []),
+                names.get(case.submitted_by, ""),
+                flows.get(case.flow_version_id, ""),
+            )
+        )
+        for case in cases
+    ]
+
+
+async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
+    assert case.id is not None
+    (summary,) = await summaries(session, [case])
+    program = await session.get(Program, case.program_code)
+    assert program is not None
+    payout = await payouts_service.for_application(session, case.id)
+    required = programs_service.required_documents(program, has_spouse=bool(case.spouse_id_number))
+    documents = await applications_service.documents_of(session, case.id)
+    attached = {document.kind for document in documents}
+    return ApplicationDetail(
+        **summary.model_dump(),
+        documents=[DocumentRead.model_validate(document) for document in documents],
+        required_documents=required,
+        missing_documents=[kind for kind in required if kind not in attached],
+        timeline=[
+            TimelineEntry.model_validate(event)
+            for event in await audit_service.case_timeline(session, case.id)
+        ],
+        payout=PayoutRead(
+            amount_fen=payout.amount_fen,
+            amount_cny=programs_service.amount_cny(payout.amount_fen),
+            status=payout.status,
+            bank_reference=payout.bank_reference,
+            paid_at=payout.paid_at,
+            rule=f"{program.code}: fixed amount {programs_service.amount_cny(program.amount_fen)} CNY once per household",
+        )
+        if payout
+        else None,
+    )

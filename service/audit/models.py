@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.dbtypes import UTCDateTime
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(SQLModel, table=True):
+    """One link of a county's hash chain. Never updated or deleted (database triggers refuse)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        UniqueConstraint("county", "seq"),
+        Index("ix_audit_event_application_id", "application_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    county: str = Field(max_length=6)
+    seq: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str | None = Field(default=None, max_length=64)
+    role: str | None = Field(default=None, max_length=40)
+    region: str | None = Field(default=None, max_length=12)
+    action: str = Field(max_length=40)
+    application_id: int | None = None
+    task_id: int | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    comment: str | None = Field(default=None, max_length=2000)
+    request_id: str | None = Field(default=None, max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """The latest link of each county's chain; its row lock serialises appends."""
+
+    __tablename__ = "audit_head"
+
+    county: str = Field(primary_key=True, max_length=6)
+    seq: int
+    hash: str = Field(max_length=64)

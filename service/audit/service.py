@@ -1,0 +1,215 @@
+"""Appending to and verifying the per-county audit chains.
+
+Commands record events while they work; ``commit`` writes them at the very end with one lock
+on each county's head row, so the lock that serialises a county's writers is held only for
+the last statements of a transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit.chain import link_hash
+from service.audit.models import GENESIS_HASH, AuditEvent, AuditHead
+from service.auth.models import User
+from service.clock import utcnow
+from service.context import request_id_var
+from service.errors import Forbidden
+
+NO_COUNTY = "000000"  # chain for security events that belong to no known county
+_PENDING = "relief_pending_audit"
+
+
+def record(
+    session: AsyncSession,
+    *,
+    action: str,
+    actor: User | None,
+    county: str | None = None,
+    role: str | None = None,
+    region: str | None = None,
+    application_id: int | None = None,
+    task_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    comment: str | None = None,
+    actor_name: str | None = None,
+) -> None:
+    """Queue an event; it is chained and written by ``commit`` in the same transaction."""
+    region = region or (actor.jurisdiction if actor else None)
+    session.info.setdefault(_PENDING, []).append(
+        {
+            "county": county or (region[:6] if region else NO_COUNTY),
+            "at": utcnow(),
+            "actor": actor.username if actor else actor_name,
+            "role": role,
+            "region": region,
+            "action": action,
+            "application_id": application_id,
+            "task_id": task_id,
+            "before": before,
+            "after": after,
+            "comment": comment,
+            "request_id": request_id_var.get(),
+        }
+    )
+
+
+async def _lock_head(session: AsyncSession, county: str) -> AuditHead:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.exec(  # type: ignore[call-overload]
+        insert(AuditHead)
+        .values(county=county, seq=0, hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["county"])
+    )
+    # FOR UPDATE serialises a county's writers on PostgreSQL; SQLite writers already hold
+    # the database lock (BEGIN IMMEDIATE), and the dialect drops the clause there.
+    statement = select(AuditHead).where(AuditHead.county == county).with_for_update()
+    return (await session.exec(statement)).one()
+
+
+async def write_pending(session: AsyncSession) -> list[AuditEvent]:
+    pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
+    by_county: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for fields in pending:
+        by_county[fields["county"]].append(fields)
+    written = []
+    for county in sorted(by_county):  # one lock order everywhere: no deadlocks
+        head = await _lock_head(session, county)
+        for fields in by_county[county]:
+            fields["seq"] = head.seq + 1
+            digest = link_hash(head.hash, fields)
+            event = AuditEvent(**fields, prev_hash=head.hash, hash=digest)
+            session.add(event)
+            written.append(event)
+            head.seq, head.hash = event.seq, digest
+        session.add(head)
+    await session.flush()
+    return written
+
+
+async def commit(session: AsyncSession) -> None:
+    """Write queued audit events, then commit: the one commit of a command."""
+    await write_pending(session)
+    await session.commit()
+
+
+def discard_pending(session: AsyncSession) -> None:
+    session.info.pop(_PENDING, None)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _visible_to(user: User) -> Any:
+    if not ({"auditor", "admin"} & set(user.roles)):
+        raise Forbidden("only auditors and administrators read the audit trail")
+    return AuditEvent.region.startswith(user.jurisdiction)  # type: ignore[union-attr]
+
+
+@dataclass
+class EventFilter:
+    application_id: int | None = None
+    actor: str | None = None
+    action: str | None = None
+    region: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_id: int | None = None
+    limit: int = 100
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def list_events(session: AsyncSession, *, user: User, query: EventFilter) -> list[AuditEvent]:
+    statement = select(AuditEvent).where(_visible_to(user))
+    if query.application_id is not None:
+        statement = statement.where(AuditEvent.application_id == query.application_id)
+    if query.actor:
+        statement = statement.where(AuditEvent.actor == query.actor)
+    if query.action:
+        statement = statement.where(AuditEvent.action == query.action)
+    if query.region:
+        statement = statement.where(AuditEvent.region.startswith(query.region))  # type: ignore[union-attr]
+    if query.since:
+        statement = statement.where(AuditEvent.at >= query.since)
+    if query.until:
+        statement = statement.where(AuditEvent.at < query.until)
+    if query.after_id:
+        statement = statement.where(AuditEvent.id > query.after_id)  # type: ignore[operator]
+    statement = statement.order_by(AuditEvent.id).limit(query.limit)  # type: ignore[arg-type]
+    return list((await session.exec(statement)).all())
+
+
+async def case_timeline(session: AsyncSession, application_id: int) -> list[AuditEvent]:
+    statement = (
+        select(AuditEvent)
+        .where(AuditEvent.application_id == application_id)
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
+    )
+    return list((await session.exec(statement)).all())
+
+
+@dataclass
+class ChainReport:
+    ok: bool = True
+    events: int = 0
+    first_broken: dict[str, Any] | None = None
+    counties: list[str] = field(default_factory=list)
+
+
+async def _events_of(session: AsyncSession, county: str) -> AsyncIterator[AuditEvent]:
+    statement = select(AuditEvent).where(AuditEvent.county == county).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+    result = await session.stream(statement)
+    async for row in result.scalars():
+        yield row
+
+
+async def verify(session: AsyncSession, *, counties: list[str] | None = None) -> ChainReport:
+    """Recompute each county's chain; report the first link whose hash does not match."""
+    if counties is None:
+        counties = sorted((await session.exec(select(AuditHead.county))).all())
+    report = ChainReport(counties=counties)
+    for county in counties:
+        prev_hash, expected_seq = GENESIS_HASH, 1
+        async for event in _events_of(session, county):
+            report.events += 1
+            expected = link_hash(prev_hash, event.model_dump())
+            if event.seq != expected_seq or event.prev_hash != prev_hash or event.hash != expected:
+                report.ok = False
+                report.first_broken = {
+                    "county": county,
+                    "seq": event.seq,
+                    "expected_seq": expected_seq,
+                    "expected_hash": expected,
+                    "found_hash": event.hash,
+                }
+                return report
+            prev_hash, expected_seq = event.hash, expected_seq + 1
+        head = await session.get(AuditHead, county)
+        if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+            report.ok = False
+            report.first_broken = {
+                "county": county,
+                "seq": head.seq,
+                "expected_seq": expected_seq - 1,
+                "expected_hash": head.hash,
+                "found_hash": prev_hash,
+                "reason": "events after the last stored one are missing",
+            }
+            return report
+    return report
+
+
+async def count_events(session: AsyncSession) -> int:
+    return int((await session.exec(select(func.count()).select_from(AuditEvent))).one())

@@ -1,0 +1,44 @@
+"""Who is calling: the ``CurrentUser`` dependency and role gates for routers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from service.auth.models import User
+from service.auth.tokens import read_token
+from service.config import get_settings
+from service.db import get_database
+from service.errors import Forbidden, NotAuthenticated
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def current_user(token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    if not token:
+        raise NotAuthenticated("missing bearer token")
+    user_id = read_token(get_settings(), token)
+    # A short session of its own: the connection goes back to the pool before the command
+    # runs, so a write request holds one connection, not two.
+    async with get_database().read_sessions() as session:
+        user = await session.get(User, user_id)
+    if user is None or not user.active:
+        raise NotAuthenticated("user unknown or disabled")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
+    """Gate a route to callers holding at least one of ``roles``."""
+
+    async def gate(user: CurrentUser) -> User:
+        if not set(roles) & set(user.roles):
+            raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
+        return user
+
+    return gate

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from service.dbtypes import UTCDateTime
+
+CASEWORKER = "caseworker"
+VILLAGE_HEAD = "village_head"
+TOWNSHIP_REVIEWER = "township_reviewer"
+COUNTY_APPROVER = "county_approver"
+FINANCE_OFFICER = "finance_officer"
+AUDITOR = "auditor"
+ADMIN = "admin"
+
+# Roles that act in approval chains (lanes of a flow). Auditors and admins act on no case.
+LANE_ROLES = (CASEWORKER, VILLAGE_HEAD, TOWNSHIP_REVIEWER, COUNTY_APPROVER, FINANCE_OFFICER)
+ALL_ROLES = (*LANE_ROLES, AUDITOR, ADMIN)
+VILLAGE_LEVEL_ROLES = (CASEWORKER, VILLAGE_HEAD)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"  # "user" is reserved on PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    full_name: str = Field(max_length=100)
+    password_hash: str = Field(max_length=255)
+    roles: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    # A region code: the user sees and acts on cases in villages whose code starts with it.
+    jurisdiction: str = Field(foreign_key="region.code", max_length=12)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+    def covers(self, region_code: str) -> bool:
+        return region_code.startswith(self.jurisdiction)
+
+    @property
+    def county(self) -> str:
+        return self.jurisdiction[:6]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from service.auth import service as auth_service
+from service.auth.dependencies import CurrentUser
+from service.auth.schemas import Me, Token
+from service.db import SessionDep
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=Token)
+async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
+    """Exchange username and password for a bearer token (OAuth2 password flow)."""
+    return await auth_service.login(session, username=form.username, password=form.password)
+
+
+@router.get("/me", response_model=Me)
+async def me(user: CurrentUser) -> Me:
+    """The caller: roles and jurisdiction."""
+    assert user.id is not None
+    return Me(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=user.roles,
+        jurisdictions=[user.jurisdiction],
+    )

@@ -1,0 +1,46 @@
+"""Logging in and user administration helpers."""
+
+from __future__ import annotations
+
+from anyio import to_thread
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.audit import service as audit_service
+from service.auth.models import User
+from service.auth.passwords import verify_password
+from service.auth.schemas import Token
+from service.auth.tokens import issue_token
+from service.config import get_settings
+from service.db import get_database
+from service.errors import NotAuthenticated
+
+
+async def get_by_username(session: AsyncSession, username: str) -> User | None:
+    return (await session.exec(select(User).where(User.username == username))).first()
+
+
+async def _record_login_failure(user: User | None, username: str) -> None:
+    # Its own write transaction: the password check above ran outside any write lock.
+    async with get_database().write_sessions() as session:
+        audit_service.record(
+            session,
+            action="login_failed",
+            actor=user,
+            actor_name=None if user else username,
+            region=user.jurisdiction if user else None,
+        )
+        await audit_service.commit(session)
+
+
+async def login(session: AsyncSession, *, username: str, password: str) -> Token:
+    """Check a password (argon2, off the event loop); a failure is a security event."""
+    user = await get_by_username(session, username[:64])
+    stored_hash = user.password_hash if user else None
+    valid = await to_thread.run_sync(verify_password, password, stored_hash)
+    if not valid or user is None or not user.active:
+        await _record_login_failure(user, username[:64])
+        raise NotAuthenticated("wrong username or password")
+    assert user.id is not None
+    token, expires_in = issue_token(get_settings(), user_id=user.id, username=user.username)
+    return Token(access_token=token, expires_in=expires_in)

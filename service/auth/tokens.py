@@ -1,0 +1,39 @@
+"""Access tokens: JWTs signed with python-jose; only the configured algorithm is accepted."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from jose import JWTError, jwt
+
+from service.clock import utcnow
+from service.config import Settings
+from service.errors import NotAuthenticated
+
+
+def issue_token(settings: Settings, *, user_id: int, username: str) -> tuple[str, int]:
+    now = utcnow()
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
+    claims = {"sub": str(user_id), "name": username, "iat": now, "nbf": now, "exp": now + ttl}
+    token = jwt.encode(claims, settings.secret_key, algorithm=settings.jwt_algorithm)
+    return token, int(ttl.total_seconds())
+
+
+def read_token(settings: Settings, token: str) -> int:
+    """Return the user id of a valid token; anything else is 401."""
+    try:
+        header = jwt.get_unverified_header(token)
+        # jose checks the algorithm too; refusing early also rejects "none" before any parsing.
+        if header.get("alg") != settings.jwt_algorithm:
+            raise NotAuthenticated("token algorithm not accepted")
+        claims = jwt.decode(
+            token,
+            settings.secret_key,
+            algorithms=[settings.jwt_algorithm],
+            options={"require_exp": True, "require_sub": True},
+        )
+        return int(claims["sub"])
+    except NotAuthenticated:
+        raise
+    except (JWTError, ValueError, KeyError, TypeError):
+        raise NotAuthenticated("invalid or expired token") from None

@@ -1,0 +1,125 @@
+"""The ``relief`` command: serve, db upgrade, seed-demo, audit verify."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _upgrade(_args: argparse.Namespace) -> int:
+    from alembic import command
+    from alembic.config import Config
+
+    from service.config import get_settings
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = get_settings().database_url
+    command.upgrade(config, "head")
+    return asyncio.run(_sync_catalogue())
+
+
+async def _sync_catalogue() -> int:
+    from service.db import get_database
+    from service.programs import service as programs_service
+
+    database = get_database()
+    async with database.write_sessions() as session:
+        changed = await programs_service.sync_catalogue(session)
+        await session.commit()
+    await database.dispose()
+    print(f"database migrated; catalogue synced ({', '.join(changed) or 'no change'})")  # noqa: T201
+    return 0
+
+
+def _seed_demo(_args: argparse.Namespace) -> int:
+    return asyncio.run(_seed())
+
+
+async def _seed() -> int:
+    from service.db import get_database
+    from service.seed import DEMO_PASSWORD, USERS, seed_demo
+
+    database = get_database()
+    async with database.write_sessions() as session:
+        created = await seed_demo(session)
+    await database.dispose()
+    print(f"demo data loaded ({len(created)} users created)")  # noqa: T201
+    print(f"demo logins (password {DEMO_PASSWORD!r}):")  # noqa: T201
+    for username, _name, role, jurisdiction in USERS:
+        print(f"  {username:<15} {role:<18} {jurisdiction}")  # noqa: T201
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.config import get_settings
+
+    settings = get_settings()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"relief serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")  # noqa: T201
+    uvicorn.run(
+        "service.main:app",
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    return asyncio.run(_verify(args.county))
+
+
+async def _verify(county: str | None) -> int:
+    from service.audit import service as audit_service
+    from service.db import get_database
+
+    database = get_database()
+    async with database.read_sessions() as session:
+        report = await audit_service.verify(session, counties=[county] if county else None)
+    await database.dispose()
+    if report.ok:
+        print(f"ok: {report.events} events in {len(report.counties)} chain(s) verify")  # noqa: T201
+        return 0
+    print(f"BROKEN: {report.first_broken}")  # noqa: T201
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="relief", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API with uvicorn")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="migrate to head and sync the program catalogue").set_defaults(
+        func=_upgrade
+    )
+
+    commands.add_parser("seed-demo", help="load the demo regions and users").set_defaults(func=_seed_demo)
+
+    audit = commands.add_parser("audit", help="audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="recompute the hash chains; exit 1 if broken")
+    verify.add_argument("--county")
+    verify.set_defaults(func=_audit_verify)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

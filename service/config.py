@@ -1,0 +1,86 @@
+"""Settings: one typed object, read from ``RELIEF_`` environment variables and ``.env``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_PREFIX = "dev-"
+ENV_FILE = Path(".env")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RELIEF_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/relief.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signing key for access tokens. Never in the repo: generated into .env for development.
+    secret_key: str = ""
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    token_ttl_minutes: int = 60
+    files_dir: Path = Path("var/files")
+    max_upload_bytes: int = 10 * 1024 * 1024
+    # Offices work on China Standard Time: "this year" and dates are judged there.
+    timezone: str = "Asia/Shanghai"
+    # Wall-clock bound on one gateway condition or script of a flow.
+    expression_timeout_ms: int = 200
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        if not self.secret_key or self.secret_key.startswith(DEV_SECRET_PREFIX):
+            raise ValueError(
+                "RELIEF_ENV=production refuses the development secret: set RELIEF_SECRET_KEY "
+                "to a random value of at least 32 characters"
+            )
+        if len(self.secret_key) < 32:
+            raise ValueError("RELIEF_SECRET_KEY must have at least 32 characters in production")
+        sqlite_path = self.sqlite_path
+        if sqlite_path is not None:
+            folder = sqlite_path.parent
+            writable = (
+                os.access(sqlite_path, os.W_OK)
+                if sqlite_path.exists()
+                else folder.is_dir() and os.access(folder, os.W_OK)
+            )
+            if not writable:
+                raise ValueError(f"RELIEF_ENV=production: SQLite path {sqlite_path} is not writable")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split("///", 1)[1] if "///" in self.database_url else ""
+        return Path(path) if path and path != ":memory:" else None
+
+
+def _write_dev_secret() -> str:
+    """Generate a development signing key into .env so restarts keep sessions valid."""
+    secret = DEV_SECRET_PREFIX + secrets.token_urlsafe(32)
+    with ENV_FILE.open("a", encoding="utf-8") as env_file:
+        env_file.write(f"\n# generated for development by relief; never use in production\n")
+        env_file.write(f"RELIEF_SECRET_KEY={secret}\n")
+    return secret
+
+
+@lru_cache
+def get_settings() -> Settings:
+    settings = Settings()
+    if not settings.secret_key and settings.env != "production":
+        settings = Settings(secret_key=_write_dev_secret())
+    return settings

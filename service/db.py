@@ -1,0 +1,108 @@
+"""Database engines and the session dependencies.
+
+Two session kinds: ``SessionDep`` for reads and ``WriteSessionDep`` for commands. On PostgreSQL both
+use one engine. On SQLite a write transaction starts with ``BEGIN IMMEDIATE``: writers queue on the
+database lock instead of failing half-way with ``SQLITE_BUSY_SNAPSHOT`` (which would turn an
+unrelated concurrent request into a spurious 409), while readers keep reading the WAL snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import MetaData, event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.config import Settings, get_settings
+
+# Stable constraint names, so Alembic migrations can name what they alter (STYLE.md §8).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
+    url = settings.database_url
+    if settings.is_sqlite:
+        path = settings.sqlite_path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine, immediate=for_writes)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+class Database:
+    """The engines of one process; created lazily so settings can be overridden first."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.read_engine = make_engine(settings)
+        self.write_engine = (
+            make_engine(settings, for_writes=True) if settings.is_sqlite else self.read_engine
+        )
+        self.read_sessions = async_sessionmaker(
+            self.read_engine, class_=AsyncSession, expire_on_commit=False
+        )
+        self.write_sessions = async_sessionmaker(
+            self.write_engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    async def dispose(self) -> None:
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()
+
+
+@lru_cache
+def get_database() -> Database:
+    return Database(get_settings())
+
+
+async def read_session() -> AsyncIterator[AsyncSession]:
+    async with get_database().read_sessions() as session:
+        yield session
+
+
+async def write_session() -> AsyncIterator[AsyncSession]:
+    async with get_database().write_sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(read_session)]
+WriteSessionDep = Annotated[AsyncSession, Depends(write_session)]
+
+
+def files_root() -> Path:
+    root = get_settings().files_dir
+    root.mkdir(parents=True, exist_ok=True)
+    return root

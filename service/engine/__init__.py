@@ -1,0 +1,21 @@
+"""The workflow engine: the only package that imports SpiffWorkflow.
+
+Everything else uses these names: parse and cache flows, start and resume instances, complete
+a ready task, and read what is ready or how the flow ended.
+"""
+
+from service.engine.errors import InvalidFlow, TaskNotReady, UnsafeExpression
+from service.engine.instances import Instance, ReadyTask
+from service.engine.specs import ParsedFlow, UserTaskInfo, parse_flow, spec_cache
+
+__all__ = [
+    "Instance",
+    "InvalidFlow",
+    "ParsedFlow",
+    "ReadyTask",
+    "TaskNotReady",
+    "UnsafeExpression",
+    "UserTaskInfo",
+    "parse_flow",
+    "spec_cache",
+]

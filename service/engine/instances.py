@@ -1,0 +1,152 @@
+"""Running workflow instances: start, resume from stored state, complete a task, store state.
+
+An instance's stored state holds only its own tasks and data. The spec is keyed by flow version
+and comes from the spec cache, which halves the size and the time of every save and load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import orjson
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+from service.config import get_settings
+from service.engine.errors import TaskNotReady
+from service.engine.sandbox import RestrictedScriptEngine
+from service.engine.specs import ParsedFlow
+from service.errors import FlowError, ReliefError
+
+STATE_FORMAT = "relief-instance-1"
+
+
+class _InstanceOnlyConverter(BpmnWorkflowConverter):
+    """Serialises a workflow without its spec; the spec is supplied again on restore."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], **kwargs: Any) -> BpmnWorkflow:
+        flow: ParsedFlow = kwargs["flow"]
+        workflow = self.target_class(flow.spec, flow.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_registry = BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: _InstanceOnlyConverter})
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    engine_task_id: str
+    spec: str
+    name: str
+    lane: str | None
+
+
+def _script_engine() -> RestrictedScriptEngine:
+    return RestrictedScriptEngine(get_settings().expression_timeout_ms / 1000)
+
+
+class _EngineCall:
+    """Turns any failure inside SpiffWorkflow into a domain error (422), never a 500."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, ReliefError):
+            return False
+        cause = getattr(exc, "exception", None) or exc.__cause__
+        if isinstance(cause, ReliefError):
+            raise cause from None
+        if isinstance(exc, SpiffWorkflowException | Exception):
+            raise FlowError(f"the flow could not proceed: {exc}") from None
+        return False
+
+
+class Instance:
+    """One case's workflow, loaded for a single command."""
+
+    def __init__(self, workflow: BpmnWorkflow) -> None:
+        self.workflow = workflow
+
+    @classmethod
+    def start(cls, flow: ParsedFlow, data: dict[str, Any]) -> Instance:
+        with _EngineCall():
+            workflow = BpmnWorkflow(flow.spec, flow.subprocess_specs, script_engine=_script_engine())
+            workflow.data.update(data)
+            workflow.task_tree.data.update(data)
+            workflow.do_engine_steps()
+        return cls(workflow)
+
+    @classmethod
+    def load(cls, flow: ParsedFlow, state: bytes) -> Instance:
+        with _EngineCall():
+            dct = orjson.loads(state)
+            dct.pop("format", None)
+            workflow = _registry.restore(dct, flow=flow)
+            # The script engine is not serialised: set the sandbox again after every load.
+            workflow.script_engine = _script_engine()
+        return cls(workflow)
+
+    def dump(self) -> bytes:
+        dct = _registry.convert(self.workflow)
+        dct["format"] = STATE_FORMAT
+        return orjson.dumps(dct)
+
+    def ready_tasks(self) -> list[ReadyTask]:
+        return [
+            ReadyTask(
+                engine_task_id=str(task.id),
+                spec=task.task_spec.bpmn_id,
+                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                lane=task.task_spec.lane,
+            )
+            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    def complete(self, engine_task_id: str, *, lane: str, data: dict[str, Any]) -> None:
+        """Complete one READY manual task in ``lane`` and run the engine to the next wait."""
+        try:
+            task = self.workflow.get_task_from_id(UUID(engine_task_id))
+        except (TaskNotFoundException, ValueError):
+            raise TaskNotReady("the task is not part of this case's workflow") from None
+        # task.run() does not check state: it would happily run a FUTURE task.
+        if task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady("the task is not ready: it was completed or moved on")
+        if task.task_spec.lane != lane:
+            raise TaskNotReady("the task is not in the caller's lane")
+        with _EngineCall():
+            task.data.update(data)
+            task.run()
+            self.workflow.do_engine_steps()
+
+    def outcome(self) -> str | None:
+        """The id of the end event reached, once the workflow has finished."""
+        if not self.workflow.is_completed():
+            return None
+        ends = [
+            task.task_spec.bpmn_id
+            for task in self.workflow.get_tasks(state=TaskState.COMPLETED)
+            if isinstance(task.task_spec, EndEvent)
+        ]
+        return ends[-1] if ends else None

@@ -1,0 +1,74 @@
+"""Domain errors. Services raise these; ``service.main`` renders them as RFC 9457 problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_BASE = "urn:relief:problem:"
+
+
+class ReliefError(Exception):
+    """Base of every refusal the service makes on purpose."""
+
+    status: int = 400
+    type: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotAuthenticated(ReliefError):
+    status, type, title = 401, "not-authenticated", "Not authenticated"
+
+
+class Forbidden(ReliefError):
+    status, type, title = 403, "forbidden", "Forbidden"
+
+
+class SeparationOfDuties(ReliefError):
+    status, type, title = 403, "separation-of-duties", "Separation of duties"
+
+
+class NotFound(ReliefError):
+    status, type, title = 404, "not-found", "Not found"
+
+
+class Conflict(ReliefError):
+    status, type, title = 409, "conflict", "Conflict"
+
+
+class DuplicateCase(ReliefError):
+    status, type, title = 409, "duplicate-case", "Household already has a case"
+
+
+class StaleTask(ReliefError):
+    status, type, title = 409, "stale-task", "Task already completed or changed"
+
+
+class MissingDocuments(ReliefError):
+    status, type, title = 409, "missing-documents", "Required documents missing"
+
+
+class PayloadTooLarge(ReliefError):
+    status, type, title = 413, "payload-too-large", "Payload too large"
+
+
+class InvalidInput(ReliefError):
+    status, type, title = 422, "invalid-input", "Invalid input"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        errors = [{"field": field, "message": detail}] if field else []
+        super().__init__(detail, errors=errors, **extra)
+
+
+class FlowError(ReliefError):
+    """The flow definition or its execution refused the request (bad expression, no path)."""
+
+    status, type, title = 422, "flow-error", "Flow cannot proceed"
+
+
+class ServiceUnavailable(ReliefError):
+    status, type, title = 503, "service-unavailable", "Service unavailable"

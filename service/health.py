@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from service.db import get_database
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> JSONResponse:
+    """Liveness and database readiness."""
+    try:
+        async with get_database().read_sessions() as session:
+            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return JSONResponse(
+            {"type": "urn:relief:problem:service-unavailable", "title": "Service unavailable",
+             "status": 503, "detail": "database unreachable"},
+            status_code=503,
+            media_type="application/problem+json",
+        )
+    return JSONResponse({"status": "ok", "database": "ok"})

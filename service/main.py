@@ -1,0 +1,64 @@
+"""The FastAPI application: routers, problem handlers, request ids, lifespan."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+
+from service import problems
+from service.applications.router import router as applications_router
+from service.audit.router import router as audit_router
+from service.auth.router import router as auth_router
+from service.config import get_settings
+from service.context import request_id_var
+from service.db import get_database
+from service.health import router as health_router
+from service.logging import configure_logging
+from service.programs.router import router as programs_router
+from service.tasks.router import router as tasks_router
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    get_settings()  # refuse to start on unsafe production settings before serving anything
+    yield
+    await get_database().dispose()
+
+
+def create_app() -> FastAPI:
+    configure_logging(get_settings().log_level)
+    app = FastAPI(
+        title="relief",
+        summary="Approval chains of county family-planning benefit and relief programs",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    api = APIRouter(prefix="/api/v1")
+    for router in (auth_router, programs_router, applications_router, tasks_router, audit_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health_router)
+    problems.install(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        incoming = request.headers.get("x-request-id", "")
+        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+            request_id_var.reset(token)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    return app
+
+
+app = create_app()

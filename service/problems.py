@@ -1,0 +1,121 @@
+"""RFC 9457 problem responses for every error the API returns."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.context import request_id_var
+from service.errors import PROBLEM_BASE, ReliefError
+
+log = structlog.get_logger()
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(
+    status: int, *, type_: str, title: str, detail: str, request: Request, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": type_ if type_ == "about:blank" else PROBLEM_BASE + type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": request_id_var.get(),
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location]
+    if parts and parts[0] in ("body", "query", "path", "header", "form"):
+        parts = parts[1:] or parts
+    return ".".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ReliefError)
+    async def _relief(request: Request, error: ReliefError) -> JSONResponse:
+        return problem(
+            error.status,
+            type_=error.type,
+            title=error.title,
+            detail=error.detail,
+            request=request,
+            **error.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field(tuple(item.get("loc", ()))), "message": item.get("msg", "invalid")}
+            for item in error.errors()
+        ]
+        fields = ", ".join(e["field"] for e in errors)
+        return problem(
+            422,
+            type_="invalid-input",
+            title="Invalid input",
+            detail=f"invalid fields: {fields}",
+            request=request,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        phrase = HTTPStatus(error.status_code).phrase
+        detail = error.detail if isinstance(error.detail, str) else phrase
+        return problem(error.status_code, type_="about:blank", title=phrase, detail=detail, request=request)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
+        log.warning("integrity_conflict", error=str(error.orig))
+        return problem(
+            409,
+            type_="conflict",
+            title="Conflict",
+            detail="the request conflicts with a concurrent change; reload and try again",
+            request=request,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, error: OperationalError) -> JSONResponse:
+        log.error("database_unavailable", error=str(error.orig))
+        return problem(
+            503,
+            type_="service-unavailable",
+            title="Service unavailable",
+            detail="the database is unavailable; try again shortly",
+            request=request,
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database_error(request: Request, error: DBAPIError) -> JSONResponse:
+        log.error("database_error", error=str(error.orig))
+        return problem(
+            503,
+            type_="service-unavailable",
+            title="Service unavailable",
+            detail="the database refused the request; try again shortly",
+            request=request,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled_error")
+        return problem(
+            500,
+            type_="internal-error",
+            title="Internal error",
+            detail="an unexpected error occurred; it has been logged with the request id",
+            request=request,
+        )

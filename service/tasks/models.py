@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from service.dbtypes import UTCDateTime
+
+READY = "ready"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+
+
+class Task(SQLModel, table=True):
+    """A user task of a case's workflow, mirrored so inboxes never load a workflow."""
+
+    __table_args__ = (
+        UniqueConstraint("application_id", "engine_task_id"),
+        Index("ix_task_inbox", "status", "role", "village_code"),
+        Index("ix_task_application_id_completed_by", "application_id", "completed_by"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id")
+    engine_task_id: str = Field(max_length=36)
+    spec: str = Field(max_length=100)  # BPMN element id
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=40)  # the lane
+    village_code: str = Field(max_length=12)
+    status: str = Field(max_length=16)
+    claimed_by: int | None = Field(default=None, foreign_key="user_account.id")
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    completed_by: int | None = Field(default=None, foreign_key="user_account.id")
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision: str | None = Field(default=None, max_length=16)
+    comment: str | None = Field(default=None, max_length=2000)

@@ -1,0 +1,270 @@
+"""Inbox, claim and completion of user tasks, with every rule of the chain checked here."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import and_, col, exists, not_, or_, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.applications import progress
+from service.applications import service as applications_service
+from service.applications.models import PAID, Application
+from service.applications.schemas import TaskSummary
+from service.audit import service as audit_service
+from service.auth.models import ADMIN, AUDITOR, FINANCE_OFFICER, VILLAGE_LEVEL_ROLES, User
+from service.clock import utcnow
+from service.engine import Instance
+from service.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    MissingDocuments,
+    NotFound,
+    SeparationOfDuties,
+    StaleTask,
+)
+from service.flows import service as flows_service
+from service.payouts import service as payouts_service
+from service.programs.models import Program
+from service.tasks.models import COMPLETED, READY, Task
+from service.tasks.schemas import CompletionResult, Decision, TaskRead
+
+
+def _acting_roles(user: User) -> set[str]:
+    # Auditors and administrators act on no case, whatever other role they also hold.
+    if {ADMIN, AUDITOR} & set(user.roles):
+        return set()
+    return set(user.roles)
+
+
+def _acted_elsewhere(user: User):  # noqa: ANN201 - a SQL expression
+    """The user completed a task of the same case in another lane (another level)."""
+    other = Task.__table__.alias("other")
+    return exists().where(
+        other.c.application_id == Task.application_id,
+        other.c.completed_by == user.id,
+        other.c.role != Task.role,
+    )
+
+
+async def inbox(
+    session: AsyncSession, *, user: User, application_id: int | None = None, limit: int = 100
+) -> list[TaskRead]:
+    """Ready tasks the caller may act on now: lane role, jurisdiction, duties, not claimed by others."""
+    roles = _acting_roles(user)
+    if not roles:
+        return []
+    statement = (
+        select(Task, Application.status, Application.program_code, Application.submitted_by)
+        .join(Application, col(Application.id) == Task.application_id)
+        .where(
+            Task.status == READY,
+            col(Task.role).in_(roles),
+            col(Task.village_code).startswith(user.jurisdiction),
+            or_(col(Task.claimed_by).is_(None), Task.claimed_by == user.id),
+            not_(_acted_elsewhere(user)),
+            or_(
+                Application.submitted_by != user.id,
+                col(Task.role).in_(VILLAGE_LEVEL_ROLES),
+            ),
+        )
+        .order_by(col(Task.due_at).asc().nulls_last(), col(Task.id))
+        .limit(limit)
+    )
+    if application_id is not None:
+        statement = statement.where(Task.application_id == application_id)
+    rows = (await session.exec(statement)).all()
+    return [
+        TaskRead(
+            **TaskSummary.model_validate(task).model_dump(exclude={"claimed_by"}),
+            claimed_by=user.username if task.claimed_by else None,
+            application_status=status,
+            village=task.village_code,
+            program=program,
+        )
+        for task, status, program, _submitter in rows
+    ]
+
+
+async def _get_visible_task(session: AsyncSession, *, user: User, task_id: int) -> Task:
+    task = await session.get(Task, task_id)
+    if task is None or not user.covers(task.village_code):
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+async def _check_may_act(session: AsyncSession, *, user: User, task: Task, case: Application) -> None:
+    if task.role not in _acting_roles(user):
+        raise Forbidden(f"this task is for the {task.role} role")
+    if task.status != READY:
+        raise StaleTask(f"task {task.id} is already {task.status}")
+    if task.claimed_by is not None and task.claimed_by != user.id:
+        raise Conflict(f"task {task.id} is claimed by another user")
+    if case.submitted_by == user.id and task.role not in VILLAGE_LEVEL_ROLES:
+        raise SeparationOfDuties("nobody approves above village level a case they submitted")
+    other_levels = await session.exec(
+        select(Task.role).where(
+            Task.application_id == case.id,
+            Task.completed_by == user.id,
+            Task.role != task.role,
+        )
+    )
+    done = other_levels.first()
+    if done is not None:
+        raise SeparationOfDuties(
+            f"you already acted on this case as {done}; one person completes one level only"
+        )
+
+
+async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSummary:
+    task = await _get_visible_task(session, user=user, task_id=task_id)
+    case = await applications_service.get_visible(session, user=user, application_id=task.application_id)
+    await _check_may_act(session, user=user, task=task, case=case)
+    if task.claimed_by == user.id:
+        return TaskSummary.model_validate(task).model_copy(update={"claimed_by": user.username})
+    result = await session.exec(
+        update(Task)
+        .where(col(Task.id) == task_id, Task.status == READY, col(Task.claimed_by).is_(None))
+        .values(claimed_by=user.id)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"task {task_id} was claimed or completed meanwhile")
+    _record_task_event(session, "task_claimed", user=user, task=task)
+    await audit_service.commit(session)
+    await session.refresh(task)
+    return TaskSummary.model_validate(task).model_copy(update={"claimed_by": user.username})
+
+
+async def unclaim(session: AsyncSession, *, user: User, task_id: int) -> TaskSummary:
+    task = await _get_visible_task(session, user=user, task_id=task_id)
+    if task.role not in _acting_roles(user):
+        raise Forbidden(f"this task is for the {task.role} role")
+    if task.status != READY:
+        raise StaleTask(f"task {task.id} is already {task.status}")
+    if task.claimed_by != user.id:
+        raise Conflict("only the user who claimed a task can release it")
+    await session.exec(
+        update(Task).where(col(Task.id) == task_id, Task.claimed_by == user.id).values(claimed_by=None)
+    )
+    _record_task_event(session, "task_unclaimed", user=user, task=task)
+    await audit_service.commit(session)
+    await session.refresh(task)
+    return TaskSummary.model_validate(task)
+
+
+def _record_task_event(session: AsyncSession, action: str, *, user: User, task: Task) -> None:
+    audit_service.record(
+        session,
+        action=action,
+        actor=user,
+        role=task.role,
+        region=task.village_code,
+        application_id=task.application_id,
+        task_id=task.id,
+        after={"task": task.spec},
+    )
+
+
+async def _check_decision_rules(
+    session: AsyncSession, *, task: Task, case: Application, decision: Decision
+) -> None:
+    if decision.decision != "approve":
+        return
+    if task.role in VILLAGE_LEVEL_ROLES:
+        missing = await applications_service.missing_documents(session, case=case)
+        if missing:
+            raise MissingDocuments(
+                f"attach the required documents first: {', '.join(missing)}", missing=missing
+            )
+    if task.role == FINANCE_OFFICER:
+        reference = decision.data.get("bank_reference")
+        if not isinstance(reference, str) or not reference.strip():
+            raise InvalidInput("the bank's reference is required to record a payout", field="data.bank_reference")
+
+
+async def complete(session: AsyncSession, *, user: User, task_id: int, decision: Decision) -> CompletionResult:
+    """Approve, reject or return one ready task: one transaction, stale or concurrent → 409."""
+    try:
+        return await _complete(session, user=user, task_id=task_id, decision=decision)
+    except (IntegrityError, DBAPIError) as error:
+        # A concurrent completion won the race (unique key, lock timeout, SQLite busy).
+        await session.rollback()
+        audit_service.discard_pending(session)
+        raise StaleTask("the task was completed concurrently; reload and try again") from error
+
+
+async def _complete(session: AsyncSession, *, user: User, task_id: int, decision: Decision) -> CompletionResult:
+    task = await _get_visible_task(session, user=user, task_id=task_id)
+    case = await applications_service.get_visible(session, user=user, application_id=task.application_id)
+    await _check_may_act(session, user=user, task=task, case=case)
+    await _check_decision_rules(session, task=task, case=case, decision=decision)
+    program = await session.get(Program, case.program_code)
+    assert program is not None and case.id is not None
+
+    flow = await flows_service.parsed(session, case.flow_version_id)
+    instance = Instance.load(flow, case.workflow_state)
+    data = {**decision.data, "decision": decision.decision, "comment": decision.comment or ""}
+    instance.complete(task.engine_task_id, lane=task.role, data=data)
+    ready = instance.ready_tasks()
+    before, after = case.status, progress.derive_status(instance, ready)
+
+    now = utcnow()
+    # Optimistic lock on the case: exactly one completion per stored state wins.
+    moved = await session.exec(
+        update(Application)
+        .where(col(Application.id) == case.id, Application.version == case.version)
+        .values(workflow_state=instance.dump(), status=after, version=case.version + 1, updated_at=now)
+    )
+    if moved.rowcount != 1:
+        raise StaleTask("the case changed meanwhile; reload and try again")
+    done = await session.exec(
+        update(Task)
+        .where(col(Task.id) == task.id, Task.status == READY)
+        .values(
+            status=COMPLETED,
+            completed_by=user.id,
+            completed_at=now,
+            decision=decision.decision,
+            comment=decision.comment,
+        )
+    )
+    if done.rowcount != 1:
+        raise StaleTask(f"task {task.id} was completed meanwhile")
+    await session.refresh(case)
+    created = await progress.sync_tasks(session, case=case, ready=ready)
+    await progress.apply_status(session, case=case, program=program, status=after)
+    if after == PAID:
+        await payouts_service.mark_paid(
+            session, case=case, program=program, actor=user, reference=str(decision.data["bank_reference"])
+        )
+    audit_service.record(
+        session,
+        action="task_completed",
+        actor=user,
+        role=task.role,
+        region=case.village_code,
+        application_id=case.id,
+        task_id=task.id,
+        before={"status": before, "task": task.spec},
+        after={"status": after, "decision": decision.decision},
+        comment=decision.comment,
+    )
+    if after != before:
+        audit_service.record(
+            session,
+            action="status_changed",
+            actor=user,
+            role=task.role,
+            region=case.village_code,
+            application_id=case.id,
+            before={"status": before},
+            after={"status": after},
+        )
+    await audit_service.commit(session)
+    await session.refresh(task)
+    return CompletionResult(
+        task=TaskSummary.model_validate(task),
+        application_id=case.id,
+        status=after,
+        next_tasks=[TaskSummary.model_validate(row) for row in created],
+    )
