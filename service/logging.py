@@ -9,6 +9,9 @@ import structlog
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(format="%(message)s", level=level.upper())
+    # SpiffWorkflow logs every task state change at INFO: far too chatty for a service.
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    logging.getLogger("SpiffWorkflow").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

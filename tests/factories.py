@@ -1,0 +1,60 @@
+"""Valid test data: resident ID numbers with GB 11643 check digits, Luhn-valid bank cards."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from stdnum import luhn
+from stdnum.cn import ric
+
+VILLAGE_LIZHUANG = "130123100201"
+VILLAGE_WANGZHUANG = "130123100202"
+VILLAGE_HEKOU = "130123200201"
+
+# Minimal valid bodies of each accepted content type.
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+EC_DOCUMENTS = (
+    "application_form",
+    "id_card",
+    "hukou",
+    "only_child_certificate",
+    "death_certificate",
+    "bank_card",
+)
+
+
+def id_number(birth: date | None = None, *, county: str = "130123") -> str:
+    birth = birth or date(random.randint(1960, 2000), random.randint(1, 12), random.randint(1, 28))
+    body = f"{county}{birth:%Y%m%d}{random.randint(0, 999):03d}"
+    number = body + ric.calc_check_digit(body + "0")
+    return number
+
+
+def bank_card() -> str:
+    body = "622848" + "".join(str(random.randint(0, 9)) for _ in range(12))
+    return body + luhn.calc_check_digit(body)
+
+
+def application(
+    *,
+    village: str = VILLAGE_LIZHUANG,
+    applicant_id: str | None = None,
+    spouse_id: str | None = None,
+    event_date: date | None = None,
+    program: str = "emergency_consolation",
+    kind: str = "child_death",
+) -> dict[str, object]:
+    body: dict[str, object] = {
+        "program": program,
+        "village": village,
+        "applicant": {"name": "王秀英", "id_number": applicant_id or id_number()},
+        "household": {"bank_card": bank_card(), "address": "李庄村三组"},
+        "event": {"kind": kind, "date": (event_date or date.today()).isoformat()},
+    }
+    if spouse_id:
+        body["spouse"] = {"name": "李建国", "id_number": spouse_id}
+    return body
