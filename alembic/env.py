@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import service.models  # noqa: F401 - registers every table on the metadata
+from alembic import context
 from service.config import get_settings
 from service.db import metadata
 

@@ -11,9 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _upgrade(_args: argparse.Namespace) -> int:
-    from alembic import command
     from alembic.config import Config
 
+    from alembic import command
     from service.config import get_settings
 
     config = Config(str(ROOT / "alembic.ini"))
@@ -105,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    db_commands.add_parser("upgrade", help="migrate to head and sync the program catalogue").set_defaults(
-        func=_upgrade
-    )
+    db_commands.add_parser(
+        "upgrade", help="migrate to head and sync the program catalogue"
+    ).set_defaults(func=_upgrade)
 
-    commands.add_parser("seed-demo", help="load the demo regions and users").set_defaults(func=_seed_demo)
+    commands.add_parser("seed-demo", help="load the demo regions and users").set_defaults(
+        func=_seed_demo
+    )
 
     audit = commands.add_parser("audit", help="audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

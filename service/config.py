@@ -54,7 +54,9 @@ class Settings(BaseSettings):
                 else folder.is_dir() and os.access(folder, os.W_OK)
             )
             if not writable:
-                raise ValueError(f"RELIEF_ENV=production: SQLite path {sqlite_path} is not writable")
+                raise ValueError(
+                    f"RELIEF_ENV=production: SQLite path {sqlite_path} is not writable"
+                )
         return self
 
     @property
@@ -73,7 +75,7 @@ def _write_dev_secret() -> str:
     """Generate a development signing key into .env so restarts keep sessions valid."""
     secret = DEV_SECRET_PREFIX + secrets.token_urlsafe(32)
     with ENV_FILE.open("a", encoding="utf-8") as env_file:
-        env_file.write(f"\n# generated for development by relief; never use in production\n")
+        env_file.write("\n# generated for development by relief; never use in production\n")
         env_file.write(f"RELIEF_SECRET_KEY={secret}\n")
     return secret
 

@@ -17,8 +17,12 @@ async def healthz() -> JSONResponse:
             await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return JSONResponse(
-            {"type": "urn:relief:problem:service-unavailable", "title": "Service unavailable",
-             "status": 503, "detail": "database unreachable"},
+            {
+                "type": "urn:relief:problem:service-unavailable",
+                "title": "Service unavailable",
+                "status": 503,
+                "detail": "database unreachable",
+            },
             status_code=503,
             media_type="application/problem+json",
         )

@@ -74,7 +74,9 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         phrase = HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else phrase
-        return problem(error.status_code, type_="about:blank", title=phrase, detail=detail, request=request)
+        return problem(
+            error.status_code, type_="about:blank", title=phrase, detail=detail, request=request
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:

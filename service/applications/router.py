@@ -71,7 +71,9 @@ async def list_applications(
 
 
 @router.get("/{application_id}", response_model=ApplicationDetail)
-async def get_application(application_id: int, user: CurrentUser, session: SessionDep) -> ApplicationDetail:
+async def get_application(
+    application_id: int, user: CurrentUser, session: SessionDep
+) -> ApplicationDetail:
     """A case with its open tasks, documents, timeline and payout."""
     case = await applications_service.get_visible(session, user=user, application_id=application_id)
     return await views.detail(session, case)
@@ -101,7 +103,9 @@ async def add_document(
 ) -> DocumentRead:
     """Attach a document (PDF, JPEG or PNG) of one of the known kinds."""
     if kind not in DOCUMENT_KINDS:
-        raise InvalidInput(f"unknown document kind; one of {', '.join(DOCUMENT_KINDS)}", field="kind")
+        raise InvalidInput(
+            f"unknown document kind; one of {', '.join(DOCUMENT_KINDS)}", field="kind"
+        )
     content = await _read_limited(request, file)
     document = await applications_service.add_document(
         session,

@@ -66,7 +66,9 @@ async def _replayed(session: AsyncSession, *, user: User, key: str | None) -> Ap
     return (await session.exec(statement)).first()
 
 
-async def _holder_of_claim(session: AsyncSession, program: str, id_numbers: list[str]) -> int | None:
+async def _holder_of_claim(
+    session: AsyncSession, program: str, id_numbers: list[str]
+) -> int | None:
     statement = select(HouseholdClaim.application_id).where(
         HouseholdClaim.program_code == program, col(HouseholdClaim.id_number).in_(id_numbers)
     )
@@ -149,7 +151,11 @@ async def submit(
         role=CASEWORKER,
         region=case.village_code,
         application_id=case.id,
-        after={"status": case.status, "program": program.code, "flow_version_id": case.flow_version_id},
+        after={
+            "status": case.status,
+            "program": program.code,
+            "flow_version_id": case.flow_version_id,
+        },
     )
     await audit_service.commit(session)
     return Submitted(case, replayed=False)
@@ -188,15 +194,16 @@ async def list_cases(session: AsyncSession, *, user: User, query: CaseQuery) -> 
 
 
 async def documents_of(session: AsyncSession, application_id: int) -> list[Document]:
-    statement = select(Document).where(Document.application_id == application_id).order_by(
-        col(Document.id)
+    statement = (
+        select(Document).where(Document.application_id == application_id).order_by(col(Document.id))
     )
     return list((await session.exec(statement)).all())
 
 
 async def missing_documents(session: AsyncSession, *, case: Application) -> list[str]:
     program = await session.get(Program, case.program_code)
-    assert program is not None and case.id is not None
+    assert program is not None
+    assert case.id is not None
     attached = {document.kind for document in await documents_of(session, case.id)}
     required = programs_service.required_documents(program, has_spouse=bool(case.spouse_id_number))
     return [kind for kind in required if kind not in attached]

@@ -34,7 +34,7 @@ async def _usernames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await session.exec(select(User.id, User.username).where(col(User.id).in_(ids)))
-    return {user_id: username for user_id, username in rows.all()}
+    return dict(rows.all())
 
 
 async def open_tasks(session: AsyncSession, case_ids: list[int]) -> dict[int, list[TaskSummary]]:
@@ -85,7 +85,9 @@ def _read(
 
 async def _flow_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     rows = await session.exec(
-        select(FlowVersion.id, FlowVersion.key, FlowVersion.version).where(col(FlowVersion.id).in_(ids))
+        select(FlowVersion.id, FlowVersion.key, FlowVersion.version).where(
+            col(FlowVersion.id).in_(ids)
+        )
     )
     return {version_id: f"{key}@v{number}" for version_id, key, number in rows.all()}
 
@@ -132,7 +134,10 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
             status=payout.status,
             bank_reference=payout.bank_reference,
             paid_at=payout.paid_at,
-            rule=f"{program.code}: fixed amount {programs_service.amount_cny(program.amount_fen)} CNY once per household",
+            rule=(
+                f"{program.code}: fixed amount "
+                f"{programs_service.amount_cny(program.amount_fen)} CNY once per household"
+            ),
         )
         if payout
         else None,

@@ -14,7 +14,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", response_model=Token)
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> Token:
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
+) -> Token:
     """Exchange username and password for a bearer token (OAuth2 password flow)."""
     return await auth_service.login(session, username=form.username, password=form.password)
 

@@ -51,7 +51,9 @@ class _InstanceOnlyConverter(BpmnWorkflowConverter):
         return workflow
 
 
-_registry = BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: _InstanceOnlyConverter})
+_registry = BpmnWorkflowSerializer.configure(
+    {**DEFAULT_CONFIG, BpmnWorkflow: _InstanceOnlyConverter}
+)
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,9 @@ class Instance:
     @classmethod
     def start(cls, flow: ParsedFlow, data: dict[str, Any]) -> Instance:
         with _EngineCall():
-            workflow = BpmnWorkflow(flow.spec, flow.subprocess_specs, script_engine=_script_engine())
+            workflow = BpmnWorkflow(
+                flow.spec, flow.subprocess_specs, script_engine=_script_engine()
+            )
             workflow.data.update(data)
             workflow.task_tree.data.update(data)
             workflow.do_engine_steps()

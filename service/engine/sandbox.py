@@ -111,7 +111,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__({})
         self.timeout_s = timeout_s
 
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: Any = None
+    ) -> Any:
         code = compile_expression(expression)
         scope = _context(context)
         return _run_bounded(lambda: eval(code, scope), self.timeout_s)  # noqa: S307 - restricted

@@ -48,7 +48,9 @@ def parse_flow(content: bytes) -> ParsedFlow:
         parser.add_bpmn_xml(etree.ElementTree(root), filename="upload.bpmn")
         process_ids = parser.get_process_ids()
         if len(process_ids) != 1:
-            raise InvalidFlow(f"a flow holds exactly one executable process, found {len(process_ids)}")
+            raise InvalidFlow(
+                f"a flow holds exactly one executable process, found {len(process_ids)}"
+            )
         key = process_ids[0]
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)

@@ -35,7 +35,9 @@ async def ensure_version(
     flow = parse_flow(content)
     existing = (
         await session.exec(
-            select(FlowVersion).where(FlowVersion.key == flow.key, FlowVersion.sha256 == flow.sha256)
+            select(FlowVersion).where(
+                FlowVersion.key == flow.key, FlowVersion.sha256 == flow.sha256
+            )
         )
     ).first()
     if existing is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import and_, col, exists, not_, or_, select, update
+from sqlmodel import col, exists, not_, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import progress
@@ -50,7 +50,10 @@ def _acted_elsewhere(user: User):  # noqa: ANN201 - a SQL expression
 async def inbox(
     session: AsyncSession, *, user: User, application_id: int | None = None, limit: int = 100
 ) -> list[TaskRead]:
-    """Ready tasks the caller may act on now: lane role, jurisdiction, duties, not claimed by others."""
+    """Ready tasks the caller may act on now.
+
+    Lane role, jurisdiction and separation of duties; tasks claimed by others are left out.
+    """
     roles = _acting_roles(user)
     if not roles:
         return []
@@ -93,7 +96,9 @@ async def _get_visible_task(session: AsyncSession, *, user: User, task_id: int) 
     return task
 
 
-async def _check_may_act(session: AsyncSession, *, user: User, task: Task, case: Application) -> None:
+async def _check_may_act(
+    session: AsyncSession, *, user: User, task: Task, case: Application
+) -> None:
     if task.role not in _acting_roles(user):
         raise Forbidden(f"this task is for the {task.role} role")
     if task.status != READY:
@@ -118,7 +123,9 @@ async def _check_may_act(session: AsyncSession, *, user: User, task: Task, case:
 
 async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSummary:
     task = await _get_visible_task(session, user=user, task_id=task_id)
-    case = await applications_service.get_visible(session, user=user, application_id=task.application_id)
+    case = await applications_service.get_visible(
+        session, user=user, application_id=task.application_id
+    )
     await _check_may_act(session, user=user, task=task, case=case)
     if task.claimed_by == user.id:
         return TaskSummary.model_validate(task).model_copy(update={"claimed_by": user.username})
@@ -144,7 +151,9 @@ async def unclaim(session: AsyncSession, *, user: User, task_id: int) -> TaskSum
     if task.claimed_by != user.id:
         raise Conflict("only the user who claimed a task can release it")
     await session.exec(
-        update(Task).where(col(Task.id) == task_id, Task.claimed_by == user.id).values(claimed_by=None)
+        update(Task)
+        .where(col(Task.id) == task_id, Task.claimed_by == user.id)
+        .values(claimed_by=None)
     )
     _record_task_event(session, "task_unclaimed", user=user, task=task)
     await audit_service.commit(session)
@@ -179,10 +188,14 @@ async def _check_decision_rules(
     if task.role == FINANCE_OFFICER:
         reference = decision.data.get("bank_reference")
         if not isinstance(reference, str) or not reference.strip():
-            raise InvalidInput("the bank's reference is required to record a payout", field="data.bank_reference")
+            raise InvalidInput(
+                "the bank's reference is required to record a payout", field="data.bank_reference"
+            )
 
 
-async def complete(session: AsyncSession, *, user: User, task_id: int, decision: Decision) -> CompletionResult:
+async def complete(
+    session: AsyncSession, *, user: User, task_id: int, decision: Decision
+) -> CompletionResult:
     """Approve, reject or return one ready task: one transaction, stale or concurrent → 409."""
     try:
         return await _complete(session, user=user, task_id=task_id, decision=decision)
@@ -193,13 +206,18 @@ async def complete(session: AsyncSession, *, user: User, task_id: int, decision:
         raise StaleTask("the task was completed concurrently; reload and try again") from error
 
 
-async def _complete(session: AsyncSession, *, user: User, task_id: int, decision: Decision) -> CompletionResult:
+async def _complete(
+    session: AsyncSession, *, user: User, task_id: int, decision: Decision
+) -> CompletionResult:
     task = await _get_visible_task(session, user=user, task_id=task_id)
-    case = await applications_service.get_visible(session, user=user, application_id=task.application_id)
+    case = await applications_service.get_visible(
+        session, user=user, application_id=task.application_id
+    )
     await _check_may_act(session, user=user, task=task, case=case)
     await _check_decision_rules(session, task=task, case=case, decision=decision)
     program = await session.get(Program, case.program_code)
-    assert program is not None and case.id is not None
+    assert program is not None
+    assert case.id is not None
 
     flow = await flows_service.parsed(session, case.flow_version_id)
     instance = Instance.load(flow, case.workflow_state)
@@ -213,7 +231,9 @@ async def _complete(session: AsyncSession, *, user: User, task_id: int, decision
     moved = await session.exec(
         update(Application)
         .where(col(Application.id) == case.id, Application.version == case.version)
-        .values(workflow_state=instance.dump(), status=after, version=case.version + 1, updated_at=now)
+        .values(
+            workflow_state=instance.dump(), status=after, version=case.version + 1, updated_at=now
+        )
     )
     if moved.rowcount != 1:
         raise StaleTask("the case changed meanwhile; reload and try again")
@@ -235,7 +255,11 @@ async def _complete(session: AsyncSession, *, user: User, task_id: int, decision
     await progress.apply_status(session, case=case, program=program, status=after)
     if after == PAID:
         await payouts_service.mark_paid(
-            session, case=case, program=program, actor=user, reference=str(decision.data["bank_reference"])
+            session,
+            case=case,
+            program=program,
+            actor=user,
+            reference=str(decision.data["bank_reference"]),
         )
     audit_service.record(
         session,

@@ -1,0 +1,40 @@
+# relief: two commands for a new user — `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## run: install, migrate ./var/relief.db, load the demo data and serve on 127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/relief db upgrade
+	$(BIN)/relief seed-demo
+	$(BIN)/relief serve
+
+## test: the whole suite, on SQLite and on PostgreSQL
+test: $(STAMP)
+	$(BIN)/ruff check service tests alembic
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests alembic
+	$(BIN)/ruff format --check service tests
+
+format: $(STAMP)
+	$(BIN)/ruff format service tests
+	$(BIN)/ruff check --fix service tests
+
+## lock: re-pin every dependency (maintainers; needs uv)
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

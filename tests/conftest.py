@@ -1,0 +1,261 @@
+"""Test fixtures: a real server over real HTTP, on SQLite and on PostgreSQL.
+
+Every test that takes ``api`` (or ``server``) runs once per database. Each database is fresh
+for the session: migrated with ``relief db upgrade`` and seeded with the demo data, then served
+by ``relief serve`` in a subprocess. Tests create their own cases with random households, so
+they do not depend on each other.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import EC_DOCUMENTS, PDF, application
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_PASSWORD = "relief-demo"
+TEST_UPLOAD_LIMIT = 256 * 1024
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RELIEF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@dataclass
+class Backend:
+    name: str
+    async_url: str
+    sync_url: str
+    env: dict[str, str]
+    engine: sa.Engine = field(repr=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _relief(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+def _postgres_admin() -> sa.Engine | None:
+    engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            return engine
+    except sa.exc.OperationalError:
+        return None
+
+
+def base_env(tmp: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELIEF_")}
+    env.update(
+        RELIEF_ENV="test",
+        RELIEF_DATABASE_URL=database_url,
+        RELIEF_SECRET_KEY="test-" + uuid.uuid4().hex + uuid.uuid4().hex,
+        RELIEF_FILES_DIR=str(tmp / "files"),
+        RELIEF_MAX_UPLOAD_BYTES=str(TEST_UPLOAD_LIMIT),
+        RELIEF_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    tmp = tmp_path_factory.mktemp(request.param)
+    admin = None
+    if request.param == "sqlite":
+        path = tmp / "relief.db"
+        async_url, sync_url = f"sqlite+aiosqlite:///{path}", f"sqlite:///{path}"
+    else:
+        admin = _postgres_admin()
+        if admin is None:
+            message = f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(message + " (CI=true: PostgreSQL is required)")
+            pytest.skip(message)
+        name = f"relief_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        server_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+        sync_url = f"{server_url}/{name}"
+        async_url = sync_url.replace("+psycopg", "+asyncpg")
+    env = base_env(tmp, async_url)
+    _relief(env, "db", "upgrade")
+    _relief(env, "seed-demo")
+    engine = sa.create_engine(sync_url)
+    yield Backend(request.param, async_url, sync_url, env, engine)
+    engine.dispose()
+    if admin is not None:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class Server:
+    url: str
+    backend: Backend
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, username: str) -> str:
+        if username not in self.tokens:
+            response = httpx.post(
+                f"{self.url}/api/v1/auth/token",
+                data={"username": username, "password": DEMO_PASSWORD},
+            )
+            response.raise_for_status()
+            self.tokens[username] = response.json()["access_token"]
+        return self.tokens[username]
+
+
+def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError("relief serve exited during start-up")
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("relief serve did not become healthy in 30 s")
+
+
+@pytest.fixture(scope="session")
+def server(backend: Backend) -> Iterator[Server]:
+    process, url = start_server(backend.env)
+    yield Server(url, backend)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+class Api:
+    """An HTTP client of the running server that acts as one demo user at a time."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.client = httpx.Client(base_url=f"{server.url}/api/v1", timeout=30)
+
+    def headers(self, username: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.server.token(username)}"} if username else {}
+
+    def get(self, path: str, *, as_: str | None, **kwargs: object) -> httpx.Response:
+        return self.client.get(path, headers=self.headers(as_), **kwargs)  # type: ignore[arg-type]
+
+    def post(self, path: str, *, as_: str | None, **kwargs: object) -> httpx.Response:
+        headers = {**self.headers(as_), **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+        return self.client.post(path, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+    # --- the chain, step by step ------------------------------------------------------
+
+    def submit(self, body: dict[str, object] | None = None, *, as_: str = "cw.lizhuang") -> dict:
+        response = self.post("/applications", as_=as_, json=body or application())
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def attach(
+        self, case_id: int, kind: str, *, as_: str = "cw.lizhuang", content: bytes = PDF
+    ) -> httpx.Response:
+        return self.post(
+            f"/applications/{case_id}/documents",
+            as_=as_,
+            data={"kind": kind},
+            files={"file": (f"{kind}.pdf", content, "application/pdf")},
+        )
+
+    def attach_required(
+        self, case_id: int, *, as_: str = "cw.lizhuang", spouse: bool = False
+    ) -> None:
+        for kind in (*EC_DOCUMENTS, *(("spouse_id_card",) if spouse else ())):
+            response = self.attach(case_id, kind, as_=as_)
+            assert response.status_code == 201, response.text
+
+    def task_for(self, case_id: int, *, as_: str) -> dict:
+        response = self.get("/tasks", as_=as_, params={"application_id": case_id})
+        assert response.status_code == 200, response.text
+        tasks = response.json()
+        assert len(tasks) == 1, f"{as_} sees {tasks}"
+        return tasks[0]
+
+    def decide(
+        self,
+        task_id: int,
+        decision: str,
+        *,
+        as_: str,
+        comment: str | None = None,
+        data: dict | None = None,
+    ) -> httpx.Response:
+        body = {"decision": decision, "comment": comment, "data": data or {}}
+        return self.post(f"/tasks/{task_id}/complete", as_=as_, json=body)
+
+    def act(self, case_id: int, decision: str, *, as_: str, **kwargs: object) -> dict:
+        task = self.task_for(case_id, as_=as_)
+        response = self.decide(task["id"], decision, as_=as_, **kwargs)  # type: ignore[arg-type]
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def case(self, case_id: int, *, as_: str = "au.county") -> dict:
+        response = self.get(f"/applications/{case_id}", as_=as_)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def events(self, case_id: int) -> list[dict]:
+        response = self.get(
+            "/audit/events", as_="au.county", params={"application_id": case_id, "limit": 1000}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[Api]:
+    client = Api(server)
+    yield client
+    client.client.close()
+
+
+VILLAGE_CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county")
+
+
+@pytest.fixture
+def ready_case(api: Api) -> dict:
+    """A fresh case in 李庄村 with every required document attached."""
+    case = api.submit()
+    api.attach_required(case["id"])
+    return case
