@@ -58,7 +58,9 @@ def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine, immediate=for_writes)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args={"timeout": 5}
+    )
 
 
 class Database:

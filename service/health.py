@@ -14,7 +14,7 @@ async def healthz() -> JSONResponse:
     """Liveness and database readiness."""
     try:
         async with get_database().read_sessions() as session:
-            await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            await (await session.connection()).execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return JSONResponse(
             {

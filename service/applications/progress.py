@@ -97,3 +97,5 @@ async def apply_status(
         await session.exec(delete(HouseholdClaim).where(HouseholdClaim.application_id == case.id))
     if status == APPROVED:
         await payouts_service.ensure_pending(session, case=case, program=program)
+    elif status != PAID:
+        await payouts_service.cancel_pending(session, application_id=case.id)

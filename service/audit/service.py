@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit.chain import link_hash
@@ -68,7 +68,7 @@ def record(
 async def _lock_head(session: AsyncSession, county: str) -> AuditHead:
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    await session.exec(  # type: ignore[call-overload]
+    await session.exec(
         insert(AuditHead)
         .values(county=county, seq=0, hash=GENESIS_HASH)
         .on_conflict_do_nothing(index_elements=["county"])
@@ -115,7 +115,7 @@ def discard_pending(session: AsyncSession) -> None:
 def _visible_to(user: User) -> Any:
     if not ({"auditor", "admin"} & set(user.roles)):
         raise Forbidden("only auditors and administrators read the audit trail")
-    return AuditEvent.region.startswith(user.jurisdiction)  # type: ignore[union-attr]
+    return col(AuditEvent.region).startswith(user.jurisdiction)
 
 
 @dataclass
@@ -140,14 +140,14 @@ async def list_events(session: AsyncSession, *, user: User, query: EventFilter) 
     if query.action:
         statement = statement.where(AuditEvent.action == query.action)
     if query.region:
-        statement = statement.where(AuditEvent.region.startswith(query.region))  # type: ignore[union-attr]
+        statement = statement.where(col(AuditEvent.region).startswith(query.region))
     if query.since:
         statement = statement.where(AuditEvent.at >= query.since)
     if query.until:
         statement = statement.where(AuditEvent.at < query.until)
     if query.after_id:
-        statement = statement.where(AuditEvent.id > query.after_id)  # type: ignore[operator]
-    statement = statement.order_by(AuditEvent.id).limit(query.limit)  # type: ignore[arg-type]
+        statement = statement.where(col(AuditEvent.id) > query.after_id)
+    statement = statement.order_by(col(AuditEvent.id)).limit(query.limit)
     return list((await session.exec(statement)).all())
 
 
@@ -155,7 +155,7 @@ async def case_timeline(session: AsyncSession, application_id: int) -> list[Audi
     statement = (
         select(AuditEvent)
         .where(AuditEvent.application_id == application_id)
-        .order_by(AuditEvent.id)  # type: ignore[arg-type]
+        .order_by(col(AuditEvent.id))
     )
     return list((await session.exec(statement)).all())
 
@@ -169,7 +169,7 @@ class ChainReport:
 
 
 async def _events_of(session: AsyncSession, county: str) -> AsyncIterator[AuditEvent]:
-    statement = select(AuditEvent).where(AuditEvent.county == county).order_by(AuditEvent.seq)  # type: ignore[arg-type]
+    statement = select(AuditEvent).where(AuditEvent.county == county).order_by(col(AuditEvent.seq))
     result = await session.stream(statement)
     async for row in result.scalars():
         yield row

@@ -8,6 +8,8 @@ from service.dbtypes import UTCDateTime
 
 PENDING = "pending"
 PAID = "paid"
+# The case left "approved" before the money went out (returned or rejected at payout).
+CANCELLED = "cancelled"
 
 
 class Payout(SQLModel, table=True):

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.applications.models import Application
 from service.auth.models import User
 from service.clock import utcnow
-from service.payouts.models import PAID, PENDING, Payout
+from service.payouts.models import CANCELLED, PAID, PENDING, Payout
 from service.programs.models import Program
 
 
@@ -29,7 +29,18 @@ async def ensure_pending(session: AsyncSession, *, case: Application, program: P
             created_at=utcnow(),
         )
         session.add(payout)
+    elif payout.status == CANCELLED:
+        payout.status = PENDING
+        session.add(payout)
     return payout
+
+
+async def cancel_pending(session: AsyncSession, *, application_id: int) -> None:
+    """A case that goes back or ends before payment owes nothing until approved again."""
+    payout = await for_application(session, application_id)
+    if payout is not None and payout.status == PENDING:
+        payout.status = CANCELLED
+        session.add(payout)
 
 
 async def mark_paid(

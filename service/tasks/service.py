@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, exists, not_, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -199,8 +199,8 @@ async def complete(
     """Approve, reject or return one ready task: one transaction, stale or concurrent → 409."""
     try:
         return await _complete(session, user=user, task_id=task_id, decision=decision)
-    except (IntegrityError, DBAPIError) as error:
-        # A concurrent completion won the race (unique key, lock timeout, SQLite busy).
+    except IntegrityError as error:
+        # A concurrent completion won the race on a unique key (e.g. the same task row twice).
         await session.rollback()
         audit_service.discard_pending(session)
         raise StaleTask("the task was completed concurrently; reload and try again") from error
