@@ -9,6 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -121,3 +122,37 @@ def install(app: FastAPI) -> None:
             detail="an unexpected error occurred; it has been logged with the request id",
             request=request,
         )
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is rendered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+_DESCRIPTIONS = {
+    401: "missing, invalid or expired token",
+    403: "role, jurisdiction or separation of duties forbids it",
+    404: "unknown, or outside the caller's jurisdiction",
+    409: "duplicate, stale or concurrent change",
+    413: "payload too large",
+    422: "invalid input",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting the problems a route can return."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _DESCRIPTIONS[status],
+            "content": {MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 
+from service import problems
 from service.applications import service as applications_service
 from service.applications import views
 from service.applications.schemas import (
@@ -20,7 +21,11 @@ from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput, PayloadTooLarge
 
-router = APIRouter(prefix="/applications", tags=["applications"])
+router = APIRouter(
+    prefix="/applications",
+    tags=["applications"],
+    responses=problems.responses(401, 403, 404, 409, 413, 422),
+)
 Caseworker = Annotated[User, Depends(require_roles(CASEWORKER))]
 # Multipart framing around the file: the request may exceed the file limit by this much.
 _MULTIPART_SLACK = 64 * 1024

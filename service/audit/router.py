@@ -5,13 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from service import problems
 from service.audit import service as audit_service
 from service.audit.schemas import EventPage, EventRead, VerifyReport
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.db import SessionDep
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], responses=problems.responses(401, 403, 422))
 Supervisor = Annotated[User, Depends(require_roles(AUDITOR, ADMIN))]
 
 

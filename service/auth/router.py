@@ -5,12 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
+from service import problems
 from service.auth import service as auth_service
 from service.auth.dependencies import CurrentUser
 from service.auth.schemas import Me, Token
 from service.db import SessionDep
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problems.responses(401, 422))
 
 
 @router.post("/token", response_model=Token)

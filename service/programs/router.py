@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from service import problems
 from service.auth.dependencies import CurrentUser
 from service.db import SessionDep
 from service.programs import service as programs_service
 from service.programs.schemas import ProgramRead
 
-router = APIRouter(prefix="/programs", tags=["programs"])
+router = APIRouter(prefix="/programs", tags=["programs"], responses=problems.responses(401, 404))
 
 
 @router.get("", response_model=list[ProgramRead])

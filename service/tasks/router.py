@@ -4,13 +4,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from service import problems
 from service.applications.schemas import TaskSummary
 from service.auth.dependencies import CurrentUser
 from service.db import SessionDep, WriteSessionDep
 from service.tasks import service as tasks_service
 from service.tasks.schemas import CompletionResult, Decision, TaskRead
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(
+    prefix="/tasks", tags=["tasks"], responses=problems.responses(401, 403, 404, 409, 422)
+)
 
 
 @router.get("", response_model=list[TaskRead])
