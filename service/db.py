@@ -58,8 +58,10 @@ def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine, immediate=for_writes)
         return engine
+    # Fail fast when the server is away, so requests get a 503 instead of hanging.
+    connect_args = {"timeout": 5} if "+asyncpg" in url else {"connect_timeout": 5}
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args={"timeout": 5}
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
     )
 
 

@@ -21,7 +21,14 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problem(
-    status: int, *, type_: str, title: str, detail: str, request: Request, **extra: Any
+    status: int,
+    *,
+    type_: str,
+    title: str,
+    detail: str,
+    request: Request,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body = {
         "type": type_ if type_ == "about:blank" else PROBLEM_BASE + type_,
@@ -32,12 +39,16 @@ def problem(
         "request_id": request_id_var.get(),
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
-def _field(location: tuple[Any, ...]) -> str:
-    parts = [str(part) for part in location]
+def _field(item: dict[str, Any]) -> str:
+    if item.get("type") == "json_invalid":
+        return "body"  # the location holds the parse position, not a field
+    parts = [str(part) for part in item.get("loc", ())]
     if parts and parts[0] in ("body", "query", "path", "header", "form"):
         parts = parts[1:] or parts
     return ".".join(parts)
@@ -58,7 +69,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field(tuple(item.get("loc", ()))), "message": item.get("msg", "invalid")}
+            {"field": _field(item), "message": item.get("msg", "invalid")}
             for item in error.errors()
         ]
         fields = ", ".join(e["field"] for e in errors)
@@ -76,7 +87,12 @@ def install(app: FastAPI) -> None:
         phrase = HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else phrase
         return problem(
-            error.status_code, type_="about:blank", title=phrase, detail=detail, request=request
+            error.status_code,
+            type_="about:blank",
+            title=phrase,
+            detail=detail,
+            request=request,
+            headers=dict(error.headers or {}),
         )
 
     @app.exception_handler(IntegrityError)

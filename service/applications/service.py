@@ -118,6 +118,7 @@ async def submit(
         workflow_state=b"",
     )
     id_numbers = [body.applicant.id_number] + ([body.spouse.id_number] if body.spouse else [])
+    program_code = program.code
     try:
         session.add(case)
         await session.flush()
@@ -129,14 +130,15 @@ async def submit(
         )
         await session.flush()
     except IntegrityError:
+        # Objects of this session expire on rollback: use only values read before it.
         await session.rollback()
         audit_service.discard_pending(session)
         replay = await _replayed(session, user=user, key=idempotency_key)
         if replay is not None:
             return Submitted(replay, replayed=True)
-        existing = await _holder_of_claim(session, program.code, id_numbers)
+        existing = await _holder_of_claim(session, program_code, id_numbers)
         raise DuplicateCase(
-            f"this household already has {program.code} case {existing}",
+            f"this household already has a {program_code} case: {existing}",
             existing_application_id=existing,
         ) from None
     ready = instance.ready_tasks()

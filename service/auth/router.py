@@ -23,13 +23,6 @@ async def token(
 
 
 @router.get("/me", response_model=Me)
-async def me(user: CurrentUser) -> Me:
+async def me(user: CurrentUser, session: SessionDep) -> Me:
     """The caller: roles and jurisdiction."""
-    assert user.id is not None
-    return Me(
-        id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        roles=user.roles,
-        jurisdictions=[user.jurisdiction],
-    )
+    return await auth_service.describe(session, user)

@@ -9,11 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.audit import service as audit_service
 from service.auth.models import User
 from service.auth.passwords import verify_password
-from service.auth.schemas import Token
+from service.auth.schemas import Me, Token
 from service.auth.tokens import issue_token
 from service.config import get_settings
 from service.db import get_database
 from service.errors import NotAuthenticated
+from service.regions.models import Region
 
 
 async def get_by_username(session: AsyncSession, username: str) -> User | None:
@@ -44,3 +45,17 @@ async def login(session: AsyncSession, *, username: str, password: str) -> Token
     assert user.id is not None
     token, expires_in = issue_token(get_settings(), user_id=user.id, username=user.username)
     return Token(access_token=token, expires_in=expires_in)
+
+
+async def describe(session: AsyncSession, user: User) -> Me:
+    """The caller as ``GET /auth/me`` shows them, with the name of their jurisdiction."""
+    assert user.id is not None
+    region = await session.get(Region, user.jurisdiction)
+    return Me(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=user.roles,
+        jurisdictions=[user.jurisdiction],
+        jurisdiction_name=region.name if region else None,
+    )
