@@ -36,7 +36,8 @@ def problem(
         "status": status,
         "detail": detail,
         "instance": request.url.path,
-        "request_id": request_id_var.get(),
+        # The scope outlives the request-id middleware, which 500 handlers run outside of.
+        "request_id": request_id_var.get() or request.scope.get("relief.request_id"),
         **extra,
     }
     headers = dict(headers or {})

@@ -88,10 +88,11 @@ async def submit(
     replay = await _replayed(session, user=user, key=idempotency_key)
     if replay is not None:
         return Submitted(replay, replayed=True)
+    program = await programs_service.get_active(session, body.program)
+    # An unknown code is a typing error (422); a known village elsewhere is not theirs (403).
+    await regions_service.get_village(session, body.village)
     if not user.covers(body.village):
         raise Forbidden("the village is outside your jurisdiction")
-    program = await programs_service.get_active(session, body.program)
-    await regions_service.get_village(session, body.village)
     _check_event(program, body)
     assert program.active_flow_version_id is not None
     flow = await flows_service.parsed(session, program.active_flow_version_id)
