@@ -129,8 +129,6 @@ class HouseholdRead(BaseModel):
 
 
 class TaskSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: int
     application_id: int
     name: str
@@ -138,8 +136,13 @@ class TaskSummary(BaseModel):
     role: str
     status: str
     due_at: dt.datetime | None
-    claimed_by: str | None = None
+    claimed_by: str | None = None  # a username; the table holds the user id
     created_at: dt.datetime
+
+    @classmethod
+    def of(cls, task: Any, claimer: str | None) -> TaskSummary:
+        """Summarise a task row; ``claimer`` is the username behind ``task.claimed_by``."""
+        return cls.model_validate({**task.model_dump(), "claimed_by": claimer})
 
 
 class DocumentRead(BaseModel):

@@ -49,9 +49,8 @@ async def open_tasks(session: AsyncSession, case_ids: list[int]) -> dict[int, li
     names = await _usernames(session, {task.claimed_by for task in tasks if task.claimed_by})
     by_case: dict[int, list[TaskSummary]] = defaultdict(list)
     for task in tasks:
-        summary = TaskSummary.model_validate(task)
-        summary.claimed_by = names.get(task.claimed_by) if task.claimed_by else None
-        by_case[task.application_id].append(summary)
+        claimer = names.get(task.claimed_by) if task.claimed_by else None
+        by_case[task.application_id].append(TaskSummary.of(task, claimer))
     return by_case
 
 

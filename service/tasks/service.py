@@ -79,8 +79,7 @@ async def inbox(
     rows = (await session.exec(statement)).all()
     return [
         TaskRead(
-            **TaskSummary.model_validate(task).model_dump(exclude={"claimed_by"}),
-            claimed_by=user.username if task.claimed_by else None,
+            **TaskSummary.of(task, user.username if task.claimed_by else None).model_dump(),
             application_status=status,
             village=task.village_code,
             program=program,
@@ -128,7 +127,7 @@ async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSumma
     )
     await _check_may_act(session, user=user, task=task, case=case)
     if task.claimed_by == user.id:
-        return TaskSummary.model_validate(task).model_copy(update={"claimed_by": user.username})
+        return TaskSummary.of(task, user.username)
     result = await session.exec(
         update(Task)
         .where(col(Task.id) == task_id, Task.status == READY, col(Task.claimed_by).is_(None))
@@ -139,7 +138,7 @@ async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSumma
     _record_task_event(session, "task_claimed", user=user, task=task)
     await audit_service.commit(session)
     await session.refresh(task)
-    return TaskSummary.model_validate(task).model_copy(update={"claimed_by": user.username})
+    return TaskSummary.of(task, user.username)
 
 
 async def unclaim(session: AsyncSession, *, user: User, task_id: int) -> TaskSummary:
@@ -158,7 +157,7 @@ async def unclaim(session: AsyncSession, *, user: User, task_id: int) -> TaskSum
     _record_task_event(session, "task_unclaimed", user=user, task=task)
     await audit_service.commit(session)
     await session.refresh(task)
-    return TaskSummary.model_validate(task)
+    return TaskSummary.of(task, None)
 
 
 def _record_task_event(session: AsyncSession, action: str, *, user: User, task: Task) -> None:
@@ -287,8 +286,8 @@ async def _complete(
     await audit_service.commit(session)
     await session.refresh(task)
     return CompletionResult(
-        task=TaskSummary.model_validate(task),
+        task=TaskSummary.of(task, user.username if task.claimed_by else None),
         application_id=case.id,
         status=after,
-        next_tasks=[TaskSummary.model_validate(row) for row in created],
+        next_tasks=[TaskSummary.of(row, None) for row in created],
     )
