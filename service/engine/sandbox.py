@@ -1,15 +1,25 @@
 """Safe evaluation of the expressions and scripts inside flows.
 
 SpiffWorkflow's default environment runs ``eval``/``exec`` on plain Python, and an empty
-``__builtins__`` is escapable through ``().__class__.__subclasses__()``. Every gateway condition
-and script is therefore compiled with RestrictedPython (no imports, no names or attributes that
-start with an underscore, guarded attribute and item access), run with a short allow-list of
-builtins and stopped when it exceeds a wall-clock bound.
+``__builtins__`` is escapable through ``().__class__.__subclasses__()``. Flows are untrusted
+input, so every gateway condition and script is compiled with RestrictedPython under a stricter
+policy than its default, and run with guards:
+
+- refused at compile time (so a flow using them is refused at upload): imports, names and
+  attributes starting with an underscore (RestrictedPython), loops and comprehensions, ``try``,
+  function and class definitions, ``lambda``, ``global``, ``with``, ``yield``/``await``,
+  ``raise`` and the power operator. Approval conditions and amount rules need none of them, and
+  without loops every expression ends after a number of steps bounded by its own length;
+- at run time: a short allow-list of builtins, attribute access limited to a list of harmless
+  methods, ``*``, ``+`` and ``<<`` refuse to build results larger than ``MAX_SIZE`` (a string
+  or list repeated a billion times would allocate gigabytes in one C call), and a per-opcode
+  tracer stops anything still running at the deadline.
 """
 
 from __future__ import annotations
 
 import ast
+import operator
 import sys
 import time
 from collections.abc import Callable
@@ -17,45 +27,180 @@ from functools import lru_cache
 from types import CodeType, FrameType
 from typing import Any
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safer_getattr,
+from RestrictedPython import (
+    RestrictingNodeTransformer,
+    compile_restricted_eval,
+    compile_restricted_exec,
 )
+from RestrictedPython.Eval import default_guarded_getitem
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from service.engine.errors import ExpressionTimeout, UnsafeExpression
 
-ALLOWED_BUILTINS: dict[str, Any] = {
-    name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
-    for name in (
-        "abs", "all", "any", "bool", "dict", "float", "int", "len", "list", "max", "min",
-        "range", "round", "set", "sorted", "str", "sum", "tuple", "zip",
-    )
-}  # fmt: skip
-ALLOWED_BUILTINS.update({"True": True, "False": False, "None": None})
+MAX_SIZE = 10_000  # elements of a sequence, characters of a string, bits of an integer
+MAX_RANGE = 1_000
 
-_GUARDS: dict[str, Any] = {
-    "__builtins__": ALLOWED_BUILTINS,
-    "_getattr_": safer_getattr,
-    "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
-    "_write_": full_write_guard,
+_REFUSED_NODES: dict[type[ast.AST], str] = {
+    ast.Import: "import",
+    ast.ImportFrom: "import",
+    ast.While: "loops",
+    ast.For: "loops",
+    ast.AsyncFor: "loops",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.Try: "try/except",
+    ast.TryStar: "try/except",
+    ast.FunctionDef: "function definitions",
+    ast.AsyncFunctionDef: "function definitions",
+    ast.Lambda: "lambda",
+    ast.ClassDef: "class definitions",
+    ast.Global: "global",
+    ast.Nonlocal: "nonlocal",
+    ast.With: "with",
+    ast.AsyncWith: "with",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Await: "await",
+    ast.Raise: "raise",
 }
 
 
-def _refuse_power(tree: ast.AST) -> None:
-    # ``**`` is how a one-line expression allocates gigabytes in a single C call that no
-    # time bound can interrupt; approval conditions never need it.
-    for node in ast.walk(tree):
-        if isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.Pow):
-            raise UnsafeExpression("the power operator ** is not allowed in flow expressions")
+class FlowExpressionPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, narrowed to the expression language of approval flows."""
+
+    def visit(self, node: ast.AST) -> Any:
+        refused = _REFUSED_NODES.get(type(node))
+        if refused is not None:
+            self.error(node, f"{refused} is not allowed in flow expressions")
+            return node
+        return super().visit(node)
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        node = self.node_contents_visit(node)
+        if isinstance(node.op, ast.Pow):
+            self.error(node, "the power operator ** is not allowed in flow expressions")
+            return node
+        if isinstance(node.op, ast.Mult | ast.Add | ast.LShift):
+            # Route size-changing operators through a guard that bounds their result.
+            call = ast.Call(
+                func=ast.Name("_binop_", ast.Load()),
+                args=[ast.Constant(type(node.op).__name__), node.left, node.right],
+                keywords=[],
+            )
+            return ast.fix_missing_locations(ast.copy_location(call, node))
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> Any:
+        if isinstance(node.op, ast.Pow):
+            self.error(node, "the power operator ** is not allowed in flow expressions")
+            return node
+        return super().visit_AugAssign(node)
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value.bit_length()
+    if isinstance(value, str | bytes | list | tuple):
+        return len(value)
+    return 0
+
+
+def _bounded(result: Any) -> Any:
+    if _size(result) > MAX_SIZE:
+        raise UnsafeExpression(f"a value in a flow expression exceeded {MAX_SIZE} elements")
+    return result
+
+
+def _predict(op: str, left: Any, right: Any) -> int:
+    """The size of the result, computed before the operation allocates it."""
+    if op == "Mult":
+        if isinstance(left, int) and isinstance(right, int):
+            return _size(left) + _size(right)
+        count = right if isinstance(right, int) else left if isinstance(left, int) else 0
+        return max(_size(left), _size(right)) * max(count, 0)
+    if op == "LShift" and isinstance(right, int):
+        return _size(left) + max(right, 0)
+    return _size(left) + _size(right)
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "Mult": operator.mul,
+    "Add": operator.add,
+    "LShift": operator.lshift,
+}
+_INPLACE: dict[str, str] = {"+=": "Add", "*=": "Mult", "<<=": "LShift"}
+_PLAIN_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "-=": operator.sub,
+    "/=": operator.truediv,
+    "//=": operator.floordiv,
+    "%=": operator.mod,
+    ">>=": operator.rshift,
+    "&=": operator.and_,
+    "|=": operator.or_,
+    "^=": operator.xor,
+}
+
+
+def _binop(op: str, left: Any, right: Any) -> Any:
+    if _predict(op, left, right) > MAX_SIZE:
+        raise UnsafeExpression(f"a value in a flow expression would exceed {MAX_SIZE} elements")
+    return _bounded(_OPERATORS[op](left, right))
+
+
+def _inplacevar(op: str, left: Any, right: Any) -> Any:
+    if op in _INPLACE:
+        return _binop(_INPLACE[op], left, right)
+    if op in _PLAIN_INPLACE:
+        return _PLAIN_INPLACE[op](left, right)
+    raise UnsafeExpression(f"operator {op} is not allowed in flow expressions")
+
+
+def _range(*args: int) -> range:
+    bounded = range(*args)
+    if len(bounded) > MAX_RANGE:
+        raise UnsafeExpression(f"range() is limited to {MAX_RANGE} numbers in flow expressions")
+    return bounded
+
+
+# Methods that neither reach the interpreter's internals nor allocate beyond their input.
+_SAFE_METHODS: dict[type, frozenset[str]] = {
+    str: frozenset(
+        {
+            "lower", "upper", "strip", "lstrip", "rstrip", "startswith", "endswith", "split",
+            "isdigit", "isalpha", "count", "find", "casefold", "title",
+        }
+    ),
+    dict: frozenset({"get", "keys", "values", "items"}),
+    list: frozenset({"count", "index"}),
+    tuple: frozenset({"count", "index"}),
+}  # fmt: skip
+
+
+def _getattr(obj: Any, name: str, default: Any = None) -> Any:
+    allowed = _SAFE_METHODS.get(type(obj), frozenset())
+    if name not in allowed:
+        raise UnsafeExpression(f"attribute {name!r} of {type(obj).__name__} is not allowed")
+    return getattr(obj, name)
+
+
+ALLOWED_BUILTINS: dict[str, Any] = {
+    "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "float": float,
+    "int": int, "len": len, "list": list, "max": max, "min": min, "round": round,
+    "set": set, "sorted": sorted, "str": str, "sum": sum, "tuple": tuple, "zip": zip,
+    "range": _range, "True": True, "False": False, "None": None,
+}  # fmt: skip
+
+_GUARDS: dict[str, Any] = {
+    "__builtins__": ALLOWED_BUILTINS,
+    "_getattr_": _getattr,
+    "_getitem_": default_guarded_getitem,
+    "_write_": lambda obj: obj,  # only plain locals can be assigned (no attribute targets)
+    "_binop_": _binop,
+    "_inplacevar_": _inplacevar,
+}
 
 
 @lru_cache(maxsize=4096)
@@ -70,22 +215,22 @@ def compile_script(source: str) -> CodeType:
 
 
 def _compile(source: str, *, mode: str) -> CodeType:
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
     try:
-        _refuse_power(ast.parse(source, mode=mode))
+        result = compiler(source, policy=FlowExpressionPolicy)
     except SyntaxError as error:
         raise UnsafeExpression(f"syntax error in {source!r}: {error.msg}") from None
-    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    result = compiler(source)
     if result.errors or result.code is None:
         raise UnsafeExpression(f"refused {source!r}: " + "; ".join(result.errors))
     return result.code
 
 
 def _run_bounded(func: Callable[[], Any], timeout_s: float) -> Any:
-    """Run ``func`` with a line tracer that stops it once the deadline has passed."""
+    """Run ``func`` under a per-opcode tracer that stops it once the deadline has passed."""
     deadline = time.monotonic() + timeout_s
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True  # line events miss a jump back to the same line
         if time.monotonic() > deadline:
             raise ExpressionTimeout(f"flow expression exceeded {timeout_s * 1000:.0f} ms")
         return tracer

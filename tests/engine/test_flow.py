@@ -1,0 +1,361 @@
+"""The shipped emergency consolation flow driven through the engine, and hostile flow uploads.
+
+Every step goes through ``dump``/``load`` as the service does between requests, so a state that
+does not survive storage fails here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from SpiffWorkflow.util.task import TaskState
+
+from service.config import get_settings
+from service.engine import Instance, InvalidFlow, ParsedFlow, TaskNotReady, parse_flow, spec_cache
+from service.engine.xml import MAX_ELEMENTS, parse_xml
+from service.errors import FlowError
+
+ROOT = Path(__file__).resolve().parents[2]
+BPMN_PATH = ROOT / "workflows" / "emergency_consolation.bpmn"
+BPMN = BPMN_PATH.read_text(encoding="utf-8")
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+CHAIN = (
+    ("village_investigation", "caseworker"),
+    ("village_cosign", "village_head"),
+    ("township_review", "township_reviewer"),
+    ("county_verification", "county_approver"),
+    ("card_payout", "finance_officer"),
+)
+APPROVE_TO_VILLAGE_COSIGN = (
+    '<bpmn:sequenceFlow id="Flow_investigation_approve" name="同意 approve" '
+    'sourceRef="gw_village_investigation" targetRef="village_cosign">\n'
+    '      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
+    "decision == 'approve'</bpmn:conditionExpression>"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _settings() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RELIEF_SECRET_KEY", "test-engine-" + uuid.uuid4().hex)
+        patch.setenv("RELIEF_ENV", "test")
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def flow() -> ParsedFlow:
+    return parse_flow(BPMN.encode())
+
+
+def _advance(flow: ParsedFlow, state: bytes, lane: str, decision: str, **data: object) -> bytes:
+    """Load a stored state, complete its one ready task in ``lane``, store the state again."""
+    instance = Instance.load(flow, state)
+    [task] = instance.ready_tasks()
+    instance.complete(task.engine_task_id, lane=lane, data={"decision": decision, **data})
+    return instance.dump()
+
+
+def _ready(flow: ParsedFlow, state: bytes) -> list[tuple[str, str | None]]:
+    return [(t.spec, t.lane) for t in Instance.load(flow, state).ready_tasks()]
+
+
+def _started(flow: ParsedFlow) -> bytes:
+    return Instance.start(flow, {"program": "emergency_consolation"}).dump()
+
+
+# --- the shipped flow -----------------------------------------------------------------------
+
+
+def test_shipped_flow_parses_with_lanes_and_end_events(flow: ParsedFlow) -> None:
+    assert flow.key == "emergency_consolation"
+    lanes = {task.id: task.lane for task in flow.user_tasks}
+    assert lanes == {**dict(CHAIN), "correction": "caseworker"}
+    assert set(flow.end_events) == {"end_paid", "end_rejected"}
+
+
+def test_spec_cache_parses_a_version_once() -> None:
+    first = spec_cache.get(990_001, BPMN)
+    assert spec_cache.cached(990_001) is first
+    assert spec_cache.get(990_001, BPMN) is first
+    assert first.key == "emergency_consolation"
+
+
+def test_five_approvals_through_storage_end_paid(flow: ParsedFlow) -> None:
+    state = _started(flow)
+    assert Instance.load(flow, state).outcome() is None
+    for position, (spec, lane) in enumerate(CHAIN):
+        assert _ready(flow, state) == [(spec, lane)], f"step {position}"
+        state = _advance(flow, state, lane, "approve", comment="同意")
+    final = Instance.load(flow, state)
+    assert final.ready_tasks() == []
+    assert final.outcome() == "end_paid"
+
+
+def test_reject_at_township_ends_rejected(flow: ParsedFlow) -> None:
+    state = _started(flow)
+    for _spec, lane in CHAIN[:2]:
+        state = _advance(flow, state, lane, "approve")
+    state = _advance(flow, state, "township_reviewer", "reject")
+    final = Instance.load(flow, state)
+    assert final.ready_tasks() == []
+    assert final.outcome() == "end_rejected"
+
+
+def test_return_sends_a_correction_to_the_caseworker_then_up_again(flow: ParsedFlow) -> None:
+    state = _started(flow)
+    state = _advance(flow, state, "caseworker", "approve")
+    state = _advance(flow, state, "village_head", "return", comment="户口簿复印件不清晰")
+    assert _ready(flow, state) == [("correction", "caseworker")]
+    assert Instance.load(flow, state).outcome() is None
+    state = _advance(flow, state, "caseworker", "approve")
+    assert _ready(flow, state) == [("village_investigation", "caseworker")]
+    for _spec, lane in CHAIN:
+        state = _advance(flow, state, lane, "approve")
+    assert Instance.load(flow, state).outcome() == "end_paid"
+
+
+def test_completed_task_cannot_be_completed_again(flow: ParsedFlow) -> None:
+    instance = Instance.load(flow, _started(flow))
+    [task] = instance.ready_tasks()
+    instance.complete(task.engine_task_id, lane="caseworker", data={"decision": "approve"})
+    state = instance.dump()
+
+    replay = Instance.load(flow, state)
+    with pytest.raises(TaskNotReady) as caught:
+        replay.complete(task.engine_task_id, lane="caseworker", data={"decision": "approve"})
+    assert caught.value.status == 409
+    assert replay.dump() == state
+    assert [t.spec for t in replay.ready_tasks()] == ["village_cosign"]
+
+
+@pytest.mark.parametrize("task_id", [str(uuid.uuid4()), "not-a-task-id"])
+def test_unknown_task_id_is_not_ready(flow: ParsedFlow, task_id: str) -> None:
+    state = _started(flow)
+    instance = Instance.load(flow, state)
+    with pytest.raises(TaskNotReady):
+        instance.complete(task_id, lane="caseworker", data={"decision": "approve"})
+    assert instance.dump() == state
+
+
+@pytest.mark.parametrize("lane", ["village_head", "finance_officer", "auditor"])
+def test_ready_task_in_another_lane_is_refused(flow: ParsedFlow, lane: str) -> None:
+    state = _started(flow)
+    instance = Instance.load(flow, state)
+    [task] = instance.ready_tasks()
+    with pytest.raises(TaskNotReady):
+        instance.complete(task.engine_task_id, lane=lane, data={"decision": "approve"})
+    assert instance.dump() == state
+    assert instance.ready_tasks() == [task]
+
+
+def test_task_not_reached_yet_cannot_be_completed(flow: ParsedFlow) -> None:
+    state = _advance(flow, _started(flow), "caseworker", "approve")
+    instance = Instance.load(flow, state)
+    waiting = [
+        task
+        for task in instance.workflow.get_tasks(
+            state=TaskState.FUTURE | TaskState.LIKELY | TaskState.MAYBE
+        )
+        if task.task_spec.manual
+    ]
+    assert {task.task_spec.bpmn_id for task in waiting} >= {"township_review", "correction"}
+    for task in waiting:
+        with pytest.raises(TaskNotReady):
+            instance.complete(str(task.id), lane=task.task_spec.lane, data={"decision": "approve"})
+    assert instance.dump() == state
+    assert [t.spec for t in instance.ready_tasks()] == ["village_cosign"]
+
+
+def test_unknown_decision_is_a_flow_error(flow: ParsedFlow) -> None:
+    instance = Instance.load(flow, _started(flow))
+    [task] = instance.ready_tasks()
+    with pytest.raises(FlowError) as caught:
+        instance.complete(task.engine_task_id, lane="caseworker", data={"decision": "bogus"})
+    assert caught.value.status == 422
+    assert not isinstance(caught.value, TaskNotReady)
+
+
+def test_stored_state_holds_no_spec_and_stays_small(flow: ParsedFlow) -> None:
+    state = _started(flow)
+    state = _advance(flow, state, "caseworker", "approve")
+    state = _advance(flow, state, "village_head", "return", comment="补充材料")
+    state = _advance(flow, state, "caseworker", "approve")
+    for _spec, lane in CHAIN:
+        state = _advance(flow, state, lane, "approve", comment="同意", bank_reference="R-1")
+    assert Instance.load(flow, state).outcome() == "end_paid"
+    for spec_only in (b"task_specs", b"bpmn_name", b"conditionExpression", b"decision == "):
+        assert spec_only not in state
+    assert "村调查".encode() not in state
+    assert len(state) < 16 * 1024
+    assert len(state) < len(BPMN.encode())
+
+
+def test_sandbox_is_in_place_after_a_load() -> None:
+    # The condition compiles but needs open(): the sandbox has no such builtin.
+    leaky = BPMN.replace(
+        APPROVE_TO_VILLAGE_COSIGN,
+        APPROVE_TO_VILLAGE_COSIGN.replace(
+            "decision == 'approve'", "len(open('/etc/passwd').read()) > 0 and decision == 'approve'"
+        ),
+    )
+    assert leaky != BPMN
+    flow = parse_flow(leaky.encode())
+    instance = Instance.load(flow, _started(flow))
+    [task] = instance.ready_tasks()
+    with pytest.raises(FlowError):
+        instance.complete(task.engine_task_id, lane="caseworker", data={"decision": "approve"})
+
+
+# --- hostile flow documents -----------------------------------------------------------------
+
+
+def _with_doctype(doctype: str, *, reference: str | None = None) -> bytes:
+    body = BPMN.replace(XML_DECLARATION, XML_DECLARATION + "\n" + doctype, 1)
+    if reference:
+        body = body.replace("紧急慰藉 emergency consolation", reference, 1)
+    return body.encode()
+
+
+def _laughs(levels: int = 10) -> str:
+    entities = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, levels)
+    ]
+    return "<!DOCTYPE bpmn:definitions [" + "".join(entities) + "]>"
+
+
+HOSTILE_DOCUMENTS = {
+    "external-entity-file": _with_doctype(
+        '<!DOCTYPE bpmn:definitions [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+        reference="&xxe;",
+    ),
+    "external-entity-http": _with_doctype(
+        '<!DOCTYPE bpmn:definitions [<!ENTITY xxe SYSTEM "http://127.0.0.1:9/x">]>',
+        reference="&xxe;",
+    ),
+    "parameter-entity": _with_doctype(
+        '<!DOCTYPE bpmn:definitions [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd"> '
+        "%remote;]>"
+    ),
+    "billion-laughs": _with_doctype(_laughs(), reference="&lol9;"),
+    "quadratic-blowup": _with_doctype(
+        '<!DOCTYPE bpmn:definitions [<!ENTITY a "' + "a" * 50_000 + '">]>',
+        reference="&a;" * 5_000,
+    ),
+    "plain-doctype": _with_doctype("<!DOCTYPE bpmn:definitions>"),
+    "lowercase-doctype": _with_doctype("<!doctype bpmn:definitions>"),
+    "utf16-external-entity": BPMN.replace(
+        XML_DECLARATION,
+        '<?xml version="1.0" encoding="UTF-16"?>\n'
+        '<!DOCTYPE bpmn:definitions [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+        1,
+    )
+    .replace("紧急慰藉 emergency consolation", "&xxe;", 1)
+    .encode("utf-16"),
+    "not-well-formed": BPMN.encode()[:-40],
+    "not-xml": b"this is not a flow",
+    "too-many-elements": BPMN.replace(
+        "</bpmn:definitions>",
+        '<pad:x xmlns:pad="urn:pad"/>' * MAX_ELEMENTS + "</bpmn:definitions>",
+    ).encode(),
+}
+
+
+@pytest.mark.parametrize("content", HOSTILE_DOCUMENTS.values(), ids=HOSTILE_DOCUMENTS.keys())
+def test_hostile_xml_is_refused(content: bytes) -> None:
+    with pytest.raises(InvalidFlow) as caught:
+        parse_flow(content)
+    assert caught.value.status == 422
+    assert "root:" not in caught.value.detail
+    with pytest.raises(InvalidFlow):
+        parse_xml(content)
+
+
+def test_element_limit_is_exact() -> None:
+    at_limit = b"<r>" + b"<a/>" * (MAX_ELEMENTS - 1) + b"</r>"
+    assert sum(1 for _ in parse_xml(at_limit).iter()) == MAX_ELEMENTS
+    over_limit = b"<r>" + b"<a/>" * MAX_ELEMENTS + b"</r>"
+    with pytest.raises(InvalidFlow):
+        parse_xml(over_limit)
+
+
+def test_xinclude_is_not_expanded() -> None:
+    content = BPMN.replace(
+        "<bpmn:documentation>",
+        '<bpmn:documentation><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" '
+        'href="file:///etc/passwd" parse="text"/>',
+        1,
+    ).encode()
+    root = parse_xml(content)
+    assert "root:" not in "".join(root.itertext())
+
+
+def test_unsafe_gateway_condition_is_refused_naming_the_element() -> None:
+    hostile = BPMN.replace(
+        APPROVE_TO_VILLAGE_COSIGN,
+        APPROVE_TO_VILLAGE_COSIGN.replace("decision == 'approve'", "__import__('os').system('id')"),
+    )
+    assert hostile != BPMN
+    with pytest.raises(InvalidFlow) as caught:
+        parse_flow(hostile.encode())
+    assert caught.value.status == 422
+    assert "gw_village_investigation" in caught.value.detail
+
+
+def _with_script(script: str) -> bytes:
+    """The shipped flow with a script task between the start event and the investigation."""
+    content = BPMN.replace(
+        '<bpmn:sequenceFlow id="Flow_start" sourceRef="start" targetRef="village_investigation" />',
+        '<bpmn:sequenceFlow id="Flow_start" sourceRef="start" targetRef="prepare" />'
+        '<bpmn:sequenceFlow id="Flow_prepared" sourceRef="prepare" '
+        'targetRef="village_investigation" />',
+    )
+    content = content.replace(
+        '<bpmn:startEvent id="start"',
+        '<bpmn:scriptTask id="prepare" name="prepare"><bpmn:incoming>Flow_start</bpmn:incoming>'
+        "<bpmn:outgoing>Flow_prepared</bpmn:outgoing>"
+        f"<bpmn:script>{script}</bpmn:script></bpmn:scriptTask>"
+        '<bpmn:startEvent id="start"',
+    )
+    content = content.replace(
+        "<bpmn:incoming>Flow_start</bpmn:incoming>\n      "
+        "<bpmn:incoming>Flow_correction_resubmit</bpmn:incoming>",
+        "<bpmn:incoming>Flow_prepared</bpmn:incoming>\n      "
+        "<bpmn:incoming>Flow_correction_resubmit</bpmn:incoming>",
+    )
+    assert content.count("Flow_prepared") == 3
+    return content.encode()
+
+
+def test_safe_script_task_runs_in_the_sandbox() -> None:
+    flow = parse_flow(_with_script("total = sum([1000, 2000])"))
+    instance = Instance.start(flow, {})
+    [task] = instance.ready_tasks()
+    assert task.spec == "village_investigation"
+    [investigation] = instance.workflow.get_tasks(state=TaskState.READY, manual=True)
+    assert investigation.data["total"] == 3000
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["import os\nos.system('id')", "from os import system", "x = ().__class__.__bases__"],
+    ids=["import", "from-import", "dunder"],
+)
+def test_unsafe_script_task_is_refused_naming_the_element(script: str) -> None:
+    with pytest.raises(InvalidFlow) as caught:
+        parse_flow(_with_script(script))
+    assert caught.value.status == 422
+    assert "prepare" in caught.value.detail
+
+
+def test_script_importing_os_cannot_run_even_if_stored() -> None:
+    # Defence in depth for flows stored before a validation rule existed.
+    flow = parse_flow(_with_script("total = 1"))
+    flow.spec.task_specs["prepare"].script = "import os\nresult = os.getpid()"
+    with pytest.raises(FlowError):
+        Instance.start(flow, {})
