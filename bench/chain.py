@@ -21,7 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import DEMO_PASSWORD, _relief, base_env, start_server  # noqa: E402
+from tests.conftest import DEMO_PASSWORD, base_env, relief_cli, start_server  # noqa: E402
 from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
 
 CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county", "fo.county")
@@ -40,8 +40,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="relief-bench-"))
     url = args.database_url or f"sqlite+aiosqlite:///{tmp}/relief.db"
     env = base_env(tmp, url)
-    _relief(env, "db", "upgrade")
-    _relief(env, "seed-demo")
+    relief_cli(env, "db", "upgrade")
+    relief_cli(env, "seed-demo")
     process, base = start_server(env)
     try:
         client = httpx.Client(base_url=f"{base}/api/v1", timeout=30)

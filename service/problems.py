@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.context import request_id_var
@@ -107,25 +107,15 @@ def install(app: FastAPI) -> None:
             request=request,
         )
 
-    @app.exception_handler(OperationalError)
-    async def _database_down(request: Request, error: OperationalError) -> JSONResponse:
+    @app.exception_handler(DBAPIError)
+    async def _database_unavailable(request: Request, error: DBAPIError) -> JSONResponse:
+        # Connection lost, server gone, lock timeout: the request changed nothing; retry later.
         log.error("database_unavailable", error=str(error.orig))
         return problem(
             503,
             type_="service-unavailable",
             title="Service unavailable",
             detail="the database is unavailable; try again shortly",
-            request=request,
-        )
-
-    @app.exception_handler(DBAPIError)
-    async def _database_error(request: Request, error: DBAPIError) -> JSONResponse:
-        log.error("database_error", error=str(error.orig))
-        return problem(
-            503,
-            type_="service-unavailable",
-            title="Service unavailable",
-            detail="the database refused the request; try again shortly",
             request=request,
         )
 

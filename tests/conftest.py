@@ -47,7 +47,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _relief(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def relief_cli(
+    env: dict[str, str], *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``relief`` command as an operator would, with the given environment."""
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         cwd=ROOT,
@@ -55,8 +58,26 @@ def _relief(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
+        check=check,
     )
+
+
+PROBLEM = "urn:relief:problem:"
+
+
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict:
+    """Assert an RFC 9457 problem with ``status`` (and type ``…:<slug>``); return its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith(PROBLEM)
+    assert body["detail"]
+    assert body["instance"] == response.request.url.path
+    assert body["request_id"]
+    if slug is not None:
+        assert body["type"] == PROBLEM + slug, body
+    return body
 
 
 def _postgres_admin() -> sa.Engine | None:
@@ -104,8 +125,8 @@ def backend(
         sync_url = f"{server_url}/{name}"
         async_url = sync_url.replace("+psycopg", "+asyncpg")
     env = base_env(tmp, async_url)
-    _relief(env, "db", "upgrade")
-    _relief(env, "seed-demo")
+    relief_cli(env, "db", "upgrade")
+    relief_cli(env, "seed-demo")
     engine = sa.create_engine(sync_url)
     yield Backend(request.param, async_url, sync_url, env, engine)
     engine.dispose()

@@ -9,20 +9,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import TEST_UPLOAD_LIMIT, Api, Backend
+from tests.conftest import TEST_UPLOAD_LIMIT, Api, Backend, assert_problem
 from tests.factories import EC_DOCUMENTS, JPEG, PDF, PNG, application, id_number
-
-PROBLEM = "urn:relief:problem:"
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem = response.json()
-    assert problem["status"] == status
-    assert problem["type"] == PROBLEM + slug
-    assert problem["detail"]
-    return problem
 
 
 def documents_of(backend: Backend, case_id: int | None = None) -> int:

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from stdnum.cn import ric
 
-from tests.conftest import Api, Backend
+from tests.conftest import Api, Backend, assert_problem
 from tests.factories import (
     VILLAGE_HEKOU,
     VILLAGE_LIZHUANG,
@@ -28,7 +28,6 @@ from tests.factories import (
     id_number,
 )
 
-PROBLEM = "urn:relief:problem:"
 MASKED = re.compile(r"^(\d{4})(\*+)([\dX]{4})$")
 
 
@@ -53,17 +52,6 @@ def cases_of(backend: Backend, number: str) -> int:
     return count(
         backend, "SELECT count(*) FROM application WHERE applicant_id_number = :n", n=number
     )
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem = response.json()
-    assert problem["status"] == status
-    assert problem["type"] == PROBLEM + slug
-    assert problem["detail"]
-    assert problem["request_id"]
-    return problem
 
 
 def error_fields(response: httpx.Response) -> list[str]:

@@ -11,8 +11,6 @@ import hashlib
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,11 +22,11 @@ import sqlalchemy as sa
 
 from tests.conftest import (
     DEMO_PASSWORD,
-    ROOT,
     VILLAGE_CHAIN,
     Api,
     Backend,
     base_env,
+    relief_cli,
     start_server,
 )
 from tests.factories import EC_DOCUMENTS, PDF, application, id_number
@@ -242,18 +240,6 @@ class Private:
     last_seq: int
 
 
-def _relief(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=check,
-    )
-
-
 def _token(url: str, username: str) -> dict[str, str]:
     response = httpx.post(
         f"{url}/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
@@ -295,8 +281,8 @@ def private(tmp_path_factory: pytest.TempPathFactory) -> Private:
     tmp = tmp_path_factory.mktemp("audit-private")
     path = tmp / "clean.db"
     env = base_env(tmp, f"sqlite+aiosqlite:///{path}")
-    _relief(env, "db", "upgrade")
-    _relief(env, "seed-demo")
+    relief_cli(env, "db", "upgrade")
+    relief_cli(env, "seed-demo")
     process, url = start_server(env)
     try:
         _drive_case(url)
@@ -333,7 +319,7 @@ def _tamper(path: Path, *statements: str) -> None:
 
 
 def _assert_broken_at(env: dict[str, str], seq: int) -> str:
-    result = _relief(env, "audit", "verify", check=False)
+    result = relief_cli(env, "audit", "verify", check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "BROKEN" in result.stdout
     assert f"'seq': {seq}," in result.stdout
@@ -342,7 +328,7 @@ def _assert_broken_at(env: dict[str, str], seq: int) -> str:
 
 def test_untouched_private_chain_verifies(private: Private, tmp_path: Path) -> None:
     _path, env = _copy(private, tmp_path)
-    result = _relief(env, "audit", "verify", check=False)
+    result = relief_cli(env, "audit", "verify", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok")
 
@@ -355,7 +341,7 @@ def test_triggers_refuse_update_and_delete_on_sqlite(private: Private, tmp_path:
     ):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             _tamper(path, statement)
-    assert _relief(env, "audit", "verify", check=False).returncode == 0
+    assert relief_cli(env, "audit", "verify", check=False).returncode == 0
 
 
 @pytest.mark.parametrize(

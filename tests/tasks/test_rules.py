@@ -10,15 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import VILLAGE_CHAIN, Api, Backend
+from tests.conftest import assert_problem as problem
 from tests.factories import VILLAGE_LIZHUANG, application
 
 MakeUser = Callable[[list[str], str], str]  # the ``make_user`` fixture of tests/tasks
-PROBLEM = "urn:relief:problem:"
 TOWNSHIP_DONGCHENG = "130123100"
 TOWNSHIP_XIHE = "130123200"
 COUNTY = "130123"
@@ -34,20 +33,6 @@ NOBODY_ELSE = (
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def problem(response: httpx.Response, status: int, slug: str | None = None) -> dict:
-    """Assert an RFC 9457 problem with ``status`` (and type ``…:<slug>``); return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["type"].startswith(PROBLEM)
-    assert body["instance"] == response.request.url.path
-    assert body["request_id"]
-    if slug is not None:
-        assert body["type"].endswith(slug), body
-    return body
 
 
 def walk(api: Api, case_id: int, steps: int) -> None:
