@@ -21,12 +21,14 @@ run: $(STAMP)
 
 ## test: the whole suite, on SQLite and on PostgreSQL
 test: $(STAMP)
-	$(BIN)/ruff check service tests alembic
+	$(BIN)/ruff check service tests alembic bench
+	$(BIN)/mypy service
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check service tests alembic
-	$(BIN)/ruff format --check service tests
+	$(BIN)/ruff check service tests alembic bench
+	$(BIN)/ruff format --check service tests bench
+	$(BIN)/mypy service
 
 format: $(STAMP)
 	$(BIN)/ruff format service tests

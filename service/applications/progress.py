@@ -9,7 +9,7 @@ Status comes from the flow by convention, so uploaded flows need no Python:
 
 from __future__ import annotations
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import (
@@ -94,7 +94,9 @@ async def apply_status(
     """Side effects of entering a status: release the household claim, owe a payout."""
     assert case.id is not None
     if status in RELEASES_CLAIM:
-        await session.exec(delete(HouseholdClaim).where(HouseholdClaim.application_id == case.id))
+        await session.exec(
+            delete(HouseholdClaim).where(col(HouseholdClaim.application_id) == case.id)
+        )
     if status == APPROVED:
         await payouts_service.ensure_pending(session, case=case, program=program)
     elif status != PAID:

@@ -116,7 +116,9 @@ class ApplicationCreate(BaseModel):
         household_extra = dict(self.household.model_extra or {})
         if household_extra:
             extra["household"] = household_extra
-        return json.loads(json.dumps(extra, ensure_ascii=False, default=str))
+        # A JSON round trip: dates and the like become the strings the column stores.
+        plain: dict[str, Any] = json.loads(json.dumps(extra, ensure_ascii=False, default=str))
+        return plain
 
 
 class PersonRead(BaseModel):

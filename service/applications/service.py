@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,7 +30,7 @@ from service.programs.models import Program
 from service.regions import service as regions_service
 
 
-def visible_to(user: User):  # noqa: ANN201 - a SQL expression
+def visible_to(user: User) -> ColumnElement[bool]:
     """The one jurisdiction filter every case read goes through."""
     return col(Application.village_code).startswith(user.jurisdiction)
 
@@ -85,6 +86,7 @@ async def submit(
     session: AsyncSession, *, user: User, body: ApplicationCreate, idempotency_key: str | None
 ) -> Submitted:
     """Open a case: validate, start its workflow, claim the household, record the event."""
+    assert user.id is not None
     replay = await _replayed(session, user=user, key=idempotency_key)
     if replay is not None:
         return Submitted(replay, replayed=True)
@@ -221,6 +223,7 @@ async def add_document(
     filename: str,
     content: bytes,
 ) -> Document:
+    assert user.id is not None
     case = await get_visible(session, user=user, application_id=application_id)
     if CASEWORKER not in user.roles:
         raise Forbidden("only the village caseworker attaches documents")

@@ -34,7 +34,7 @@ async def _usernames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = await session.exec(select(User.id, User.username).where(col(User.id).in_(ids)))
-    return dict(rows.all())
+    return {user_id: username for user_id, username in rows.all() if user_id is not None}
 
 
 async def open_tasks(session: AsyncSession, case_ids: list[int]) -> dict[int, list[TaskSummary]]:
@@ -56,30 +56,33 @@ async def open_tasks(session: AsyncSession, case_ids: list[int]) -> dict[int, li
 
 def _read(
     case: Application, tasks: list[TaskSummary], submitter: str, flow: str
-) -> dict[str, object]:
+) -> ApplicationRead:
     assert case.id is not None
-    return {
-        "id": case.id,
-        "program": case.program_code,
-        "village": case.village_code,
-        "status": case.status,
-        "applicant": PersonRead(
-            name=case.applicant_name, id_number=mask_id_number(case.applicant_id_number) or ""
-        ),
-        "spouse": PersonRead(
+    spouse = (
+        PersonRead(
             name=case.spouse_name or "", id_number=mask_id_number(case.spouse_id_number) or ""
         )
         if case.spouse_id_number
-        else None,
-        "household": HouseholdRead(bank_card=mask_card(case.bank_card) or ""),
-        "event": Event(kind=case.event_kind, date=case.event_date),
-        "details": case.details,
-        "submitted_by": submitter,
-        "flow_version": flow,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "tasks": tasks,
-    }
+        else None
+    )
+    return ApplicationRead(
+        id=case.id,
+        program=case.program_code,
+        village=case.village_code,
+        status=case.status,
+        applicant=PersonRead(
+            name=case.applicant_name, id_number=mask_id_number(case.applicant_id_number) or ""
+        ),
+        spouse=spouse,
+        household=HouseholdRead(bank_card=mask_card(case.bank_card) or ""),
+        event=Event(kind=case.event_kind, date=case.event_date),
+        details=case.details,
+        submitted_by=submitter,
+        flow_version=flow,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        tasks=tasks,
+    )
 
 
 async def _flow_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
@@ -88,7 +91,11 @@ async def _flow_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
             col(FlowVersion.id).in_(ids)
         )
     )
-    return {version_id: f"{key}@v{number}" for version_id, key, number in rows.all()}
+    return {
+        version_id: f"{key}@v{number}"
+        for version_id, key, number in rows.all()
+        if version_id is not None
+    }
 
 
 async def summaries(session: AsyncSession, cases: list[Application]) -> list[ApplicationRead]:
@@ -97,13 +104,11 @@ async def summaries(session: AsyncSession, cases: list[Application]) -> list[App
     names = await _usernames(session, {case.submitted_by for case in cases})
     flows = await _flow_names(session, {case.flow_version_id for case in cases})
     return [
-        ApplicationRead(
-            **_read(
-                case,
-                tasks.get(case.id or 0, []),
-                names.get(case.submitted_by, ""),
-                flows.get(case.flow_version_id, ""),
-            )
+        _read(
+            case,
+            tasks.get(case.id or 0, []),
+            names.get(case.submitted_by, ""),
+            flows.get(case.flow_version_id, ""),
         )
         for case in cases
     ]

@@ -25,7 +25,7 @@ def format_at(at: datetime) -> str:
 
 def canonical(fields: dict[str, Any]) -> bytes:
     body = {name: fields.get(name) for name in HASHED_FIELDS}
-    body["at"] = format_at(body["at"])
+    body["at"] = format_at(fields["at"])
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

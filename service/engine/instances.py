@@ -6,6 +6,8 @@ and comes from the spec cache, which halves the size and the time of every save 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -19,7 +21,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from service.config import get_settings
@@ -35,7 +37,7 @@ class _InstanceOnlyConverter(BpmnWorkflowConverter):
     """Serialises a workflow without its spec; the spec is supplied again on restore."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
@@ -68,21 +70,19 @@ def _script_engine() -> RestrictedScriptEngine:
     return RestrictedScriptEngine(get_settings().expression_timeout_ms / 1000)
 
 
-class _EngineCall:
-    """Turns any failure inside SpiffWorkflow into a domain error (422), never a 500."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        if exc is None or isinstance(exc, ReliefError):
-            return False
-        cause = getattr(exc, "exception", None) or exc.__cause__
+@contextmanager
+def _engine_call() -> Iterator[None]:
+    """Turn any failure inside SpiffWorkflow into a domain error (422), never a 500."""
+    try:
+        yield
+    except ReliefError:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the engine raised, the flow is stuck
+        # SpiffWorkflow wraps what a sandboxed expression raised (timeout, refusal).
+        cause = getattr(error, "exception", None) or error.__cause__
         if isinstance(cause, ReliefError):
             raise cause from None
-        if isinstance(exc, SpiffWorkflowException | Exception):
-            raise FlowError(f"the flow could not proceed: {exc}") from None
-        return False
+        raise FlowError(f"the flow could not proceed: {error}") from None
 
 
 class Instance:
@@ -93,7 +93,7 @@ class Instance:
 
     @classmethod
     def start(cls, flow: ParsedFlow, data: dict[str, Any]) -> Instance:
-        with _EngineCall():
+        with _engine_call():
             workflow = BpmnWorkflow(
                 flow.spec, flow.subprocess_specs, script_engine=_script_engine()
             )
@@ -104,7 +104,7 @@ class Instance:
 
     @classmethod
     def load(cls, flow: ParsedFlow, state: bytes) -> Instance:
-        with _EngineCall():
+        with _engine_call():
             dct = orjson.loads(state)
             dct.pop("format", None)
             workflow = _registry.restore(dct, flow=flow)
@@ -139,7 +139,7 @@ class Instance:
             raise TaskNotReady("the task is not ready: it was completed or moved on")
         if task.task_spec.lane != lane:
             raise TaskNotReady("the task is not in the caller's lane")
-        with _EngineCall():
+        with _engine_call():
             task.data.update(data)
             task.run()
             self.workflow.do_engine_steps()

@@ -27,12 +27,9 @@ from functools import lru_cache
 from types import CodeType, FrameType
 from typing import Any
 
-from RestrictedPython import (
-    RestrictingNodeTransformer,
-    compile_restricted_eval,
-    compile_restricted_exec,
-)
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem
+from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Exists
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import col, exists, not_, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,13 +39,13 @@ def _acting_roles(user: User) -> set[str]:
     return set(user.roles)
 
 
-def _acted_elsewhere(user: User):  # noqa: ANN201 - a SQL expression
+def _acted_elsewhere(user: User) -> Exists:
     """The user completed a task of the same case in another lane (another level)."""
-    other = Task.__table__.alias("other")
+    other = aliased(Task)
     return exists().where(
-        other.c.application_id == Task.application_id,
-        other.c.completed_by == user.id,
-        other.c.role != Task.role,
+        col(other.application_id) == col(Task.application_id),
+        col(other.completed_by) == user.id,
+        col(other.role) != col(Task.role),
     )
 
 
@@ -130,7 +132,7 @@ async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSumma
         return TaskSummary.of(task, user.username)
     result = await session.exec(
         update(Task)
-        .where(col(Task.id) == task_id, Task.status == READY, col(Task.claimed_by).is_(None))
+        .where(col(Task.id) == task_id, col(Task.status) == READY, col(Task.claimed_by).is_(None))
         .values(claimed_by=user.id)
     )
     if result.rowcount != 1:
@@ -151,7 +153,7 @@ async def unclaim(session: AsyncSession, *, user: User, task_id: int) -> TaskSum
         raise Conflict("only the user who claimed a task can release it")
     await session.exec(
         update(Task)
-        .where(col(Task.id) == task_id, Task.claimed_by == user.id)
+        .where(col(Task.id) == task_id, col(Task.claimed_by) == user.id)
         .values(claimed_by=None)
     )
     _record_task_event(session, "task_unclaimed", user=user, task=task)
@@ -229,7 +231,7 @@ async def _complete(
     # Optimistic lock on the case: exactly one completion per stored state wins.
     moved = await session.exec(
         update(Application)
-        .where(col(Application.id) == case.id, Application.version == case.version)
+        .where(col(Application.id) == case.id, col(Application.version) == case.version)
         .values(
             workflow_state=instance.dump(), status=after, version=case.version + 1, updated_at=now
         )
@@ -238,7 +240,7 @@ async def _complete(
         raise StaleTask("the case changed meanwhile; reload and try again")
     done = await session.exec(
         update(Task)
-        .where(col(Task.id) == task.id, Task.status == READY)
+        .where(col(Task.id) == task.id, col(Task.status) == READY)
         .values(
             status=COMPLETED,
             completed_by=user.id,
