@@ -68,7 +68,3 @@ class FlowError(ReliefError):
     """The flow definition or its execution refused the request (bad expression, no path)."""
 
     status, type, title = 422, "flow-error", "Flow cannot proceed"
-
-
-class ServiceUnavailable(ReliefError):
-    status, type, title = 503, "service-unavailable", "Service unavailable"

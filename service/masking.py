@@ -15,12 +15,3 @@ def mask_card(value: str | None) -> str | None:
     if not value:
         return value
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
-
-
-def mask_name(value: str | None) -> str | None:
-    """王*英: first and last character, for public lists (issue 7)."""
-    if not value or len(value) < 2:
-        return value
-    if len(value) == 2:
-        return value[0] + "*"
-    return value[0] + "*" * (len(value) - 2) + value[-1]

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -128,7 +127,6 @@ class EventFilter:
     until: datetime | None = None
     after_id: int | None = None
     limit: int = 100
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 async def list_events(session: AsyncSession, *, user: User, query: EventFilter) -> list[AuditEvent]:
@@ -209,7 +207,3 @@ async def verify(session: AsyncSession, *, counties: list[str] | None = None) ->
             }
             return report
     return report
-
-
-async def count_events(session: AsyncSession) -> int:
-    return int((await session.exec(select(func.count()).select_from(AuditEvent))).one())

@@ -17,7 +17,6 @@ ADMIN = "admin"
 
 # Roles that act in approval chains (lanes of a flow). Auditors and admins act on no case.
 LANE_ROLES = (CASEWORKER, VILLAGE_HEAD, TOWNSHIP_REVIEWER, COUNTY_APPROVER, FINANCE_OFFICER)
-ALL_ROLES = (*LANE_ROLES, AUDITOR, ADMIN)
 VILLAGE_LEVEL_ROLES = (CASEWORKER, VILLAGE_HEAD)
 
 

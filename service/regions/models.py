@@ -3,7 +3,6 @@ from __future__ import annotations
 from sqlmodel import Field, SQLModel
 
 COUNTY, TOWNSHIP, VILLAGE = "county", "township", "village"
-CODE_LENGTH = {COUNTY: 6, TOWNSHIP: 9, VILLAGE: 12}
 
 
 class Region(SQLModel, table=True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.errors import InvalidInput
@@ -14,8 +13,3 @@ async def get_village(session: AsyncSession, code: str) -> Region:
     if region is None or region.level != VILLAGE:
         raise InvalidInput(f"unknown village code {code}", field="village")
     return region
-
-
-async def list_regions(session: AsyncSession, *, under: str) -> list[Region]:
-    statement = select(Region).where(Region.code.startswith(under)).order_by(Region.code)
-    return list((await session.exec(statement)).all())

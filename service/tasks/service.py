@@ -251,7 +251,6 @@ async def _complete(
     )
     if done.rowcount != 1:
         raise StaleTask(f"task {task.id} was completed meanwhile")
-    await session.refresh(case)
     created = await progress.sync_tasks(session, case=case, ready=ready)
     await progress.apply_status(session, case=case, program=program, status=after)
     if after == PAID:
