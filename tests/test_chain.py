@@ -63,3 +63,27 @@ def test_return_goes_back_to_caseworker_then_up_again(api: Api, ready_case: dict
     assert api.case(case_id)["status"] == "approved"
     paid = api.act(case_id, "approve", as_="fo.county", data={"bank_reference": "R1"})
     assert paid["status"] == "paid"
+
+
+def test_payout_that_cannot_be_made_goes_back_and_is_owed_again_after_approval(
+    api: Api, ready_case: dict
+) -> None:
+    case_id = ready_case["id"]
+    for user in VILLAGE_CHAIN:
+        api.act(case_id, "approve", as_=user)
+    assert api.case(case_id)["payout"]["status"] == "pending"
+
+    # The bank refused the card: the finance officer sends the case back for correction.
+    returned = api.act(case_id, "return", as_="fo.county", comment="卡号已注销")
+    assert returned["status"] == "returned"
+    assert api.case(case_id)["payout"]["status"] == "cancelled"
+
+    api.act(case_id, "approve", as_="cw.lizhuang")  # corrected and resubmitted
+    for user in VILLAGE_CHAIN:
+        api.act(case_id, "approve", as_=user)
+    assert api.case(case_id)["payout"]["status"] == "pending"
+    paid = api.act(case_id, "approve", as_="fo.county", data={"bank_reference": "R2"})
+    assert paid["status"] == "paid"
+    payout = api.case(case_id)["payout"]
+    assert payout["status"] == "paid"
+    assert payout["amount_fen"] == 300000
