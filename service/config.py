@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 60
     files_dir: Path = Path("var/files")
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Any other request body (JSON, forms): submissions are a few kilobytes.
+    max_body_bytes: int = 1024 * 1024
     # Offices work on China Standard Time: "this year" and dates are judged there.
     timezone: str = "Asia/Shanghai"
     # Wall-clock bound on one gateway condition or script of a flow.

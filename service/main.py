@@ -17,6 +17,7 @@ from service.config import get_settings
 from service.context import request_id_var
 from service.db import get_database
 from service.health import router as health_router
+from service.limits import BodySizeLimit
 from service.logging import configure_logging
 from service.programs.router import router as programs_router
 from service.tasks.router import router as tasks_router
@@ -43,6 +44,8 @@ def create_app() -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     problems.install(app)
+    # Added first, so it runs inside the request-id middleware below.
+    app.add_middleware(BodySizeLimit)
 
     @app.middleware("http")
     async def request_id(

@@ -14,7 +14,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.context import request_id_var
-from service.errors import PROBLEM_BASE, ReliefError
+from service.errors import PROBLEM_BASE, PayloadTooLarge, ReliefError
+from service.limits import BodyTooLarge
 
 log = structlog.get_logger()
 MEDIA_TYPE = "application/problem+json"
@@ -81,6 +82,16 @@ def install(app: FastAPI) -> None:
             detail=f"invalid fields: {fields}",
             request=request,
             errors=errors,
+        )
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+        return problem(
+            413,
+            type_=PayloadTooLarge.type,
+            title=PayloadTooLarge.title,
+            detail=str(error.detail),
+            request=request,
         )
 
     @app.exception_handler(StarletteHTTPException)

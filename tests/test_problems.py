@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import httpx
 
@@ -121,3 +122,35 @@ def test_healthz_reports_ok(api: Api) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert response.headers["X-Request-ID"]
+
+
+def test_oversized_json_body_is_refused_before_parsing(api: Api) -> None:
+    body = b'{"program": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = api.post(
+        "/applications",
+        as_="cw.lizhuang",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    problem = _problem(response, 413)
+    assert problem["type"] == "urn:relief:problem:payload-too-large"
+    assert "exceeds" in problem["detail"]
+
+
+def test_oversized_chunked_body_is_cut_off(api: Api) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"program": "'
+        for _ in range(40):
+            yield b"x" * 64 * 1024
+        yield b'"}'
+
+    response = api.post(
+        "/applications",
+        as_="cw.lizhuang",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    _problem(response, 413)
+    assert (
+        api.get("/healthz".replace("/healthz", "/programs"), as_="cw.lizhuang").status_code == 200
+    )

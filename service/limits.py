@@ -1,0 +1,87 @@
+"""Request body limits, enforced before anything parses a body.
+
+A JSON or form body is bounded by ``RELIEF_MAX_BODY_BYTES``; a multipart upload by the document
+limit plus room for its framing. A declared ``Content-Length`` over the limit is refused at
+once; a body that streams past the limit (chunked, or lying about its length) is cut off as
+soon as it does.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.config import get_settings
+
+MULTIPART_SLACK = 64 * 1024
+PROBLEM_TYPE = "urn:relief:problem:payload-too-large"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from inside body parsing; FastAPI lets HTTPException subclasses through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body exceeds {limit} bytes")
+
+
+def _limit_for(headers: dict[bytes, bytes]) -> int:
+    settings = get_settings()
+    if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
+        return settings.max_upload_bytes + MULTIPART_SLACK
+    return settings.max_body_bytes
+
+
+class BodySizeLimit:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        limit = _limit_for(headers)
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse(scope, send, limit)
+            return
+        received = 0
+
+        async def bounded_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, bounded_receive, send)
+
+
+async def _refuse(scope: Scope, send: Send, limit: int) -> None:
+    """Answer 413 without reading the body (RFC 9457, like every other error)."""
+    body = json.dumps(
+        {
+            "type": PROBLEM_TYPE,
+            "title": "Payload too large",
+            "status": 413,
+            "detail": f"the request body exceeds {limit} bytes",
+            "instance": scope.get("path"),
+            "request_id": scope.get("relief.request_id"),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
