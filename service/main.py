@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 
-from service import problems
+from service import metrics, problems
 from service.applications.router import router as applications_router
 from service.audit.router import router as audit_router
 from service.auth.router import router as auth_router
@@ -43,6 +43,7 @@ def create_app() -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)
+    app.include_router(metrics.router)
     problems.install(app)
     # Added first, so it runs inside the request-id middleware below.
     app.add_middleware(BodySizeLimit)
@@ -63,6 +64,8 @@ def create_app() -> FastAPI:
             request_id_var.reset(token)
         response.headers["X-Request-ID"] = rid
         return response
+
+    app.middleware("http")(metrics.observe)
 
     return app
 

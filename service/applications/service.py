@@ -25,6 +25,7 @@ from service.clock import local_today, utcnow
 from service.engine import Instance
 from service.errors import Conflict, DuplicateCase, Forbidden, InvalidInput, NotFound
 from service.flows import service as flows_service
+from service.metrics import SUBMISSIONS
 from service.programs import service as programs_service
 from service.programs.models import Program
 from service.regions import service as regions_service
@@ -163,6 +164,7 @@ async def submit(
         },
     )
     await audit_service.commit(session)
+    SUBMISSIONS.labels(program_code).inc()
     return Submitted(case, replayed=False)
 
 

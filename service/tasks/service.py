@@ -26,6 +26,7 @@ from service.errors import (
     StaleTask,
 )
 from service.flows import service as flows_service
+from service.metrics import COMPLETIONS
 from service.payouts import service as payouts_service
 from service.programs.models import Program
 from service.tasks.models import COMPLETED, READY, Task
@@ -285,6 +286,7 @@ async def _complete(
             after={"status": after},
         )
     await audit_service.commit(session)
+    COMPLETIONS.labels(task.role, decision.decision).inc()
     await session.refresh(task)
     return CompletionResult(
         task=TaskSummary.of(task, user.username if task.claimed_by else None),
