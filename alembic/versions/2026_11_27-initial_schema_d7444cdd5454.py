@@ -175,11 +175,11 @@ def upgrade() -> None:
 
     op.create_table('household_claim',
     sa.Column('program_code', sa.String(length=64), nullable=False),
-    sa.Column('id_number', sa.String(length=18), nullable=False),
+    sa.Column('claim_key', sa.String(length=40), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], ),
     sa.ForeignKeyConstraint(['program_code'], ['program.code'], ),
-    sa.PrimaryKeyConstraint('program_code', 'id_number')
+    sa.PrimaryKeyConstraint('program_code', 'claim_key')
     )
     with op.batch_alter_table('household_claim', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_household_claim_application_id'), ['application_id'], unique=False)

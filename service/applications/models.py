@@ -53,16 +53,18 @@ class Application(SQLModel, table=True):
 
 
 class HouseholdClaim(SQLModel, table=True):
-    """One row per person per program while a case holds the household's once-only claim.
+    """What identifies a household while one of its cases holds a once-only program.
 
-    The primary key makes the database refuse a second live case for the same applicant or
-    spouse, even when two submissions race; rows are removed when a case is rejected/withdrawn.
+    One row per identity per program: ``id:<resident ID>`` of the applicant and of the spouse,
+    and ``card:<bank card>`` of the household's card. The primary key makes the database refuse
+    a second live case that shares any of them, even when two submissions race; the rows are
+    removed when the case is rejected or withdrawn.
     """
 
     __tablename__ = "household_claim"
 
     program_code: str = Field(primary_key=True, foreign_key="program.code", max_length=64)
-    id_number: str = Field(primary_key=True, max_length=18)
+    claim_key: str = Field(primary_key=True, max_length=40)
     application_id: int = Field(foreign_key="application.id", index=True)
 
 

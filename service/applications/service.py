@@ -68,13 +68,36 @@ async def _replayed(session: AsyncSession, *, user: User, key: str | None) -> Ap
     return (await session.exec(statement)).first()
 
 
-async def _holder_of_claim(
-    session: AsyncSession, program: str, id_numbers: list[str]
-) -> int | None:
+def _claim_keys(body: ApplicationCreate) -> list[str]:
+    """The identities of the household: both parents' resident IDs and its bank card."""
+    people = [body.applicant, *([body.spouse] if body.spouse else [])]
+    return [f"id:{person.id_number}" for person in people] + [f"card:{body.household.bank_card}"]
+
+
+async def _duplicate(
+    session: AsyncSession, *, user: User, program_code: str, claim_keys: list[str]
+) -> DuplicateCase:
     statement = select(HouseholdClaim.application_id).where(
-        HouseholdClaim.program_code == program, col(HouseholdClaim.id_number).in_(id_numbers)
+        HouseholdClaim.program_code == program_code, col(HouseholdClaim.claim_key).in_(claim_keys)
     )
-    return (await session.exec(statement)).first()
+    existing = (await session.exec(statement)).first()
+    visible = (
+        existing is not None
+        and (
+            await session.exec(
+                select(Application.id).where(Application.id == existing, visible_to(user))
+            )
+        ).first()
+    )
+    if visible:
+        return DuplicateCase(
+            f"this household already has a {program_code} case: {existing}",
+            existing_application_id=existing,
+        )
+    # Outside the caller's jurisdiction: refuse without saying where or which case.
+    return DuplicateCase(
+        f"this household already has a {program_code} case in another jurisdiction"
+    )
 
 
 @dataclass
@@ -121,16 +144,16 @@ async def submit(
         updated_at=now,
         workflow_state=b"",
     )
-    id_numbers = [body.applicant.id_number] + ([body.spouse.id_number] if body.spouse else [])
+    claim_keys = _claim_keys(body)
     program_code = program.code
     try:
         session.add(case)
         await session.flush()
         assert case.id is not None
-        # The primary key of household_claim refuses a second live case for either person.
+        # The primary key of household_claim refuses a second live case for the household.
         session.add_all(
-            HouseholdClaim(program_code=program.code, id_number=number, application_id=case.id)
-            for number in id_numbers
+            HouseholdClaim(program_code=program_code, claim_key=key, application_id=case.id)
+            for key in claim_keys
         )
         await session.flush()
     except IntegrityError:
@@ -140,10 +163,8 @@ async def submit(
         replay = await _replayed(session, user=user, key=idempotency_key)
         if replay is not None:
             return Submitted(replay, replayed=True)
-        existing = await _holder_of_claim(session, program_code, id_numbers)
-        raise DuplicateCase(
-            f"this household already has a {program_code} case: {existing}",
-            existing_application_id=existing,
+        raise await _duplicate(
+            session, user=user, program_code=program_code, claim_keys=claim_keys
         ) from None
     ready = instance.ready_tasks()
     case.status = progress.derive_status(instance, ready)

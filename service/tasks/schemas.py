@@ -1,27 +1,56 @@
 from __future__ import annotations
 
-import json
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from service.applications.schemas import TaskSummary
 
-MAX_DATA_BYTES = 8 * 1024
+MAX_DATA_FIELDS = 20
+MAX_SAFE_INTEGER = 2**53 - 1
+# Names a flow's expressions can read: lower-case identifiers. "typename" is how the engine's
+# serializer marks objects to rebuild; a user value carrying it would corrupt the case's state.
+DATA_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+RESERVED_KEYS = frozenset({"typename", "decision", "comment"})
+
+# Task data is a flat record of plain values: it enters the workflow state that every later
+# step reloads, so nothing nested, nothing the engine might interpret, nothing unbounded.
+DataValue = Annotated[
+    StrictBool
+    | Annotated[int, Field(strict=True, ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]
+    | Annotated[float, Field(strict=True, allow_inf_nan=False)]
+    | Annotated[str, Field(max_length=500)]
+    | None,
+    Field(union_mode="left_to_right"),
+]
 
 
 class Decision(BaseModel):
     decision: Literal["approve", "reject", "return"]
     comment: str | None = Field(default=None, max_length=2000)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, DataValue] = Field(default_factory=dict, max_length=MAX_DATA_FIELDS)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _safe_integers(cls, value: Any) -> Any:
+        # Checked before the union, which would otherwise turn a huge integer into a float.
+        if isinstance(value, dict):
+            for key, item in value.items():
+                is_integer = isinstance(item, int) and not isinstance(item, bool)
+                if is_integer and abs(item) > MAX_SAFE_INTEGER:
+                    raise ValueError(f"data {key!r}: integers are limited to ±2**53")
+        return value
 
     @field_validator("data")
     @classmethod
-    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_DATA_BYTES:
-            raise ValueError(f"data exceeds {MAX_DATA_BYTES} bytes")
-        if any(not isinstance(key, str) or key.startswith("_") for key in value):
-            raise ValueError("data keys must not start with an underscore")
+    def _plain_names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not DATA_KEY.match(key) or key in RESERVED_KEYS:
+                raise ValueError(
+                    f"data key {key!r}: use a lower-case name (a-z, 0-9, _) other than "
+                    + ", ".join(sorted(RESERVED_KEYS))
+                )
         return value
 
 

@@ -351,6 +351,33 @@ def test_second_case_with_first_applicant_as_spouse_is_refused(api: Api, backend
     assert applications_total(backend) == before
 
 
+def test_second_case_paid_to_the_same_bank_card_is_refused(api: Api, backend: Backend) -> None:
+    # Mother and father each applying for the same household: the card gives them away.
+    first_body = application()
+    first = api.submit(first_body)["id"]
+    second_body = application()
+    second_body["household"] = dict(first_body["household"])  # type: ignore[call-overload]
+    response = api.post("/applications", as_="cw.lizhuang", json=second_body)
+    problem = assert_problem(response, 409, "duplicate-case")
+    assert problem["existing_application_id"] == first
+
+
+def test_duplicate_in_another_jurisdiction_is_refused_without_naming_the_case(
+    api: Api, backend: Backend
+) -> None:
+    number = id_number()
+    first = api.submit(application(applicant_id=number))["id"]  # 李庄村, 东城镇
+    body = application(village=VILLAGE_HEKOU, applicant_id=number)  # 河口村, 西河乡
+    before = applications_total(backend)
+    problem = assert_problem(
+        api.post("/applications", as_="cw.hekou", json=body), 409, "duplicate-case"
+    )
+    # cw.hekou may not learn which case, or where: the applicant's case is not theirs to see.
+    assert "existing_application_id" not in problem
+    assert str(first) not in problem["detail"]
+    assert applications_total(backend) == before
+
+
 def test_household_may_apply_again_after_its_case_is_rejected(api: Api, backend: Backend) -> None:
     applicant, spouse = id_number(), id_number()
     body = application(applicant_id=applicant, spouse_id=spouse)

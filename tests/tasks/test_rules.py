@@ -522,3 +522,29 @@ def test_refused_completions_leave_no_trace_in_the_trail(
     problem(api.decide(task["id"], "maybe", as_="cw.lizhuang"), 422)
     assert snapshot(backend, case_id) == before
     assert api.get("/audit/verify", as_="au.county").json()["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"x": {"typename": "NoSuchType"}}, "data.x"),  # would poison the stored workflow state
+        ({"typename": "NoSuchType"}, "data"),
+        ({"decision": "approve"}, "data"),  # cannot override the decision itself
+        ({"Bank Reference": "B1"}, "data"),
+        ({"amount": 2**64}, "data"),
+        ({"refs": ["a", "b"]}, "data.refs"),
+    ],
+    ids=["nested-typename", "typename", "decision", "odd-key", "huge-int", "list"],
+)
+def test_task_data_is_a_flat_record_of_plain_values(
+    api: Api, backend: Backend, ready_case: dict, data: dict, field: str
+) -> None:
+    case_id = ready_case["id"]
+    task = api.task_for(case_id, as_="cw.lizhuang")
+    before = snapshot(backend, case_id)
+    body = problem(api.decide(task["id"], "approve", as_="cw.lizhuang", data=data), 422)
+    assert any(error["field"].startswith(field) for error in body["errors"]), body["errors"]
+    assert snapshot(backend, case_id) == before
+    # The case is not frozen: the same task still completes with plain data.
+    done = api.decide(task["id"], "approve", as_="cw.lizhuang", data={"note_no": 7})
+    assert done.status_code == 200, done.text
