@@ -8,12 +8,17 @@ policy than its default, and run with guards:
 - refused at compile time (so a flow using them is refused at upload): imports, names and
   attributes starting with an underscore (RestrictedPython), loops and comprehensions, ``try``,
   function and class definitions, ``lambda``, ``global``, ``with``, ``yield``/``await``,
-  ``raise`` and the power operator. Approval conditions and amount rules need none of them, and
-  without loops every expression ends after a number of steps bounded by its own length;
-- at run time: a short allow-list of builtins, attribute access limited to a list of harmless
-  methods, ``*``, ``+`` and ``<<`` refuse to build results larger than ``MAX_SIZE`` (a string
-  or list repeated a billion times would allocate gigabytes in one C call), and a per-opcode
-  tracer stops anything still running at the deadline.
+  ``raise``, f-strings and the power operator. Approval conditions and amount rules need none
+  of them, and without loops every expression ends after a number of steps bounded by its
+  own length;
+- at run time: a short allow-list of builtins (``str`` of scalars only, ``sum`` of numbers
+  only, ``range`` capped), attribute access limited to a list of harmless methods, ``*``, ``+``
+  and ``<<`` refuse results larger than ``MAX_SIZE`` and ``%`` refuses string formatting
+  (each would otherwise allocate gigabytes in one C call that no deadline can interrupt), and a
+  per-opcode tracer stops anything still running at the deadline.
+
+A separate process with memory and CPU limits would bound even what this list misses; that is
+the next step when flows come from uploads (issue 5).
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ _REFUSED_NODES: dict[type[ast.AST], str] = {
     ast.YieldFrom: "yield",
     ast.Await: "await",
     ast.Raise: "raise",
+    # Format specs allocate in one C call ({0:>999999999}); flows build no text anyway.
+    ast.JoinedStr: "f-strings",
 }
 
 
@@ -71,7 +78,7 @@ class FlowExpressionPolicy(RestrictingNodeTransformer):
     def visit(self, node: ast.AST) -> Any:
         refused = _REFUSED_NODES.get(type(node))
         if refused is not None:
-            self.error(node, f"{refused} is not allowed in flow expressions")
+            self.error(node, f"{refused}: not allowed in flow expressions")
             return node
         return super().visit(node)
 
@@ -80,7 +87,7 @@ class FlowExpressionPolicy(RestrictingNodeTransformer):
         if isinstance(node.op, ast.Pow):
             self.error(node, "the power operator ** is not allowed in flow expressions")
             return node
-        if isinstance(node.op, ast.Mult | ast.Add | ast.LShift):
+        if isinstance(node.op, ast.Mult | ast.Add | ast.LShift | ast.Mod):
             # Route size-changing operators through a guard that bounds their result.
             call = ast.Call(
                 func=ast.Name("_binop_", ast.Load()),
@@ -127,13 +134,13 @@ _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "Mult": operator.mul,
     "Add": operator.add,
     "LShift": operator.lshift,
+    "Mod": operator.mod,
 }
-_INPLACE: dict[str, str] = {"+=": "Add", "*=": "Mult", "<<=": "LShift"}
+_INPLACE: dict[str, str] = {"+=": "Add", "*=": "Mult", "<<=": "LShift", "%=": "Mod"}
 _PLAIN_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
     "-=": operator.sub,
     "/=": operator.truediv,
     "//=": operator.floordiv,
-    "%=": operator.mod,
     ">>=": operator.rshift,
     "&=": operator.and_,
     "|=": operator.or_,
@@ -142,6 +149,9 @@ _PLAIN_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def _binop(op: str, left: Any, right: Any) -> Any:
+    if op == "Mod" and isinstance(left, str | bytes):
+        # printf-style formatting: '%*d' % (2000000000, 0) allocates gigabytes in one call.
+        raise UnsafeExpression("string formatting with % is not allowed in flow expressions")
     if _predict(op, left, right) > MAX_SIZE:
         raise UnsafeExpression(f"a value in a flow expression would exceed {MAX_SIZE} elements")
     return _bounded(_OPERATORS[op](left, right))
@@ -153,6 +163,30 @@ def _inplacevar(op: str, left: Any, right: Any) -> Any:
     if op in _PLAIN_INPLACE:
         return _PLAIN_INPLACE[op](left, right)
     raise UnsafeExpression(f"operator {op} is not allowed in flow expressions")
+
+
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def _str(value: Any = "") -> str:
+    # str() of a container renders every nested element in one C call: scalars only.
+    if not isinstance(value, _SCALARS):
+        raise UnsafeExpression("str() takes a number or a string in flow expressions")
+    text = str(value)
+    _bounded(text)
+    return text
+
+
+def _sum(values: Any, start: int | float = 0) -> Any:
+    # Numbers only: sum() over lists concatenates them, quadratically, inside one C call.
+    items = list(values)
+    if len(items) > MAX_SIZE or not all(
+        isinstance(item, int | float) and not isinstance(item, bool) for item in items
+    ):
+        raise UnsafeExpression("sum() adds up to 10,000 numbers in flow expressions")
+    if not isinstance(start, int | float):
+        raise UnsafeExpression("sum() starts from a number in flow expressions")
+    return _bounded(sum(items, start))
 
 
 def _range(*args: int) -> range:
@@ -186,7 +220,7 @@ def _getattr(obj: Any, name: str, default: Any = None) -> Any:
 ALLOWED_BUILTINS: dict[str, Any] = {
     "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "float": float,
     "int": int, "len": len, "list": list, "max": max, "min": min, "round": round,
-    "set": set, "sorted": sorted, "str": str, "sum": sum, "tuple": tuple, "zip": zip,
+    "set": set, "sorted": sorted, "str": _str, "sum": _sum, "tuple": tuple, "zip": zip,
     "range": _range, "True": True, "False": False, "None": None,
 }  # fmt: skip
 

@@ -252,3 +252,30 @@ def test_long_builtin_loop_in_a_condition_is_stopped_or_refused() -> None:
     result = _run_bounded("eval", "sum(range(1000000000000))")
     assert result["outcome"] == "UnsafeExpression"
     assert result["elapsed"] < 1.0
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "'%*d' % (2000000000, 0)",
+        "'%s' % decision",
+        "str([[[0] * 700] * 700] * 700)",
+        "str(docs)",
+        "sum([[0] * 1000] * 1000, [])",
+        "sum(docs)",
+    ],
+)
+def test_formatting_and_aggregation_bombs_are_refused(source: str) -> None:
+    with pytest.raises(UnsafeExpression):
+        _environment().evaluate(source, dict(CONTEXT))
+
+
+def test_f_strings_are_refused_at_compile_time() -> None:
+    with pytest.raises(UnsafeExpression):
+        compile_expression("f'{0:>999999999}'")
+
+
+def test_numbers_still_add_up_and_format() -> None:
+    environment = _environment()
+    assert environment.evaluate("sum([amount, 500]) % 7", dict(CONTEXT)) == 2000 % 7
+    assert environment.evaluate("str(amount) + ' fen'", dict(CONTEXT)) == "1500 fen"
