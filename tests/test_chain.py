@@ -87,3 +87,17 @@ def test_payout_that_cannot_be_made_goes_back_and_is_owed_again_after_approval(
     payout = api.case(case_id)["payout"]
     assert payout["status"] == "paid"
     assert payout["amount_fen"] == 300000
+
+
+def test_money_is_in_the_trail_amount_and_bank_reference(api: Api, ready_case: dict) -> None:
+    case_id = ready_case["id"]
+    for user in VILLAGE_CHAIN:
+        api.act(case_id, "approve", as_=user)
+    api.act(case_id, "approve", as_="fo.county", data={"bank_reference": "BOC-77"})
+    payouts = [e for e in api.events(case_id) if e["action"].startswith("payout_")]
+    assert [e["action"] for e in payouts] == ["payout_pending", "payout_paid"]
+    assert payouts[0]["actor"] == "ca.county"
+    paid = payouts[1]
+    assert paid["actor"] == "fo.county"
+    assert paid["after"]["amount_fen"] == 300000
+    assert paid["after"]["bank_reference"] == "BOC-77"

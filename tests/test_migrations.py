@@ -78,3 +78,18 @@ def test_database_refuses_to_wipe_the_audit_trail(backend: Backend, trail: list[
     for statement in wipes:
         _refused(backend, statement)
     assert _audit_rows(backend) == trail
+
+
+def test_database_refuses_to_rewind_or_remove_a_chain_head(
+    api: Api, backend: Backend, trail: list[tuple]
+) -> None:
+    statements = [
+        "UPDATE audit_head SET seq = seq - 1",
+        "UPDATE audit_head SET seq = 0, hash = '" + "0" * 64 + "'",
+        "DELETE FROM audit_head",
+    ]
+    if backend.name == "postgres":
+        statements.append("TRUNCATE audit_head")
+    for statement in statements:
+        _refused(backend, statement)
+    assert api.get("/audit/verify", as_="au.county").json()["ok"] is True

@@ -28,12 +28,30 @@ PG_REFUSE_CHANGES = (
     FOR EACH ROW EXECUTE FUNCTION audit_event_refuse_change()""",
     """CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
     FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse_change()""",
+    # The head only moves forward: rewinding it would hide a deleted tail from verification.
+    """CREATE FUNCTION audit_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP <> 'UPDATE' OR NEW.seq <= OLD.seq OR NEW.county <> OLD.county THEN
+            RAISE EXCEPTION 'audit_head only moves forward: % refused', TG_OP;
+        END IF;
+        RETURN NEW;
+    END;
+    $$""",
+    """CREATE TRIGGER audit_head_forward_only BEFORE UPDATE OR DELETE ON audit_head
+    FOR EACH ROW EXECUTE FUNCTION audit_head_forward_only()""",
+    """CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_head_forward_only()""",
 )
 SQLITE_REFUSE_CHANGES = (
     """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
     BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: UPDATE refused'); END""",
     """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
     BEGIN SELECT RAISE(ABORT, 'audit_event is append-only: DELETE refused'); END""",
+    """CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head
+    WHEN NEW.seq <= OLD.seq OR NEW.county <> OLD.county
+    BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward: UPDATE refused'); END""",
+    """CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
+    BEGIN SELECT RAISE(ABORT, 'audit_head only moves forward: DELETE refused'); END""",
 )
 
 
@@ -232,6 +250,9 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_event_no_update_delete ON audit_event")
         op.execute("DROP TRIGGER IF EXISTS audit_event_no_truncate ON audit_event")
         op.execute("DROP FUNCTION IF EXISTS audit_event_refuse_change()")
+        op.execute("DROP TRIGGER IF EXISTS audit_head_forward_only ON audit_head")
+        op.execute("DROP TRIGGER IF EXISTS audit_head_no_truncate ON audit_head")
+        op.execute("DROP FUNCTION IF EXISTS audit_head_forward_only()")
 
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index('ix_task_inbox')

@@ -22,7 +22,7 @@ from service.applications.models import (
     Application,
     HouseholdClaim,
 )
-from service.auth.models import FINANCE_OFFICER
+from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.engine import Instance, ReadyTask
 from service.errors import FlowError
@@ -89,7 +89,13 @@ async def sync_tasks(
 
 
 async def apply_status(
-    session: AsyncSession, *, case: Application, program: Program, status: str
+    session: AsyncSession,
+    *,
+    case: Application,
+    program: Program,
+    status: str,
+    actor: User,
+    role: str,
 ) -> None:
     """Side effects of entering a status: release the household claim, owe a payout."""
     assert case.id is not None
@@ -98,6 +104,8 @@ async def apply_status(
             delete(HouseholdClaim).where(col(HouseholdClaim.application_id) == case.id)
         )
     if status == APPROVED:
-        await payouts_service.ensure_pending(session, case=case, program=program)
+        await payouts_service.ensure_pending(
+            session, case=case, program=program, actor=actor, role=role
+        )
     elif status != PAID:
-        await payouts_service.cancel_pending(session, application_id=case.id)
+        await payouts_service.cancel_pending(session, case=case, actor=actor, role=role)

@@ -176,7 +176,9 @@ async def _events_of(session: AsyncSession, county: str) -> AsyncIterator[AuditE
 async def verify(session: AsyncSession, *, counties: list[str] | None = None) -> ChainReport:
     """Recompute each county's chain; report the first link whose hash does not match."""
     if counties is None:
-        counties = sorted((await session.exec(select(AuditHead.county))).all())
+        heads = (await session.exec(select(AuditHead.county))).all()
+        chains = (await session.exec(select(AuditEvent.county).distinct())).all()
+        counties = sorted({*heads, *chains})
     report = ChainReport(counties=counties)
     for county in counties:
         prev_hash, expected_seq = GENESIS_HASH, 1
@@ -195,15 +197,19 @@ async def verify(session: AsyncSession, *, counties: list[str] | None = None) ->
                 return report
             prev_hash, expected_seq = event.hash, expected_seq + 1
         head = await session.get(AuditHead, county)
-        if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
+        last_seq = expected_seq - 1
+        head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+        if (head is not None or last_seq) and (head_seq != last_seq or head_hash != prev_hash):
             report.ok = False
             report.first_broken = {
                 "county": county,
-                "seq": head.seq,
-                "expected_seq": expected_seq - 1,
-                "expected_hash": head.hash,
+                "seq": head_seq,
+                "expected_seq": last_seq,
+                "expected_hash": head_hash,
                 "found_hash": prev_hash,
-                "reason": "events after the last stored one are missing",
+                "reason": "the chain's head record is missing"
+                if head is None
+                else "events after the last stored one are missing",
             }
             return report
     return report

@@ -1,4 +1,8 @@
-"""Payouts: what a case owes the household's card, created at approval, marked paid once."""
+"""Payouts: what a case owes the household's card, created at approval, marked paid once.
+
+Every change of a payout is an audit event, so the trail proves the money as well as the
+decisions: how much, to which case, by whom, with the bank's reference.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import Application
-from service.auth.models import User
+from service.audit import service as audit_service
+from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.payouts.models import CANCELLED, PAID, PENDING, Payout
 from service.programs.models import Program
@@ -17,10 +22,33 @@ async def for_application(session: AsyncSession, application_id: int) -> Payout 
     return (await session.exec(statement)).first()
 
 
-async def ensure_pending(session: AsyncSession, *, case: Application, program: Program) -> Payout:
+def _record(
+    session: AsyncSession, action: str, *, case: Application, payout: Payout, actor: User, role: str
+) -> None:
+    audit_service.record(
+        session,
+        action=action,
+        actor=actor,
+        role=role,
+        region=case.village_code,
+        application_id=case.id,
+        after={
+            "payout_id": payout.id,
+            "amount_fen": payout.amount_fen,
+            "status": payout.status,
+            "bank_reference": payout.bank_reference,
+        },
+    )
+
+
+async def ensure_pending(
+    session: AsyncSession, *, case: Application, program: Program, actor: User, role: str
+) -> Payout:
     """The pending payout of an approved one-time case (at most one: unique per case)."""
     assert case.id is not None
     payout = await for_application(session, case.id)
+    if payout is not None and payout.status in (PENDING, PAID):
+        return payout
     if payout is None:
         payout = Payout(
             application_id=case.id,
@@ -28,28 +56,35 @@ async def ensure_pending(session: AsyncSession, *, case: Application, program: P
             status=PENDING,
             created_at=utcnow(),
         )
-        session.add(payout)
-    elif payout.status == CANCELLED:
-        payout.status = PENDING
-        session.add(payout)
+    payout.status = PENDING
+    session.add(payout)
+    await session.flush()
+    _record(session, "payout_pending", case=case, payout=payout, actor=actor, role=role)
     return payout
 
 
-async def cancel_pending(session: AsyncSession, *, application_id: int) -> None:
+async def cancel_pending(
+    session: AsyncSession, *, case: Application, actor: User, role: str
+) -> None:
     """A case that goes back or ends before payment owes nothing until approved again."""
-    payout = await for_application(session, application_id)
+    assert case.id is not None
+    payout = await for_application(session, case.id)
     if payout is not None and payout.status == PENDING:
         payout.status = CANCELLED
         session.add(payout)
+        _record(session, "payout_cancelled", case=case, payout=payout, actor=actor, role=role)
 
 
 async def mark_paid(
     session: AsyncSession, *, case: Application, program: Program, actor: User, reference: str
 ) -> Payout:
-    payout = await ensure_pending(session, case=case, program=program)
+    payout = await ensure_pending(
+        session, case=case, program=program, actor=actor, role=FINANCE_OFFICER
+    )
     payout.status = PAID
     payout.bank_reference = reference
     payout.paid_at = utcnow()
     payout.paid_by = actor.id
     session.add(payout)
+    _record(session, "payout_paid", case=case, payout=payout, actor=actor, role=FINANCE_OFFICER)
     return payout

@@ -252,16 +252,6 @@ async def _complete(
     )
     if done.rowcount != 1:
         raise StaleTask(f"task {task.id} was completed meanwhile")
-    created = await progress.sync_tasks(session, case=case, ready=ready)
-    await progress.apply_status(session, case=case, program=program, status=after)
-    if after == PAID:
-        await payouts_service.mark_paid(
-            session,
-            case=case,
-            program=program,
-            actor=user,
-            reference=str(decision.data["bank_reference"]),
-        )
     audit_service.record(
         session,
         action="task_completed",
@@ -284,6 +274,18 @@ async def _complete(
             application_id=case.id,
             before={"status": before},
             after={"status": after},
+        )
+    created = await progress.sync_tasks(session, case=case, ready=ready)
+    await progress.apply_status(
+        session, case=case, program=program, status=after, actor=user, role=task.role
+    )
+    if after == PAID:
+        await payouts_service.mark_paid(
+            session,
+            case=case,
+            program=program,
+            actor=user,
+            reference=str(decision.data["bank_reference"]),
         )
     await audit_service.commit(session)
     COMPLETIONS.labels(task.role, decision.decision).inc()

@@ -397,6 +397,32 @@ def test_deleted_last_event_is_detected_by_cli(private: Private, tmp_path: Path)
     _assert_broken_at(env, private.last_seq)
 
 
+def test_head_only_moves_forward(private: Private, tmp_path: Path) -> None:
+    path, _env = _copy(private, tmp_path)
+    for statement in (
+        f"UPDATE audit_head SET seq = seq - 1 WHERE county = '{COUNTY}'",
+        f"DELETE FROM audit_head WHERE county = '{COUNTY}'",
+    ):
+        with pytest.raises(sqlite3.DatabaseError, match="only moves forward"):
+            _tamper(path, statement)
+
+
+def test_deleted_tail_with_rewound_head_is_detected_by_cli(
+    private: Private, tmp_path: Path
+) -> None:
+    # Removing the head row as well as the tail: verification must not take "no head" as fine.
+    path, env = _copy(private, tmp_path)
+    _tamper(
+        path,
+        "DROP TRIGGER audit_event_no_delete",
+        "DROP TRIGGER audit_head_no_delete",
+        f"DELETE FROM audit_event WHERE county = '{COUNTY}' AND seq = {private.last_seq}",
+        f"DELETE FROM audit_head WHERE county = '{COUNTY}'",
+    )
+    output = _assert_broken_at(env, 0)
+    assert "head record is missing" in output
+
+
 def test_deleted_middle_event_is_detected_by_cli(private: Private, tmp_path: Path) -> None:
     path, env = _copy(private, tmp_path)
     _tamper(
