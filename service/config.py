@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     secret_key: str = ""
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     token_ttl_minutes: int = 60
+    # Failed logins allowed per username (and per client address) within the window.
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 50
+    login_window_seconds: int = 900
     files_dir: Path = Path("var/files")
     max_upload_bytes: int = 10 * 1024 * 1024
     # Any other request body (JSON, forms): submissions are a few kilobytes.

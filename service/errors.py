@@ -56,6 +56,10 @@ class PayloadTooLarge(ReliefError):
     status, type, title = 413, "payload-too-large", "Payload too large"
 
 
+class TooManyAttempts(ReliefError):
+    status, type, title = 429, "too-many-attempts", "Too many failed attempts"
+
+
 class InvalidInput(ReliefError):
     status, type, title = 422, "invalid-input", "Invalid input"
 

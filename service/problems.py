@@ -42,6 +42,8 @@ def problem(
         **extra,
     }
     headers = dict(headers or {})
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
@@ -160,6 +162,7 @@ _DESCRIPTIONS = {
     404: "unknown, or outside the caller's jurisdiction",
     409: "duplicate, stale or concurrent change",
     413: "payload too large",
+    429: "too many failed attempts; see Retry-After",
     422: "invalid input",
 }
 

@@ -14,14 +14,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from service.auth.models import User
+from service.auth.passwords import hash_password
 from tests.factories import EC_DOCUMENTS, PDF, application
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,6 +102,9 @@ def base_env(tmp: Path, database_url: str) -> dict[str, str]:
         RELIEF_FILES_DIR=str(tmp / "files"),
         RELIEF_MAX_UPLOAD_BYTES=str(TEST_UPLOAD_LIMIT),
         RELIEF_LOG_LEVEL="WARNING",
+        # Every test client comes from 127.0.0.1: keep the per-address lock out of their way
+        # (the per-account lock is what tests/auth/test_throttle.py exercises).
+        RELIEF_LOGIN_MAX_FAILURES_PER_ADDRESS="10000",
     )
     return env
 
@@ -280,3 +287,37 @@ def ready_case(api: Api) -> dict:
     case = api.submit()
     api.attach_required(case["id"])
     return case
+
+
+# --- extra users the demo data does not have (two roles, a colleague in the same role) -------
+
+
+@cache
+def _demo_password_hash() -> str:
+    return hash_password(DEMO_PASSWORD)
+
+
+MakeUser = Callable[[list[str], str], str]
+
+
+@pytest.fixture
+def make_user(backend: Backend) -> MakeUser:
+    """Insert an active user with ``roles`` in ``jurisdiction``; returns the (unique) username."""
+
+    def make(roles: list[str], jurisdiction: str) -> str:
+        username = f"t.{roles[0][:8]}.{uuid.uuid4().hex[:10]}"
+        with backend.engine.begin() as connection:
+            connection.execute(
+                User.__table__.insert().values(
+                    username=username,
+                    full_name="测试用户",
+                    password_hash=_demo_password_hash(),
+                    roles=roles,
+                    jurisdiction=jurisdiction,
+                    active=True,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return username
+
+    return make

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service import problems
@@ -11,15 +11,18 @@ from service.auth.dependencies import CurrentUser
 from service.auth.schemas import Me, Token
 from service.db import SessionDep
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=problems.responses(401, 422))
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problems.responses(401, 422, 429))
 
 
 @router.post("/token", response_model=Token)
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep
 ) -> Token:
     """Exchange username and password for a bearer token (OAuth2 password flow)."""
-    return await auth_service.login(session, username=form.username, password=form.password)
+    address = request.client.host if request.client else "unknown"
+    return await auth_service.login(
+        session, username=form.username, password=form.password, address=address
+    )
 
 
 @router.get("/me", response_model=Me)

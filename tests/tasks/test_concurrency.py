@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import sqlalchemy as sa
 
-from tests.conftest import VILLAGE_CHAIN, Api, Backend
+from tests.conftest import VILLAGE_CHAIN, Api, Backend, MakeUser
 from tests.factories import VILLAGE_WANGZHUANG, application
 
 THREADS = 16
-MakeUser = Callable[[list[str], str], str]  # the ``make_user`` fixture of tests/tasks
 
 
 def race(api: Api, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:

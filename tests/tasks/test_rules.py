@@ -8,16 +8,14 @@ and the audit trail each of these leaves (or does not leave).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import VILLAGE_CHAIN, Api, Backend
+from tests.conftest import VILLAGE_CHAIN, Api, Backend, MakeUser
 from tests.conftest import assert_problem as problem
 from tests.factories import VILLAGE_LIZHUANG, application
 
-MakeUser = Callable[[list[str], str], str]  # the ``make_user`` fixture of tests/tasks
 TOWNSHIP_DONGCHENG = "130123100"
 TOWNSHIP_XIHE = "130123200"
 COUNTY = "130123"
