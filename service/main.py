@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +22,8 @@ from service.limits import BodySizeLimit
 from service.logging import configure_logging
 from service.programs.router import router as programs_router
 from service.tasks.router import router as tasks_router
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @asynccontextmanager
@@ -53,7 +56,8 @@ def create_app() -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         incoming = request.headers.get("x-request-id", "")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        # A caller's id is kept (it ends up in the audit trail) only if it is a plain token.
+        rid = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.scope["relief.request_id"] = rid
         token = request_id_var.set(rid)
         structlog.contextvars.bind_contextvars(request_id=rid)

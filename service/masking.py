@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from stdnum import luhn
+
 
 def mask_id_number(value: str | None) -> str | None:
     """1301**********123X: region prefix and the last four, as on public notices."""
@@ -15,3 +20,30 @@ def mask_card(value: str | None) -> str | None:
     if not value:
         return value
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+# Resident IDs (17 digits and a check character) and card-length digit runs inside free text.
+_ID_PATTERN = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
+_CARD_PATTERN = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
+
+
+def _mask_card_if_valid(match: re.Match[str]) -> str:
+    digits = match.group(0)
+    return mask_card(digits) or digits if luhn.is_valid(digits) else digits
+
+
+def mask_text(text: str) -> str:
+    """Mask resident IDs and bank card numbers that someone typed into free text."""
+    text = _ID_PATTERN.sub(lambda match: mask_id_number(match.group(0)) or "", text)
+    return _CARD_PATTERN.sub(_mask_card_if_valid, text)
+
+
+def mask_numbers_in(value: Any) -> Any:
+    """``mask_text`` applied to every string inside a JSON-like value."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {key: mask_numbers_in(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_numbers_in(item) for item in value]
+    return value

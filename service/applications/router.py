@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
@@ -15,18 +14,19 @@ from service.applications.schemas import (
     ApplicationPage,
     DocumentRead,
 )
-from service.auth.dependencies import CurrentUser, require_roles
+from service.auth.dependencies import CurrentUser, require_acting_role
 from service.auth.models import CASEWORKER, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput, PayloadTooLarge
+from service.params import Cursor, PathId, QueryDate, RegionPrefix
 
 router = APIRouter(
     prefix="/applications",
     tags=["applications"],
     responses=problems.responses(401, 403, 404, 409, 413, 422),
 )
-Caseworker = Annotated[User, Depends(require_roles(CASEWORKER))]
+Caseworker = Annotated[User, Depends(require_acting_role(CASEWORKER))]
 
 
 @router.post("", response_model=ApplicationDetail, status_code=201)
@@ -52,10 +52,10 @@ async def list_applications(
     session: SessionDep,
     program: str | None = None,
     status: str | None = None,
-    region: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
-    submitted_from: date | None = None,
-    submitted_to: date | None = None,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    region: RegionPrefix = None,
+    submitted_from: QueryDate = None,
+    submitted_to: QueryDate = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ApplicationPage:
     """Cases in the caller's jurisdiction, newest first; pass ``next_cursor`` for the next page."""
@@ -75,7 +75,7 @@ async def list_applications(
 
 @router.get("/{application_id}", response_model=ApplicationDetail)
 async def get_application(
-    application_id: int, user: CurrentUser, session: SessionDep
+    application_id: PathId, user: CurrentUser, session: SessionDep
 ) -> ApplicationDetail:
     """A case with its open tasks, documents, timeline and payout."""
     case = await applications_service.get_visible(session, user=user, application_id=application_id)
@@ -95,7 +95,7 @@ async def _read_limited(file: UploadFile) -> bytes:
 
 @router.post("/{application_id}/documents", response_model=DocumentRead, status_code=201)
 async def add_document(
-    application_id: int,
+    application_id: PathId,
     user: Caseworker,
     session: WriteSessionDep,
     kind: Annotated[str, Form()],

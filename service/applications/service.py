@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
@@ -13,15 +14,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.applications import progress, storage
 from service.applications.models import (
     IN_PROGRESS,
-    RETURNED,
     Application,
     Document,
     HouseholdClaim,
 )
 from service.applications.schemas import ApplicationCreate
 from service.audit import service as audit_service
+from service.auth.dependencies import acting_roles
 from service.auth.models import CASEWORKER, User
 from service.clock import local_today, utcnow
+from service.config import get_settings
 from service.engine import Instance
 from service.errors import Conflict, DuplicateCase, Forbidden, InvalidInput, NotFound
 from service.flows import service as flows_service
@@ -29,6 +31,7 @@ from service.metrics import SUBMISSIONS
 from service.programs import service as programs_service
 from service.programs.models import Program
 from service.regions import service as regions_service
+from service.tasks.models import READY, Task
 
 
 def visible_to(user: User) -> ColumnElement[bool]:
@@ -209,12 +212,14 @@ async def list_cases(session: AsyncSession, *, user: User, query: CaseQuery) -> 
         statement = statement.where(Application.status == query.status)
     if query.region:
         statement = statement.where(col(Application.village_code).startswith(query.region))
+    # Dates are office dates (China Standard Time by default), compared as instants.
+    zone = ZoneInfo(get_settings().timezone)
     if query.submitted_from:
-        start = datetime.combine(query.submitted_from, datetime.min.time()).astimezone()
-        statement = statement.where(Application.created_at >= start)
+        start = datetime.combine(query.submitted_from, time.min, tzinfo=zone)
+        statement = statement.where(col(Application.created_at) >= start)
     if query.submitted_to:
-        end = datetime.combine(query.submitted_to, datetime.max.time()).astimezone()
-        statement = statement.where(Application.created_at <= end)
+        end = datetime.combine(query.submitted_to, time.max, tzinfo=zone)
+        statement = statement.where(col(Application.created_at) <= end)
     if query.cursor:
         statement = statement.where(col(Application.id) < query.cursor)
     statement = statement.order_by(col(Application.id).desc()).limit(query.limit)
@@ -237,6 +242,13 @@ async def missing_documents(session: AsyncSession, *, case: Application) -> list
     return [kind for kind in required if kind not in attached]
 
 
+async def _waits_on_caseworker(session: AsyncSession, application_id: int) -> bool:
+    statement = select(Task.id).where(
+        Task.application_id == application_id, Task.status == READY, Task.role == CASEWORKER
+    )
+    return (await session.exec(statement)).first() is not None
+
+
 async def add_document(
     session: AsyncSession,
     *,
@@ -248,10 +260,15 @@ async def add_document(
 ) -> Document:
     assert user.id is not None
     case = await get_visible(session, user=user, application_id=application_id)
-    if CASEWORKER not in user.roles:
+    if CASEWORKER not in acting_roles(user):
         raise Forbidden("only the village caseworker attaches documents")
-    if case.status not in (IN_PROGRESS, RETURNED):
-        raise Conflict(f"documents cannot be added to a case that is {case.status}")
+    # The file the village signed is the file that goes up: papers change only while the case
+    # waits on the caseworker (investigation, or correction after a return).
+    if not await _waits_on_caseworker(session, application_id):
+        raise Conflict(
+            f"the case is {case.status} and not with the village caseworker; "
+            "documents can be added before the village signs or after the case is returned"
+        )
     content_type = storage.sniff_content_type(content)
     digest = storage.store(content)
     document = Document(

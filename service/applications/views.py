@@ -23,7 +23,7 @@ from service.applications.schemas import (
 from service.audit import service as audit_service
 from service.auth.models import User
 from service.flows.models import FlowVersion
-from service.masking import mask_card, mask_id_number
+from service.masking import mask_card, mask_id_number, mask_numbers_in
 from service.payouts import service as payouts_service
 from service.programs import service as programs_service
 from service.programs.models import Program
@@ -76,7 +76,7 @@ def _read(
         spouse=spouse,
         household=HouseholdRead(bank_card=mask_card(case.bank_card) or ""),
         event=Event(kind=case.event_kind, date=case.event_date),
-        details=case.details,
+        details=mask_numbers_in(case.details),
         submitted_by=submitter,
         flow_version=flow,
         created_at=case.created_at,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +10,7 @@ from service.audit.schemas import EventPage, EventRead, VerifyReport
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.db import SessionDep
+from service.params import Cursor, QueryId, QueryInstant, RegionPrefix
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problems.responses(401, 403, 422))
 Supervisor = Annotated[User, Depends(require_roles(AUDITOR, ADMIN))]
@@ -20,13 +20,13 @@ Supervisor = Annotated[User, Depends(require_roles(AUDITOR, ADMIN))]
 async def list_events(
     user: Supervisor,
     session: SessionDep,
-    application_id: int | None = None,
+    application_id: QueryId = None,
     actor: str | None = None,
     action: str | None = None,
-    region: Annotated[str | None, Query(pattern=r"^\d{6,12}$")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    region: RegionPrefix = None,
+    since: QueryInstant = None,
+    until: QueryInstant = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
     """The trail in the caller's jurisdiction, oldest first; ``next_cursor`` pages on."""

@@ -24,6 +24,7 @@ from service.auth.models import User
 from service.clock import utcnow
 from service.context import request_id_var
 from service.errors import Forbidden
+from service.masking import mask_numbers_in, mask_text
 
 NO_COUNTY = "000000"  # chain for security events that belong to no known county
 _PENDING = "relief_pending_audit"
@@ -56,9 +57,10 @@ def record(
             "action": action,
             "application_id": application_id,
             "task_id": task_id,
-            "before": before,
-            "after": after,
-            "comment": comment,
+            # Free text may hold numbers someone typed: the trail keeps them masked.
+            "before": mask_numbers_in(before),
+            "after": mask_numbers_in(after),
+            "comment": mask_text(comment) if comment else comment,
             "request_id": request_id_var.get(),
         }
     )

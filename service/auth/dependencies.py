@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
 
-from service.auth.models import User
+from service.auth.models import ADMIN, AUDITOR, User
 from service.auth.tokens import read_token
 from service.config import get_settings
 from service.db import get_database
@@ -31,6 +31,25 @@ async def current_user(token: Annotated[str | None, Depends(oauth2_scheme)]) -> 
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def acting_roles(user: User) -> set[str]:
+    """The roles a user may act in on cases. Auditors and administrators act on none, whatever
+    other role they also hold: those who supervise or configure the chain do not work in it."""
+    if {ADMIN, AUDITOR} & set(user.roles):
+        return set()
+    return set(user.roles)
+
+
+def require_acting_role(role: str) -> Callable[[User], Awaitable[User]]:
+    """Gate a route that acts on cases to callers who may act as ``role``."""
+
+    async def gate(user: CurrentUser) -> User:
+        if role not in acting_roles(user):
+            raise Forbidden(f"requires the {role} role; auditors and admins act on no case")
+        return user
+
+    return gate
 
 
 def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:

@@ -32,7 +32,10 @@ def read_token(settings: Settings, token: str) -> int:
             algorithms=[settings.jwt_algorithm],
             options={"require_exp": True, "require_sub": True},
         )
-        return int(claims["sub"])
+        user_id = int(claims["sub"])
+        if not 1 <= user_id <= 2**31 - 1:
+            raise ValueError("subject out of range")
+        return user_id
     except NotAuthenticated:
         raise
     except (JWTError, ValueError, KeyError, TypeError):

@@ -8,6 +8,7 @@ from service import problems
 from service.applications.schemas import TaskSummary
 from service.auth.dependencies import CurrentUser
 from service.db import SessionDep, WriteSessionDep
+from service.params import PathId, QueryId
 from service.tasks import service as tasks_service
 from service.tasks.schemas import CompletionResult, Decision, TaskRead
 
@@ -20,7 +21,7 @@ router = APIRouter(
 async def inbox(
     user: CurrentUser,
     session: SessionDep,
-    application_id: int | None = None,
+    application_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[TaskRead]:
     """Tasks the caller may act on now (role, jurisdiction and separation of duties)."""
@@ -28,19 +29,19 @@ async def inbox(
 
 
 @router.post("/{task_id}/claim", response_model=TaskSummary)
-async def claim(task_id: int, user: CurrentUser, session: WriteSessionDep) -> TaskSummary:
+async def claim(task_id: PathId, user: CurrentUser, session: WriteSessionDep) -> TaskSummary:
     """Take a task so colleagues in the same role leave it alone."""
     return await tasks_service.claim(session, user=user, task_id=task_id)
 
 
 @router.post("/{task_id}/unclaim", response_model=TaskSummary)
-async def unclaim(task_id: int, user: CurrentUser, session: WriteSessionDep) -> TaskSummary:
+async def unclaim(task_id: PathId, user: CurrentUser, session: WriteSessionDep) -> TaskSummary:
     return await tasks_service.unclaim(session, user=user, task_id=task_id)
 
 
 @router.post("/{task_id}/complete", response_model=CompletionResult)
 async def complete(
-    task_id: int, body: Decision, user: CurrentUser, session: WriteSessionDep
+    task_id: PathId, body: Decision, user: CurrentUser, session: WriteSessionDep
 ) -> CompletionResult:
     """Approve, reject or return a task the caller may act on."""
     return await tasks_service.complete(session, user=user, task_id=task_id, decision=body)

@@ -13,7 +13,8 @@ from service.applications import service as applications_service
 from service.applications.models import PAID, Application
 from service.applications.schemas import TaskSummary
 from service.audit import service as audit_service
-from service.auth.models import ADMIN, AUDITOR, FINANCE_OFFICER, VILLAGE_LEVEL_ROLES, User
+from service.auth.dependencies import acting_roles
+from service.auth.models import FINANCE_OFFICER, VILLAGE_LEVEL_ROLES, User
 from service.clock import utcnow
 from service.engine import Instance
 from service.errors import (
@@ -33,13 +34,6 @@ from service.tasks.models import COMPLETED, READY, Task
 from service.tasks.schemas import CompletionResult, Decision, TaskRead
 
 
-def _acting_roles(user: User) -> set[str]:
-    # Auditors and administrators act on no case, whatever other role they also hold.
-    if {ADMIN, AUDITOR} & set(user.roles):
-        return set()
-    return set(user.roles)
-
-
 def _acted_elsewhere(user: User) -> Exists:
     """The user completed a task of the same case in another lane (another level)."""
     other = aliased(Task)
@@ -57,7 +51,7 @@ async def inbox(
 
     Lane role, jurisdiction and separation of duties; tasks claimed by others are left out.
     """
-    roles = _acting_roles(user)
+    roles = acting_roles(user)
     if not roles:
         return []
     statement = (
@@ -101,7 +95,7 @@ async def _get_visible_task(session: AsyncSession, *, user: User, task_id: int) 
 async def _check_may_act(
     session: AsyncSession, *, user: User, task: Task, case: Application
 ) -> None:
-    if task.role not in _acting_roles(user):
+    if task.role not in acting_roles(user):
         raise Forbidden(f"this task is for the {task.role} role")
     if task.status != READY:
         raise StaleTask(f"task {task.id} is already {task.status}")
@@ -146,7 +140,7 @@ async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSumma
 
 async def unclaim(session: AsyncSession, *, user: User, task_id: int) -> TaskSummary:
     task = await _get_visible_task(session, user=user, task_id=task_id)
-    if task.role not in _acting_roles(user):
+    if task.role not in acting_roles(user):
         raise Forbidden(f"this task is for the {task.role} role")
     if task.status != READY:
         raise StaleTask(f"task {task.id} is already {task.status}")
