@@ -93,11 +93,13 @@ async def apply_status(
     *,
     case: Application,
     program: Program,
+    before: str,
     status: str,
     actor: User,
     role: str,
 ) -> None:
-    """Side effects of entering a status: release the household claim, owe a payout."""
+    """Side effects of moving from ``before`` to ``status``: release the household claim,
+    owe a payout, or stop owing it."""
     assert case.id is not None
     if status in RELEASES_CLAIM:
         await session.exec(
@@ -107,5 +109,5 @@ async def apply_status(
         await payouts_service.ensure_pending(
             session, case=case, program=program, actor=actor, role=role
         )
-    elif status != PAID:
+    elif before == APPROVED and status != PAID:
         await payouts_service.cancel_pending(session, case=case, actor=actor, role=role)

@@ -272,7 +272,13 @@ async def _complete(
         )
     created = await progress.sync_tasks(session, case=case, ready=ready)
     await progress.apply_status(
-        session, case=case, program=program, status=after, actor=user, role=task.role
+        session,
+        case=case,
+        program=program,
+        before=before,
+        status=after,
+        actor=user,
+        role=task.role,
     )
     if after == PAID:
         await payouts_service.mark_paid(
