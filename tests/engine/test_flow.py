@@ -359,3 +359,39 @@ def test_script_importing_os_cannot_run_even_if_stored() -> None:
     flow.spec.task_specs["prepare"].script = "import os\nresult = os.getpid()"
     with pytest.raises(FlowError):
         Instance.start(flow, {})
+
+
+def test_shipped_flow_has_a_complete_diagram_for_modelers() -> None:
+    # bpmn.io and Camunda Modeler draw only what has diagram interchange: every flow node and
+    # lane needs a shape with bounds, every sequence flow an edge with at least two waypoints.
+    from lxml import etree
+
+    ns = {
+        "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+        "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+        "dc": "http://www.omg.org/spec/DD/20100524/DC",
+        "di": "http://www.omg.org/spec/DD/20100524/DI",
+    }
+    root = etree.parse(str(BPMN_PATH)).getroot()
+    process = root.find("bpmn:process", ns)
+    nodes = {
+        element.get("id")
+        for element in process
+        if element.tag.split("}")[1]
+        in {"startEvent", "endEvent", "userTask", "exclusiveGateway", "scriptTask"}
+    }
+    lanes = {lane.get("id") for lane in process.iterfind(".//bpmn:lane", ns)}
+    flows = {flow.get("id") for flow in process.iterfind("bpmn:sequenceFlow", ns)}
+    shapes = {
+        shape.get("bpmnElement")
+        for shape in root.iterfind(".//bpmndi:BPMNShape", ns)
+        if shape.find("dc:Bounds", ns) is not None
+    }
+    edges = {
+        edge.get("bpmnElement")
+        for edge in root.iterfind(".//bpmndi:BPMNEdge", ns)
+        if len(edge.findall("di:waypoint", ns)) >= 2
+    }
+    assert nodes
+    assert nodes | lanes <= shapes
+    assert flows <= edges
