@@ -233,13 +233,18 @@ async def documents_of(session: AsyncSession, application_id: int) -> list[Docum
     return list((await session.exec(statement)).all())
 
 
+def missing_kinds(program: Program, case: Application, documents: list[Document]) -> list[str]:
+    """The document kinds the program requires of this case that are not attached yet."""
+    attached = {document.kind for document in documents}
+    required = programs_service.required_documents(program, has_spouse=bool(case.spouse_id_number))
+    return [kind for kind in required if kind not in attached]
+
+
 async def missing_documents(session: AsyncSession, *, case: Application) -> list[str]:
     program = await session.get(Program, case.program_code)
     assert program is not None
     assert case.id is not None
-    attached = {document.kind for document in await documents_of(session, case.id)}
-    required = programs_service.required_documents(program, has_spouse=bool(case.spouse_id_number))
-    return [kind for kind in required if kind not in attached]
+    return missing_kinds(program, case, await documents_of(session, case.id))
 
 
 async def _waits_on_caseworker(session: AsyncSession, application_id: int) -> bool:

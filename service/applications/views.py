@@ -120,14 +120,14 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
     program = await session.get(Program, case.program_code)
     assert program is not None
     payout = await payouts_service.for_application(session, case.id)
-    required = programs_service.required_documents(program, has_spouse=bool(case.spouse_id_number))
     documents = await applications_service.documents_of(session, case.id)
-    attached = {document.kind for document in documents}
     return ApplicationDetail(
         **summary.model_dump(),
         documents=[DocumentRead.model_validate(document) for document in documents],
-        required_documents=required,
-        missing_documents=[kind for kind in required if kind not in attached],
+        required_documents=programs_service.required_documents(
+            program, has_spouse=bool(case.spouse_id_number)
+        ),
+        missing_documents=applications_service.missing_kinds(program, case, documents),
         timeline=[
             TimelineEntry.model_validate(event)
             for event in await audit_service.case_timeline(session, case.id)
