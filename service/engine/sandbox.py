@@ -274,8 +274,10 @@ def _run_bounded(func: Callable[[], Any], timeout_s: float) -> Any:
         sys.settrace(previous)
 
 
-def _context(data: dict[str, Any]) -> dict[str, Any]:
-    scope = {key: value for key, value in data.items() if not key.startswith("_")}
+def _context(data: dict[str, Any], external: dict[str, Any] | None = None) -> dict[str, Any]:
+    # External context: the workflow's data objects, and the input value of a DMN rule.
+    scope = {key: value for key, value in (external or {}).items() if not key.startswith("_")}
+    scope.update((key, value) for key, value in data.items() if not key.startswith("_"))
     scope.update(_GUARDS)
     return scope
 
@@ -291,12 +293,12 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         self, expression: str, context: dict[str, Any], external_context: Any = None
     ) -> Any:
         code = compile_expression(expression)
-        scope = _context(context)
+        scope = _context(context, external_context)
         return _run_bounded(lambda: eval(code, scope), self.timeout_s)  # noqa: S307 - restricted
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         code = compile_script(script)
-        scope = _context(context)
+        scope = _context(context, external_context)
         _run_bounded(lambda: exec(code, scope), self.timeout_s)  # noqa: S102 - restricted
         for key, value in scope.items():
             if not key.startswith("_") and key not in ALLOWED_BUILTINS and not callable(value):
@@ -312,4 +314,7 @@ class RestrictedScriptEngine(PythonScriptEngine):
         super().__init__(environment=RestrictedEnvironment(timeout_s))
 
     def validate(self, expression: str) -> None:
+        # SyntaxError stays a SyntaxError: the DMN engine parses rule entries such as "> 3" by
+        # catching it. Anything that parses must also pass the sandbox.
+        ast.parse(expression, mode="eval")
         compile_expression(expression)

@@ -279,3 +279,20 @@ def test_numbers_still_add_up_and_format() -> None:
     environment = _environment()
     assert environment.evaluate("sum([amount, 500]) % 7", dict(CONTEXT)) == 2000 % 7
     assert environment.evaluate("str(amount) + ' fen'", dict(CONTEXT)) == "1500 fen"
+
+
+def test_external_context_is_visible_but_task_data_wins() -> None:
+    environment = _environment()
+    value = environment.evaluate("limit - amount", {"amount": 1500}, {"limit": 2000, "amount": 1})
+    assert value == 500
+
+
+def test_engine_validation_keeps_syntax_errors_for_the_dmn_engine() -> None:
+    from service.engine.sandbox import RestrictedScriptEngine
+
+    engine = RestrictedScriptEngine(TIMEOUT_S)
+    with pytest.raises(SyntaxError):
+        engine.validate("> 3")  # a DMN entry: the engine then tries "v > 3"
+    engine.validate("v > 3")
+    with pytest.raises(UnsafeExpression):
+        engine.validate("().__class__")
