@@ -9,7 +9,7 @@ Status comes from the flow by convention, so uploaded flows need no Python:
 
 from __future__ import annotations
 
-from sqlmodel import col, delete, select
+from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import (
@@ -25,7 +25,7 @@ from service.applications.models import (
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.engine import Instance, ReadyTask
-from service.errors import FlowError
+from service.errors import FlowError, StaleTask
 from service.payouts import service as payouts_service
 from service.programs.models import Program
 from service.tasks.models import CANCELLED, READY, Task
@@ -45,6 +45,28 @@ def derive_status(instance: Instance, ready: list[ReadyTask]) -> str:
     if any(task.lane == FINANCE_OFFICER for task in ready):
         return APPROVED
     return IN_PROGRESS
+
+
+async def save_state(
+    session: AsyncSession, *, case: Application, instance: Instance, status: str
+) -> None:
+    """Store the instance and status if the case is still the version this command loaded.
+
+    The optimistic lock of every command on a case: of two commands that loaded the same
+    version, exactly one writes; the other gets 409 and its transaction changes nothing.
+    """
+    moved = await session.exec(
+        update(Application)
+        .where(col(Application.id) == case.id, col(Application.version) == case.version)
+        .values(
+            workflow_state=instance.dump(),
+            status=status,
+            version=case.version + 1,
+            updated_at=utcnow(),
+        )
+    )
+    if moved.rowcount != 1:
+        raise StaleTask("the case changed meanwhile; reload and try again")
 
 
 async def sync_tasks(

@@ -13,6 +13,7 @@ from service.applications.schemas import (
     ApplicationDetail,
     ApplicationPage,
     DocumentRead,
+    Withdrawal,
 )
 from service.auth.dependencies import CurrentUser, require_acting_role
 from service.auth.models import CASEWORKER, User
@@ -116,3 +117,14 @@ async def add_document(
         content=content,
     )
     return DocumentRead.model_validate(document)
+
+
+@router.post("/{application_id}/withdraw", response_model=ApplicationDetail)
+async def withdraw(
+    application_id: PathId, body: Withdrawal, user: Caseworker, session: WriteSessionDep
+) -> ApplicationDetail:
+    """Withdraw a case before county approval (the household's wish), with the reason."""
+    case = await applications_service.withdraw(
+        session, user=user, application_id=application_id, reason=body.reason
+    )
+    return await views.detail(session, case)

@@ -121,6 +121,10 @@ class ApplicationCreate(BaseModel):
         return plain
 
 
+class Withdrawal(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class PersonRead(BaseModel):
     name: str
     id_number: str  # masked

@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import progress, storage
 from service.applications.models import (
     IN_PROGRESS,
+    RETURNED,
+    WITHDRAWN,
     Application,
     Document,
     HouseholdClaim,
@@ -31,7 +33,7 @@ from service.metrics import SUBMISSIONS
 from service.programs import service as programs_service
 from service.programs.models import Program
 from service.regions import service as regions_service
-from service.tasks.models import READY, Task
+from service.tasks.models import CANCELLED, READY, Task
 
 
 def visible_to(user: User) -> ColumnElement[bool]:
@@ -299,3 +301,51 @@ async def add_document(
     )
     await audit_service.commit(session)
     return document
+
+
+async def withdraw(
+    session: AsyncSession, *, user: User, application_id: int, reason: str
+) -> Application:
+    """The household withdraws before county approval: open tasks end, the claim is released."""
+    case = await get_visible(session, user=user, application_id=application_id)
+    if case.status not in (IN_PROGRESS, RETURNED):
+        raise Conflict(
+            f"a case that is {case.status} cannot be withdrawn; withdrawal ends a case "
+            "before county approval"
+        )
+    program = await session.get(Program, case.program_code)
+    assert program is not None
+    assert case.id is not None
+    flow = await flows_service.parsed(session, case.flow_version_id)
+    instance = Instance.load(flow, case.workflow_state)
+    instance.cancel()
+    before = case.status
+    await progress.save_state(session, case=case, instance=instance, status=WITHDRAWN)
+    await session.exec(
+        update(Task)
+        .where(col(Task.application_id) == case.id, col(Task.status) == READY)
+        .values(status=CANCELLED)
+    )
+    await progress.apply_status(
+        session,
+        case=case,
+        program=program,
+        before=before,
+        status=WITHDRAWN,
+        actor=user,
+        role=CASEWORKER,
+    )
+    audit_service.record(
+        session,
+        action="application_withdrawn",
+        actor=user,
+        role=CASEWORKER,
+        region=case.village_code,
+        application_id=case.id,
+        before={"status": before},
+        after={"status": WITHDRAWN},
+        comment=reason,
+    )
+    await audit_service.commit(session)
+    await session.refresh(case)
+    return case

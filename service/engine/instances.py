@@ -144,6 +144,11 @@ class Instance:
             task.run()
             self.workflow.do_engine_steps()
 
+    def cancel(self) -> None:
+        """End the workflow where it stands (a withdrawn or revoked case): no task stays ready."""
+        with _engine_call():
+            self.workflow.cancel()
+
     def outcome(self) -> str | None:
         """The id of the end event reached, once the workflow has finished."""
         if not self.workflow.is_completed():

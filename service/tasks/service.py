@@ -224,16 +224,7 @@ async def _complete(
     before, after = case.status, progress.derive_status(instance, ready)
 
     now = utcnow()
-    # Optimistic lock on the case: exactly one completion per stored state wins.
-    moved = await session.exec(
-        update(Application)
-        .where(col(Application.id) == case.id, col(Application.version) == case.version)
-        .values(
-            workflow_state=instance.dump(), status=after, version=case.version + 1, updated_at=now
-        )
-    )
-    if moved.rowcount != 1:
-        raise StaleTask("the case changed meanwhile; reload and try again")
+    await progress.save_state(session, case=case, instance=instance, status=after)
     done = await session.exec(
         update(Task)
         .where(col(Task.id) == task.id, col(Task.status) == READY)
