@@ -17,13 +17,13 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
-EC_DOCUMENTS = (
+EC_DOCUMENTS = (  # in the catalogue's order: common kinds, then those of the event
     "application_form",
     "id_card",
     "hukou",
+    "bank_card",
     "only_child_certificate",
     "death_certificate",
-    "bank_card",
 )
 
 

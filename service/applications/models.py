@@ -42,6 +42,15 @@ class Application(SQLModel, table=True):
     bank_card: str = Field(max_length=19)
     event_kind: str = Field(max_length=32)
     event_date: date
+    # Facts the eligibility decision reads besides the people and the event.
+    certificate_holder: bool = False  # 独生子女父母光荣证
+    two_daughters_sterilised: bool = False  # two-daughter family with long-term sterilisation
+    # The decision's outcome at submission (and county approval): eligibility, reason.
+    eligibility: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    # Priority groups of the seed sort first in every inbox.
+    priority: bool = False
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     submitted_by: int = Field(foreign_key="user_account.id")
     idempotency_key: str | None = Field(default=None, max_length=200)

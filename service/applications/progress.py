@@ -96,6 +96,7 @@ async def sync_tasks(
             name=task.name,
             role=task.lane,
             village_code=case.village_code,
+            priority=case.priority,
             status=READY,
             created_at=now,
         )

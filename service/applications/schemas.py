@@ -71,6 +71,8 @@ class Household(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     bank_card: str = Field(min_length=1, max_length=32)
+    certificate_holder: bool = False  # holds the only-child parents' certificate 独生子女父母光荣证
+    two_daughters_sterilised: bool = False  # two daughters, long-term sterilisation (priority)
 
     @field_validator("bank_card")
     @classmethod
@@ -132,6 +134,13 @@ class PersonRead(BaseModel):
 
 class HouseholdRead(BaseModel):
     bank_card: str  # masked
+    certificate_holder: bool
+    two_daughters_sterilised: bool
+
+
+class EligibilityRead(BaseModel):
+    eligibility: str | None = None  # eligible | review | ineligible
+    reason: str | None = None
 
 
 class TaskSummary(BaseModel):
@@ -142,6 +151,7 @@ class TaskSummary(BaseModel):
     role: str
     status: str
     due_at: dt.datetime | None
+    priority: bool = False
     claimed_by: str | None = None  # a username; the table holds the user id
     created_at: dt.datetime
 
@@ -198,6 +208,8 @@ class ApplicationRead(BaseModel):
     household: HouseholdRead
     event: Event
     details: dict[str, Any]
+    eligibility: EligibilityRead
+    priority: bool
     submitted_by: str
     flow_version: str
     created_at: dt.datetime

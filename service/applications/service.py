@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications import progress, storage
+from service.applications import eligibility, progress, storage
 from service.applications.models import (
     IN_PROGRESS,
     RETURNED,
@@ -54,14 +54,8 @@ def _check_event(program: Program, body: ApplicationCreate) -> None:
         raise InvalidInput(
             f"{program.code} covers events {', '.join(program.event_kinds)}", field="event.kind"
         )
-    today = local_today()
-    if body.event.date > today:
+    if body.event.date > local_today():
         raise InvalidInput("the event date is in the future", field="event.date")
-    if program.event_in_current_year and body.event.date.year != today.year:
-        raise InvalidInput(
-            f"{program.name_zh} covers events of the current year ({today.year}) only",
-            field="event.date",
-        )
 
 
 async def _replayed(session: AsyncSession, *, user: User, key: str | None) -> Application | None:
@@ -142,6 +136,8 @@ async def submit(
         bank_card=body.household.bank_card,
         event_kind=body.event.kind,
         event_date=body.event.date,
+        certificate_holder=body.household.certificate_holder,
+        two_daughters_sterilised=body.household.two_daughters_sterilised,
         details=body.details(),
         submitted_by=user.id,
         idempotency_key=idempotency_key,
@@ -149,6 +145,9 @@ async def submit(
         updated_at=now,
         workflow_state=b"",
     )
+    # The program's decision table, on the facts of the case: clearly ineligible → 422.
+    outcome = eligibility.require(program, case, today=local_today())
+    case.eligibility, case.priority = outcome.as_record(), outcome.priority
     claim_keys = _claim_keys(body)
     program_code = program.code
     try:
@@ -238,7 +237,9 @@ async def documents_of(session: AsyncSession, application_id: int) -> list[Docum
 def missing_kinds(program: Program, case: Application, documents: list[Document]) -> list[str]:
     """The document kinds the program requires of this case that are not attached yet."""
     attached = {document.kind for document in documents}
-    required = programs_service.required_documents(program, has_spouse=bool(case.spouse_id_number))
+    required = programs_service.required_documents(
+        program, has_spouse=bool(case.spouse_id_number), event_kind=case.event_kind
+    )
     return [kind for kind in required if kind not in attached]
 
 

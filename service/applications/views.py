@@ -13,6 +13,7 @@ from service.applications.schemas import (
     ApplicationDetail,
     ApplicationRead,
     DocumentRead,
+    EligibilityRead,
     Event,
     HouseholdRead,
     PayoutRead,
@@ -74,7 +75,13 @@ def _read(
             name=case.applicant_name, id_number=mask_id_number(case.applicant_id_number) or ""
         ),
         spouse=spouse,
-        household=HouseholdRead(bank_card=mask_card(case.bank_card) or ""),
+        household=HouseholdRead(
+            bank_card=mask_card(case.bank_card) or "",
+            certificate_holder=case.certificate_holder,
+            two_daughters_sterilised=case.two_daughters_sterilised,
+        ),
+        eligibility=EligibilityRead(**case.eligibility),
+        priority=case.priority,
         event=Event(kind=case.event_kind, date=case.event_date),
         details=mask_numbers_in(case.details),
         submitted_by=submitter,
@@ -125,7 +132,7 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
         **summary.model_dump(),
         documents=[DocumentRead.model_validate(document) for document in documents],
         required_documents=programs_service.required_documents(
-            program, has_spouse=bool(case.spouse_id_number)
+            program, has_spouse=bool(case.spouse_id_number), event_kind=case.event_kind
         ),
         missing_documents=applications_service.missing_kinds(program, case, documents),
         timeline=[

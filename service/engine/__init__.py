@@ -4,11 +4,17 @@ Everything else uses these names: parse and cache flows, start and resume instan
 a ready task, and read what is ready or how the flow ended.
 """
 
+from service.engine.decisions import ParsedDecision, decision_cache, parse_decision
+from service.engine.decisions import evaluate as evaluate_decision
 from service.engine.errors import InvalidFlow, TaskNotReady, UnsafeExpression
 from service.engine.instances import Instance, ReadyTask
 from service.engine.specs import ParsedFlow, UserTaskInfo, parse_flow, spec_cache
 
 __all__ = [
+    "ParsedDecision",
+    "decision_cache",
+    "evaluate_decision",
+    "parse_decision",
     "Instance",
     "InvalidFlow",
     "ParsedFlow",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from service.errors import FlowError, InvalidInput, StaleTask
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from service.errors import FlowError, InvalidInput, ReliefError, StaleTask
 
 
 class InvalidFlow(InvalidInput):
@@ -21,3 +24,18 @@ class ExpressionTimeout(FlowError):
 
 class TaskNotReady(StaleTask):
     """The engine task is not READY (already done, cancelled, or not reached yet)."""
+
+
+@contextmanager
+def engine_call() -> Iterator[None]:
+    """Turn any failure inside SpiffWorkflow into a domain error (422), never a 500."""
+    try:
+        yield
+    except ReliefError:
+        raise
+    except Exception as error:  # noqa: BLE001 - whatever the engine raised, the flow is stuck
+        # SpiffWorkflow wraps what a sandboxed expression raised (timeout, refusal).
+        cause = getattr(error, "exception", None) or error.__cause__
+        if isinstance(cause, ReliefError):
+            raise cause from None
+        raise FlowError(f"the flow could not proceed: {error}") from None

@@ -6,8 +6,6 @@ and comes from the spec cache, which halves the size and the time of every save 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -25,10 +23,9 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from service.config import get_settings
-from service.engine.errors import TaskNotReady
+from service.engine.errors import TaskNotReady, engine_call
 from service.engine.sandbox import RestrictedScriptEngine
 from service.engine.specs import ParsedFlow
-from service.errors import FlowError, ReliefError
 
 STATE_FORMAT = "relief-instance-1"
 
@@ -70,21 +67,6 @@ def _script_engine() -> RestrictedScriptEngine:
     return RestrictedScriptEngine(get_settings().expression_timeout_ms / 1000)
 
 
-@contextmanager
-def _engine_call() -> Iterator[None]:
-    """Turn any failure inside SpiffWorkflow into a domain error (422), never a 500."""
-    try:
-        yield
-    except ReliefError:
-        raise
-    except Exception as error:  # noqa: BLE001 - whatever the engine raised, the flow is stuck
-        # SpiffWorkflow wraps what a sandboxed expression raised (timeout, refusal).
-        cause = getattr(error, "exception", None) or error.__cause__
-        if isinstance(cause, ReliefError):
-            raise cause from None
-        raise FlowError(f"the flow could not proceed: {error}") from None
-
-
 class Instance:
     """One case's workflow, loaded for a single command."""
 
@@ -93,7 +75,7 @@ class Instance:
 
     @classmethod
     def start(cls, flow: ParsedFlow, data: dict[str, Any]) -> Instance:
-        with _engine_call():
+        with engine_call():
             workflow = BpmnWorkflow(
                 flow.spec, flow.subprocess_specs, script_engine=_script_engine()
             )
@@ -104,7 +86,7 @@ class Instance:
 
     @classmethod
     def load(cls, flow: ParsedFlow, state: bytes) -> Instance:
-        with _engine_call():
+        with engine_call():
             dct = orjson.loads(state)
             dct.pop("format", None)
             workflow = _registry.restore(dct, flow=flow)
@@ -139,14 +121,14 @@ class Instance:
             raise TaskNotReady("the task is not ready: it was completed or moved on")
         if task.task_spec.lane != lane:
             raise TaskNotReady("the task is not in the caller's lane")
-        with _engine_call():
+        with engine_call():
             task.data.update(data)
             task.run()
             self.workflow.do_engine_steps()
 
     def cancel(self) -> None:
         """End the workflow where it stands (a withdrawn or revoked case): no task stays ready."""
-        with _engine_call():
+        with engine_call():
             self.workflow.cancel()
 
     def outcome(self) -> str | None:

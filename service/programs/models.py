@@ -1,23 +1,26 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel
 
 
 class Program(SQLModel, table=True):
-    """A benefit program of the catalogue (workflows/programs.json) and the flow it runs on."""
+    """A benefit program of the catalogue (workflows/programs.yaml) and the flow it runs on."""
 
     code: str = Field(primary_key=True, max_length=64)
     name_zh: str = Field(max_length=100)
     name_en: str = Field(max_length=200)
-    # Money is integer fen (1/100 CNY), never float.
+    # "one_time" (paid once per household) or "yearly" (an enrolment paid each year).
+    kind: str = Field(default="one_time", max_length=16)
+    # Money is integer fen (1/100 CNY), never float. Yearly programs: 0 (see benefit standards).
     amount_fen: int
     event_kinds: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    required_documents: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    # Kinds required only when the case names a spouse.
-    spouse_documents: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    # The event (the child's death) must fall in the current calendar year.
-    event_in_current_year: bool = False
+    # {"common": [...], "with_spouse": [...], "by_event": {event_kind: [...]}}
+    documents: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # The DMN decision table of eligibility (XML), from the catalogue.
+    eligibility_dmn: str | None = Field(default=None, sa_type=Text)
     flow_key: str = Field(max_length=100)
     active_flow_version_id: int | None = Field(default=None, foreign_key="flow_version.id")
     active: bool = True

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -9,10 +11,11 @@ class ProgramRead(BaseModel):
     code: str
     name_zh: str
     name_en: str
+    kind: str
     amount_fen: int
     amount_cny: str
     event_kinds: list[str]
-    required_documents: list[str]
-    spouse_documents: list[str]
+    documents: dict[str, Any]
+    eligibility: str | None  # the DMN decision table (XML)
     active_flow: str | None
     active: bool

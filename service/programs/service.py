@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.models import User
+from service.engine import decision_cache
 from service.errors import InvalidInput, NotFound
 from service.flows import service as flows_service
 from service.programs.models import Program
 from service.programs.schemas import ProgramRead
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
-CATALOGUE = WORKFLOWS_DIR / "programs.json"
+CATALOGUE = WORKFLOWS_DIR / "programs.yaml"
 
 
 def amount_cny(fen: int) -> str:
@@ -39,6 +40,7 @@ async def read(session: AsyncSession, program: Program) -> ProgramRead:
     )
     return ProgramRead(
         **program.model_dump(),
+        eligibility=program.eligibility_dmn,
         amount_cny=amount_cny(program.amount_fen),
         active_flow=f"{flow.key}@v{flow.version}" if flow else None,
     )
@@ -56,28 +58,57 @@ async def get_program(session: AsyncSession, *, code: str, user: User) -> Progra
     return await read(session, program)
 
 
-def required_documents(program: Program, *, has_spouse: bool) -> list[str]:
-    return [*program.required_documents, *(program.spouse_documents if has_spouse else [])]
+def required_documents(program: Program, *, has_spouse: bool, event_kind: str) -> list[str]:
+    """The document kinds a case must hold before the village approves (the catalogue's rule)."""
+    rules = program.documents
+    kinds = [
+        *rules.get("common", []),
+        *(rules.get("with_spouse", []) if has_spouse else []),
+        *rules.get("by_event", {}).get(event_kind, []),
+    ]
+    return list(dict.fromkeys(kinds))  # in order, once each
+
+
+def _program_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    eligibility = entry.get("eligibility")
+    dmn = (WORKFLOWS_DIR / eligibility).read_text(encoding="utf-8") if eligibility else None
+    if dmn is not None:
+        decision_cache.get(dmn)  # refuse a catalogue whose decision does not parse
+    return {
+        "code": entry["code"],
+        "name_zh": entry["name_zh"],
+        "name_en": entry["name_en"],
+        "kind": entry.get("kind", "one_time"),
+        "amount_fen": int(entry.get("amount_fen", 0)),
+        "event_kinds": list(entry["event_kinds"]),
+        "documents": dict(entry["documents"]),
+        "eligibility_dmn": dmn,
+        "active": bool(entry.get("active", True)),
+    }
 
 
 async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> list[str]:
-    """Load programs.json and the flows it names; idempotent (same file → no change)."""
-    entries: list[dict[str, Any]] = json.loads(CATALOGUE.read_text(encoding="utf-8"))["programs"]
+    """Load programs.yaml and the flows and decisions it names; a second run changes nothing."""
+    entries: list[dict[str, Any]] = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))[
+        "programs"
+    ]
     changed = []
     for entry in entries:
-        entry = dict(entry)
-        flow_file = entry.pop("flow_file")
-        content = (WORKFLOWS_DIR / flow_file).read_bytes()
+        fields = _program_fields(entry)
+        content = (WORKFLOWS_DIR / entry["flow"]).read_bytes()
         version, created = await flows_service.ensure_version(session, content=content, actor=actor)
-        program = await session.get(Program, entry["code"])
+        program = await session.get(Program, fields["code"])
         if program is None:
-            program = Program(**entry, flow_key=version.key, active_flow_version_id=version.id)
-            changed.append(entry["code"])
-        elif created or program.active_flow_version_id is None:
-            program.active_flow_version_id = version.id
-            changed.append(entry["code"])
-        for name, value in entry.items():
-            setattr(program, name, value)
+            program = Program(**fields, flow_key=version.key, active_flow_version_id=version.id)
+            changed.append(fields["code"])
+        else:
+            differs = any(getattr(program, name) != value for name, value in fields.items())
+            if created or differs or program.active_flow_version_id is None:
+                changed.append(fields["code"])
+            if created or program.active_flow_version_id is None:
+                program.active_flow_version_id = version.id
+            for name, value in fields.items():
+                setattr(program, name, value)
         session.add(program)
     await session.flush()
     return changed

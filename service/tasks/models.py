@@ -28,6 +28,7 @@ class Task(SQLModel, table=True):
     name: str = Field(max_length=200)
     role: str = Field(max_length=40)  # the lane
     village_code: str = Field(max_length=12)
+    priority: bool = False  # copied from the case: priority groups first in every inbox
     status: str = Field(max_length=16)
     claimed_by: int | None = Field(default=None, foreign_key="user_account.id")
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

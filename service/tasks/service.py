@@ -8,14 +8,14 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, exists, not_, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications import progress
+from service.applications import eligibility, progress
 from service.applications import service as applications_service
 from service.applications.models import PAID, Application
 from service.applications.schemas import TaskSummary
 from service.audit import service as audit_service
 from service.auth.dependencies import acting_roles
-from service.auth.models import FINANCE_OFFICER, VILLAGE_LEVEL_ROLES, User
-from service.clock import utcnow
+from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, VILLAGE_LEVEL_ROLES, User
+from service.clock import local_today, utcnow
 from service.engine import Instance
 from service.errors import (
     Conflict,
@@ -69,7 +69,7 @@ async def inbox(
                 col(Task.role).in_(VILLAGE_LEVEL_ROLES),
             ),
         )
-        .order_by(col(Task.due_at).asc().nulls_last(), col(Task.id))
+        .order_by(col(Task.priority).desc(), col(Task.due_at).asc().nulls_last(), col(Task.id))
         .limit(limit)
     )
     if application_id is not None:
@@ -172,10 +172,13 @@ def _record_task_event(session: AsyncSession, action: str, *, user: User, task: 
 
 
 async def _check_decision_rules(
-    session: AsyncSession, *, task: Task, case: Application, decision: Decision
+    session: AsyncSession, *, task: Task, case: Application, program: Program, decision: Decision
 ) -> None:
     if decision.decision != "approve":
         return
+    if task.role == COUNTY_APPROVER:
+        # The eligibility table again, on the case as it stands after any correction.
+        eligibility.require(program, case, today=local_today())
     if task.role in VILLAGE_LEVEL_ROLES:
         missing = await applications_service.missing_documents(session, case=case)
         if missing:
@@ -211,9 +214,9 @@ async def _complete(
         session, user=user, application_id=task.application_id
     )
     await _check_may_act(session, user=user, task=task, case=case)
-    await _check_decision_rules(session, task=task, case=case, decision=decision)
     program = await session.get(Program, case.program_code)
     assert program is not None
+    await _check_decision_rules(session, task=task, case=case, program=program, decision=decision)
     assert case.id is not None
 
     flow = await flows_service.parsed(session, case.flow_version_id)

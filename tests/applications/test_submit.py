@@ -228,10 +228,6 @@ INVALID: dict[str, tuple[Callable[[dict], dict], str]] = {
         lambda b: {**b, "spouse": {"name": "李建国", "id_number": wrong_check_digit(id_number())}},
         "spouse.id_number",
     ),
-    "event-previous-year": (
-        lambda b: set_path(b, "event.date", _previous_year()),
-        "event.date",
-    ),
     "event-in-future": (lambda b: set_path(b, "event.date", _future()), "event.date"),
     "event-kind-not-covered": (lambda b: set_path(b, "event.kind", "disaster"), "event.kind"),
     "event-kind-other-program": (
@@ -571,3 +567,28 @@ def test_case_is_invisible_outside_jurisdiction(api: Api, reader: str) -> None:
         str(case_id + 10_000_000), "N"
     )
     assert "李庄" not in hidden.text
+
+
+def test_a_child_who_died_last_year_is_refused_with_the_rule_s_reason(
+    api: Api, backend: Backend
+) -> None:
+    # The emergency-consolation eligibility table (workflows/*.dmn) decides, not the code.
+    before = applications_total(backend)
+    body = application(event_date=date.fromisoformat(_previous_year()))
+    problem = assert_problem(
+        api.post("/applications", as_="cw.lizhuang", json=body), 422, "ineligible"
+    )
+    assert "this year" in problem["reason"]
+    assert problem["reason"] in problem["detail"]
+    assert applications_total(backend) == before
+
+
+def test_a_case_needing_judgement_goes_on_with_the_reason_shown(api: Api) -> None:
+    body = application()
+    body["household"]["certificate_holder"] = False  # type: ignore[index]
+    case = api.submit(body)
+    assert case["eligibility"]["eligibility"] == "review"
+    assert case["eligibility"]["reason"]
+    holder = application()
+    holder["household"]["certificate_holder"] = True  # type: ignore[index]
+    assert api.submit(holder)["eligibility"]["eligibility"] == "eligible"

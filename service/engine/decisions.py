@@ -1,0 +1,113 @@
+"""DMN decision tables (eligibility), evaluated through the same sandbox as flow expressions."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from threading import Lock
+from types import SimpleNamespace
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from service.config import get_settings
+from service.engine.errors import InvalidFlow, UnsafeExpression, engine_call
+from service.engine.sandbox import RestrictedScriptEngine, compile_expression
+from service.engine.xml import parse_xml
+
+
+@dataclass(frozen=True)
+class ParsedDecision:
+    key: str
+    sha256: str
+    engine: Any  # SpiffWorkflow's DMNEngine over the decision's first table
+
+
+def parse_decision(content: bytes) -> ParsedDecision:
+    """Parse one DMN decision and check every expression in it against the sandbox."""
+    root = parse_xml(content)
+    parser = BpmnDmnParser(validator=BpmnValidator())
+    try:
+        parser.add_dmn_xml(root, filename="decision.dmn")
+        if len(parser.dmn_parsers) != 1:
+            raise InvalidFlow(f"a DMN file holds one decision, found {len(parser.dmn_parsers)}")
+        (key,) = parser.dmn_parsers
+        engine = parser.get_engine(key, root)
+    except SpiffWorkflowException as error:
+        raise InvalidFlow(f"invalid DMN: {error}") from None
+    _check_entries(engine.decision_table)
+    return ParsedDecision(key=key, sha256=hashlib.sha256(content).hexdigest(), engine=engine)
+
+
+def _expressions(table: Any) -> list[tuple[str, str]]:
+    """Every expression of a table: ("value", text) for input columns and outputs, ("entry",
+    text) for rule entries, which the DMN engine reads as a value ("x") or a test ("> 3")."""
+    found = [("value", column.expression) for column in table.inputs if column.expression]
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            for text in entry.lhs:
+                if text is None:
+                    continue
+                # "? < 49" is a complete test once the engine puts the input in place of "?".
+                if "?" in text:
+                    found.append(("value", text.replace("?", "dmninputexpr")))
+                else:
+                    found.append(("entry", text))
+        found += [("value", output.text) for output in rule.outputEntries if output.text]
+    return found
+
+
+def _check_entries(table: Any) -> None:
+    script_engine = RestrictedScriptEngine(0.1)
+    try:
+        for kind, text in _expressions(table):
+            if kind == "value":
+                compile_expression(text)
+                continue
+            try:
+                script_engine.validate(text)
+            except SyntaxError:
+                script_engine.validate(f"v {text}")
+    except (UnsafeExpression, SyntaxError) as error:
+        raise InvalidFlow(f"decision {table.id}: {error}") from None
+
+
+def evaluate(decision: ParsedDecision, facts: dict[str, Any]) -> dict[str, Any]:
+    """The outputs of the first matching rule (or {} when none matches)."""
+    # The DMN engine reads a task's data and its workflow's script engine; its error reports
+    # read the task spec's id.
+    task = SimpleNamespace(
+        data=dict(facts),
+        task_spec=SimpleNamespace(bpmn_id=decision.key, bpmn_name=decision.key),
+        workflow=SimpleNamespace(
+            script_engine=RestrictedScriptEngine(get_settings().expression_timeout_ms / 1000),
+            data_objects={},
+        ),
+    )
+    with engine_call():
+        result: dict[str, Any] = decision.engine.result(task)
+    return result
+
+
+class DecisionCache:
+    """Parsed decisions by content hash (the DMN text of a program changes only by upload)."""
+
+    def __init__(self) -> None:
+        self._decisions: dict[str, ParsedDecision] = {}
+        self._lock = Lock()
+
+    def get(self, xml: str) -> ParsedDecision:
+        digest = hashlib.sha256(xml.encode()).hexdigest()
+        with self._lock:
+            cached = self._decisions.get(digest)
+        if cached is not None:
+            return cached
+        decision = parse_decision(xml.encode())
+        with self._lock:
+            self._decisions[digest] = decision
+        return decision
+
+
+decision_cache = DecisionCache()
