@@ -1,11 +1,12 @@
 """Every table, imported in one place so metadata (and Alembic) sees them all."""
 
-from service.applications.models import Application, Document, HouseholdClaim
+from service.applications.models import Application, Document, HouseholdClaim, Review
 from service.audit.models import AuditEvent, AuditHead
 from service.auth.models import User
 from service.flows.models import FlowVersion
 from service.payouts.models import Payout
-from service.programs.models import Program
+from service.programs.models import BenefitStandard, Program
+from service.recoveries.models import Recovery, RecoveryPayment
 from service.regions.models import Region
 from service.tasks.models import Task
 
@@ -13,11 +14,15 @@ __all__ = [
     "Application",
     "AuditEvent",
     "AuditHead",
+    "BenefitStandard",
     "Document",
     "FlowVersion",
     "HouseholdClaim",
     "Payout",
     "Program",
+    "Recovery",
+    "RecoveryPayment",
+    "Review",
     "Region",
     "Task",
     "User",

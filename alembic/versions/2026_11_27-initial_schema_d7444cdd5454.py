@@ -214,7 +214,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], ),
     sa.ForeignKeyConstraint(['paid_by'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('application_id')
+    sa.UniqueConstraint('application_id', name='uq_payout_application_id')
     )
     op.create_table('task',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -16,9 +16,10 @@ ENROLLED = "enrolled"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 REVOKED = "revoked"
+ENDED = "ended"  # a special-assistance enrolment that ended (the parent died, no longer eligible)
 # A case in one of these states no longer holds the household's claim on the program.
 RELEASES_CLAIM = (REJECTED, WITHDRAWN)
-FINAL = (PAID, REJECTED, WITHDRAWN, REVOKED)
+FINAL = (PAID, ENROLLED, REJECTED, WITHDRAWN, REVOKED, ENDED)
 
 
 class Application(SQLModel, table=True):
@@ -51,6 +52,9 @@ class Application(SQLModel, table=True):
     )
     # Priority groups of the seed sort first in every inbox.
     priority: bool = False
+    # Special assistance: parents receiving the yearly benefit (both, or one after a death).
+    eligible_parents: int = 0
+    enrolled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     submitted_by: int = Field(foreign_key="user_account.id")
     idempotency_key: str | None = Field(default=None, max_length=200)
@@ -87,3 +91,19 @@ class Document(SQLModel, table=True):
     filename: str = Field(max_length=255)
     uploaded_by: int = Field(foreign_key="user_account.id")
     uploaded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Review(SQLModel, table=True):
+    """The yearly re-certification 年审 of an enrolled household: its own workflow instance."""
+
+    __table_args__ = (UniqueConstraint("application_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id")
+    year: int
+    flow_version_id: int = Field(foreign_key="flow_version.id")
+    status: str = Field(max_length=16)  # in_progress, enrolled (continues), ended
+    workflow_state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    version: int = 1
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

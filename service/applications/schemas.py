@@ -13,6 +13,7 @@ DOCUMENT_KINDS = (
     "application_form", "id_card", "spouse_id_card", "hukou", "only_child_certificate",
     "death_certificate", "disability_certificate", "bank_card", "medical_records",
     "accident_death_proof", "household_income", "villager_meeting_minutes",
+    "revocation_evidence",
 )  # fmt: skip
 EVENT_KINDS = (
     "child_death", "child_disability", "accidental_death", "accident_injury", "disability",
@@ -195,7 +196,8 @@ class PayoutRead(BaseModel):
     status: str
     bank_reference: str | None
     paid_at: dt.datetime | None
-    rule: str
+    period: str
+    rule: dict[str, Any]  # which rule and which standard produced the amount
 
 
 class ApplicationRead(BaseModel):
@@ -222,7 +224,8 @@ class ApplicationDetail(ApplicationRead):
     required_documents: list[str]
     missing_documents: list[str]
     timeline: list[TimelineEntry]
-    payout: PayoutRead | None
+    payout: PayoutRead | None  # the one-time payout, if the program pays once
+    payouts: list[PayoutRead]  # every payout of the case (yearly benefits: one per year)
 
 
 class ApplicationPage(BaseModel):

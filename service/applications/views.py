@@ -26,6 +26,7 @@ from service.auth.models import User
 from service.flows.models import FlowVersion
 from service.masking import mask_card, mask_id_number, mask_numbers_in
 from service.payouts import service as payouts_service
+from service.payouts.models import ONCE
 from service.programs import service as programs_service
 from service.programs.models import Program
 from service.tasks.models import READY, Task
@@ -126,7 +127,18 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
     (summary,) = await summaries(session, [case])
     program = await session.get(Program, case.program_code)
     assert program is not None
-    payout = await payouts_service.for_application(session, case.id)
+    payouts = [
+        PayoutRead(
+            period=payout.period,
+            amount_fen=payout.amount_fen,
+            amount_cny=programs_service.amount_cny(payout.amount_fen),
+            status=payout.status,
+            bank_reference=payout.bank_reference,
+            paid_at=payout.paid_at,
+            rule=payout.rule,
+        )
+        for payout in await payouts_service.of_case(session, case.id)
+    ]
     documents = await applications_service.documents_of(session, case.id)
     return ApplicationDetail(
         **summary.model_dump(),
@@ -139,17 +151,6 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
             TimelineEntry.model_validate(event)
             for event in await audit_service.case_timeline(session, case.id)
         ],
-        payout=PayoutRead(
-            amount_fen=payout.amount_fen,
-            amount_cny=programs_service.amount_cny(payout.amount_fen),
-            status=payout.status,
-            bank_reference=payout.bank_reference,
-            paid_at=payout.paid_at,
-            rule=(
-                f"{program.code}: fixed amount "
-                f"{programs_service.amount_cny(program.amount_fen)} CNY once per household"
-            ),
-        )
-        if payout
-        else None,
+        payout=next((p for p in payouts if p.period == ONCE), None),
+        payouts=payouts,
     )

@@ -6,20 +6,36 @@ decisions: how much, to which case, by whom, with the bank's reference.
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
-from service.payouts.models import CANCELLED, PAID, PENDING, Payout
+from service.payouts.models import CANCELLED, ONCE, PAID, PENDING, Payout
 from service.programs.models import Program
 
 
-async def for_application(session: AsyncSession, application_id: int) -> Payout | None:
-    statement = select(Payout).where(Payout.application_id == application_id)
+async def for_application(
+    session: AsyncSession, application_id: int, period: str = ONCE
+) -> Payout | None:
+    statement = select(Payout).where(
+        Payout.application_id == application_id, Payout.period == period
+    )
     return (await session.exec(statement)).first()
+
+
+async def of_case(session: AsyncSession, application_id: int) -> list[Payout]:
+    statement = (
+        select(Payout).where(Payout.application_id == application_id).order_by(col(Payout.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+def fixed_rule(program: Program) -> dict[str, object]:
+    """The explanation of a one-time amount: the catalogue's fixed amount for the program."""
+    return {"rule": "fixed", "program": program.code, "amount_fen": program.amount_fen}
 
 
 def _record(
@@ -52,7 +68,9 @@ async def ensure_pending(
     if payout is None:
         payout = Payout(
             application_id=case.id,
+            period=ONCE,
             amount_fen=program.amount_fen,
+            rule=fixed_rule(program),
             status=PENDING,
             created_at=utcnow(),
         )

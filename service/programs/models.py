@@ -21,6 +21,20 @@ class Program(SQLModel, table=True):
     documents: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     # The DMN decision table of eligibility (XML), from the catalogue.
     eligibility_dmn: str | None = Field(default=None, sa_type=Text)
+    # Yearly programs: {"multiplier": 2, "premium_fen_per_person": 100000, "review_flow": key}
+    yearly: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     flow_key: str = Field(max_length=100)
     active_flow_version_id: int | None = Field(default=None, foreign_key="flow_version.id")
     active: bool = True
+
+
+class BenefitStandard(SQLModel, table=True):
+    """A yearly base standard per person (national/provincial), by year and by the child's
+    status (died / disabled): configuration from the catalogue, never in code."""
+
+    __tablename__ = "benefit_standard"
+
+    program_code: str = Field(primary_key=True, foreign_key="program.code", max_length=64)
+    year: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=32)  # the event kind: child_death, …
+    amount_fen: int

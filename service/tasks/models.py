@@ -23,6 +23,8 @@ class Task(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id")
+    # Set when the task belongs to a yearly review's workflow instead of the case's own.
+    review_id: int | None = Field(default=None, foreign_key="review.id")
     engine_task_id: str = Field(max_length=36)
     spec: str = Field(max_length=100)  # BPMN element id
     name: str = Field(max_length=200)

@@ -36,7 +36,11 @@ def test_hardship_relief_runs_end_to_end_and_pays_5000(api: Api) -> None:
     assert paid["status"] == "paid"
     detail = api.case(case["id"])
     assert detail["payout"]["amount_fen"] == 500000
-    assert "hardship_relief" in detail["payout"]["rule"]
+    assert detail["payout"]["rule"] == {
+        "rule": "fixed",
+        "program": "hardship_relief",
+        "amount_fen": 500000,
+    }
 
 
 def test_a_missing_hardship_document_blocks_village_approval(api: Api) -> None:
