@@ -1,4 +1,4 @@
-"""The ``relief`` command: serve, db upgrade, seed-demo, audit verify."""
+"""The ``relief`` command: serve, db upgrade, seed-demo, payouts generate, audit verify."""
 
 from __future__ import annotations
 
@@ -93,6 +93,41 @@ async def _verify(county: str | None) -> int:
     return 1
 
 
+def _payouts_generate(args: argparse.Namespace) -> int:
+    return asyncio.run(_generate(args.year, args.region))
+
+
+async def _generate(year: int, region: str) -> int:
+    from service.db import get_database
+    from service.payouts import yearly
+
+    database = get_database()
+    async with database.write_sessions() as session:
+        run = await yearly.generate(session, year=year, region=region, actor=None)
+    await database.dispose()
+    print(  # noqa: T201
+        f"{year}: {run.created} payouts created ({run.total_fen / 100:.2f} CNY), "
+        f"{run.existing} already there, {run.awaiting_review} awaiting the annual review"
+    )
+    return 0
+
+
+def _reviews_start(args: argparse.Namespace) -> int:
+    return asyncio.run(_start_reviews(args.year, args.region))
+
+
+async def _start_reviews(year: int, region: str) -> int:
+    from service.db import get_database
+    from service.reviews import service as reviews_service
+
+    database = get_database()
+    async with database.write_sessions() as session:
+        run = await reviews_service.start_year(session, year=year, region=region, actor=None)
+    await database.dispose()
+    print(f"{year}: {run.started} annual reviews opened, {run.existing} already open")  # noqa: T201
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="relief", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +147,22 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("seed-demo", help="load the demo regions and users").set_defaults(
         func=_seed_demo
     )
+
+    payouts = commands.add_parser("payouts", help="payouts")
+    payouts_commands = payouts.add_subparsers(dest="payouts_command", required=True)
+    generate = payouts_commands.add_parser(
+        "generate", help="create a year's payouts of enrolled households; safe to run twice"
+    )
+    generate.add_argument("--year", type=int, required=True)
+    generate.add_argument("--region", default="", help="a county/township code (default: all)")
+    generate.set_defaults(func=_payouts_generate)
+
+    reviews = commands.add_parser("reviews", help="yearly re-certification 年审")
+    reviews_commands = reviews.add_subparsers(dest="reviews_command", required=True)
+    start = reviews_commands.add_parser("start", help="open a year's reviews; safe to run twice")
+    start.add_argument("--year", type=int, required=True)
+    start.add_argument("--region", default="", help="a county/township code (default: all)")
+    start.set_defaults(func=_reviews_start)
 
     audit = commands.add_parser("audit", help="audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -20,7 +20,10 @@ from service.db import get_database
 from service.health import router as health_router
 from service.limits import BodySizeLimit
 from service.logging import configure_logging
+from service.payouts.router import router as payouts_router
 from service.programs.router import router as programs_router
+from service.recoveries.router import router as recoveries_router
+from service.reviews.router import router as reviews_router
 from service.tasks.router import router as tasks_router
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -42,7 +45,16 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     api = APIRouter(prefix="/api/v1")
-    for router in (auth_router, programs_router, applications_router, tasks_router, audit_router):
+    for router in (
+        auth_router,
+        programs_router,
+        applications_router,
+        tasks_router,
+        payouts_router,
+        reviews_router,
+        recoveries_router,
+        audit_router,
+    ):
         api.include_router(router)
     app.include_router(api)
     app.include_router(health_router)

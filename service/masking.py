@@ -38,12 +38,19 @@ def mask_text(text: str) -> str:
     return _CARD_PATTERN.sub(_mask_card_if_valid, text)
 
 
+_NOT_PERSONAL = frozenset({"sha256", "hash", "prev_hash", "evidence_sha256"})
+
+
 def mask_numbers_in(value: Any) -> Any:
     """``mask_text`` applied to every string inside a JSON-like value."""
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, dict):
-        return {key: mask_numbers_in(item) for key, item in value.items()}
+        # Digests are not personal numbers, though a run of their digits may look like one.
+        return {
+            key: item if key in _NOT_PERSONAL else mask_numbers_in(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [mask_numbers_in(item) for item in value]
     return value

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import (
     APPROVED,
+    ENROLLED,
     FINAL,
     IN_PROGRESS,
     PAID,
@@ -69,16 +70,40 @@ async def save_state(
         raise StaleTask("the case changed meanwhile; reload and try again")
 
 
+async def save_case_status(session: AsyncSession, *, case: Application, status: str) -> None:
+    """Change only the status (the case's own workflow has ended), under the same lock."""
+    moved = await session.exec(
+        update(Application)
+        .where(col(Application.id) == case.id, col(Application.version) == case.version)
+        .values(status=status, version=case.version + 1, updated_at=utcnow())
+    )
+    if moved.rowcount != 1:
+        raise StaleTask("the case changed meanwhile; reload and try again")
+
+
 async def sync_tasks(
-    session: AsyncSession, *, case: Application, ready: list[ReadyTask]
+    session: AsyncSession,
+    *,
+    case: Application,
+    ready: list[ReadyTask],
+    review_id: int | None = None,
 ) -> list[Task]:
-    """Mirror the engine's ready user tasks into the task table; returns the new rows."""
+    """Mirror the engine's ready user tasks into the task table; returns the new rows.
+
+    ``review_id`` names the workflow the tasks belong to: a yearly review's, or (None) the
+    case's own.
+    """
     assert case.id is not None
+    of_workflow = (
+        col(Task.review_id).is_(None) if review_id is None else col(Task.review_id) == review_id
+    )
     current = {
         row.engine_task_id: row
         for row in (
             await session.exec(
-                select(Task).where(Task.application_id == case.id, Task.status == READY)
+                select(Task).where(
+                    Task.application_id == case.id, col(Task.status) == READY, of_workflow
+                )
             )
         ).all()
     }
@@ -91,6 +116,7 @@ async def sync_tasks(
             raise FlowError(f"user task {task.spec!r} sits in no lane")
         row = Task(
             application_id=case.id,
+            review_id=review_id,
             engine_task_id=task.engine_task_id,
             spec=task.spec,
             name=task.name,
@@ -128,6 +154,11 @@ async def apply_status(
         await session.exec(
             delete(HouseholdClaim).where(col(HouseholdClaim.application_id) == case.id)
         )
+    if status == ENROLLED and case.enrolled_at is None:
+        # Both parents receive the yearly benefit until a review records otherwise.
+        case.enrolled_at = utcnow()
+        case.eligible_parents = 2 if case.spouse_id_number else 1
+        session.add(case)
     if status == APPROVED:
         await payouts_service.ensure_pending(
             session, case=case, program=program, actor=actor, role=role

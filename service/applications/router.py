@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 
 from service import problems
+from service.applications import revocation, views
 from service.applications import service as applications_service
-from service.applications import views
 from service.applications.schemas import (
-    DOCUMENT_KINDS,
+    CASEWORKER_DOCUMENT_KINDS,
     ApplicationCreate,
     ApplicationDetail,
     ApplicationPage,
@@ -16,7 +16,7 @@ from service.applications.schemas import (
     Withdrawal,
 )
 from service.auth.dependencies import CurrentUser, require_acting_role
-from service.auth.models import CASEWORKER, User
+from service.auth.models import CASEWORKER, COUNTY_APPROVER, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput, PayloadTooLarge
@@ -28,6 +28,7 @@ router = APIRouter(
     responses=problems.responses(401, 403, 404, 409, 413, 422),
 )
 Caseworker = Annotated[User, Depends(require_acting_role(CASEWORKER))]
+CountyApprover = Annotated[User, Depends(require_acting_role(COUNTY_APPROVER))]
 
 
 @router.post("", response_model=ApplicationDetail, status_code=201)
@@ -83,14 +84,15 @@ async def get_application(
     return await views.detail(session, case)
 
 
-async def _read_limited(file: UploadFile) -> bytes:
+async def _read_limited(file: UploadFile, *, field: str) -> bytes:
+    """An uploaded file's bytes: bounded, never empty (documents and revocation evidence)."""
     # The body limit (service.limits) already bounds the request; this bounds the file itself.
     limit = get_settings().max_upload_bytes
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise PayloadTooLarge(f"documents are limited to {limit} bytes")
     if not content:
-        raise InvalidInput("the file is empty", field="file")
+        raise InvalidInput("the file is empty", field=field)
     return content
 
 
@@ -103,11 +105,11 @@ async def add_document(
     file: Annotated[UploadFile, File()],
 ) -> DocumentRead:
     """Attach a document (PDF, JPEG or PNG) of one of the known kinds."""
-    if kind not in DOCUMENT_KINDS:
+    if kind not in CASEWORKER_DOCUMENT_KINDS:
         raise InvalidInput(
-            f"unknown document kind; one of {', '.join(DOCUMENT_KINDS)}", field="kind"
+            f"unknown document kind; one of {', '.join(CASEWORKER_DOCUMENT_KINDS)}", field="kind"
         )
-    content = await _read_limited(file)
+    content = await _read_limited(file, field="file")
     document = await applications_service.add_document(
         session,
         user=user,
@@ -126,5 +128,28 @@ async def withdraw(
     """Withdraw a case before county approval (the household's wish), with the reason."""
     case = await applications_service.withdraw(
         session, user=user, application_id=application_id, reason=body.reason
+    )
+    return await views.detail(session, case)
+
+
+@router.post("/{application_id}/revoke", response_model=ApplicationDetail)
+async def revoke(
+    application_id: PathId,
+    user: CountyApprover,
+    session: WriteSessionDep,
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+    evidence: Annotated[list[UploadFile], File(description="PDF, JPEG or PNG; one or more")],
+) -> ApplicationDetail:
+    """Revoke a county-approved case (fraud or ineligibility found later) with the evidence;
+    money already paid becomes a recovery."""
+    files = [
+        revocation.Evidence(
+            filename=file.filename or "evidence",
+            content=await _read_limited(file, field="evidence"),
+        )
+        for file in evidence
+    ]
+    case = await revocation.revoke(
+        session, user=user, application_id=application_id, reason=reason, evidence=files
     )
     return await views.detail(session, case)

@@ -9,12 +9,17 @@ from stdnum import luhn
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from service.recoveries.schemas import RecoveryRead
+
 DOCUMENT_KINDS = (
     "application_form", "id_card", "spouse_id_card", "hukou", "only_child_certificate",
     "death_certificate", "disability_certificate", "bank_card", "medical_records",
     "accident_death_proof", "household_income", "villager_meeting_minutes",
     "revocation_evidence",
 )  # fmt: skip
+REVOCATION_EVIDENCE = "revocation_evidence"
+# What the village attaches; revocation evidence comes only with a county revocation.
+CASEWORKER_DOCUMENT_KINDS = tuple(kind for kind in DOCUMENT_KINDS if kind != REVOCATION_EVIDENCE)
 EVENT_KINDS = (
     "child_death", "child_disability", "accidental_death", "accident_injury", "disability",
     "serious_illness", "disaster",
@@ -191,6 +196,7 @@ class TimelineEntry(BaseModel):
 class PayoutRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    id: int
     amount_fen: int
     amount_cny: str
     status: str
@@ -226,6 +232,7 @@ class ApplicationDetail(ApplicationRead):
     timeline: list[TimelineEntry]
     payout: PayoutRead | None  # the one-time payout, if the program pays once
     payouts: list[PayoutRead]  # every payout of the case (yearly benefits: one per year)
+    recoveries: list[RecoveryRead]  # money to get back after a revocation, with its balance
 
 
 class ApplicationPage(BaseModel):

@@ -18,11 +18,12 @@ _SIGNATURES = (
 )
 
 
-def sniff_content_type(content: bytes) -> str:
+def sniff_content_type(content: bytes, *, field: str = "file") -> str:
+    """The type the bytes are; ``field`` names the form field in the 422 of any other type."""
     for signature, content_type in _SIGNATURES:
         if content.startswith(signature):
             return content_type
-    raise InvalidInput("only PDF, JPEG and PNG documents are accepted", field="file")
+    raise InvalidInput("only PDF, JPEG and PNG documents are accepted", field=field)
 
 
 def path_for(sha256: str) -> Path:

@@ -29,6 +29,7 @@ from service.payouts import service as payouts_service
 from service.payouts.models import ONCE
 from service.programs import service as programs_service
 from service.programs.models import Program
+from service.recoveries import service as recoveries_service
 from service.tasks.models import READY, Task
 
 
@@ -129,6 +130,7 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
     assert program is not None
     payouts = [
         PayoutRead(
+            id=payout.id or 0,
             period=payout.period,
             amount_fen=payout.amount_fen,
             amount_cny=programs_service.amount_cny(payout.amount_fen),
@@ -153,4 +155,5 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
         ],
         payout=next((p for p in payouts if p.period == ONCE), None),
         payouts=payouts,
+        recoveries=await recoveries_service.of_case(session, case.id),
     )

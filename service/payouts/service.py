@@ -6,13 +6,16 @@ decisions: how much, to which case, by whom, with the bank's reference.
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from typing import Any
+
+from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
+from service.errors import Conflict, NotFound
 from service.payouts.models import CANCELLED, ONCE, PAID, PENDING, Payout
 from service.programs.models import Program
 
@@ -51,6 +54,7 @@ def _record(
         after={
             "payout_id": payout.id,
             "amount_fen": payout.amount_fen,
+            "period": payout.period,
             "status": payout.status,
             "bank_reference": payout.bank_reference,
         },
@@ -105,4 +109,57 @@ async def mark_paid(
     payout.paid_by = actor.id
     session.add(payout)
     _record(session, "payout_paid", case=case, payout=payout, actor=actor, role=FINANCE_OFFICER)
+    return payout
+
+
+def _visible_to(user: User) -> Any:
+    return col(Application.village_code).startswith(user.jurisdiction)
+
+
+async def list_payouts(
+    session: AsyncSession,
+    *,
+    user: User,
+    status: str | None,
+    period: str | None,
+    application_id: int | None,
+    limit: int,
+) -> list[Payout]:
+    """Payouts of cases in the caller's jurisdiction, newest first."""
+    statement = select(Payout).join(Application, col(Application.id) == Payout.application_id)
+    statement = statement.where(_visible_to(user))
+    if status:
+        statement = statement.where(Payout.status == status)
+    if period:
+        statement = statement.where(Payout.period == period)
+    if application_id:
+        statement = statement.where(Payout.application_id == application_id)
+    statement = statement.order_by(col(Payout.id).desc()).limit(limit)
+    return list((await session.exec(statement)).all())
+
+
+async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: str) -> Payout:
+    """Record that a pending payout reached the household's card (the bank's reference)."""
+    row = (
+        await session.exec(
+            select(Payout, Application)
+            .join(Application, col(Application.id) == Payout.application_id)
+            .where(Payout.id == payout_id, _visible_to(user))
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"no payout {payout_id}")
+    payout, case = row
+    if payout.period == ONCE:
+        raise Conflict("a one-time payout is paid by completing the case's payout task")
+    paid = await session.exec(
+        update(Payout)
+        .where(col(Payout.id) == payout_id, col(Payout.status) == PENDING)
+        .values(status=PAID, bank_reference=reference, paid_at=utcnow(), paid_by=user.id)
+    )
+    if paid.rowcount != 1:
+        raise Conflict(f"payout {payout_id} is {payout.status}, not pending")
+    await session.refresh(payout)
+    _record(session, "payout_paid", case=case, payout=payout, actor=user, role=FINANCE_OFFICER)
+    await audit_service.commit(session)
     return payout

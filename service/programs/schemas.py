@@ -16,6 +16,8 @@ class ProgramRead(BaseModel):
     amount_cny: str
     event_kinds: list[str]
     documents: dict[str, Any]
+    yearly: dict[str, Any] | None = None
+    standards: dict[int, dict[str, int]] = {}
     eligibility: str | None  # the DMN decision table (XML)
     active_flow: str | None
     active: bool

@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.models import User
 from service.engine import decision_cache
 from service.errors import InvalidInput, NotFound
 from service.flows import service as flows_service
-from service.programs.models import Program
+from service.programs.models import BenefitStandard, Program
 from service.programs.schemas import ProgramRead
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
@@ -38,12 +38,25 @@ async def read(session: AsyncSession, program: Program) -> ProgramRead:
         if program.active_flow_version_id
         else None
     )
+    standards: dict[int, dict[str, int]] = {}
+    for standard in await standards_of(session, program.code):
+        standards.setdefault(standard.year, {})[standard.kind] = standard.amount_fen
     return ProgramRead(
         **program.model_dump(),
+        standards=standards,
         eligibility=program.eligibility_dmn,
         amount_cny=amount_cny(program.amount_fen),
         active_flow=f"{flow.key}@v{flow.version}" if flow else None,
     )
+
+
+async def standards_of(session: AsyncSession, code: str) -> list[BenefitStandard]:
+    statement = (
+        select(BenefitStandard)
+        .where(BenefitStandard.program_code == code)
+        .order_by(col(BenefitStandard.year), col(BenefitStandard.kind))
+    )
+    return list((await session.exec(statement)).all())
 
 
 async def list_programs(session: AsyncSession, *, user: User) -> list[ProgramRead]:
@@ -87,6 +100,48 @@ def _program_fields(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _sync_yearly(
+    session: AsyncSession, entry: dict[str, Any], *, actor: str
+) -> dict[str, Any] | None:
+    """The yearly rule, with the review flow stored as a flow version of its own."""
+    yearly = entry.get("yearly")
+    if not yearly:
+        return None
+    rule: dict[str, Any] = {
+        "multiplier": int(yearly["multiplier"]),
+        "premium_fen_per_person": int(yearly["premium_fen_per_person"]),
+    }
+    review = yearly.get("review_flow")
+    if review:
+        content = (WORKFLOWS_DIR / review).read_bytes()
+        version, _created = await flows_service.ensure_version(
+            session, content=content, actor=actor
+        )
+        rule["review_flow_version_id"] = version.id
+    return rule
+
+
+async def _sync_standards(session: AsyncSession, entry: dict[str, Any]) -> bool:
+    """Base standards per year and kind; a changed amount is updated, a new one added."""
+    changed = False
+    for year, kinds in (entry.get("standards") or {}).items():
+        for kind, amount in kinds.items():
+            key = (entry["code"], int(year), str(kind))
+            standard = await session.get(BenefitStandard, key)
+            if standard is None:
+                session.add(
+                    BenefitStandard(
+                        program_code=key[0], year=key[1], kind=key[2], amount_fen=int(amount)
+                    )
+                )
+                changed = True
+            elif standard.amount_fen != int(amount):
+                standard.amount_fen = int(amount)
+                session.add(standard)
+                changed = True
+    return changed
+
+
 async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> list[str]:
     """Load programs.yaml and the flows and decisions it names; a second run changes nothing."""
     entries: list[dict[str, Any]] = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))[
@@ -95,6 +150,7 @@ async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> lis
     changed = []
     for entry in entries:
         fields = _program_fields(entry)
+        fields["yearly"] = await _sync_yearly(session, entry, actor=actor)
         content = (WORKFLOWS_DIR / entry["flow"]).read_bytes()
         version, created = await flows_service.ensure_version(session, content=content, actor=actor)
         program = await session.get(Program, fields["code"])
@@ -110,5 +166,8 @@ async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> lis
             for name, value in fields.items():
                 setattr(program, name, value)
         session.add(program)
+        await session.flush()
+        if await _sync_standards(session, entry) and fields["code"] not in changed:
+            changed.append(fields["code"])
     await session.flush()
     return changed

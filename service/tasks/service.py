@@ -30,6 +30,7 @@ from service.flows import service as flows_service
 from service.metrics import COMPLETIONS
 from service.payouts import service as payouts_service
 from service.programs.models import Program
+from service.reviews import service as reviews_service
 from service.tasks.models import COMPLETED, READY, Task
 from service.tasks.schemas import CompletionResult, Decision, TaskRead
 
@@ -193,6 +194,85 @@ async def _check_decision_rules(
             )
 
 
+async def _complete_review(
+    session: AsyncSession, *, user: User, task: Task, case: Application, decision: Decision
+) -> CompletionResult:
+    """A task of a yearly review 年审: the review's own workflow moves, the case's may end."""
+    assert case.id is not None
+    data = {**decision.data, "decision": decision.decision, "comment": decision.comment or ""}
+    # The row first: the review's task sync then sees it completed, not vanished.
+    await mark_completed(session, task=task, user=user, decision=decision)
+    before, after, created = await reviews_service.complete_task(
+        session, user=user, task=task, case=case, data=data
+    )
+    _record_completion(
+        session, user=user, task=task, case=case, decision=decision, before=before, after=after
+    )
+    await audit_service.commit(session)
+    COMPLETIONS.labels(task.role, decision.decision).inc()
+    await session.refresh(task)
+    return CompletionResult(
+        task=TaskSummary.of(task, user.username if task.claimed_by else None),
+        application_id=case.id,
+        status=after,
+        next_tasks=[TaskSummary.of(row, None) for row in created],
+    )
+
+
+def _record_completion(
+    session: AsyncSession,
+    *,
+    user: User,
+    task: Task,
+    case: Application,
+    decision: Decision,
+    before: str,
+    after: str,
+) -> None:
+    audit_service.record(
+        session,
+        action="task_completed",
+        actor=user,
+        role=task.role,
+        region=case.village_code,
+        application_id=case.id,
+        task_id=task.id,
+        before={"status": before, "task": task.spec, "review_id": task.review_id},
+        after={"status": after, "decision": decision.decision},
+        comment=decision.comment,
+    )
+    if after != before:
+        audit_service.record(
+            session,
+            action="status_changed",
+            actor=user,
+            role=task.role,
+            region=case.village_code,
+            application_id=case.id,
+            before={"status": before},
+            after={"status": after},
+        )
+
+
+async def mark_completed(
+    session: AsyncSession, *, task: Task, user: User, decision: Decision
+) -> None:
+    """The task row's own guard: of two completions, one finds it no longer ready (409)."""
+    done = await session.exec(
+        update(Task)
+        .where(col(Task.id) == task.id, col(Task.status) == READY)
+        .values(
+            status=COMPLETED,
+            completed_by=user.id,
+            completed_at=utcnow(),
+            decision=decision.decision,
+            comment=decision.comment,
+        )
+    )
+    if done.rowcount != 1:
+        raise StaleTask(f"task {task.id} was completed meanwhile")
+
+
 async def complete(
     session: AsyncSession, *, user: User, task_id: int, decision: Decision
 ) -> CompletionResult:
@@ -214,6 +294,8 @@ async def _complete(
         session, user=user, application_id=task.application_id
     )
     await _check_may_act(session, user=user, task=task, case=case)
+    if task.review_id is not None:
+        return await _complete_review(session, user=user, task=task, case=case, decision=decision)
     program = await session.get(Program, case.program_code)
     assert program is not None
     await _check_decision_rules(session, task=task, case=case, program=program, decision=decision)
@@ -226,44 +308,11 @@ async def _complete(
     ready = instance.ready_tasks()
     before, after = case.status, progress.derive_status(instance, ready)
 
-    now = utcnow()
     await progress.save_state(session, case=case, instance=instance, status=after)
-    done = await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id, col(Task.status) == READY)
-        .values(
-            status=COMPLETED,
-            completed_by=user.id,
-            completed_at=now,
-            decision=decision.decision,
-            comment=decision.comment,
-        )
+    await mark_completed(session, task=task, user=user, decision=decision)
+    _record_completion(
+        session, user=user, task=task, case=case, decision=decision, before=before, after=after
     )
-    if done.rowcount != 1:
-        raise StaleTask(f"task {task.id} was completed meanwhile")
-    audit_service.record(
-        session,
-        action="task_completed",
-        actor=user,
-        role=task.role,
-        region=case.village_code,
-        application_id=case.id,
-        task_id=task.id,
-        before={"status": before, "task": task.spec},
-        after={"status": after, "decision": decision.decision},
-        comment=decision.comment,
-    )
-    if after != before:
-        audit_service.record(
-            session,
-            action="status_changed",
-            actor=user,
-            role=task.role,
-            region=case.village_code,
-            application_id=case.id,
-            before={"status": before},
-            after={"status": after},
-        )
     created = await progress.sync_tasks(session, case=case, ready=ready)
     await progress.apply_status(
         session,

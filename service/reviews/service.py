@@ -1,0 +1,139 @@
+"""The yearly re-certification 年审 of special-assistance households, run as BPMN.
+
+Each enrolled household gets one review per year: an instance of the program's review flow
+(workflows/special_assistance_review.bpmn) with its own village tasks. A review that ends at
+``end_enrolled`` keeps the household enrolled; one that ends at ``end_ended`` ends the
+enrolment (status ``ended``: no payouts for later years).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import col, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.applications import progress
+from service.applications.models import ENDED, ENROLLED, Application, Review
+from service.audit import service as audit_service
+from service.auth.models import User
+from service.clock import utcnow
+from service.engine import Instance
+from service.errors import InvalidInput, StaleTask
+from service.flows import service as flows_service
+from service.programs.models import Program
+from service.tasks.models import Task
+
+IN_PROGRESS = "in_progress"
+REVIEW_STATUS_OF_END = {"end_enrolled": ENROLLED, "end_ended": ENDED}
+
+
+@dataclass
+class ReviewRun:
+    year: int
+    started: int = 0
+    existing: int = 0
+
+
+async def start_year(
+    session: AsyncSession, *, year: int, region: str, actor: User | None
+) -> ReviewRun:
+    """Open this year's review for every enrolled household under ``region`` (idempotent)."""
+    run = ReviewRun(year=year)
+    programs = (await session.exec(select(Program).where(Program.kind == "yearly"))).all()
+    for program in programs:
+        flow_version_id = (program.yearly or {}).get("review_flow_version_id")
+        if not flow_version_id:
+            continue
+        flow = await flows_service.parsed(session, flow_version_id)
+        cases = (
+            await session.exec(
+                select(Application).where(
+                    Application.program_code == program.code,
+                    Application.status == ENROLLED,
+                    col(Application.village_code).startswith(region),
+                )
+            )
+        ).all()
+        for case in cases:
+            assert case.id is not None
+            existing = await session.exec(
+                select(Review.id).where(Review.application_id == case.id, Review.year == year)
+            )
+            if existing.first() is not None:
+                run.existing += 1
+                continue
+            instance = Instance.start(flow, {"year": year})
+            now = utcnow()
+            review = Review(
+                application_id=case.id,
+                year=year,
+                flow_version_id=flow_version_id,
+                status=IN_PROGRESS,
+                workflow_state=instance.dump(),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(review)
+            await session.flush()
+            await progress.sync_tasks(
+                session, case=case, ready=instance.ready_tasks(), review_id=review.id
+            )
+            audit_service.record(
+                session,
+                action="review_started",
+                actor=actor,
+                actor_name=None if actor else "relief-cli",
+                region=case.village_code,
+                application_id=case.id,
+                after={"review_id": review.id, "year": year},
+            )
+            run.started += 1
+    await audit_service.commit(session)
+    return run
+
+
+async def complete_task(
+    session: AsyncSession,
+    *,
+    user: User,
+    task: Task,
+    case: Application,
+    data: dict[str, Any],
+) -> tuple[str, str, list[Task]]:
+    """Complete a review task; returns the case's status before and after, and new tasks."""
+    review = await session.get(Review, task.review_id)
+    assert review is not None
+    flow = await flows_service.parsed(session, review.flow_version_id)
+    instance = Instance.load(flow, review.workflow_state)
+    instance.complete(task.engine_task_id, lane=task.role, data=data)
+    outcome = instance.outcome()
+    review_status = REVIEW_STATUS_OF_END.get(outcome or "", IN_PROGRESS)
+    moved = await session.exec(
+        update(Review)
+        .where(col(Review.id) == review.id, col(Review.version) == review.version)
+        .values(
+            workflow_state=instance.dump(),
+            status=review_status,
+            version=review.version + 1,
+            updated_at=utcnow(),
+        )
+    )
+    if moved.rowcount != 1:
+        raise StaleTask("the review changed meanwhile; reload and try again")
+    created = await progress.sync_tasks(
+        session, case=case, ready=instance.ready_tasks(), review_id=review.id
+    )
+    parents = data.get("eligible_parents")
+    if parents is not None:
+        # A parent died but the other still qualifies: the yearly amount follows.
+        if parents not in (1, 2):
+            raise InvalidInput("eligible_parents is 1 or 2", field="data.eligible_parents")
+        case.eligible_parents = int(str(parents))
+        session.add(case)
+    before = case.status
+    if review_status == ENDED:
+        await progress.save_case_status(session, case=case, status=ENDED)
+        return before, ENDED, created
+    return before, before, created
