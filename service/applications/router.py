@@ -5,12 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 
 from service import problems
-from service.applications import revocation, views
+from service.applications import corrections, revocation, views
 from service.applications import service as applications_service
 from service.applications.schemas import (
     CASEWORKER_DOCUMENT_KINDS,
     ApplicationCreate,
     ApplicationDetail,
+    ApplicationEdit,
     ApplicationPage,
     DocumentRead,
     Withdrawal,
@@ -152,4 +153,13 @@ async def revoke(
     case = await revocation.revoke(
         session, user=user, application_id=application_id, reason=reason, evidence=files
     )
+    return await views.detail(session, case)
+
+
+@router.patch("/{application_id}", response_model=ApplicationDetail)
+async def correct(
+    application_id: PathId, body: ApplicationEdit, user: Caseworker, session: WriteSessionDep
+) -> ApplicationDetail:
+    """Correct a case while it is with the caseworker; the trail shows what changed."""
+    case = await corrections.correct(session, user=user, application_id=application_id, edit=body)
     return await views.detail(session, case)

@@ -129,6 +129,31 @@ class ApplicationCreate(BaseModel):
         return plain
 
 
+class HouseholdEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bank_card: str | None = Field(default=None, min_length=1, max_length=32)
+    certificate_holder: bool | None = None
+    two_daughters_sterilised: bool | None = None
+
+    @field_validator("bank_card")
+    @classmethod
+    def _check_card(cls, value: str | None) -> str | None:
+        return validate_bank_card(value) if value is not None else None
+
+
+class ApplicationEdit(BaseModel):
+    """A correction of a returned case: only the fields given change (``spouse: null`` removes
+    the spouse)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    applicant: Person | None = None
+    spouse: Person | None = None
+    household: HouseholdEdit | None = None
+    event: Event | None = None
+
+
 class Withdrawal(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 

@@ -67,13 +67,13 @@ async def _replayed(session: AsyncSession, *, user: User, key: str | None) -> Ap
     return (await session.exec(statement)).first()
 
 
-def _claim_keys(body: ApplicationCreate) -> list[str]:
+def claim_keys_of(case: Application) -> list[str]:
     """The identities of the household: both parents' resident IDs and its bank card."""
-    people = [body.applicant, *([body.spouse] if body.spouse else [])]
-    return [f"id:{person.id_number}" for person in people] + [f"card:{body.household.bank_card}"]
+    people = [case.applicant_id_number, *([case.spouse_id_number] if case.spouse_id_number else [])]
+    return [f"id:{number}" for number in people] + [f"card:{case.bank_card}"]
 
 
-async def _duplicate(
+async def duplicate_problem(
     session: AsyncSession, *, user: User, program_code: str, claim_keys: list[str]
 ) -> DuplicateCase:
     statement = select(HouseholdClaim.application_id).where(
@@ -148,7 +148,7 @@ async def submit(
     # The program's decision table, on the facts of the case: clearly ineligible → 422.
     outcome = eligibility.require(program, case, today=local_today())
     case.eligibility, case.priority = outcome.as_record(), outcome.priority
-    claim_keys = _claim_keys(body)
+    claim_keys = claim_keys_of(case)
     program_code = program.code
     try:
         session.add(case)
@@ -167,7 +167,7 @@ async def submit(
         replay = await _replayed(session, user=user, key=idempotency_key)
         if replay is not None:
             return Submitted(replay, replayed=True)
-        raise await _duplicate(
+        raise await duplicate_problem(
             session, user=user, program_code=program_code, claim_keys=claim_keys
         ) from None
     ready = instance.ready_tasks()
@@ -250,9 +250,13 @@ async def missing_documents(session: AsyncSession, *, case: Application) -> list
     return missing_kinds(program, case, await documents_of(session, case.id))
 
 
-async def _waits_on_caseworker(session: AsyncSession, application_id: int) -> bool:
+async def waits_on_caseworker(session: AsyncSession, application_id: int) -> bool:
+    # Tasks of the case's own workflow (a yearly review's tasks do not reopen the file).
     statement = select(Task.id).where(
-        Task.application_id == application_id, Task.status == READY, Task.role == CASEWORKER
+        Task.application_id == application_id,
+        Task.status == READY,
+        Task.role == CASEWORKER,
+        col(Task.review_id).is_(None),
     )
     return (await session.exec(statement)).first() is not None
 
@@ -272,7 +276,7 @@ async def add_document(
         raise Forbidden("only the village caseworker attaches documents")
     # The file the village signed is the file that goes up: papers change only while the case
     # waits on the caseworker (investigation, or correction after a return).
-    if not await _waits_on_caseworker(session, application_id):
+    if not await waits_on_caseworker(session, application_id):
         raise Conflict(
             f"the case is {case.status} and not with the village caseworker; "
             "documents can be added before the village signs or after the case is returned"
