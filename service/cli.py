@@ -124,7 +124,10 @@ async def _start_reviews(year: int, region: str) -> int:
     async with database.write_sessions() as session:
         run = await reviews_service.start_year(session, year=year, region=region, actor=None)
     await database.dispose()
-    print(f"{year}: {run.started} annual reviews opened, {run.existing} already open")  # noqa: T201
+    print(  # noqa: T201
+        f"{year}: {run.started} annual reviews opened, "
+        f"{run.existing} household(s) already had this year's review"
+    )
     return 0
 
 

@@ -90,12 +90,12 @@ async def duplicate_problem(
     )
     if visible:
         return DuplicateCase(
-            f"this household already has a {program_code} case: {existing}",
+            f"this household already has case {existing} in program {program_code}",
             existing_application_id=existing,
         )
     # Outside the caller's jurisdiction: refuse without saying where or which case.
     return DuplicateCase(
-        f"this household already has a {program_code} case in another jurisdiction"
+        f"this household already has a case in program {program_code}, in another jurisdiction"
     )
 
 

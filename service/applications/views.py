@@ -25,6 +25,7 @@ from service.audit import service as audit_service
 from service.auth.models import User
 from service.flows.models import FlowVersion
 from service.masking import mask_card, mask_id_number, mask_numbers_in
+from service.money import amount_cny
 from service.payouts import service as payouts_service
 from service.payouts.models import ONCE
 from service.programs import service as programs_service
@@ -133,7 +134,7 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
             id=payout.id or 0,
             period=payout.period,
             amount_fen=payout.amount_fen,
-            amount_cny=programs_service.amount_cny(payout.amount_fen),
+            amount_cny=amount_cny(payout.amount_fen),
             status=payout.status,
             bank_reference=payout.bank_reference,
             paid_at=payout.paid_at,

@@ -3,16 +3,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from service.money import amount_cny
 
 
 class PayoutListItem(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    @model_validator(mode="after")
+    def _in_yuan(self) -> PayoutListItem:
+        self.amount_cny = amount_cny(self.amount_fen)
+        return self
+
     id: int
     application_id: int
     period: str
     amount_fen: int
+    amount_cny: str = ""
     status: str
     bank_reference: str | None
     paid_at: datetime | None

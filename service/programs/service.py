@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,12 @@ from service.auth.models import User
 from service.engine import decision_cache
 from service.errors import InvalidInput, NotFound
 from service.flows import service as flows_service
+from service.money import amount_cny
 from service.programs.models import BenefitStandard, Program
 from service.programs.schemas import ProgramRead
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 CATALOGUE = WORKFLOWS_DIR / "programs.yaml"
-
-
-def amount_cny(fen: int) -> str:
-    return str((Decimal(fen) / 100).quantize(Decimal("0.01")))
 
 
 async def get_active(session: AsyncSession, code: str) -> Program:

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.applications import progress
 from service.applications.models import ENDED, ENROLLED, Application, Review
 from service.audit import service as audit_service
-from service.auth.models import User
+from service.auth.models import COUNTY_APPROVER, User
 from service.clock import utcnow
 from service.engine import Instance
 from service.errors import InvalidInput, StaleTask
@@ -84,6 +84,7 @@ async def start_year(
                 session,
                 action="review_started",
                 actor=actor,
+                role=COUNTY_APPROVER if actor else None,
                 actor_name=None if actor else "relief-cli",
                 region=case.village_code,
                 application_id=case.id,

@@ -9,6 +9,7 @@ from stdnum.cn import ric
 
 from tests.conftest import Api, assert_problem
 from tests.factories import VILLAGE_LIZHUANG, application
+from tests.recoveries.helpers import revoke
 
 CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county")
 PREMIUM = 100000  # the county's 1,000 CNY pension premium per person, from the catalogue
@@ -158,3 +159,32 @@ def test_a_review_that_finds_the_household_no_longer_eligible_ends_the_enrolment
     generate(api, 2027)
     assert payouts_of(api, case_id) == {}
     assert any(e["action"] == "review_started" for e in api.events(case_id))
+
+
+def test_a_household_holds_one_open_enrolment(api: Api) -> None:
+    body = special()
+    api.submit(body)
+    again = special()
+    again["applicant"] = body["applicant"]
+    assert_problem(api.post("/applications", as_="cw.lizhuang", json=again), 409, "duplicate-case")
+
+
+def test_revoking_an_enrolment_stops_its_payouts_and_recovers_what_was_paid(api: Api) -> None:
+    case_id = enrol(api)["id"]
+    generate(api, 2026)
+    paid = payouts_of(api, case_id)["2026"]
+    api.post(f"/payouts/{paid['id']}/pay", as_="fo.county", json={"bank_reference": "SA-26"})
+    generate(api, 2027)  # pending when the fraud is found
+
+    response = revoke(api, case_id)
+    assert response.status_code == 200, response.text
+    case = response.json()
+    assert case["status"] == "revoked"
+    statuses = {p["period"]: p["status"] for p in case["payouts"]}
+    assert statuses == {"2026": "paid", "2027": "cancelled"}
+    (recovery,) = case["recoveries"]
+    assert recovery["amount_due_fen"] == paid["amount_fen"]
+    assert recovery["balance_fen"] == paid["amount_fen"]
+
+    generate(api, 2027)  # a revoked household gets nothing more
+    assert {p["period"]: p["status"] for p in api.case(case_id)["payouts"]} == statuses
