@@ -201,17 +201,7 @@ async def _cancel_pending(
     )
     if cancelled.rowcount != 1:
         raise StaleTask("a payout of the case changed meanwhile; reload and try again")
-    audit_service.record(
-        session,
-        action="payout_cancelled",
-        actor=user,
-        role=COUNTY_APPROVER,
-        region=case.village_code,
-        application_id=case.id,
-        after={
-            "payout_id": payout.id,
-            "amount_fen": payout.amount_fen,
-            "period": payout.period,
-            "status": payouts.CANCELLED,
-        },
+    payout.status = payouts.CANCELLED
+    payouts_service.record_event(
+        session, "payout_cancelled", case=case, payout=payout, actor=user, role=COUNTY_APPROVER
     )

@@ -41,7 +41,7 @@ def fixed_rule(program: Program) -> dict[str, object]:
     return {"rule": "fixed", "program": program.code, "amount_fen": program.amount_fen}
 
 
-def _record(
+def record_event(
     session: AsyncSession, action: str, *, case: Application, payout: Payout, actor: User, role: str
 ) -> None:
     audit_service.record(
@@ -81,7 +81,7 @@ async def ensure_pending(
     payout.status = PENDING
     session.add(payout)
     await session.flush()
-    _record(session, "payout_pending", case=case, payout=payout, actor=actor, role=role)
+    record_event(session, "payout_pending", case=case, payout=payout, actor=actor, role=role)
     return payout
 
 
@@ -94,7 +94,7 @@ async def cancel_pending(
     if payout is not None and payout.status == PENDING:
         payout.status = CANCELLED
         session.add(payout)
-        _record(session, "payout_cancelled", case=case, payout=payout, actor=actor, role=role)
+        record_event(session, "payout_cancelled", case=case, payout=payout, actor=actor, role=role)
 
 
 async def mark_paid(
@@ -108,7 +108,9 @@ async def mark_paid(
     payout.paid_at = utcnow()
     payout.paid_by = actor.id
     session.add(payout)
-    _record(session, "payout_paid", case=case, payout=payout, actor=actor, role=FINANCE_OFFICER)
+    record_event(
+        session, "payout_paid", case=case, payout=payout, actor=actor, role=FINANCE_OFFICER
+    )
     return payout
 
 
@@ -160,6 +162,6 @@ async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: s
     if paid.rowcount != 1:
         raise Conflict(f"payout {payout_id} is {payout.status}, not pending")
     await session.refresh(payout)
-    _record(session, "payout_paid", case=case, payout=payout, actor=user, role=FINANCE_OFFICER)
+    record_event(session, "payout_paid", case=case, payout=payout, actor=user, role=FINANCE_OFFICER)
     await audit_service.commit(session)
     return payout

@@ -208,6 +208,23 @@ async def _complete_review(
     _record_completion(
         session, user=user, task=task, case=case, decision=decision, before=before, after=after
     )
+    return await _finish(
+        session, user=user, task=task, case=case, decision=decision, after=after, created=created
+    )
+
+
+async def _finish(
+    session: AsyncSession,
+    *,
+    user: User,
+    task: Task,
+    case: Application,
+    decision: Decision,
+    after: str,
+    created: list[Task],
+) -> CompletionResult:
+    """The one commit of a completion, and what the caller gets back."""
+    assert case.id is not None
     await audit_service.commit(session)
     COMPLETIONS.labels(task.role, decision.decision).inc()
     await session.refresh(task)
@@ -331,12 +348,6 @@ async def _complete(
             actor=user,
             reference=str(decision.data["bank_reference"]),
         )
-    await audit_service.commit(session)
-    COMPLETIONS.labels(task.role, decision.decision).inc()
-    await session.refresh(task)
-    return CompletionResult(
-        task=TaskSummary.of(task, user.username if task.claimed_by else None),
-        application_id=case.id,
-        status=after,
-        next_tasks=[TaskSummary.of(row, None) for row in created],
+    return await _finish(
+        session, user=user, task=task, case=case, decision=decision, after=after, created=created
     )
