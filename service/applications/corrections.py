@@ -36,6 +36,8 @@ def _new_values(case: Application, edit: ApplicationEdit) -> dict[str, Any]:
     if edit.applicant is not None:
         values["applicant_name"] = edit.applicant.name
         values["applicant_id_number"] = edit.applicant.id_number
+    if edit.relation is not None:
+        values["relation"] = edit.relation
     if "spouse" in edit.model_fields_set:
         values["spouse_name"] = edit.spouse.name if edit.spouse else None
         values["spouse_id_number"] = edit.spouse.id_number if edit.spouse else None

@@ -56,6 +56,7 @@ def facts(case: Application, *, today: date) -> dict[str, Any]:
     zone = ZoneInfo(get_settings().timezone)
     applied = (case.created_at or datetime.now(zone)).astimezone(zone).date()
     return {
+        "relation": case.relation,
         "event_kind": case.event_kind,
         # "This year" is the year the household applied, at submission and at county approval.
         "event_this_year": case.event_date.year == applied.year,

@@ -44,6 +44,7 @@ class Application(SQLModel, table=True):
     event_kind: str = Field(max_length=32)
     event_date: date
     # Facts the eligibility decision reads besides the people and the event.
+    relation: str = Field(default="parent", max_length=16)  # the applicant's, to the child
     certificate_holder: bool = False  # 独生子女父母光荣证
     two_daughters_sterilised: bool = False  # two-daughter family with long-term sterilisation
     # The decision's outcome at submission (and county approval): eligibility, reason.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from stdnum import luhn
@@ -25,6 +25,7 @@ EVENT_KINDS = (
     "serious_illness", "disaster",
 )  # fmt: skip
 MAX_EXTRA_BYTES = 16 * 1024
+Relation = Literal["mother", "father", "parent", "guardian", "other"]
 
 
 def validate_id_number(value: str) -> str:
@@ -106,6 +107,8 @@ class ApplicationCreate(BaseModel):
     program: str = Field(max_length=64)
     village: str = Field(pattern=r"^\d{12}$")
     applicant: Person
+    # The applicant's relation to the child; the eligibility tables decide who may apply.
+    relation: Relation = "parent"
     spouse: Person | None = None
     household: Household
     event: Event
@@ -149,6 +152,7 @@ class ApplicationEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     applicant: Person | None = None
+    relation: Relation | None = None
     spouse: Person | None = None
     household: HouseholdEdit | None = None
     event: Event | None = None
@@ -241,6 +245,7 @@ class ApplicationRead(BaseModel):
     household: HouseholdRead
     event: Event
     details: dict[str, Any]
+    relation: str
     eligibility: EligibilityRead
     priority: bool
     submitted_by: str

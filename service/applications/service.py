@@ -136,6 +136,7 @@ async def submit(
         bank_card=body.household.bank_card,
         event_kind=body.event.kind,
         event_date=body.event.date,
+        relation=body.relation,
         certificate_holder=body.household.certificate_holder,
         two_daughters_sterilised=body.household.two_daughters_sterilised,
         details=body.details(),

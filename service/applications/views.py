@@ -83,6 +83,7 @@ def _read(
             certificate_holder=case.certificate_holder,
             two_daughters_sterilised=case.two_daughters_sterilised,
         ),
+        relation=case.relation,
         eligibility=EligibilityRead(**case.eligibility),
         priority=case.priority,
         event=Event(kind=case.event_kind, date=case.event_date),

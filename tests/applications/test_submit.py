@@ -592,3 +592,16 @@ def test_a_case_needing_judgement_goes_on_with_the_reason_shown(api: Api) -> Non
     holder = application()
     holder["household"]["certificate_holder"] = True  # type: ignore[index]
     assert api.submit(holder)["eligibility"]["eligibility"] == "eligible"
+
+
+def test_only_a_parent_of_the_child_may_apply(api: Api, backend: Backend) -> None:
+    before = applications_total(backend)
+    body = application()
+    body["relation"] = "guardian"
+    problem = assert_problem(
+        api.post("/applications", as_="cw.lizhuang", json=body), 422, "ineligible"
+    )
+    assert "parents" in problem["reason"]
+    assert applications_total(backend) == before
+    body["relation"] = "mother"
+    assert api.submit(body)["relation"] == "mother"
