@@ -6,8 +6,22 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+async def _with_session(work: Any, *, write: bool = True) -> Any:
+    """Run ``work(session)`` in one session of the configured database, then close it."""
+    from service.db import get_database
+
+    database = get_database()
+    sessions = database.write_sessions if write else database.read_sessions
+    try:
+        async with sessions() as session:
+            return await work(session)
+    finally:
+        await database.dispose()
 
 
 def _upgrade(_args: argparse.Namespace) -> int:
@@ -23,14 +37,14 @@ def _upgrade(_args: argparse.Namespace) -> int:
 
 
 async def _sync_catalogue() -> int:
-    from service.db import get_database
     from service.programs import service as programs_service
 
-    database = get_database()
-    async with database.write_sessions() as session:
-        changed = await programs_service.sync_catalogue(session)
+    async def sync(session: Any) -> list[str]:
+        changed: list[str] = await programs_service.sync_catalogue(session)
         await session.commit()
-    await database.dispose()
+        return changed
+
+    changed = await _with_session(sync)
     print(f"database migrated; catalogue synced ({', '.join(changed) or 'no change'})")  # noqa: T201
     return 0
 
@@ -40,13 +54,9 @@ def _seed_demo(_args: argparse.Namespace) -> int:
 
 
 async def _seed() -> int:
-    from service.db import get_database
     from service.seed import DEMO_PASSWORD, USERS, seed_demo
 
-    database = get_database()
-    async with database.write_sessions() as session:
-        created = await seed_demo(session)
-    await database.dispose()
+    created = await _with_session(seed_demo)
     print(f"demo data loaded ({len(created)} users created)")  # noqa: T201
     print(f"demo logins (password {DEMO_PASSWORD!r}):")  # noqa: T201
     for username, _name, role, jurisdiction in USERS:
@@ -80,12 +90,11 @@ def _audit_verify(args: argparse.Namespace) -> int:
 
 async def _verify(county: str | None) -> int:
     from service.audit import service as audit_service
-    from service.db import get_database
 
-    database = get_database()
-    async with database.read_sessions() as session:
-        report = await audit_service.verify(session, counties=[county] if county else None)
-    await database.dispose()
+    report = await _with_session(
+        lambda session: audit_service.verify(session, counties=[county] if county else None),
+        write=False,
+    )
     if report.ok:
         print(f"ok: {report.events} events in {len(report.counties)} chain(s) verify")  # noqa: T201
         return 0
@@ -98,13 +107,11 @@ def _payouts_generate(args: argparse.Namespace) -> int:
 
 
 async def _generate(year: int, region: str) -> int:
-    from service.db import get_database
     from service.payouts import yearly
 
-    database = get_database()
-    async with database.write_sessions() as session:
-        run = await yearly.generate(session, year=year, region=region, actor=None)
-    await database.dispose()
+    run = await _with_session(
+        lambda session: yearly.generate(session, year=year, region=region, actor=None)
+    )
     print(  # noqa: T201
         f"{year}: {run.created} payouts created ({run.total_fen / 100:.2f} CNY), "
         f"{run.existing} already there, {run.awaiting_review} awaiting the annual review"
@@ -117,13 +124,11 @@ def _reviews_start(args: argparse.Namespace) -> int:
 
 
 async def _start_reviews(year: int, region: str) -> int:
-    from service.db import get_database
     from service.reviews import service as reviews_service
 
-    database = get_database()
-    async with database.write_sessions() as session:
-        run = await reviews_service.start_year(session, year=year, region=region, actor=None)
-    await database.dispose()
+    run = await _with_session(
+        lambda session: reviews_service.start_year(session, year=year, region=region, actor=None)
+    )
     print(  # noqa: T201
         f"{year}: {run.started} annual reviews opened, "
         f"{run.existing} household(s) already had this year's review"

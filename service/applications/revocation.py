@@ -121,19 +121,14 @@ async def _store_evidence(
 ) -> list[Document]:
     assert user.id is not None
     assert case.id is not None
-    now = utcnow()
     documents = [
-        Document(
+        storage.new_document(
             application_id=case.id,
             kind=REVOCATION_EVIDENCE,
-            # Content-addressed and written before the commit: a rolled-back revocation leaves
-            # at most an unreferenced file, never a row without its file.
-            sha256=storage.store(item.content),
-            size=len(item.content),
+            filename=item.filename,
+            content=item.content,
             content_type=content_type,
-            filename=item.filename[:255],
-            uploaded_by=user.id,
-            uploaded_at=now,
+            user_id=user.id,
         )
         for item, content_type in zip(evidence, types, strict=True)
     ]

@@ -283,17 +283,15 @@ async def add_document(
             "documents can be added before the village signs or after the case is returned"
         )
     content_type = storage.sniff_content_type(content)
-    digest = storage.store(content)
-    document = Document(
+    document = storage.new_document(
         application_id=application_id,
         kind=kind,
-        sha256=digest,
-        size=len(content),
+        filename=filename,
+        content=content,
         content_type=content_type,
-        filename=filename[:255],
-        uploaded_by=user.id,
-        uploaded_at=utcnow(),
+        user_id=user.id,
     )
+    digest = document.sha256
     session.add(document)
     await session.flush()
     audit_service.record(

@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from service.applications.models import Document
+from service.clock import utcnow
 from service.db import files_root
 from service.errors import InvalidInput
 
@@ -48,3 +50,29 @@ def store(content: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return digest
+
+
+def new_document(
+    *,
+    application_id: int,
+    kind: str,
+    filename: str,
+    content: bytes,
+    content_type: str,
+    user_id: int,
+) -> Document:
+    """Store the bytes (content-addressed) and describe them as a document of the case.
+
+    Written before the commit: a rolled-back command leaves at most an unreferenced file,
+    never a row without its file.
+    """
+    return Document(
+        application_id=application_id,
+        kind=kind,
+        sha256=store(content),
+        size=len(content),
+        content_type=content_type,
+        filename=filename[:255],
+        uploaded_by=user_id,
+        uploaded_at=utcnow(),
+    )
