@@ -1,4 +1,4 @@
-"""The ``relief`` command: serve, db upgrade, seed-demo, payouts generate, audit verify."""
+"""The ``relief`` command: serve, db upgrade, seed-demo, flows upload, payouts, reviews, audit."""
 
 from __future__ import annotations
 
@@ -136,6 +136,68 @@ async def _start_reviews(year: int, region: str) -> int:
     return 0
 
 
+def _flows_upload(args: argparse.Namespace) -> int:
+    return asyncio.run(_upload_flow([Path(name) for name in args.files], args.activate, args.note))
+
+
+def _cli_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"[:64]
+
+
+async def _upload_flow(paths: list[Path], program: str | None, note: str | None) -> int:
+    from service.config import get_settings
+    from service.engine import InvalidFlow
+    from service.errors import ReliefError
+    from service.flows import service as flows_service
+
+    bpmns = [path for path in paths if path.suffix.lower() != ".dmn"]
+    if len(bpmns) != 1:
+        print("give exactly one BPMN file (and any .dmn files it calls)", file=sys.stderr)  # noqa: T201
+        return 2
+    limit = get_settings().max_flow_bytes
+    files = []
+    for path in paths:
+        if path.stat().st_size > limit:
+            print(f"{path}: larger than {limit} bytes (RELIEF_MAX_FLOW_BYTES)", file=sys.stderr)  # noqa: T201
+            return 1
+        files.append(flows_service.FlowFile(path.name, path.read_bytes()))
+    bpmn = next(file for file in files if file.name == bpmns[0].name)
+    dmns = [file for file in files if file is not bpmn]
+    actor = _cli_actor()
+    try:
+        version, created = await _with_session(
+            lambda session: flows_service.upload(
+                session, bpmn=bpmn, dmns=dmns, note=note, user=None, actor_name=actor
+            )
+        )
+        state = "stored" if created else "already stored"
+        print(f"{version.key} v{version.version} {state} (sha256 {version.sha256})")  # noqa: T201
+        if program:
+            result = await _with_session(
+                lambda session: flows_service.activate(
+                    session,
+                    key=version.key,
+                    number=version.version,
+                    program_code=program,
+                    user=None,
+                    actor_name=actor,
+                )
+            )
+            change = "activated" if result.changed else "already active"
+            print(f"{result.key} v{result.version} {change} for {result.program}")  # noqa: T201
+    except InvalidFlow as refused:
+        for problem in refused.problems:
+            where = ":".join(part for part in (problem.file, problem.element) if part)
+            print(f"{where or 'flow'}: {problem.reason}", file=sys.stderr)  # noqa: T201
+        return 1
+    except ReliefError as error:
+        print(error.detail, file=sys.stderr)  # noqa: T201
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="relief", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("seed-demo", help="load the demo regions and users").set_defaults(
         func=_seed_demo
     )
+
+    flows = commands.add_parser("flows", help="BPMN flow versions")
+    flows_commands = flows.add_subparsers(dest="flows_command", required=True)
+    upload = flows_commands.add_parser(
+        "upload", help="validate and store a BPMN flow (and the DMN files it calls)"
+    )
+    upload.add_argument("files", nargs="+", metavar="FILE", help="one .bpmn and any .dmn files")
+    upload.add_argument("--activate", metavar="PROGRAM", help="then bind it to this program")
+    upload.add_argument("--note", help="why this version (kept with it)")
+    upload.set_defaults(func=_flows_upload)
 
     payouts = commands.add_parser("payouts", help="payouts")
     payouts_commands = payouts.add_subparsers(dest="payouts_command", required=True)

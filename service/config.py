@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     files_dir: Path = Path("var/files")
     max_upload_bytes: int = 10 * 1024 * 1024
+    # One uploaded BPMN or DMN file (RELIEF_MAX_FLOW_BYTES); flows are text, a few KB each.
+    max_flow_bytes: int = 2 * 1024 * 1024
     # Any other request body (JSON, forms): submissions are a few kilobytes.
     max_body_bytes: int = 1024 * 1024
     # Offices work on China Standard Time: "this year" and dates are judged there.

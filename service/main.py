@@ -17,6 +17,7 @@ from service.auth.router import router as auth_router
 from service.config import get_settings
 from service.context import request_id_var
 from service.db import get_database
+from service.flows.router import router as flows_router
 from service.health import router as health_router
 from service.limits import BodySizeLimit
 from service.logging import configure_logging
@@ -48,6 +49,7 @@ def create_app() -> FastAPI:
     for router in (
         auth_router,
         programs_router,
+        flows_router,
         applications_router,
         tasks_router,
         payouts_router,

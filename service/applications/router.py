@@ -20,8 +20,9 @@ from service.auth.dependencies import CurrentUser, require_acting_role
 from service.auth.models import CASEWORKER, COUNTY_APPROVER, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
-from service.errors import InvalidInput, PayloadTooLarge
+from service.errors import InvalidInput
 from service.params import Cursor, PathId, QueryDate, RegionPrefix
+from service.uploads import read_limited
 
 router = APIRouter(
     prefix="/applications",
@@ -86,15 +87,9 @@ async def get_application(
 
 
 async def _read_limited(file: UploadFile, *, field: str) -> bytes:
-    """An uploaded file's bytes: bounded, never empty (documents and revocation evidence)."""
-    # The body limit (service.limits) already bounds the request; this bounds the file itself.
+    """A document or revocation evidence: bounded by RELIEF_MAX_UPLOAD_BYTES, never empty."""
     limit = get_settings().max_upload_bytes
-    content = await file.read(limit + 1)
-    if len(content) > limit:
-        raise PayloadTooLarge(f"documents are limited to {limit} bytes")
-    if not content:
-        raise InvalidInput("the file is empty", field=field)
-    return content
+    return await read_limited(file, limit=limit, field=field, what="documents")
 
 
 @router.post("/{application_id}/documents", response_model=DocumentRead, status_code=201)

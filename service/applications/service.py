@@ -121,7 +121,6 @@ async def submit(
     _check_event(program, body)
     assert program.active_flow_version_id is not None
     flow = await flows_service.parsed(session, program.active_flow_version_id)
-    instance = Instance.start(flow, {"program": program.code})
     now = utcnow()
     case = Application(
         program_code=program.code,
@@ -149,6 +148,11 @@ async def submit(
     # The program's decision table, on the facts of the case: clearly ineligible → 422.
     outcome = eligibility.require(program, case, today=local_today())
     case.eligibility, case.priority = outcome.as_record(), outcome.priority
+    # The flow sees the program and the facts the decision tables read (no personal numbers),
+    # so an uploaded flow's conditions and business rule tasks can branch on them.
+    start_data = {"program": program.code, "priority": outcome.priority}
+    start_data.update(eligibility.facts(case, today=local_today()))
+    instance = Instance.start(flow, start_data)
     claim_keys = claim_keys_of(case)
     program_code = program.code
     try:

@@ -6,12 +6,24 @@ a ready task, and read what is ready or how the flow ended.
 
 from service.engine.decisions import ParsedDecision, decision_cache, parse_decision
 from service.engine.decisions import evaluate as evaluate_decision
-from service.engine.errors import InvalidFlow, TaskNotReady, UnsafeExpression
+from service.engine.errors import FlowProblem, InvalidFlow, TaskNotReady, UnsafeExpression
 from service.engine.instances import Instance, ReadyTask
-from service.engine.specs import ParsedFlow, UserTaskInfo, parse_flow, spec_cache
+from service.engine.sandbox import evaluate_condition
+from service.engine.specs import (
+    GatewayInfo,
+    ParsedFlow,
+    UserTaskInfo,
+    flow_digest,
+    parse_flow,
+    spec_cache,
+)
 
 __all__ = [
+    "FlowProblem",
+    "GatewayInfo",
     "ParsedDecision",
+    "evaluate_condition",
+    "flow_digest",
     "decision_cache",
     "evaluate_decision",
     "parse_decision",

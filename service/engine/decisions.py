@@ -13,7 +13,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import BpmnDmnParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from service.config import get_settings
-from service.engine.errors import InvalidFlow, UnsafeExpression, engine_call
+from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression, engine_call
 from service.engine.sandbox import RestrictedScriptEngine, compile_expression
 from service.engine.xml import parse_xml
 
@@ -59,10 +59,12 @@ def _expressions(table: Any) -> list[tuple[str, str]]:
     return found
 
 
-def _check_entries(table: Any) -> None:
+def table_problems(table: Any) -> list[FlowProblem]:
+    """Every expression of a decision table that the sandbox refuses, named by the table."""
     script_engine = RestrictedScriptEngine(0.1)
-    try:
-        for kind, text in _expressions(table):
+    problems = []
+    for kind, text in _expressions(table):
+        try:
             if kind == "value":
                 compile_expression(text)
                 continue
@@ -70,8 +72,17 @@ def _check_entries(table: Any) -> None:
                 script_engine.validate(text)
             except SyntaxError:
                 script_engine.validate(f"v {text}")
-    except (UnsafeExpression, SyntaxError) as error:
-        raise InvalidFlow(f"decision {table.id}: {error}") from None
+        except UnsafeExpression as error:
+            problems.append(FlowProblem(table.id, error.detail))
+        except SyntaxError as error:
+            problems.append(FlowProblem(table.id, f"syntax error in {text!r}: {error.msg}"))
+    return problems
+
+
+def _check_entries(table: Any) -> None:
+    problems = table_problems(table)
+    if problems:
+        raise InvalidFlow.of(problems)
 
 
 def evaluate(decision: ParsedDecision, facts: dict[str, Any]) -> dict[str, Any]:

@@ -4,14 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from service.errors import FlowError, InvalidInput, ReliefError, StaleTask
 
 
+@dataclass(frozen=True)
+class FlowProblem:
+    """One reason a flow is refused, naming the element (BPMN/DMN id) where it can."""
+
+    element: str | None
+    reason: str
+    file: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"element": self.element, "file": self.file, "reason": self.reason}
+
+
 class InvalidFlow(InvalidInput):
-    """A BPMN document was refused: unsafe XML, schema violation or an unsafe expression."""
+    """A BPMN or DMN document was refused: unsafe XML, schema violation, unsafe expression or
+    a rule of the service; ``problems`` lists every reason found, not only the first."""
 
     type, title = "invalid-flow", "Invalid flow"
+
+    def __init__(self, detail: str, *, problems: list[FlowProblem] | None = None) -> None:
+        self.problems = problems or [FlowProblem(None, detail)]
+        super().__init__(detail)
+        self.extra["errors"] = [problem.as_dict() for problem in self.problems]
+
+    @classmethod
+    def of(cls, problems: list[FlowProblem]) -> InvalidFlow:
+        count = len(problems)
+        first = problems[0]
+        where = f"{first.element}: " if first.element else ""
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        return cls(f"the flow was refused: {where}{first.reason}{more}", problems=problems)
 
 
 class UnsafeExpression(FlowError):

@@ -17,13 +17,14 @@ policy than its default, and run with guards:
   (each would otherwise allocate gigabytes in one C call that no deadline can interrupt), and a
   per-opcode tracer stops anything still running at the deadline.
 
-A separate process with memory and CPU limits would bound even what this list misses; that is
-the next step when flows come from uploads (issue 5).
+Naming a builtin outside the allow-list (``open``, ``getattr``, ``eval`` …) is refused at compile
+time too, so an uploaded flow that tries is refused at upload with the name in the reason.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import operator
 import sys
 import time
@@ -81,6 +82,14 @@ class FlowExpressionPolicy(RestrictingNodeTransformer):
             self.error(node, f"{refused}: not allowed in flow expressions")
             return node
         return super().visit(node)
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        # Builtins outside the allow-list would only fail at run time (they are not in the
+        # scope); naming them is refused at upload instead, so an admin learns at once.
+        if node.id in _REFUSED_BUILTINS:
+            self.error(node, f"{node.id}() is not allowed in flow expressions")
+            return node
+        return super().visit_Name(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         node = self.node_contents_visit(node)
@@ -224,6 +233,8 @@ ALLOWED_BUILTINS: dict[str, Any] = {
     "range": _range, "True": True, "False": False, "None": None,
 }  # fmt: skip
 
+_REFUSED_BUILTINS = frozenset(dir(builtins)) - set(ALLOWED_BUILTINS)
+
 _GUARDS: dict[str, Any] = {
     "__builtins__": ALLOWED_BUILTINS,
     "_getattr_": _getattr,
@@ -280,6 +291,21 @@ def _context(data: dict[str, Any], external: dict[str, Any] | None = None) -> di
     scope.update((key, value) for key, value in data.items() if not key.startswith("_"))
     scope.update(_GUARDS)
     return scope
+
+
+def evaluate_condition(source: str, data: dict[str, Any], timeout_s: float = 0.1) -> Any:
+    """Evaluate a condition against ``data`` in the sandbox (checks of a flow at upload)."""
+    code = compile_expression(source)
+    scope = _context(data)
+    return _run_bounded(lambda: eval(code, scope), timeout_s)  # noqa: S307 - restricted
+
+
+def evaluate_constant(source: str) -> Any:
+    """The value of an expression that reads no names (a literal), or None."""
+    code = compile_expression(source)
+    if code.co_names:
+        return None
+    return evaluate_condition(source, {})
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):

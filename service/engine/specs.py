@@ -1,24 +1,41 @@
-"""Parsing, validating and caching flow specs (one parse per flow version per process)."""
+"""Parsing, validating and caching flow specs (one parse per flow version per process).
+
+``parse_flow`` turns untrusted BPMN (and the DMN decisions it calls) into a spec SpiffWorkflow
+can run, or refuses it with every problem it found. It also reads off the facts the service's
+own rules need (lanes, user tasks, gateways, the paths through the flow), so no other package
+has to import SpiffWorkflow to check a flow.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser import BpmnParser
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
-from SpiffWorkflow.bpmn.specs.defaults import EndEvent, ExclusiveGateway, ScriptTask, UserTask
+from SpiffWorkflow.bpmn.specs.defaults import EndEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins import ScriptTaskMixin, SubWorkflowTaskMixin
+from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from service.engine.errors import InvalidFlow, UnsafeExpression
-from service.engine.sandbox import compile_expression, compile_script
+from service.engine.decisions import table_problems
+from service.engine.elements import BPMN_NS, lanes, unsupported_elements
+from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression
+from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
 from service.engine.xml import parse_xml
 
-_VALIDATOR = BpmnValidator()
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 
 @dataclass(frozen=True)
@@ -26,6 +43,16 @@ class UserTaskInfo:
     id: str
     name: str
     lane: str | None
+
+
+@dataclass(frozen=True)
+class GatewayInfo:
+    """An exclusive gateway: the user tasks that lead straight into it and its branches."""
+
+    id: str
+    after: tuple[str, ...]
+    conditions: tuple[str, ...]
+    has_default: bool
 
 
 @dataclass(frozen=True)
@@ -38,14 +65,105 @@ class ParsedFlow:
     subprocess_specs: dict[str, Any]
     user_tasks: tuple[UserTaskInfo, ...]
     end_events: tuple[str, ...]
+    lanes: tuple[tuple[str, str], ...] = ()
+    gateways: tuple[GatewayInfo, ...] = ()
+    decisions: tuple[str, ...] = ()
+    _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
+
+    def reachable_without(self, blocked: frozenset[str]) -> set[str]:
+        """The BPMN ids reachable from the start when no element in ``blocked`` is passed.
+
+        A blocked element is reached but not gone through; a subprocess is gone through only
+        if its own end is reachable that way. Boundary events count as paths, so a timer on a
+        blocked task that leads elsewhere is a way around it.
+        """
+        found: set[str] = set()
+
+        def walk(spec: Any, depth: int) -> bool:
+            stack, seen, ends = [spec.start], set(), False
+            while stack:
+                task = stack.pop()
+                if task.name in seen:
+                    continue
+                seen.add(task.name)
+                if task.bpmn_id:
+                    found.add(task.bpmn_id)
+                    if task.bpmn_id in blocked:
+                        continue
+                if task is spec.end:
+                    ends = True
+                passable = True
+                if isinstance(task, SubWorkflowTaskMixin):
+                    inner = self.subprocess_specs.get(task.spec)
+                    passable = inner is not None and depth < 16 and walk(inner, depth + 1)
+                if passable:
+                    stack.extend(task.outputs)
+            return ends
+
+        walk(self.spec, 0)
+        return found
 
 
-def parse_flow(content: bytes) -> ParsedFlow:
-    """Parse and validate one BPMN document holding exactly one executable process."""
-    root = parse_xml(content)
-    parser = BpmnParser(validator=_VALIDATOR)
+def flow_digest(bpmn: bytes, decisions: Mapping[str, bytes] | None = None) -> str:
+    """SHA-256 of a flow version: of the BPMN alone, or of the BPMN's and each DMN's hash."""
+    digest = hashlib.sha256(bpmn).hexdigest()
+    if not decisions:
+        return digest
+    parts = [digest, *sorted(hashlib.sha256(content).hexdigest() for content in decisions.values())]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@contextmanager
+def _in_file(name: str) -> Iterator[None]:
+    """Name the file in every problem raised inside (a flow upload holds several files)."""
     try:
-        parser.add_bpmn_xml(etree.ElementTree(root), filename="upload.bpmn")
+        yield
+    except InvalidFlow as error:
+        problems = [FlowProblem(p.element, p.reason, p.file or name) for p in error.problems]
+        raise InvalidFlow.of(problems) from None
+
+
+def _parse_documents(
+    content: bytes, decisions: Mapping[str, bytes], filename: str
+) -> tuple[etree._Element, dict[str, etree._Element]]:
+    problems: list[FlowProblem] = []
+    roots: dict[str, etree._Element] = {}
+    for name, data in {filename: content, **decisions}.items():
+        try:
+            with _in_file(name):
+                roots[name] = parse_xml(data)
+        except InvalidFlow as error:
+            problems += error.problems
+    if problems:
+        raise InvalidFlow.of(problems)
+    return roots.pop(filename), roots
+
+
+def parse_flow(
+    content: bytes,
+    decisions: Mapping[str, bytes] | None = None,
+    *,
+    filename: str = "flow.bpmn",
+) -> ParsedFlow:
+    """Parse and validate one BPMN document holding exactly one executable process.
+
+    ``decisions`` maps DMN file names to their bytes: the decisions the flow's business rule
+    tasks call. Every problem found is reported at once (``InvalidFlow.problems``).
+    """
+    decisions = dict(decisions or {})
+    root, dmn_roots = _parse_documents(content, decisions, filename)
+    problems = [FlowProblem(p.element, p.reason, filename) for p in unsupported_elements(root)]
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    decision_files: dict[str, str] = {}
+    current = filename
+    try:
+        for name, dmn_root in dmn_roots.items():
+            current = name
+            parser.add_dmn_xml(dmn_root, filename=name)
+            for decision in dmn_root.iter("{*}decision"):
+                decision_files[decision.get("id") or ""] = name
+        current = filename
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         process_ids = parser.get_process_ids()
         if len(process_ids) != 1:
             raise InvalidFlow(
@@ -54,37 +172,144 @@ def parse_flow(content: bytes) -> ParsedFlow:
         key = process_ids[0]
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
-    except SpiffWorkflowException as error:
-        raise InvalidFlow(f"invalid BPMN: {error}") from None
-    _check_expressions(spec)
-    user_tasks = tuple(
-        UserTaskInfo(id=t.bpmn_id, name=t.bpmn_name or t.bpmn_id, lane=t.lane)
-        for t in spec.task_specs.values()
-        if isinstance(t, UserTask)
-    )
-    end_events = tuple(t.bpmn_id for t in spec.task_specs.values() if isinstance(t, EndEvent))
+    except (SpiffWorkflowException, InvalidFlow) as error:
+        element = getattr(error, "id", None) or None
+        reason = error.detail if isinstance(error, InvalidFlow) else f"invalid BPMN: {error}"
+        raise InvalidFlow.of([*problems, FlowProblem(element, reason, current)]) from None
+    specs = [spec, *subprocess_specs.values()]
+    problems += [FlowProblem(p.element, p.reason, filename) for p in _expression_problems(specs)]
+    called = _called_decisions(root, specs)
+    for decision_id, engine in called.items():
+        decision_file = decision_files.get(decision_id, filename)
+        problems += [
+            FlowProblem(p.element, p.reason, decision_file)
+            for p in table_problems(engine.decision_table)
+        ]
+    problems += [
+        FlowProblem(decision_id, "no business rule task of the flow calls this decision", name)
+        for decision_id, name in decision_files.items()
+        if decision_id not in called
+    ]
+    if problems:
+        raise InvalidFlow.of(problems)
     return ParsedFlow(
         key=key,
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=flow_digest(content, decisions),
         spec=spec,
         subprocess_specs=subprocess_specs,
-        user_tasks=user_tasks,
-        end_events=end_events,
+        user_tasks=tuple(
+            UserTaskInfo(id=t.bpmn_id, name=t.bpmn_name or t.bpmn_id, lane=t.lane)
+            for s in specs
+            for t in s.task_specs.values()
+            if t.manual and t.bpmn_id
+        ),
+        # Ends of the process itself; a subprocess's end only hands back to its parent.
+        end_events=tuple(t.bpmn_id for t in spec.task_specs.values() if isinstance(t, EndEvent)),
+        lanes=tuple(lanes(root)),
+        gateways=tuple(_gateways(specs)),
+        decisions=tuple(sorted(called)),
     )
 
 
-def _check_expressions(spec: Any) -> None:
-    """Compile every condition and script now, so an unsafe flow never reaches a case."""
-    for task_spec in spec.task_specs.values():
-        try:
-            if isinstance(task_spec, ExclusiveGateway):
-                for condition, _target in task_spec.cond_task_specs:
-                    if condition is not None:
-                        compile_expression(condition.args[0])
-            if isinstance(task_spec, ScriptTask):
-                compile_script(task_spec.script)
-        except UnsafeExpression as error:
-            raise InvalidFlow(f"element {task_spec.bpmn_id}: {error.detail}") from None
+def _called_decisions(root: etree._Element, specs: list[Any]) -> dict[str, Any]:
+    """Decision id → the DMN engine of each business rule task that calls it."""
+    refs = {}
+    for task in root.iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        ref = task.find(f".//{{{SPIFF_NS}}}calledDecisionId")
+        if ref is not None and ref.text:
+            refs[task.get("id")] = ref.text.strip()
+    return {
+        refs[t.bpmn_id]: t.dmnEngine
+        for s in specs
+        for t in s.task_specs.values()
+        if isinstance(t, BusinessRuleTaskMixin) and t.bpmn_id in refs
+    }
+
+
+def _expressions_of(task_spec: Any) -> Iterator[tuple[str, str]]:
+    """Every piece of Python a task spec would hand the script engine, as (mode, source)."""
+    for condition, _target in getattr(task_spec, "cond_task_specs", ()):
+        if condition is not None:
+            yield "eval", condition.args[0]
+    if isinstance(task_spec, ScriptTaskMixin) and task_spec.script:
+        yield "exec", task_spec.script
+    for name in ("prescript", "postscript"):
+        script = getattr(task_spec, name, None)
+        if script:
+            yield "exec", script
+    event = getattr(task_spec, "event_definition", None)
+    if isinstance(event, TimerEventDefinition) and event.expression:
+        yield "timer", event.expression
+
+
+def _expression_problems(specs: list[Any]) -> list[FlowProblem]:
+    """Compile every condition, script and timer now, so an unsafe flow never reaches a case."""
+    problems = []
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            element = task_spec.bpmn_id or task_spec.name
+            for mode, source in _expressions_of(task_spec):
+                try:
+                    if mode == "exec":
+                        compile_script(source)
+                    else:
+                        compile_expression(source)
+                    if mode == "timer":
+                        _check_timer(task_spec.event_definition, source)
+                except UnsafeExpression as error:
+                    problems.append(FlowProblem(element, error.detail))
+    return problems
+
+
+def _check_timer(event: TimerEventDefinition, source: str) -> None:
+    """A timer written as a constant ("'PT72H'") must be a valid ISO 8601 value now."""
+    value = evaluate_constant(source)
+    if value is None:
+        return  # computed from case data: checked when the timer starts
+    try:
+        if isinstance(event, DurationTimerEventDefinition):
+            TimerEventDefinition.parse_iso_duration(value)
+        elif isinstance(event, CycleTimerEventDefinition):
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+        elif isinstance(event, TimeDateEventDefinition):
+            TimerEventDefinition.get_datetime(value)
+    except Exception:  # noqa: BLE001 - any parse failure means the same thing
+        raise UnsafeExpression(
+            f"timer {source!r} is not an ISO 8601 duration, date or cycle "
+            "(write a Python string such as 'PT72H')"
+        ) from None
+
+
+def _gateways(specs: list[Any]) -> Iterator[GatewayInfo]:
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            if type(task_spec).__name__ != "ExclusiveGateway" or not task_spec.bpmn_id:
+                continue
+            yield GatewayInfo(
+                id=task_spec.bpmn_id,
+                after=tuple(sorted(_user_tasks_before(task_spec))),
+                conditions=tuple(
+                    c.args[0] for c, _target in task_spec.cond_task_specs if c is not None
+                ),
+                has_default=task_spec.default_task_spec is not None,
+            )
+
+
+def _user_tasks_before(task_spec: Any) -> set[str]:
+    """User tasks leading straight into ``task_spec``, looking through the engine's own
+    joins (a task with boundary events reaches its successor through one)."""
+    found: set[str] = set()
+    pending, seen = list(task_spec.inputs), set()
+    while pending:
+        before = pending.pop()
+        if before.name in seen:
+            continue
+        seen.add(before.name)
+        if before.manual and before.bpmn_id:
+            found.add(before.bpmn_id)
+        elif not before.bpmn_id or "Boundary" in type(before).__name__:
+            pending.extend(before.inputs)
+    return found
 
 
 class SpecCache:
@@ -95,18 +320,26 @@ class SpecCache:
         self._flows: OrderedDict[int, ParsedFlow] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, version_id: int, xml: str | bytes) -> ParsedFlow:
+    def get(
+        self, version_id: int, xml: str | bytes, decisions: Mapping[str, str] | None = None
+    ) -> ParsedFlow:
         with self._lock:
             flow = self._flows.get(version_id)
             if flow is not None:
                 self._flows.move_to_end(version_id)
                 return flow
-        flow = parse_flow(xml.encode() if isinstance(xml, str) else xml)
+        flow = parse_flow(
+            xml.encode() if isinstance(xml, str) else xml,
+            {name: text.encode() for name, text in (decisions or {}).items()},
+        )
+        self.put(version_id, flow)
+        return flow
+
+    def put(self, version_id: int, flow: ParsedFlow) -> None:
         with self._lock:
             self._flows[version_id] = flow
             while len(self._flows) > self._size:
                 self._flows.popitem(last=False)
-        return flow
 
     def cached(self, version_id: int) -> ParsedFlow | None:
         with self._lock:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from service.dbtypes import UTCDateTime
@@ -21,6 +22,14 @@ class FlowVersion(SQLModel, table=True):
     key: str = Field(max_length=100)  # the BPMN process id
     version: int
     bpmn_xml: str = Field(sa_type=Text)
+    # Of the BPMN alone, or of the BPMN's and each DMN's SHA-256 (engine.flow_digest).
     sha256: str = Field(max_length=64)
     uploaded_by: str = Field(max_length=64)
     uploaded_at: datetime = Field(sa_type=UTCDateTime)
+    note: str | None = Field(default=None, max_length=500)
+    # The DMN decisions the flow's business rule tasks call: {file name: XML}.
+    decisions: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    # What the flow holds, read once at upload: {"lanes": [...], "tasks": [...], "decisions"}.
+    outline: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # What changed against the previous version of the key (null for version 1).
+    changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

@@ -1,15 +1,46 @@
-"""Flow versions: stored BPMN, one immutable row per version, parsed once per process."""
+"""Flow versions: upload (validated), list, read, activate; parsed once per process.
+
+A version is immutable: its XML, its DMN decisions, who stored it and when. Activation binds a
+version to the program that uses its key; a case keeps the version it started on, so
+activating changes only the cases submitted afterwards.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func
-from sqlmodel import select
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import anyio
+from sqlalchemy.orm import defer
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.audit import service as audit_service
+from service.auth.models import ADMIN, User
 from service.clock import utcnow
-from service.engine import ParsedFlow, parse_flow, spec_cache
-from service.errors import NotFound
+from service.engine import FlowProblem, InvalidFlow, ParsedFlow, parse_flow, spec_cache
+from service.errors import Conflict, NotFound
+from service.flows import rules
 from service.flows.models import FlowVersion
+from service.flows.schemas import (
+    ActivationRead,
+    FlowChanges,
+    FlowSummary,
+    FlowVersionRead,
+    TaskOutline,
+    VersionSummary,
+)
+from service.programs.models import Program
+
+_LARGE_COLUMNS = ("bpmn_xml", "decisions", "outline", "changes")
+
+
+@dataclass(frozen=True)
+class FlowFile:
+    name: str
+    content: bytes
 
 
 async def get_version(session: AsyncSession, version_id: int | None) -> FlowVersion:
@@ -19,20 +50,148 @@ async def get_version(session: AsyncSession, version_id: int | None) -> FlowVers
     return version
 
 
+async def get_numbered(session: AsyncSession, key: str, number: int) -> FlowVersion:
+    statement = select(FlowVersion).where(FlowVersion.key == key, FlowVersion.version == number)
+    version = (await session.exec(statement)).first()
+    if version is None:
+        raise NotFound(f"no version {number} of flow {key!r}")
+    return version
+
+
 async def parsed(session: AsyncSession, version_id: int) -> ParsedFlow:
     """The parsed spec of a flow version, from the cache when this process has seen it."""
     flow = spec_cache.cached(version_id)
     if flow is not None:
         return flow
     version = await get_version(session, version_id)
-    return spec_cache.get(version_id, version.bpmn_xml)
+    return spec_cache.get(version_id, version.bpmn_xml, version.decisions)
 
 
-async def ensure_version(
-    session: AsyncSession, *, content: bytes, actor: str
+# --- bindings: which program runs which key ----------------------------------------------
+
+
+@dataclass
+class Binding:
+    """A program's use of a flow key: its application flow, or its yearly review flow."""
+
+    program: Program
+    review: bool
+
+    @property
+    def active_id(self) -> int | None:
+        if self.review:
+            value = (self.program.yearly or {}).get("review_flow_version_id")
+            return int(value) if value else None
+        return self.program.active_flow_version_id
+
+    def bind(self, version: FlowVersion) -> None:
+        if self.review:
+            self.program.yearly = {
+                **(self.program.yearly or {}),
+                "review_flow_version_id": version.id,
+            }
+        else:
+            self.program.flow_key = version.key
+            self.program.active_flow_version_id = version.id
+
+
+async def _bindings(session: AsyncSession, *, lock: bool = False) -> dict[str, list[Binding]]:
+    statement = select(Program).order_by(col(Program.code))
+    if lock:
+        statement = statement.with_for_update()  # activations of one program queue up
+    bindings: dict[str, list[Binding]] = defaultdict(list)
+    for program in (await session.exec(statement)).all():
+        bindings[program.flow_key].append(Binding(program, review=False))
+        review_id = (program.yearly or {}).get("review_flow_version_id")
+        if review_id:
+            review_key = (await get_version(session, int(review_id))).key
+            bindings[review_key].append(Binding(program, review=True))
+    return bindings
+
+
+async def review_keys(session: AsyncSession) -> set[str]:
+    return {
+        key for key, found in (await _bindings(session)).items() if any(b.review for b in found)
+    }
+
+
+# --- upload ------------------------------------------------------------------------------
+
+
+def validate(bpmn: FlowFile, dmns: list[FlowFile], *, review_keys: set[str]) -> ParsedFlow:
+    """Parse the files and apply the service's rules; raise InvalidFlow with every problem."""
+    problems = []
+    for file in (bpmn, *dmns):
+        try:
+            file.content.decode("utf-8")
+        except UnicodeDecodeError:
+            problems.append(FlowProblem(None, "flows are stored as UTF-8 text", file.name))
+    names = [file.name for file in (bpmn, *dmns)]
+    problems += [
+        FlowProblem(None, "two uploaded files have this name", name)
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
+    if problems:
+        raise InvalidFlow.of(problems)
+    flow = parse_flow(bpmn.content, {file.name: file.content for file in dmns}, filename=bpmn.name)
+    return _checked(flow, filename=bpmn.name, review=flow.key in review_keys)
+
+
+def _checked(flow: ParsedFlow, *, filename: str, review: bool) -> ParsedFlow:
+    found = rules.problems(flow, review_flow=review)
+    if found:
+        raise InvalidFlow.of([FlowProblem(p.element, p.reason, filename) for p in found])
+    return flow
+
+
+def _outline(flow: ParsedFlow) -> dict[str, Any]:
+    return {
+        "lanes": list(dict.fromkeys(name for _id, name in flow.lanes)),
+        "tasks": [{"id": t.id, "name": t.name, "lane": t.lane} for t in flow.user_tasks],
+        "decisions": list(flow.decisions),
+    }
+
+
+async def outline_of(session: AsyncSession, version: FlowVersion) -> dict[str, Any]:
+    """A version's outline; versions stored before outlines were kept are read once."""
+    if version.outline is not None:
+        return version.outline
+    assert version.id is not None
+    return _outline(await parsed(session, version.id))
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Tasks and lanes added, removed, renamed and moved between two outlines."""
+    old = {task["id"]: task for task in before["tasks"]}
+    new = {task["id"]: task for task in after["tasks"]}
+    both = [task_id for task_id in new if task_id in old]
+    return FlowChanges(
+        tasks_added=[task_id for task_id in new if task_id not in old],
+        tasks_removed=[task_id for task_id in old if task_id not in new],
+        tasks_renamed=[
+            {"id": t, "before": old[t]["name"], "after": new[t]["name"]}
+            for t in both
+            if old[t]["name"] != new[t]["name"]
+        ],
+        tasks_moved=[
+            {"id": t, "before": old[t]["lane"], "after": new[t]["lane"]}
+            for t in both
+            if old[t]["lane"] != new[t]["lane"]
+        ],
+        lanes_added=[lane for lane in after["lanes"] if lane not in before["lanes"]],
+        lanes_removed=[lane for lane in before["lanes"] if lane not in after["lanes"]],
+    ).model_dump()
+
+
+async def _store(
+    session: AsyncSession,
+    flow: ParsedFlow,
+    *,
+    bpmn: FlowFile,
+    dmns: list[FlowFile],
+    actor: str,
+    note: str | None,
 ) -> tuple[FlowVersion, bool]:
-    """Store validated BPMN as the next version of its key, or return the identical one."""
-    flow = parse_flow(content)
     existing = (
         await session.exec(
             select(FlowVersion).where(
@@ -42,17 +201,219 @@ async def ensure_version(
     ).first()
     if existing is not None:
         return existing, False
-    latest = (
-        await session.exec(select(func.max(FlowVersion.version)).where(FlowVersion.key == flow.key))
-    ).one()
+    previous = (
+        await session.exec(
+            select(FlowVersion)
+            .where(FlowVersion.key == flow.key)
+            .order_by(col(FlowVersion.version).desc())
+            .limit(1)
+        )
+    ).first()
+    outline = _outline(flow)
     version = FlowVersion(
         key=flow.key,
-        version=(latest or 0) + 1,
-        bpmn_xml=content.decode("utf-8"),
+        version=(previous.version if previous else 0) + 1,
+        bpmn_xml=bpmn.content.decode("utf-8"),
         sha256=flow.sha256,
         uploaded_by=actor,
         uploaded_at=utcnow(),
+        note=note,
+        decisions={file.name: file.content.decode("utf-8") for file in dmns} or None,
+        outline=outline,
+        changes=diff(await outline_of(session, previous), outline) if previous else None,
     )
     session.add(version)
     await session.flush()
+    assert version.id is not None
+    spec_cache.put(version.id, flow)  # the first case on it needs no second parse
     return version, True
+
+
+async def ensure_version(
+    session: AsyncSession, *, content: bytes, actor: str, review: bool = False
+) -> tuple[FlowVersion, bool]:
+    """Store a shipped flow (the catalogue) as the next version of its key, or find it."""
+    bpmn = FlowFile("catalogue.bpmn", content)
+    flow = _checked(parse_flow(content, filename=bpmn.name), filename=bpmn.name, review=review)
+    return await _store(session, flow, bpmn=bpmn, dmns=[], actor=actor, note=None)
+
+
+async def upload(
+    session: AsyncSession,
+    *,
+    bpmn: FlowFile,
+    dmns: list[FlowFile],
+    note: str | None,
+    user: User | None,
+    actor_name: str | None = None,
+) -> tuple[FlowVersion, bool]:
+    """Validate and store an uploaded flow; identical content returns the stored version."""
+    keys = await review_keys(session)
+    # Parsing and the sandbox's checks are CPU work: off the event loop, so a hostile file
+    # slows its own request only.
+    flow = await anyio.to_thread.run_sync(partial(validate, bpmn, dmns, review_keys=keys))
+    actor = user.username if user else actor_name or "system"
+    version, created = await _store(session, flow, bpmn=bpmn, dmns=dmns, actor=actor, note=note)
+    if created:
+        audit_service.record(
+            session,
+            action="flow_uploaded",
+            actor=user,
+            actor_name=actor_name,
+            role=ADMIN if user else None,
+            after={
+                "key": version.key,
+                "version": version.version,
+                "sha256": version.sha256,
+                "files": [
+                    {"name": file.name, "bytes": len(file.content)} for file in (bpmn, *dmns)
+                ],
+                "changes": version.changes,
+            },
+            comment=note,
+        )
+    await audit_service.commit(session)
+    return version, created
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+async def read_version(
+    session: AsyncSession, version: FlowVersion, *, created: bool = False
+) -> FlowVersionRead:
+    outline = await outline_of(session, version)
+    bindings = (await _bindings(session)).get(version.key, [])
+    tasks_by_lane: dict[str, list[str]] = defaultdict(list)
+    for task in outline["tasks"]:
+        tasks_by_lane[task["lane"] or ""].append(task["id"])
+    return FlowVersionRead(
+        key=version.key,
+        version=version.version,
+        sha256=version.sha256,
+        uploaded_by=version.uploaded_by,
+        uploaded_at=version.uploaded_at,
+        note=version.note,
+        decisions=outline["decisions"],
+        lanes=outline["lanes"],
+        tasks=[TaskOutline(**task) for task in outline["tasks"]],
+        tasks_by_lane=dict(tasks_by_lane),
+        changes=FlowChanges(**version.changes) if version.changes else None,
+        active=any(binding.active_id == version.id for binding in bindings),
+        programs=sorted({binding.program.code for binding in bindings}),
+        created=created,
+    )
+
+
+async def list_flows(session: AsyncSession) -> list[FlowSummary]:
+    # The XML stays in the database: a listing reads only the columns it shows.
+    statement = (
+        select(FlowVersion)
+        .options(*(defer(getattr(FlowVersion, name)) for name in _LARGE_COLUMNS))
+        .order_by(col(FlowVersion.key), col(FlowVersion.version))
+    )
+    rows = [
+        (v.id, v.key, v.version, v.sha256, v.uploaded_by, v.uploaded_at, v.note)
+        for v in (await session.exec(statement)).all()
+    ]
+    bindings = await _bindings(session)
+    versions: dict[str, list[VersionSummary]] = defaultdict(list)
+    active: dict[str, int | None] = {}
+    for version_id, key, number, sha256, uploaded_by, uploaded_at, note in rows:
+        is_active = any(binding.active_id == version_id for binding in bindings.get(key, []))
+        if is_active:
+            active[key] = number
+        versions[key].append(
+            VersionSummary(
+                version=number,
+                sha256=sha256,
+                uploaded_by=uploaded_by,
+                uploaded_at=uploaded_at,
+                note=note,
+                active=is_active,
+            )
+        )
+    return [
+        FlowSummary(
+            key=key,
+            latest_version=found[-1].version,
+            active_version=active.get(key),
+            programs=sorted({binding.program.code for binding in bindings.get(key, [])}),
+            versions=found,
+        )
+        for key, found in versions.items()
+    ]
+
+
+# --- activation --------------------------------------------------------------------------
+
+
+async def activate(
+    session: AsyncSession,
+    *,
+    key: str,
+    number: int,
+    program_code: str | None,
+    user: User | None,
+    actor_name: str | None = None,
+) -> ActivationRead:
+    """Bind a version to its program: new cases use it, running cases keep theirs."""
+    version = await get_numbered(session, key, number)
+    binding = await _binding_for(session, key, program_code)
+    assert version.id is not None
+    flow = await parsed(session, version.id)
+    found = rules.binding_problems(flow, kind=binding.program.kind, review=binding.review)
+    if found:
+        raise InvalidFlow.of(found)
+    previous_id = binding.active_id
+    previous = await session.get(FlowVersion, previous_id) if previous_id else None
+    result = ActivationRead(
+        key=key,
+        version=number,
+        program=binding.program.code,
+        previous_version=previous.version if previous and previous.key == key else None,
+        changed=previous_id != version.id,
+    )
+    if result.changed:
+        binding.bind(version)
+        session.add(binding.program)
+        audit_service.record(
+            session,
+            action="flow_activated",
+            actor=user,
+            actor_name=actor_name,
+            role=ADMIN if user else None,
+            before={"flow": f"{previous.key}@v{previous.version}" if previous else None},
+            after={
+                "flow": f"{key}@v{number}",
+                "program": binding.program.code,
+                "binding": "yearly review" if binding.review else "application",
+            },
+        )
+    await audit_service.commit(session)
+    return result
+
+
+async def _binding_for(session: AsyncSession, key: str, program_code: str | None) -> Binding:
+    bindings = await _bindings(session, lock=True)
+    found = bindings.get(key, [])
+    if program_code is None:
+        if len(found) != 1:
+            raise Conflict(
+                f"flow {key!r} is bound to no program yet; name the program to bind it to"
+                if not found
+                else f"flow {key!r} is used by several programs; name the one to bind"
+            )
+        return found[0]
+    for binding in found:
+        if binding.program.code == program_code:
+            return binding
+    program = next(
+        (b.program for all_ in bindings.values() for b in all_ if b.program.code == program_code),
+        None,
+    )
+    if program is None:
+        raise NotFound(f"no program {program_code!r}")
+    if any(binding.review for binding in found):
+        raise Conflict(f"flow {key!r} is a yearly review flow; it cannot run applications")
+    return Binding(program, review=False)

@@ -111,7 +111,7 @@ async def _sync_yearly(
     if review:
         content = (WORKFLOWS_DIR / review).read_bytes()
         version, _created = await flows_service.ensure_version(
-            session, content=content, actor=actor
+            session, content=content, actor=actor, review=True
         )
         rule["review_flow_version_id"] = version.id
     return rule

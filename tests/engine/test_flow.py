@@ -196,8 +196,9 @@ def test_stored_state_holds_no_spec_and_stays_small(flow: ParsedFlow) -> None:
     assert len(state) < len(BPMN.encode())
 
 
-def test_sandbox_is_in_place_after_a_load() -> None:
-    # The condition compiles but needs open(): the sandbox has no such builtin.
+def test_a_condition_naming_open_is_refused_before_any_case_runs() -> None:
+    # open() is no builtin of the sandbox; naming it is refused when the flow is parsed, with
+    # the gateway that owns the condition.
     leaky = BPMN.replace(
         APPROVE_TO_VILLAGE_COSIGN,
         APPROVE_TO_VILLAGE_COSIGN.replace(
@@ -205,7 +206,24 @@ def test_sandbox_is_in_place_after_a_load() -> None:
         ),
     )
     assert leaky != BPMN
-    flow = parse_flow(leaky.encode())
+    with pytest.raises(InvalidFlow) as refused:
+        parse_flow(leaky.encode())
+    [problem] = refused.value.problems
+    assert problem.element == "gw_village_investigation"
+    assert "open() is not allowed" in problem.reason
+
+
+def test_sandbox_is_in_place_after_a_load() -> None:
+    # A stored state carries no script engine: after a load, conditions still run sandboxed
+    # (the restricted environment refuses attribute access outside its list at run time).
+    guarded = BPMN.replace(
+        APPROVE_TO_VILLAGE_COSIGN,
+        APPROVE_TO_VILLAGE_COSIGN.replace(
+            "decision == 'approve'", "decision.zfill(3) != '' and decision == 'approve'"
+        ),
+    )
+    assert guarded != BPMN
+    flow = parse_flow(guarded.encode())
     instance = Instance.load(flow, _started(flow))
     [task] = instance.ready_tasks()
     with pytest.raises(FlowError):

@@ -1,0 +1,144 @@
+"""Flow administration: upload, list, read, download and activate BPMN flow versions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, File, Form, Path, Response, UploadFile
+
+from service import problems
+from service.auth.dependencies import require_roles
+from service.auth.models import ADMIN, AUDITOR, User
+from service.config import get_settings
+from service.db import SessionDep, WriteSessionDep
+from service.errors import NotFound
+from service.flows import service as flows_service
+from service.flows.schemas import Activation, ActivationRead, FlowSummary, FlowVersionRead
+from service.params import MAX_ID
+from service.uploads import read_limited, safe_filename
+
+router = APIRouter(prefix="/flows", tags=["flows"], responses=problems.responses(401, 403, 404))
+Admin = Annotated[User, Depends(require_roles(ADMIN))]
+Reader = Annotated[User, Depends(require_roles(ADMIN, AUDITOR))]
+# A BPMN process id is an XML NCName; this is the subset a modeler writes.
+FlowKey = Annotated[str, Path(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
+VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+async def _flow_file(file: UploadFile, *, field: str, default: str) -> flows_service.FlowFile:
+    limit = get_settings().max_flow_bytes
+    content = await read_limited(file, limit=limit, field=field, what="flow files")
+    return flows_service.FlowFile(safe_filename(file.filename, default), content)
+
+
+@router.post(
+    "",
+    response_model=FlowVersionRead,
+    status_code=201,
+    responses={
+        200: {"model": FlowVersionRead, "description": "identical content: the stored version"},
+        **problems.responses(409, 413, 422),
+    },
+)
+async def upload_flow(
+    user: Admin,
+    session: WriteSessionDep,
+    response: Response,
+    bpmn: Annotated[UploadFile, File(description="the BPMN file (one executable process)")],
+    dmn: Annotated[
+        list[UploadFile] | None, File(description="DMN decisions its business rule tasks call")
+    ] = None,
+    note: Annotated[str | None, Form(max_length=500, description="why this version")] = None,
+) -> FlowVersionRead:
+    """Validate and store a flow as the next version of its key (the BPMN process id).
+
+    Refused with 422 and every problem found (element, file, reason); a refused upload stores
+    nothing. Uploading identical content again returns the stored version (200).
+    """
+    bpmn_file = await _flow_file(bpmn, field="bpmn", default="flow.bpmn")
+    dmn_files = [await _flow_file(file, field="dmn", default="decision.dmn") for file in dmn or []]
+    version, created = await flows_service.upload(
+        session, bpmn=bpmn_file, dmns=dmn_files, note=note or None, user=user
+    )
+    if not created:
+        response.status_code = 200
+    return await flows_service.read_version(session, version, created=created)
+
+
+@router.get("", response_model=list[FlowSummary])
+async def list_flows(user: Reader, session: SessionDep) -> list[FlowSummary]:
+    """Every flow key with its versions, which one is active and the programs using it."""
+    return await flows_service.list_flows(session)
+
+
+@router.get("/{key}/versions/{number}", response_model=FlowVersionRead)
+async def get_version(
+    key: FlowKey, number: VersionNumber, user: Reader, session: SessionDep
+) -> FlowVersionRead:
+    """A version's metadata: lanes, tasks by lane, decisions and what changed."""
+    version = await flows_service.get_numbered(session, key, number)
+    return await flows_service.read_version(session, version)
+
+
+def _xml(text: str, filename: str) -> Response:
+    return Response(
+        content=text.encode("utf-8"),
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/{key}/versions/{number}/bpmn",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}, "description": "the BPMN as uploaded"}},
+)
+async def download_bpmn(
+    key: FlowKey, number: VersionNumber, user: Reader, session: SessionDep
+) -> Response:
+    """The version's BPMN exactly as uploaded, to open in a modeler."""
+    version = await flows_service.get_numbered(session, key, number)
+    return _xml(version.bpmn_xml, f"{key}.v{number}.bpmn")
+
+
+@router.get(
+    "/{key}/versions/{number}/dmn/{name}",
+    response_class=Response,
+    responses={200: {"content": {"application/xml": {}}, "description": "a DMN as uploaded"}},
+)
+async def download_dmn(
+    key: FlowKey,
+    number: VersionNumber,
+    name: Annotated[str, Path(max_length=100)],
+    user: Reader,
+    session: SessionDep,
+) -> Response:
+    """One DMN file of the version, by the file name it was uploaded with."""
+    version = await flows_service.get_numbered(session, key, number)
+    text = (version.decisions or {}).get(name)
+    if text is None:
+        raise NotFound(f"version {number} of {key!r} has no DMN file {name!r}")
+    return _xml(text, name)
+
+
+@router.post(
+    "/{key}/versions/{number}/activate",
+    response_model=ActivationRead,
+    responses=problems.responses(409, 422),
+)
+async def activate(
+    key: FlowKey,
+    number: VersionNumber,
+    user: Admin,
+    session: WriteSessionDep,
+    body: Annotated[Activation | None, Body()] = None,
+) -> ActivationRead:
+    """Make this version the one new cases of its program start on; running cases keep
+    the version they started with. Activating the active version changes nothing."""
+    return await flows_service.activate(
+        session,
+        key=key,
+        number=number,
+        program_code=body.program if body else None,
+        user=user,
+    )

@@ -1,0 +1,115 @@
+"""The service's own rules for a flow, beyond what BPMN and the sandbox check.
+
+They read the facts ``service.engine`` gathers from a parsed flow; a flow that breaks one is
+refused at upload with the element and the reason, all of them at once.
+"""
+
+from __future__ import annotations
+
+from service.applications.models import ENDED, ENROLLED, PAID, REJECTED
+from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, LANE_ROLES
+from service.engine import FlowProblem, ParsedFlow, evaluate_condition
+
+DECISIONS = ("approve", "reject", "return")
+# A flow ends at end_<status>; withdrawal and revocation are commands, not ends of a flow.
+END_STATUSES = (PAID, ENROLLED, REJECTED, ENDED)
+# Where money starts to flow: the finance officer's steps and the ends that pay or enrol.
+PAYOUT_ENDS = frozenset({f"end_{PAID}", f"end_{ENROLLED}"})
+
+
+def problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem]:
+    """Every rule ``flow`` breaks. ``review_flow``: a yearly review, which confirms an
+    enrolment the county already approved, is not held to the county-approval rule."""
+    found = [*_lane_problems(flow), *_end_problems(flow), *_gateway_problems(flow)]
+    if not review_flow:
+        found += _county_approval_problems(flow)
+    return found
+
+
+def _lane_problems(flow: ParsedFlow) -> list[FlowProblem]:
+    found = [
+        FlowProblem(
+            lane_id,
+            f"lane {name!r} is not a role that acts in flows; lanes are named by role code: "
+            + ", ".join(LANE_ROLES),
+        )
+        for lane_id, name in flow.lanes
+        if name not in LANE_ROLES
+    ]
+    found += [
+        FlowProblem(task.id, f"user task {task.id!r} is in no lane, so nobody could act on it")
+        for task in flow.user_tasks
+        if task.lane is None
+    ]
+    return found
+
+
+def _end_problems(flow: ParsedFlow) -> list[FlowProblem]:
+    names = ", ".join(f"end_{status}" for status in END_STATUSES)
+    return [
+        FlowProblem(end, f"end event {end!r} names no final status; name it one of {names}")
+        for end in flow.end_events
+        if end.removeprefix("end_") not in END_STATUSES or not end.startswith("end_")
+    ]
+
+
+def _takes_a_branch(condition: str, decision: str) -> bool:
+    try:
+        return bool(evaluate_condition(condition, {"decision": decision}))
+    except Exception:  # noqa: BLE001 - a condition that needs more than the decision
+        return False
+
+
+def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
+    found = []
+    for gateway in flow.gateways:
+        if not gateway.after or gateway.has_default:
+            continue
+        for decision in DECISIONS:
+            if not any(_takes_a_branch(c, decision) for c in gateway.conditions):
+                found.append(
+                    FlowProblem(
+                        gateway.id,
+                        f"gateway does not handle decision {decision!r} after "
+                        f"{', '.join(gateway.after)}: add a branch whose condition holds for "
+                        f"decision == {decision!r}, or a default flow",
+                    )
+                )
+    return found
+
+
+def _county_approval_problems(flow: ParsedFlow) -> list[FlowProblem]:
+    county_tasks = frozenset(t.id for t in flow.user_tasks if t.lane == COUNTY_APPROVER)
+    payouts = {t.id for t in flow.user_tasks if t.lane == FINANCE_OFFICER}
+    payouts |= PAYOUT_ENDS & set(flow.end_events)
+    reachable = flow.reachable_without(county_tasks)
+    return [
+        FlowProblem(
+            element,
+            f"{element!r} can be reached without a county_approver task: payout and enrolment "
+            "come only after county approval (县级审批)",
+        )
+        for element in sorted(payouts & reachable)
+    ]
+
+
+def binding_problems(flow: ParsedFlow, *, kind: str, review: bool) -> list[FlowProblem]:
+    """Whether a flow fits where it is bound: a one-time program's flow pays (end_paid), a
+    yearly program's enrols (end_enrolled), and a yearly review continues or ends one."""
+    ends = set(flow.end_events)
+    if review:
+        allowed, needed = {f"end_{ENROLLED}", f"end_{ENDED}"}, f"end_{ENROLLED}"
+        what = "a yearly review flow"
+    elif kind == "yearly":
+        allowed, needed = {f"end_{ENROLLED}", f"end_{REJECTED}"}, f"end_{ENROLLED}"
+        what = "the flow of a yearly program"
+    else:
+        allowed, needed = {f"end_{PAID}", f"end_{REJECTED}"}, f"end_{PAID}"
+        what = "the flow of a one-time program"
+    found = [
+        FlowProblem(end, f"{what} may end only at {', '.join(sorted(allowed))}")
+        for end in sorted(ends - allowed)
+    ]
+    if needed not in ends:
+        found.append(FlowProblem(None, f"{what} needs an end event {needed}"))
+    return found
