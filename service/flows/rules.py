@@ -6,6 +6,8 @@ refused at upload with the element and the reason, all of them at once.
 
 from __future__ import annotations
 
+import time
+
 from service.applications.models import ENDED, ENROLLED, PAID, REJECTED
 from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, LANE_ROLES
 from service.engine import FlowProblem, ParsedFlow, evaluate_condition
@@ -53,20 +55,34 @@ def _end_problems(flow: ParsedFlow) -> list[FlowProblem]:
     ]
 
 
-def _takes_a_branch(condition: str, decision: str) -> bool:
+# Conditions are run (sandboxed) to see which decision takes which branch. Each run is short;
+# this bounds all of them together, so a file of thousands of gateways cannot hold a worker.
+CHECK_BUDGET_S = 2.0
+
+
+def _takes_a_branch(condition: str, decision: str, deadline: float) -> bool:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError
     try:
-        return bool(evaluate_condition(condition, {"decision": decision}))
+        return bool(evaluate_condition(condition, {"decision": decision}, min(remaining, 0.1)))
     except Exception:  # noqa: BLE001 - a condition that needs more than the decision
         return False
 
 
 def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
-    found = []
+    found: list[FlowProblem] = []
+    deadline = time.monotonic() + CHECK_BUDGET_S
     for gateway in flow.gateways:
         if not gateway.after or gateway.has_default:
             continue
         for decision in DECISIONS:
-            if not any(_takes_a_branch(c, decision) for c in gateway.conditions):
+            try:
+                taken = any(_takes_a_branch(c, decision, deadline) for c in gateway.conditions)
+            except TimeoutError:
+                reason = f"checking the gateways' conditions took over {CHECK_BUDGET_S:.0f} s"
+                return [*found, FlowProblem(gateway.id, reason)]
+            if not taken:
                 found.append(
                     FlowProblem(
                         gateway.id,

@@ -104,7 +104,8 @@ async def _bindings(session: AsyncSession, *, lock: bool = False) -> dict[str, l
         bindings[program.flow_key].append(Binding(program, review=False))
         review_id = (program.yearly or {}).get("review_flow_version_id")
         if review_id:
-            review_key = (await get_version(session, int(review_id))).key
+            key_of = select(FlowVersion.key).where(FlowVersion.id == int(review_id))
+            review_key = (await session.exec(key_of)).one()
             bindings[review_key].append(Binding(program, review=True))
     return bindings
 

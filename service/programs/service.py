@@ -97,9 +97,12 @@ def _program_fields(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _sync_yearly(
-    session: AsyncSession, entry: dict[str, Any], *, actor: str
+    session: AsyncSession, entry: dict[str, Any], *, actor: str, current: Program | None
 ) -> dict[str, Any] | None:
-    """The yearly rule, with the review flow stored as a flow version of its own."""
+    """The yearly rule, with the review flow stored as a flow version of its own.
+
+    A review flow version an administrator activated stays active until the catalogue ships
+    a changed review flow (a release), as for a program's own flow."""
     yearly = entry.get("yearly")
     if not yearly:
         return None
@@ -110,10 +113,11 @@ async def _sync_yearly(
     review = yearly.get("review_flow")
     if review:
         content = (WORKFLOWS_DIR / review).read_bytes()
-        version, _created = await flows_service.ensure_version(
+        version, created = await flows_service.ensure_version(
             session, content=content, actor=actor, review=True
         )
-        rule["review_flow_version_id"] = version.id
+        active = ((current.yearly if current else None) or {}).get("review_flow_version_id")
+        rule["review_flow_version_id"] = version.id if created or not active else active
     return rule
 
 
@@ -146,10 +150,10 @@ async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> lis
     changed = []
     for entry in entries:
         fields = _program_fields(entry)
-        fields["yearly"] = await _sync_yearly(session, entry, actor=actor)
+        program = await session.get(Program, fields["code"])
+        fields["yearly"] = await _sync_yearly(session, entry, actor=actor, current=program)
         content = (WORKFLOWS_DIR / entry["flow"]).read_bytes()
         version, created = await flows_service.ensure_version(session, content=content, actor=actor)
-        program = await session.get(Program, fields["code"])
         if program is None:
             program = Program(**fields, flow_key=version.key, active_flow_version_id=version.id)
             changed.append(fields["code"])
