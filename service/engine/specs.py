@@ -68,6 +68,8 @@ class ParsedFlow:
     lanes: tuple[tuple[str, str], ...] = ()
     gateways: tuple[GatewayInfo, ...] = ()
     decisions: tuple[str, ...] = ()
+    # What was wrong with a flow parsed with strict=False (empty for any flow that runs).
+    problems: tuple[FlowProblem, ...] = ()
     _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
 
     def reachable_without(self, blocked: frozenset[str]) -> set[str]:
@@ -144,11 +146,15 @@ def parse_flow(
     decisions: Mapping[str, bytes] | None = None,
     *,
     filename: str = "flow.bpmn",
+    strict: bool = True,
 ) -> ParsedFlow:
     """Parse and validate one BPMN document holding exactly one executable process.
 
     ``decisions`` maps DMN file names to their bytes: the decisions the flow's business rule
-    tasks call. Every problem found is reported at once (``InvalidFlow.problems``).
+    tasks call. Every problem found is reported at once (``InvalidFlow.problems``). With
+    ``strict=False``, a flow that SpiffWorkflow could build comes back with its problems
+    listed instead, so that a caller can add its own rules' findings to one report; such a
+    flow must never run.
     """
     decisions = dict(decisions or {})
     root, dmn_roots = _parse_documents(content, decisions, filename)
@@ -190,7 +196,7 @@ def parse_flow(
         for decision_id, name in decision_files.items()
         if decision_id not in called
     ]
-    if problems:
+    if problems and strict:
         raise InvalidFlow.of(problems)
     return ParsedFlow(
         key=key,
@@ -208,6 +214,7 @@ def parse_flow(
         lanes=tuple(lanes(root)),
         gateways=tuple(_gateways(specs)),
         decisions=tuple(sorted(called)),
+        problems=tuple(problems),
     )
 
 
