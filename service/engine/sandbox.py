@@ -18,7 +18,8 @@ policy than its default, and run with guards:
   per-opcode tracer stops anything still running at the deadline.
 
 Naming a builtin outside the allow-list (``open``, ``getattr``, ``eval`` …) is refused at compile
-time too, so an uploaded flow that tries is refused at upload with the name in the reason.
+time too, so an uploaded flow that tries is refused at upload with the name in the reason. A
+separate process with memory and CPU limits would bound even what these lists miss.
 """
 
 from __future__ import annotations
