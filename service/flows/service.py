@@ -232,8 +232,6 @@ async def _store(
     )
     session.add(version)
     await session.flush()
-    assert version.id is not None
-    spec_cache.put(version.id, flow)  # the first case on it needs no second parse
     return version, True
 
 
@@ -258,6 +256,9 @@ async def upload(
 ) -> tuple[FlowVersion, bool]:
     """Validate and store an uploaded flow; identical content returns the stored version."""
     keys = await review_keys(session)
+    # End the read: on SQLite a write session's transaction holds the database's write lock,
+    # and no writer should wait while a file is checked.
+    await session.commit()
     # Parsing and the sandbox's checks are CPU work: off the event loop, so a hostile file
     # slows its own request only.
     flow = await anyio.to_thread.run_sync(partial(validate, bpmn, dmns, review_keys=keys))
@@ -282,6 +283,10 @@ async def upload(
             comment=note,
         )
     await audit_service.commit(session)
+    if created:
+        # Only once committed: a rolled-back row's id may be given to another version.
+        assert version.id is not None
+        spec_cache.put(version.id, flow)
     return version, created
 
 
