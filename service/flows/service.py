@@ -245,6 +245,25 @@ async def ensure_version(
     return await _store(session, flow, bpmn=bpmn, dmns=[], actor=actor, note=None)
 
 
+def _record(
+    session: AsyncSession,
+    action: str,
+    *,
+    user: User | None,
+    actor_name: str | None,
+    **fields: Any,
+) -> None:
+    """An administrator's (or the command line's) act on flows, in the trail."""
+    audit_service.record(
+        session,
+        action=action,
+        actor=user,
+        actor_name=actor_name,
+        role=ADMIN if user else None,
+        **fields,
+    )
+
+
 async def upload(
     session: AsyncSession,
     *,
@@ -265,12 +284,11 @@ async def upload(
     actor = user.username if user else actor_name or "system"
     version, created = await _store(session, flow, bpmn=bpmn, dmns=dmns, actor=actor, note=note)
     if created:
-        audit_service.record(
+        _record(
             session,
-            action="flow_uploaded",
-            actor=user,
+            "flow_uploaded",
+            user=user,
             actor_name=actor_name,
-            role=ADMIN if user else None,
             after={
                 "key": version.key,
                 "version": version.version,
@@ -391,12 +409,11 @@ async def activate(
     if result.changed:
         binding.bind(version)
         session.add(binding.program)
-        audit_service.record(
+        _record(
             session,
-            action="flow_activated",
-            actor=user,
+            "flow_activated",
+            user=user,
             actor_name=actor_name,
-            role=ADMIN if user else None,
             before={"flow": f"{previous.key}@v{previous.version}" if previous else None},
             after={
                 "flow": f"{key}@v{number}",
