@@ -1,7 +1,8 @@
 """Request body limits, enforced before anything parses a body.
 
 A JSON or form body is bounded by ``RELIEF_MAX_BODY_BYTES``; a multipart upload by the document
-limit plus room for its framing. A declared ``Content-Length`` over the limit is refused at
+limit plus room for its framing, and a flow upload by the flow file limit times the files it
+may hold. A declared ``Content-Length`` over the limit is refused at
 once; a body that streams past the limit (chunked, or lying about its length) is cut off as
 soon as it does.
 """
@@ -26,9 +27,15 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body exceeds {limit} bytes")
 
 
-def _limit_for(headers: dict[bytes, bytes]) -> int:
+MAX_DECISIONS = 9  # DMN files in one flow upload, besides its BPMN
+FLOW_UPLOAD_PATH = "/api/v1/flows"
+
+
+def _limit_for(path: str, headers: dict[bytes, bytes]) -> int:
     settings = get_settings()
     if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
+        if path == FLOW_UPLOAD_PATH:  # a BPMN and its DMN files, each within its own limit
+            return settings.max_flow_bytes * (1 + MAX_DECISIONS) + MULTIPART_SLACK
         return settings.max_upload_bytes + MULTIPART_SLACK
     return settings.max_body_bytes
 
@@ -42,7 +49,7 @@ class BodySizeLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        limit = _limit_for(headers)
+        limit = _limit_for(scope.get("path", ""), headers)
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await _refuse(scope, send, limit)

@@ -11,9 +11,10 @@ from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
-from service.errors import NotFound
+from service.errors import InvalidInput, NotFound
 from service.flows import service as flows_service
 from service.flows.schemas import Activation, ActivationRead, FlowSummary, FlowVersionRead
+from service.limits import MAX_DECISIONS
 from service.params import MAX_ID
 from service.uploads import read_limited, safe_filename
 
@@ -44,7 +45,7 @@ async def upload_flow(
     user: Admin,
     session: WriteSessionDep,
     response: Response,
-    bpmn: Annotated[UploadFile, File(description="the BPMN file (one executable process)")],
+    bpmn: Annotated[list[UploadFile], File(description="the BPMN file (one executable process)")],
     dmn: Annotated[
         list[UploadFile] | None, File(description="DMN decisions its business rule tasks call")
     ] = None,
@@ -55,7 +56,12 @@ async def upload_flow(
     Refused with 422 and every problem found (element, file, reason); a refused upload stores
     nothing. Uploading identical content again returns the stored version (200).
     """
-    bpmn_file = await _flow_file(bpmn, field="bpmn", default="flow.bpmn")
+    # A form can repeat a field: a second BPMN would otherwise be dropped without a word.
+    if len(bpmn) != 1:
+        raise InvalidInput("upload exactly one BPMN file", field="bpmn")
+    if len(dmn or []) > MAX_DECISIONS:
+        raise InvalidInput(f"a flow calls at most {MAX_DECISIONS} DMN files", field="dmn")
+    bpmn_file = await _flow_file(bpmn[0], field="bpmn", default="flow.bpmn")
     dmn_files = [await _flow_file(file, field="dmn", default="decision.dmn") for file in dmn or []]
     version, created = await flows_service.upload(
         session, bpmn=bpmn_file, dmns=dmn_files, note=note or None, user=user

@@ -1,0 +1,121 @@
+"""`relief flows upload`: store (and activate) a flow from the command line, or refuse it with
+every reason on stderr and nothing stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import base_env, relief_cli
+from tests.flows.helpers import CORPUS, EXAMPLE_V2, MODELER_BPMN, MODELER_DMN
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    env = base_env(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'relief.db'}")
+    relief_cli(env, "db", "upgrade")
+    return env
+
+
+def _scalar(env: dict[str, str], sql: str) -> object:
+    path = env["RELIEF_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+def _versions(env: dict[str, str]) -> int:
+    return int(_scalar(env, "SELECT count(*) FROM flow_version"))  # type: ignore[arg-type]
+
+
+def _active(env: dict[str, str], program: str) -> str:
+    return str(
+        _scalar(
+            env,
+            "SELECT f.key || '@v' || f.version FROM program p "
+            f"JOIN flow_version f ON f.id = p.active_flow_version_id WHERE p.code = '{program}'",
+        )
+    )
+
+
+def test_upload_and_activate_from_the_command_line(cli_env: dict[str, str]) -> None:
+    assert _versions(cli_env) == 4
+    stored = relief_cli(
+        cli_env,
+        "flows",
+        "upload",
+        str(EXAMPLE_V2),
+        "--activate",
+        "emergency_consolation",
+        "--note",
+        "乡镇分管领导签字",
+    )
+    assert stored.returncode == 0, stored.stderr
+    assert "emergency_consolation v2 stored (sha256 " in stored.stdout
+    assert "activated for emergency_consolation" in stored.stdout
+    assert _versions(cli_env) == 5
+    assert _active(cli_env, "emergency_consolation") == "emergency_consolation@v2"
+    note = _scalar(
+        cli_env, "SELECT note FROM flow_version WHERE key = 'emergency_consolation' AND version = 2"
+    )
+    assert note == "乡镇分管领导签字"
+
+    # The same file again: nothing new (and still exit 0).
+    again = relief_cli(cli_env, "flows", "upload", str(EXAMPLE_V2))
+    assert again.returncode == 0, again.stderr
+    assert "emergency_consolation v2" in again.stdout
+    assert _versions(cli_env) == 5
+
+    # A BPMN and the DMN it calls (files ending .dmn are decisions), in either order.
+    with_decision = relief_cli(cli_env, "flows", "upload", str(MODELER_DMN), str(MODELER_BPMN))
+    assert with_decision.returncode == 0, with_decision.stderr
+    assert "emergency_consolation v3 stored (sha256 " in with_decision.stdout
+    assert _versions(cli_env) == 6
+    assert _active(cli_env, "emergency_consolation") == "emergency_consolation@v2"
+
+
+def test_a_refused_file_prints_every_reason_and_stores_nothing(cli_env: dict[str, str]) -> None:
+    before = _versions(cli_env)
+    refused = relief_cli(
+        cli_env,
+        "flows",
+        "upload",
+        str(CORPUS / "two_problems.bpmn"),
+        "--activate",
+        "emergency_consolation",
+        check=False,
+    )
+    assert refused.returncode == 1
+    lines = refused.stderr.splitlines()
+    assert any("script_prepare: " in line and "import" in line for line in lines), lines
+    assert any("village_cosign: " in line and "is in no lane" in line for line in lines), lines
+    assert "stored" not in refused.stdout
+    assert _versions(cli_env) == before
+    assert _active(cli_env, "emergency_consolation") == "emergency_consolation@v1"
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        (("xxe_file.bpmn",), "DOCTYPE and ENTITY declarations are not allowed"),
+        (("not_xml_png.bpmn",), "not well-formed XML"),
+        (("lane_admin.bpmn",), "'admin' is not a role that acts in flows"),
+        (("good/modeler_emergency_consolation.bpmn", "dmn_unsafe.dmn"), "open() is not allowed"),
+    ],
+    ids=["xxe", "not-xml", "lane-admin", "unsafe-dmn"],
+)
+def test_hostile_files_are_refused_by_the_command_too(
+    cli_env: dict[str, str], files: tuple[str, ...], reason: str
+) -> None:
+    before = _versions(cli_env)
+    refused = relief_cli(
+        cli_env, "flows", "upload", *(str(CORPUS / name) for name in files), check=False
+    )
+    assert refused.returncode == 1
+    assert reason in refused.stderr
+    assert _versions(cli_env) == before
