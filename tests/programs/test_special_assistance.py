@@ -23,12 +23,22 @@ def person(born: date, *, female: bool) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def special(*, mother_born: date = date(1970, 3, 1), spouse: bool = True) -> dict:
+def _born_between(first: date, last: date) -> date:
+    # A resident ID's sequence holds only 500 numbers per sex and birth date: random dates keep
+    # the households of one test session apart (a shared ID would make them one household).
+    return date.fromordinal(random.randint(first.toordinal(), last.toordinal()))
+
+
+def special(*, mother_born: date | None = None, spouse: bool = True) -> dict:
+    """A special-assistance household: by default a mother of 54 to 60 (over 49) and a father."""
+    mother_born = mother_born or _born_between(date(1966, 1, 1), date(1972, 12, 28))
     body = application(
         program="special_assistance",
         kind="child_death",
         applicant_id=person(mother_born, female=True),
-        spouse_id=person(date(1968, 5, 5), female=False) if spouse else None,
+        spouse_id=person(_born_between(date(1960, 1, 1), date(1970, 12, 28)), female=False)
+        if spouse
+        else None,
         village=VILLAGE_LIZHUANG,
     )
     body["household"]["certificate_holder"] = True  # type: ignore[index]
