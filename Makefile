@@ -13,11 +13,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-## run: install, migrate ./var/relief.db, load the demo data and serve on 127.0.0.1:8000
+## run: install, migrate ./var/relief.db, load the demo data, serve on 127.0.0.1:8000 with the worker inside
 run: $(STAMP)
 	$(BIN)/relief db upgrade
 	$(BIN)/relief seed-demo
-	$(BIN)/relief serve
+	RELIEF_WORKER_IN_PROCESS=true $(BIN)/relief serve
 
 ## test: the whole suite, on SQLite and on PostgreSQL
 test: $(STAMP)

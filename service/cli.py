@@ -198,6 +198,31 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_worker(once=args.once))
+
+
+async def _run_worker(*, once: bool) -> int:
+    import signal
+
+    from service.db import get_database
+    from service.worker import loop
+
+    try:
+        if once:
+            done = await loop.run_once()
+            print(" ".join(f"{name}={count}" for name, count in done.items()))  # noqa: T201
+            return 0
+        stop = asyncio.Event()
+        running = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            running.add_signal_handler(signum, stop.set)
+        await loop.run_until(stop)
+        return 0
+    finally:
+        await get_database().dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="relief", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -227,6 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("--activate", metavar="PROGRAM", help="then bind it to this program")
     upload.add_argument("--note", help="why this version (kept with it)")
     upload.set_defaults(func=_flows_upload)
+
+    worker = commands.add_parser(
+        "worker", help="run timers and background jobs (several may share one PostgreSQL)"
+    )
+    worker.add_argument("--once", action="store_true", help="one round of due work, then exit")
+    worker.set_defaults(func=_worker)
 
     payouts = commands.add_parser("payouts", help="payouts")
     payouts_commands = payouts.add_subparsers(dest="payouts_command", required=True)

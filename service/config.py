@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     # Wall-clock bound on one gateway condition or script of a flow.
     expression_timeout_ms: int = 200
     log_level: str = "INFO"
+    # Tests move time instead of sleeping: a file holding the current instant (ISO 8601) or an
+    # offset in seconds ("+86400"). Refused in production.
+    clock_file: Path | None = None
+    # The worker: how often it looks for due work, how many tries a job gets and the first
+    # pause between them (doubling each time); `make run` runs it inside the server.
+    worker_interval_seconds: float = 5.0
+    worker_in_process: bool = False
+    job_max_attempts: int = 5
+    job_backoff_seconds: float = 30.0
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -51,6 +60,8 @@ class Settings(BaseSettings):
                 "RELIEF_ENV=production refuses the development secret: set RELIEF_SECRET_KEY "
                 "to a random value of at least 32 characters"
             )
+        if self.clock_file is not None:
+            raise ValueError("RELIEF_CLOCK_FILE moves time for tests; production uses real time")
         if len(self.secret_key) < 32:
             raise ValueError("RELIEF_SECRET_KEY must have at least 32 characters in production")
         sqlite_path = self.sqlite_path

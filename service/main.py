@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,7 @@ from service.context import request_id_var
 from service.db import get_database
 from service.flows.router import router as flows_router
 from service.health import router as health_router
+from service.incidents.router import router as incidents_router
 from service.limits import BodySizeLimit
 from service.logging import configure_logging
 from service.payouts.router import router as payouts_router
@@ -32,8 +34,17 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    get_settings()  # refuse to start on unsafe production settings before serving anything
+    settings = get_settings()  # refuse to start on unsafe production settings first
+    stop, worker = asyncio.Event(), None
+    if settings.worker_in_process:
+        # `make run`: one process serves and runs the timers and jobs.
+        from service.worker import loop
+
+        worker = asyncio.create_task(loop.run_until(stop))
     yield
+    stop.set()
+    if worker is not None:
+        await worker
     await get_database().dispose()
 
 
@@ -56,6 +67,7 @@ def create_app() -> FastAPI:
         reviews_router,
         recoveries_router,
         audit_router,
+        incidents_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -4,6 +4,7 @@ from service.applications.models import Application, Document, HouseholdClaim, R
 from service.audit.models import AuditEvent, AuditHead
 from service.auth.models import User
 from service.flows.models import FlowVersion
+from service.incidents.models import Incident
 from service.payouts.models import Payout
 from service.programs.models import BenefitStandard, Program
 from service.recoveries.models import Recovery, RecoveryPayment
@@ -18,6 +19,7 @@ __all__ = [
     "Document",
     "FlowVersion",
     "HouseholdClaim",
+    "Incident",
     "Payout",
     "Program",
     "Recovery",

@@ -64,6 +64,10 @@ class Application(SQLModel, table=True):
     # The workflow instance's own state (no spec), and its optimistic-lock counter.
     workflow_state: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     version: int = 1
+    # When the workflow's earliest timer is due (a deadline); the worker fires it then.
+    next_timer_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Failed tries of the timer since it last fired (retried with backoff, then an incident).
+    timer_attempts: int = 0
 
 
 class HouseholdClaim(SQLModel, table=True):

@@ -34,6 +34,8 @@ class Task(SQLModel, table=True):
     status: str = Field(max_length=16)
     claimed_by: int | None = Field(default=None, foreign_key="user_account.id")
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the flow's deadline timer fired and the level above was told (督办).
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     completed_by: int | None = Field(default=None, foreign_key="user_account.id")
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
