@@ -282,6 +282,10 @@ def main(argv: list[str] | None = None) -> int:
     verify.set_defaults(func=_audit_verify)
 
     args = parser.parse_args(argv)
+    if args.command != "serve":  # the server installs it itself
+        from service.deadlines import service as deadlines_service
+
+        deadlines_service.install()  # flows count deadlines in the county's working days
     return int(args.func(args))
 
 

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # Wall-clock bound on one gateway condition or script of a flow.
     expression_timeout_ms: int = 200
     log_level: str = "INFO"
+    # Holidays and worked weekends for deadlines in working days (default workflows/calendar.yaml).
+    calendar_file: Path | None = None
     # Tests move time instead of sleeping: a file holding the current instant (ISO 8601) or an
     # offset in seconds ("+86400"). Refused in production.
     clock_file: Path | None = None
@@ -50,6 +52,14 @@ class Settings(BaseSettings):
     worker_in_process: bool = False
     job_max_attempts: int = 5
     job_backoff_seconds: float = 30.0
+    # Messages to people (the outbox): staff notices, and applicants' SMS when no gateway is
+    # set, are appended as JSON lines to this file (phone numbers masked in it).
+    notify_file: Path = Path("var/notifications.jsonl")
+    # An HTTP SMS gateway for applicants' messages: POST JSON {to, text, idempotency_key} with
+    # "Authorization: Bearer <token>"; unset, applicants' messages go to the file above.
+    sms_url: str | None = None
+    sms_token: str = ""
+    sms_timeout_seconds: float = 5.0
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

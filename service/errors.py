@@ -72,3 +72,13 @@ class FlowError(ReliefError):
     """The flow definition or its execution refused the request (bad expression, no path)."""
 
     status, type, title = 422, "flow-error", "Flow cannot proceed"
+
+
+class NothingToBatch(ReliefError):
+    status, type, title = 409, "nothing-to-batch", "No pending payout to batch"
+
+
+class PayoutInBatch(ReliefError):
+    """The payout waits on the bank's result in a batch: nothing else may settle it meanwhile."""
+
+    status, type, title = 409, "payout-in-batch", "Payout awaits the bank's result"

@@ -18,6 +18,8 @@ from service.auth.router import router as auth_router
 from service.config import get_settings
 from service.context import request_id_var
 from service.db import get_database
+from service.deadlines import service as deadlines_service
+from service.deadlines.router import router as deadlines_router
 from service.flows.router import router as flows_router
 from service.health import router as health_router
 from service.incidents.router import router as incidents_router
@@ -27,6 +29,7 @@ from service.payouts.router import router as payouts_router
 from service.programs.router import router as programs_router
 from service.recoveries.router import router as recoveries_router
 from service.reviews.router import router as reviews_router
+from service.rosters.router import router as rosters_router
 from service.tasks.router import router as tasks_router
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -50,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     configure_logging(get_settings().log_level)
+    deadlines_service.install()  # flows count deadlines in the county's working days
     app = FastAPI(
         title="relief",
         summary="Approval chains of county family-planning benefit and relief programs",
@@ -65,9 +69,11 @@ def create_app() -> FastAPI:
         tasks_router,
         payouts_router,
         reviews_router,
+        rosters_router,
         recoveries_router,
         audit_router,
         incidents_router,
+        deadlines_router,
     ):
         api.include_router(router)
     app.include_router(api)

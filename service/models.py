@@ -5,7 +5,8 @@ from service.audit.models import AuditEvent, AuditHead
 from service.auth.models import User
 from service.flows.models import FlowVersion
 from service.incidents.models import Incident
-from service.payouts.models import Payout
+from service.notifications.models import Notification
+from service.payouts.models import Payout, PayoutBatch, PayoutBatchLine
 from service.programs.models import BenefitStandard, Program
 from service.recoveries.models import Recovery, RecoveryPayment
 from service.regions.models import Region
@@ -20,7 +21,10 @@ __all__ = [
     "FlowVersion",
     "HouseholdClaim",
     "Incident",
+    "Notification",
     "Payout",
+    "PayoutBatch",
+    "PayoutBatchLine",
     "Program",
     "Recovery",
     "RecoveryPayment",

@@ -156,6 +156,18 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+class ItemProblem(BaseModel):
+    """Why one item of a bulk request changed nothing: what a single request would answer."""
+
+    status: int
+    type: str
+    detail: str
+
+    @classmethod
+    def of(cls, error: ReliefError) -> ItemProblem:
+        return cls(status=error.status, type=PROBLEM_BASE + error.type, detail=error.detail)
+
+
 _DESCRIPTIONS = {
     401: "missing, invalid or expired token",
     403: "role, jurisdiction or separation of duties forbids it",

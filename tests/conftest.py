@@ -100,6 +100,8 @@ def base_env(tmp: Path, database_url: str) -> dict[str, str]:
         RELIEF_DATABASE_URL=database_url,
         RELIEF_SECRET_KEY="test-" + uuid.uuid4().hex + uuid.uuid4().hex,
         RELIEF_FILES_DIR=str(tmp / "files"),
+        # Workers of the tests write their messages here, never into the repository's var/.
+        RELIEF_NOTIFY_FILE=str(tmp / "notifications.jsonl"),
         RELIEF_MAX_UPLOAD_BYTES=str(TEST_UPLOAD_LIMIT),
         RELIEF_LOG_LEVEL="WARNING",
         # Every test client comes from 127.0.0.1: keep the per-address lock out of their way

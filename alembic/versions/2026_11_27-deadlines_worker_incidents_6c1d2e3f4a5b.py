@@ -25,6 +25,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_application_next_timer_at", ["next_timer_at"], unique=False)
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.add_column(sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("program", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("time_limits", sa.JSON(), nullable=True))
     op.create_table(
         "incident",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,6 +49,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_incident_status_kind_ref", table_name="incident")
     op.drop_table("incident")
+    with op.batch_alter_table("program", schema=None) as batch_op:
+        batch_op.drop_column("time_limits")
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.drop_column("escalated_at")
     with op.batch_alter_table("application", schema=None) as batch_op:

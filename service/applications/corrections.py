@@ -20,7 +20,7 @@ from service.audit import service as audit_service
 from service.auth.models import CASEWORKER, User
 from service.clock import local_today
 from service.errors import Conflict, InvalidInput
-from service.masking import mask_card, mask_id_number
+from service.masking import mask_card, mask_id_number, mask_phone
 from service.programs.models import Program
 from service.tasks.models import READY, Task
 
@@ -28,6 +28,7 @@ _MASKS = {
     "applicant_id_number": mask_id_number,
     "spouse_id_number": mask_id_number,
     "bank_card": mask_card,
+    "phone": mask_phone,
 }
 
 
@@ -42,7 +43,7 @@ def _new_values(case: Application, edit: ApplicationEdit) -> dict[str, Any]:
         values["spouse_name"] = edit.spouse.name if edit.spouse else None
         values["spouse_id_number"] = edit.spouse.id_number if edit.spouse else None
     if edit.household is not None:
-        for name in ("bank_card", "certificate_holder", "two_daughters_sterilised"):
+        for name in ("bank_card", "phone", "certificate_holder", "two_daughters_sterilised"):
             value = getattr(edit.household, name)
             if value is not None:
                 values[name] = value

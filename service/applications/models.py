@@ -41,6 +41,8 @@ class Application(SQLModel, table=True):
     spouse_name: str | None = Field(default=None, max_length=100)
     spouse_id_number: str | None = Field(default=None, max_length=18)
     bank_card: str = Field(max_length=19)
+    # The applicant's mainland mobile number, for messages about the case; shown only masked.
+    phone: str | None = Field(default=None, max_length=11)
     event_kind: str = Field(max_length=32)
     event_date: date
     # Facts the eligibility decision reads besides the people and the event.

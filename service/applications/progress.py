@@ -27,6 +27,7 @@ from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.engine import Instance, ReadyTask
 from service.errors import FlowError, StaleTask
+from service.notifications import service as notifications_service
 from service.payouts import service as payouts_service
 from service.programs.models import Program
 from service.tasks.models import CANCELLED, READY, Task
@@ -64,6 +65,9 @@ async def save_state(
             status=status,
             version=case.version + 1,
             updated_at=utcnow(),
+            # Every move may start or end a deadline: the worker looks at the earliest one.
+            next_timer_at=instance.next_timer_at(),
+            timer_attempts=0,
         )
     )
     if moved.rowcount != 1:
@@ -124,6 +128,7 @@ async def sync_tasks(
             village_code=case.village_code,
             priority=case.priority,
             status=READY,
+            due_at=task.due_at,
             created_at=now,
         )
         session.add(row)
@@ -134,6 +139,7 @@ async def sync_tasks(
             row.status = CANCELLED
             session.add(row)
     await session.flush()
+    await notifications_service.tasks_assigned(session, case=case, tasks=created)
     return created
 
 
@@ -165,3 +171,4 @@ async def apply_status(
         )
     elif before == APPROVED and status != PAID:
         await payouts_service.cancel_pending(session, case=case, actor=actor, role=role)
+    await notifications_service.status_changed(session, case=case, before=before, status=status)

@@ -33,6 +33,7 @@ from service.clock import utcnow
 from service.engine import Instance
 from service.errors import Conflict, Forbidden, InvalidInput, StaleTask
 from service.flows import service as flows_service
+from service.notifications import service as notifications_service
 from service.payouts import models as payouts
 from service.payouts import service as payouts_service
 from service.payouts.models import Payout
@@ -68,6 +69,7 @@ async def revoke(
     instance = Instance.load(flow, case.workflow_state)
     instance.cancel()
     await progress.save_state(session, case=case, instance=instance, status=REVOKED)
+    await notifications_service.status_changed(session, case=case, before=before, status=REVOKED)
     documents = await _store_evidence(session, user=user, case=case, evidence=evidence, types=types)
     await _end_open_work(session, application_id=case.id)
     # Recorded before the payouts' events, so the trail reads: revoked, then what it settled.

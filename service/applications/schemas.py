@@ -26,6 +26,8 @@ EVENT_KINDS = (
 )  # fmt: skip
 MAX_EXTRA_BYTES = 16 * 1024
 Relation = Literal["mother", "father", "parent", "guardian", "other"]
+# A mainland mobile number, for messages to the applicant about the case.
+PHONE_PATTERN = r"^1[3-9]\d{9}$"
 
 
 def validate_id_number(value: str) -> str:
@@ -78,6 +80,7 @@ class Household(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     bank_card: str = Field(min_length=1, max_length=32)
+    phone: str | None = Field(default=None, pattern=PHONE_PATTERN)  # no number: no messages
     certificate_holder: bool = False  # holds the only-child parents' certificate 独生子女父母光荣证
     two_daughters_sterilised: bool = False  # two daughters, long-term sterilisation (priority)
 
@@ -136,6 +139,7 @@ class HouseholdEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     bank_card: str | None = Field(default=None, min_length=1, max_length=32)
+    phone: str | None = Field(default=None, pattern=PHONE_PATTERN)
     certificate_holder: bool | None = None
     two_daughters_sterilised: bool | None = None
 
@@ -169,6 +173,7 @@ class PersonRead(BaseModel):
 
 class HouseholdRead(BaseModel):
     bank_card: str  # masked
+    phone: str | None = None  # masked: 138****1234
     certificate_holder: bool
     two_daughters_sterilised: bool
 
@@ -186,6 +191,8 @@ class TaskSummary(BaseModel):
     role: str
     status: str
     due_at: dt.datetime | None
+    # When the step's deadline passed and the level above was told (督办); null until then.
+    escalated_at: dt.datetime | None = None
     priority: bool = False
     claimed_by: str | None = None  # a username; the table holds the user id
     created_at: dt.datetime

@@ -30,6 +30,7 @@ from service.engine import Instance
 from service.errors import Conflict, DuplicateCase, Forbidden, InvalidInput, NotFound
 from service.flows import service as flows_service
 from service.metrics import SUBMISSIONS
+from service.notifications import service as notifications_service
 from service.programs import service as programs_service
 from service.programs.models import Program
 from service.regions import service as regions_service
@@ -133,6 +134,7 @@ async def submit(
         spouse_name=body.spouse.name if body.spouse else None,
         spouse_id_number=body.spouse.id_number if body.spouse else None,
         bank_card=body.household.bank_card,
+        phone=body.household.phone,
         event_kind=body.event.kind,
         event_date=body.event.date,
         relation=body.relation,
@@ -150,7 +152,13 @@ async def submit(
     case.eligibility, case.priority = outcome.as_record(), outcome.priority
     # The flow sees the program and the facts the decision tables read (no personal numbers),
     # so an uploaded flow's conditions and business rule tasks can branch on them.
-    start_data = {"program": program.code, "priority": outcome.priority}
+    # Deadlines: the program's time limits per step and the county whose calendar counts them.
+    start_data = {
+        "program": program.code,
+        "priority": outcome.priority,
+        "county": case.county_code,
+        "time_limits": dict(program.time_limits or {}),
+    }
     start_data.update(eligibility.facts(case, today=local_today()))
     instance = Instance.start(flow, start_data)
     claim_keys = claim_keys_of(case)
@@ -178,8 +186,10 @@ async def submit(
     ready = instance.ready_tasks()
     case.status = progress.derive_status(instance, ready)
     case.workflow_state = instance.dump()
+    case.next_timer_at = instance.next_timer_at()
     session.add(case)
     await progress.sync_tasks(session, case=case, ready=ready)
+    await notifications_service.case_received(session, case=case)
     audit_service.record(
         session,
         action="application_submitted",

@@ -24,7 +24,7 @@ from service.applications.schemas import (
 from service.audit import service as audit_service
 from service.auth.models import User
 from service.flows.models import FlowVersion
-from service.masking import mask_card, mask_id_number, mask_numbers_in
+from service.masking import mask_card, mask_id_number, mask_numbers_in, mask_phone
 from service.money import amount_cny
 from service.payouts import service as payouts_service
 from service.payouts.models import ONCE
@@ -80,6 +80,7 @@ def _read(
         spouse=spouse,
         household=HouseholdRead(
             bank_card=mask_card(case.bank_card) or "",
+            phone=mask_phone(case.phone),
             certificate_holder=case.certificate_holder,
             two_daughters_sterilised=case.two_daughters_sterilised,
         ),

@@ -52,6 +52,19 @@ def require_acting_role(role: str) -> Callable[[User], Awaitable[User]]:
     return gate
 
 
+def require_any_acting_role(*roles: str) -> Callable[[User], Awaitable[User]]:
+    """Gate a route that acts on cases to callers who may act in at least one of ``roles``."""
+
+    async def gate(user: CurrentUser) -> User:
+        if not set(roles) & acting_roles(user):
+            raise Forbidden(
+                f"requires one of the roles {', '.join(roles)}; auditors and admins act on no case"
+            )
+        return user
+
+    return gate
+
+
 def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
     """Gate a route to callers holding at least one of ``roles``."""
 

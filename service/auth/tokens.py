@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from jose import JWTError, jwt
 
-from service.clock import utcnow
 from service.config import Settings
 from service.errors import NotAuthenticated
 
 
 def issue_token(settings: Settings, *, user_id: int, username: str) -> tuple[str, int]:
-    now = utcnow()
+    # Real time, not the service's movable clock: python-jose checks exp and nbf against the
+    # system clock, and a token's lifetime is security, not business time.
+    now = datetime.now(UTC)
     ttl = timedelta(minutes=settings.token_ttl_minutes)
     claims = {"sub": str(user_id), "name": username, "iat": now, "nbf": now, "exp": now + ttl}
     token = jwt.encode(claims, settings.secret_key, algorithm=settings.jwt_algorithm)

@@ -8,7 +8,7 @@ from service.engine.decisions import ParsedDecision, decision_cache, parse_decis
 from service.engine.decisions import evaluate as evaluate_decision
 from service.engine.errors import FlowProblem, InvalidFlow, TaskNotReady, UnsafeExpression
 from service.engine.instances import Instance, ReadyTask
-from service.engine.sandbox import evaluate_condition
+from service.engine.sandbox import evaluate_condition, provide
 from service.engine.specs import (
     GatewayInfo,
     ParsedFlow,
@@ -24,6 +24,7 @@ __all__ = [
     "ParsedDecision",
     "evaluate_condition",
     "flow_digest",
+    "provide",
     "decision_cache",
     "evaluate_decision",
     "parse_decision",

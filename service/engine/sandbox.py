@@ -30,6 +30,7 @@ import operator
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import lru_cache
 from types import CodeType, FrameType
 from typing import Any
@@ -40,6 +41,7 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from service.clock import utcnow
 from service.engine.errors import ExpressionTimeout, UnsafeExpression
 
 MAX_SIZE = 10_000  # elements of a sequence, characters of a string, bits of an integer
@@ -286,10 +288,40 @@ def _run_bounded(func: Callable[[], Any], timeout_s: float) -> Any:
         sys.settrace(previous)
 
 
+# Functions of the case's data that flows may call, provided by the service (the engine knows
+# no calendar): ``deadline('township_review')`` → the ISO instant a step is due.
+DataFunction = Callable[[dict[str, Any], str], Any]
+
+
+def _calendar_days_deadline(data: dict[str, Any], step: str) -> str:
+    """Until the service installs its working-day calendar: the step's limit in plain days."""
+    limits = data.get("time_limits") or {}
+    days = int(limits.get(step, limits.get("default", 10)))
+    return (utcnow() + timedelta(days=days)).isoformat()
+
+
+_DATA_FUNCTIONS: dict[str, DataFunction] = {"deadline": _calendar_days_deadline}
+
+
+def provide(name: str, function: DataFunction) -> None:
+    """Offer ``name(arg)`` to flow expressions; it is called as ``function(data, arg)``."""
+    _DATA_FUNCTIONS[name] = function
+
+
+def _bind(function: DataFunction, data: dict[str, Any]) -> Callable[[str], Any]:
+    def bound(argument: str) -> Any:
+        if not isinstance(argument, str):
+            raise UnsafeExpression("flow functions take a step id (a string)")
+        return function(dict(data), argument)
+
+    return bound
+
+
 def _context(data: dict[str, Any], external: dict[str, Any] | None = None) -> dict[str, Any]:
     # External context: the workflow's data objects, and the input value of a DMN rule.
     scope = {key: value for key, value in (external or {}).items() if not key.startswith("_")}
     scope.update((key, value) for key, value in data.items() if not key.startswith("_"))
+    scope.update((name, _bind(function, data)) for name, function in _DATA_FUNCTIONS.items())
     scope.update(_GUARDS)
     return scope
 

@@ -46,11 +46,23 @@ def _lane_problems(flow: ParsedFlow) -> list[FlowProblem]:
     return found
 
 
+# The end of a path that only tells someone (a deadline's escalation 督办), not of the case.
+ESCALATION_END_PREFIX = "escalated"
+
+
+def _outcomes(flow: ParsedFlow) -> set[str]:
+    return {end for end in flow.end_events if not end.startswith(ESCALATION_END_PREFIX)}
+
+
 def _end_problems(flow: ParsedFlow) -> list[FlowProblem]:
     names = ", ".join(f"end_{status}" for status in END_STATUSES)
     return [
-        FlowProblem(end, f"end event {end!r} names no final status; name it one of {names}")
-        for end in flow.end_events
+        FlowProblem(
+            end,
+            f"end event {end!r} names no final status; name it one of {names} (or "
+            f"{ESCALATION_END_PREFIX}_<step> for the end of an escalation path)",
+        )
+        for end in sorted(_outcomes(flow))
         if end.removeprefix("end_") not in END_STATUSES or not end.startswith("end_")
     ]
 
@@ -112,7 +124,7 @@ def _county_approval_problems(flow: ParsedFlow) -> list[FlowProblem]:
 def binding_problems(flow: ParsedFlow, *, kind: str, review: bool) -> list[FlowProblem]:
     """Whether a flow fits where it is bound: a one-time program's flow pays (end_paid), a
     yearly program's enrols (end_enrolled), and a yearly review continues or ends one."""
-    ends = set(flow.end_events)
+    ends = _outcomes(flow)
     if review:
         allowed, needed = {f"end_{ENROLLED}", f"end_{ENDED}"}, f"end_{ENROLLED}"
         what = "a yearly review flow"

@@ -72,6 +72,11 @@ async def retry(session: AsyncSession, *, incident_id: int, user: User) -> Incid
         raise NotFound(f"no incident {incident_id}")
     if incident.status != OPEN:
         raise Conflict(f"incident {incident_id} was already retried")
+    # The job modules register their handlers when imported; the API process imports them
+    # here, the first time it needs one.
+    from service.worker.loop import job_sources
+
+    job_sources()
     handler = _RETRY.get(incident.kind)
     if handler is None:
         raise Conflict(f"incidents of kind {incident.kind!r} cannot be retried here")

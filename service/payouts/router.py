@@ -1,20 +1,32 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from service import problems
 from service.auth.dependencies import require_acting_role, require_roles
 from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User
+from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
-from service.params import PathId, QueryId
+from service.errors import InvalidInput, PayloadTooLarge
+from service.params import Cursor, PathId, QueryId
+from service.payouts import batches, settlement, yearly
 from service.payouts import service as payouts_service
-from service.payouts import yearly
 from service.payouts.schemas import (
+    BatchCreate,
+    BatchPage,
+    BatchRead,
+    BatchResults,
+    BatchStatus,
+    LineResult,
     Payment,
     PayoutListItem,
     PayoutPage,
+    ResultsOutcome,
     YearlyRequest,
     YearlyResult,
 )
@@ -65,3 +77,101 @@ async def pay(
         session, user=user, payout_id=payout_id, reference=body.bank_reference
     )
     return PayoutListItem.model_validate(payout)
+
+
+# --- bank batches ------------------------------------------------------------------------------
+
+
+@router.post("/batches", response_model=BatchRead, status_code=201)
+async def create_batch(body: BatchCreate, user: Finance, session: WriteSessionDep) -> BatchRead:
+    """Group the county's pending payouts that no open batch holds into one bank batch."""
+    return await batches.create(session, user=user, program=body.program, period=body.period)
+
+
+@router.get("/batches", response_model=BatchPage)
+async def list_batches(
+    user: Reader,
+    session: SessionDep,
+    status: BatchStatus | None = None,
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> BatchPage:
+    """Bank batches of the caller's county, newest first, with their paid and failed tallies."""
+    return await batches.list_batches(session, user=user, status=status, cursor=cursor, limit=limit)
+
+
+@router.get("/batches/{batch_id}", response_model=BatchRead)
+async def get_batch(batch_id: PathId, user: Reader, session: SessionDep) -> BatchRead:
+    """One batch with its lines (card numbers masked) and each line's result."""
+    return await batches.get(session, user=user, batch_id=batch_id)
+
+
+BANK_FILE_TYPES: dict[str, dict[str, object]] = {
+    "text/csv": {},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+}
+
+
+@router.get(
+    "/batches/{batch_id}/bank-file",
+    response_class=Response,
+    responses={200: {"content": BANK_FILE_TYPES, "description": "the file for the bank"}},
+)
+async def bank_file(
+    batch_id: PathId,
+    user: Finance,
+    session: WriteSessionDep,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+) -> Response:
+    """The lines awaiting the bank, with full card numbers and a totals row (audited)."""
+    content, media_type, name = await batches.bank_file(
+        session, user=user, batch_id=batch_id, file_format=file_format
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    return Response(content, media_type=media_type, headers=headers)
+
+
+RESULTS_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": BatchResults.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        }
+    }
+}
+
+
+async def _results_of(request: Request) -> list[LineResult]:
+    """JSON ``{lines: [...]}``, or the bank's result file (CSV) as multipart ``file``."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=10)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("upload the bank's result file as 'file'", field="file")
+        limit = get_settings().max_upload_bytes
+        content = await upload.read(limit + 1)
+        if len(content) > limit:
+            raise PayloadTooLarge(f"result files are limited to {limit} bytes")
+        return settlement.parse_result_file(content)
+    try:
+        return BatchResults.model_validate_json(await request.body()).lines
+    except ValidationError as error:
+        raise RequestValidationError(error.errors()) from None
+
+
+@router.post(
+    "/batches/{batch_id}/results", response_model=ResultsOutcome, openapi_extra=RESULTS_BODY
+)
+async def record_results(
+    batch_id: PathId, request: Request, user: Finance, session: WriteSessionDep
+) -> ResultsOutcome:
+    """The bank's result per line: paid lines pay (the payout task completes), failed lines
+    go back to pending with the reason. Posting the same results again changes nothing."""
+    results = await _results_of(request)
+    return await settlement.record_results(session, user=user, batch_id=batch_id, results=results)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from service.money import amount_cny
+from service.problems import ItemProblem
 
 
 class PayoutListItem(BaseModel):
@@ -25,6 +26,7 @@ class PayoutListItem(BaseModel):
     bank_reference: str | None
     paid_at: datetime | None
     rule: dict[str, Any]
+    last_failure: str | None = None  # the bank's reason when a batch line of it last failed
 
 
 class PayoutPage(BaseModel):
@@ -46,3 +48,97 @@ class YearlyResult(BaseModel):
 
 class Payment(BaseModel):
     bank_reference: str = Field(min_length=1, max_length=100)
+
+
+# --- bank batches --------------------------------------------------------------------------
+
+BatchStatus = Literal["open", "settled"]
+LineStatus = Literal["open", "paid", "failed"]
+MAX_RESULT_LINES = 10000
+
+
+class BatchCreate(BaseModel):
+    """Which pending payouts to batch: every one of the caller's county, or those of a program
+    and/or a period ("once" or a year)."""
+
+    program: str | None = Field(default=None, max_length=64)
+    period: str | None = Field(default=None, pattern=r"^(once|\d{4})$")
+
+
+class BatchLineRead(BaseModel):
+    line_no: int
+    reference: str
+    payout_id: int
+    application_id: int
+    period: str
+    name: str
+    bank_card: str  # masked: the full number is only in the bank file
+    amount_fen: int
+    amount_cny: str
+    status: LineStatus
+    bank_reference: str | None
+    reason: str | None
+    result_at: datetime | None
+
+
+class BatchRead(BaseModel):
+    id: int
+    reference: str  # B000012
+    county: str
+    program: str | None
+    period: str | None
+    status: BatchStatus
+    line_count: int
+    total_fen: int
+    total_cny: str
+    paid_count: int
+    paid_fen: int
+    failed_count: int
+    failed_fen: int
+    open_count: int
+    created_by: str
+    created_at: datetime
+    settled_at: datetime | None
+    lines: list[BatchLineRead] | None = None  # in the detail only
+
+
+class BatchPage(BaseModel):
+    items: list[BatchRead]
+    next_cursor: int | None
+
+
+class LineResult(BaseModel):
+    """The bank's result for one line: paid (with its own reference, optionally) or failed
+    (with the reason). ``amount_fen`` must be the line's amount."""
+
+    reference: str = Field(pattern=r"^B\d{6}-\d{4}$")
+    status: Literal["paid", "failed"]
+    amount_fen: int = Field(ge=0, le=2**31 - 1)
+    bank_reference: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _reason_when_failed(self) -> LineResult:
+        self.bank_reference = (self.bank_reference or "").strip() or None
+        self.reason = (self.reason or "").strip() or None
+        if self.status == "failed" and not self.reason:
+            raise ValueError("a failed line needs the bank's reason")
+        return self
+
+
+class BatchResults(BaseModel):
+    lines: list[LineResult] = Field(min_length=1, max_length=MAX_RESULT_LINES)
+
+
+class LineOutcome(BaseModel):
+    reference: str
+    result: Literal["recorded", "unchanged", "refused"]
+    problem: ItemProblem | None = None
+
+
+class ResultsOutcome(BaseModel):
+    recorded: int
+    unchanged: int
+    refused: int
+    lines: list[LineOutcome]
+    batch: BatchRead

@@ -15,7 +15,8 @@ from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, NotFound, PayoutInBatch
+from service.payouts import batches
 from service.payouts.models import CANCELLED, ONCE, PAID, PENDING, Payout
 from service.programs.models import Program
 
@@ -154,6 +155,12 @@ async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: s
     payout, case = row
     if payout.period == ONCE:
         raise Conflict("a one-time payout is paid by completing the case's payout task")
+    waiting = await batches.open_line_for(session, payout_id=payout_id)
+    if waiting is not None:
+        raise PayoutInBatch(
+            f"payout {payout_id} awaits the bank in batch line {waiting}; record the bank's "
+            "result there"
+        )
     paid = await session.exec(
         update(Payout)
         .where(col(Payout.id) == payout_id, col(Payout.status) == PENDING)

@@ -23,6 +23,8 @@ class Program(SQLModel, table=True):
     eligibility_dmn: str | None = Field(default=None, sa_type=Text)
     # Yearly programs: {"multiplier": 2, "premium_fen_per_person": 100000, "review_flow": key}
     yearly: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Working days each step may take (限时办结), by BPMN task id, and a "default".
+    time_limits: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
     flow_key: str = Field(max_length=100)
     active_flow_version_id: int | None = Field(default=None, foreign_key="flow_version.id")
     active: bool = True

@@ -92,6 +92,8 @@ def _program_fields(entry: dict[str, Any]) -> dict[str, Any]:
         "event_kinds": list(entry["event_kinds"]),
         "documents": dict(entry["documents"]),
         "eligibility_dmn": dmn,
+        "time_limits": {str(k): int(v) for k, v in (entry.get("time_limits") or {}).items()}
+        or None,
         "active": bool(entry.get("active", True)),
     }
 

@@ -22,6 +22,7 @@ from service.clock import utcnow
 from service.engine import Instance
 from service.errors import InvalidInput, StaleTask
 from service.flows import service as flows_service
+from service.notifications import service as notifications_service
 from service.programs.models import Program
 from service.tasks.models import Task
 
@@ -136,5 +137,6 @@ async def complete_task(
     before = case.status
     if review_status == ENDED:
         await progress.save_case_status(session, case=case, status=ENDED)
+        await notifications_service.status_changed(session, case=case, before=before, status=ENDED)
         return before, ENDED, created
     return before, before, created

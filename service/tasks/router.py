@@ -2,19 +2,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from service import problems
 from service.applications.schemas import TaskSummary
-from service.auth.dependencies import CurrentUser
+from service.auth.dependencies import CurrentUser, require_any_acting_role
+from service.auth.models import COUNTY_APPROVER, TOWNSHIP_REVIEWER, User
 from service.db import SessionDep, WriteSessionDep
 from service.params import PathId, QueryId
+from service.tasks import bulk
 from service.tasks import service as tasks_service
-from service.tasks.schemas import CompletionResult, Decision, TaskRead
+from service.tasks.schemas import BulkRequest, BulkResult, CompletionResult, Decision, TaskRead
 
 router = APIRouter(
     prefix="/tasks", tags=["tasks"], responses=problems.responses(401, 403, 404, 409, 422)
 )
+Reviewer = Annotated[User, Depends(require_any_acting_role(TOWNSHIP_REVIEWER, COUNTY_APPROVER))]
 
 
 @router.get("", response_model=list[TaskRead])
@@ -22,10 +25,23 @@ async def inbox(
     user: CurrentUser,
     session: SessionDep,
     application_id: QueryId = None,
+    overdue: Annotated[
+        bool | None, Query(description="true: only tasks past their deadline; false: only others")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[TaskRead]:
-    """Tasks the caller may act on now (role, jurisdiction and separation of duties)."""
-    return await tasks_service.inbox(session, user=user, application_id=application_id, limit=limit)
+    """Tasks the caller may act on now (role, jurisdiction and separation of duties),
+    priority groups first, then by deadline."""
+    return await tasks_service.inbox(
+        session, user=user, application_id=application_id, overdue=overdue, limit=limit
+    )
+
+
+@router.post("/bulk-complete", response_model=BulkResult)
+async def bulk_complete(body: BulkRequest, user: Reviewer, session: WriteSessionDep) -> BulkResult:
+    """Approve, reject or return many tasks at once (集中申报复核): each item on its own, with
+    its own result; every rule of a single completion applies."""
+    return await bulk.bulk_complete(session, user=user, items=body.items)
 
 
 @router.post("/{task_id}/claim", response_model=TaskSummary)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from service.applications.schemas import TaskSummary
+from service.problems import ItemProblem
 
 MAX_DATA_FIELDS = 20
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -65,3 +66,39 @@ class CompletionResult(BaseModel):
     application_id: int
     status: str
     next_tasks: list[TaskSummary]
+
+
+MAX_BULK_ITEMS = 500
+
+
+class BulkItem(Decision):
+    task_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class BulkRequest(BaseModel):
+    """Many decisions at once (集中申报复核): each item is completed on its own."""
+
+    items: list[BulkItem] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
+
+    @field_validator("items")
+    @classmethod
+    def _each_task_once(cls, items: list[BulkItem]) -> list[BulkItem]:
+        seen: set[int] = set()
+        for item in items:
+            if item.task_id in seen:
+                raise ValueError(f"task {item.task_id} is listed twice")
+            seen.add(item.task_id)
+        return items
+
+
+class BulkItemResult(BaseModel):
+    task_id: int
+    result: Literal["done", "refused"]
+    status: str | None = None  # the case's status after a completion
+    problem: ItemProblem | None = None  # why a refused item changed nothing
+
+
+class BulkResult(BaseModel):
+    done: int
+    refused: int
+    items: list[BulkItemResult]

@@ -23,11 +23,13 @@ from service.errors import (
     InvalidInput,
     MissingDocuments,
     NotFound,
+    PayoutInBatch,
     SeparationOfDuties,
     StaleTask,
 )
 from service.flows import service as flows_service
 from service.metrics import COMPLETIONS
+from service.payouts import batches as payout_batches
 from service.payouts import service as payouts_service
 from service.programs.models import Program
 from service.reviews import service as reviews_service
@@ -46,7 +48,12 @@ def _acted_elsewhere(user: User) -> Exists:
 
 
 async def inbox(
-    session: AsyncSession, *, user: User, application_id: int | None = None, limit: int = 100
+    session: AsyncSession,
+    *,
+    user: User,
+    application_id: int | None = None,
+    overdue: bool | None = None,
+    limit: int = 100,
 ) -> list[TaskRead]:
     """Ready tasks the caller may act on now.
 
@@ -75,6 +82,9 @@ async def inbox(
     )
     if application_id is not None:
         statement = statement.where(Task.application_id == application_id)
+    if overdue is not None:
+        late = col(Task.due_at) < utcnow()
+        statement = statement.where(late if overdue else or_(col(Task.due_at).is_(None), ~late))
     rows = (await session.exec(statement)).all()
     return [
         TaskRead(
@@ -175,6 +185,14 @@ def _record_task_event(session: AsyncSession, action: str, *, user: User, task: 
 async def _check_decision_rules(
     session: AsyncSession, *, task: Task, case: Application, program: Program, decision: Decision
 ) -> None:
+    if task.role == FINANCE_OFFICER:
+        # While the bank has the payout in a batch, only the bank's result settles it.
+        waiting = await payout_batches.open_line_for(session, application_id=case.id)
+        if waiting is not None:
+            raise PayoutInBatch(
+                f"the payout awaits the bank in batch line {waiting}; record the bank's result "
+                "for that line instead"
+            )
     if decision.decision != "approve":
         return
     if task.role == COUNTY_APPROVER:

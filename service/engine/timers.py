@@ -1,0 +1,47 @@
+"""SpiffWorkflow's timers on the service's clock.
+
+SpiffWorkflow reads ``datetime.now`` inside its timer definitions. Pointing that module at the
+service's clock makes deadlines follow ``service.clock.utcnow``, which tests move
+(``RELIEF_CLOCK_FILE``) instead of sleeping, and which every worker shares.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+
+from service.clock import utcnow
+
+
+class _ServiceClock(datetime):
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> Any:  # the signature SpiffWorkflow calls
+        moment = utcnow()
+        return moment.astimezone(tz) if tz is not None else moment.replace(tzinfo=None)
+
+
+spiff_timer.datetime = _ServiceClock
+
+ONE_SHOT = (TimeDateEventDefinition, DurationTimerEventDefinition)
+
+
+def due_of(task: Any) -> datetime | None:
+    """When a waiting one-shot timer task fires (its value is set when it starts waiting)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, ONE_SHOT):
+        return None
+    value = task._get_internal_data("event_value")
+    if value is None:
+        return None
+    try:
+        moment = TimerEventDefinition.parse_time_or_duration(value)
+    except (TypeError, ValueError):
+        return None
+    return datetime.fromisoformat(moment.isoformat())  # a plain datetime, not the clock class

@@ -1,0 +1,77 @@
+"""Spreadsheet files people open in Excel: CSV (UTF-8 with BOM) and xlsx (openpyxl).
+
+Cells hold text people typed (names), so nothing may turn into a formula: a CSV cell that
+starts like one is prefixed with an apostrophe (OWASP "CSV injection"), and an xlsx cell is
+written as a string cell whatever it starts with. Long digit runs (card numbers) are text
+in xlsx, so Excel keeps every digit instead of rounding them to a float.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+Cell = str | int | None
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _inert(value: Cell) -> Cell:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass
+class Sheet:
+    """A table: an optional title line, the header, the rows and optional footer rows."""
+
+    name: str
+    header: Sequence[str]
+    rows: Sequence[Sequence[Cell]]
+    title: str | None = None
+    footer: Sequence[Sequence[Cell]] = field(default_factory=list)
+    widths: Sequence[int] = ()
+
+    def csv_bytes(self) -> bytes:
+        """UTF-8 with a BOM, so Excel reads the Chinese text right; CRLF line ends."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        if self.title:
+            writer.writerow([self.title])
+        for row in (self.header, *self.rows, *self.footer):
+            writer.writerow([_inert(value) for value in row])
+        return out.getvalue().encode("utf-8-sig")
+
+    def xlsx_bytes(self) -> bytes:
+        book = Workbook()
+        sheet: Any = book.active
+        sheet.title = self.name[:31]  # Excel's limit on sheet names
+        row_no = 1
+        if self.title:
+            sheet.cell(row=1, column=1, value=self.title).font = Font(bold=True, size=14)
+            sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(self.header))
+            row_no = 2
+        for column, name in enumerate(self.header, start=1):
+            cell = sheet.cell(row=row_no, column=column, value=name)
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center")
+        sheet.freeze_panes = sheet.cell(row=row_no + 1, column=1)
+        for offset, row in enumerate((*self.rows, *self.footer), start=row_no + 1):
+            for column, value in enumerate(row, start=1):
+                cell = sheet.cell(row=offset, column=column, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text starts with
+        for column, width in enumerate(self.widths, start=1):
+            sheet.column_dimensions[get_column_letter(column)].width = width
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
