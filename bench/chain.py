@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +20,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.conftest import DEMO_PASSWORD, base_env, relief_cli, start_server  # noqa: E402
+from bench.common import fresh_server  # noqa: E402
+from tests.conftest import DEMO_PASSWORD  # noqa: E402
 from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
 
 CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county", "fo.county")
@@ -37,13 +37,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="relief-bench-"))
-    url = args.database_url or f"sqlite+aiosqlite:///{tmp}/relief.db"
-    env = base_env(tmp, url)
-    relief_cli(env, "db", "upgrade")
-    relief_cli(env, "seed-demo")
-    process, base = start_server(env)
-    try:
+    with fresh_server(args.database_url) as base:
         client = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
         headers = {}
         for user in (*CHAIN, "au.county"):
@@ -79,10 +73,7 @@ def main() -> int:
             assert done.json()["status"] == "paid"
             chains.append(time.perf_counter() - started)
         verify = client.get("/audit/verify", headers=headers["au.county"]).json()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    backend = "postgresql" if args.database_url else "sqlite"
     print(f"backend={backend} cases={args.cases} (sequential, one client, loopback HTTP)")  # noqa: T201
     print(  # noqa: T201
         f"full chain (submit + 6 documents + 5 inbox reads + 5 completions): "

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
                 "RELIEF_ENV=production refuses the development secret: set RELIEF_SECRET_KEY "
                 "to a random value of at least 32 characters"
             )
+        if self.sms_url and not self.sms_url.lower().startswith("https://"):
+            raise ValueError(
+                "RELIEF_SMS_URL must be https:// in production: the token and the applicants' "
+                "phone numbers go to it"
+            )
         if self.clock_file is not None:
             raise ValueError("RELIEF_CLOCK_FILE moves time for tests; production uses real time")
         if len(self.secret_key) < 32:

@@ -25,6 +25,7 @@ from service.health import router as health_router
 from service.incidents.router import router as incidents_router
 from service.limits import BodySizeLimit
 from service.logging import configure_logging
+from service.notifications.router import router as notifications_router
 from service.payouts.router import router as payouts_router
 from service.programs.router import router as programs_router
 from service.recoveries.router import router as recoveries_router
@@ -74,6 +75,7 @@ def create_app() -> FastAPI:
         audit_router,
         incidents_router,
         deadlines_router,
+        notifications_router,
     ):
         api.include_router(router)
     app.include_router(api)

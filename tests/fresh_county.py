@@ -42,8 +42,8 @@ class County:
 
 def make_county(backend: Backend, make_user: MakeUser) -> County:
     """Insert a county with two townships and three villages, and a user for each role:
-    cw/vh (village 1), cw3/vh3 (village 3), tr (township), tr2 (other township), ca, fo, au,
-    admin."""
+    cw/vh (village 1), cw2/vh2 (village 2), cw3/vh3 (village 3), tr (township of villages 1
+    and 2), tr2 (the other township), ca, fo, au, admin."""
     with backend.engine.begin() as connection:
         taken = set(connection.execute(sa.text("SELECT code FROM region")).scalars())
         code = next(
@@ -69,6 +69,8 @@ def make_county(backend: Backend, make_user: MakeUser) -> County:
     for key, role, region in (
         ("cw", "caseworker", county.village(1)),
         ("vh", "village_head", county.village(1)),
+        ("cw2", "caseworker", county.village(2)),
+        ("vh2", "village_head", county.village(2)),
         ("cw3", "caseworker", county.village(3)),
         ("vh3", "village_head", county.village(3)),
         ("tr", "township_reviewer", county.township),
@@ -86,7 +88,7 @@ def submit_ready(
     api: Api, county: County, *, village: int = 1, body: dict | None = None
 ) -> tuple[dict, int]:
     """Submit a case with every required document; returns the case and its first task id."""
-    caseworker = county["cw3"] if village == 3 else county["cw"]
+    caseworker = chain(county, village=village)[0]
     body = body or application()
     body["village"] = county.village(village)
     case = api.submit(body, as_=caseworker)
@@ -105,9 +107,10 @@ def approve(api: Api, task_id: int, *, as_: str, **kwargs: object) -> dict:
 
 def chain(county: County, *, village: int = 1) -> tuple[str, ...]:
     """Who approves each level of a case in ``village``, up to the county."""
-    if village == 3:
-        return (county["cw3"], county["vh3"], county["tr2"], county["ca"])
-    return (county["cw"], county["vh"], county["tr"], county["ca"])
+    if village == 1:
+        return (county["cw"], county["vh"], county["tr"], county["ca"])
+    township = county["tr2"] if village == 3 else county["tr"]
+    return (county[f"cw{village}"], county[f"vh{village}"], township, county["ca"])
 
 
 def advance(

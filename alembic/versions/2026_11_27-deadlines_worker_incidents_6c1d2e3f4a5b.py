@@ -23,6 +23,12 @@ def upgrade() -> None:
             sa.Column("timer_attempts", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.create_index("ix_application_next_timer_at", ["next_timer_at"], unique=False)
+    with op.batch_alter_table("review", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("next_timer_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("timer_attempts", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch_op.create_index("ix_review_next_timer_at", ["next_timer_at"], unique=False)
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.add_column(sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("program", schema=None) as batch_op:
@@ -51,6 +57,10 @@ def downgrade() -> None:
     op.drop_table("incident")
     with op.batch_alter_table("program", schema=None) as batch_op:
         batch_op.drop_column("time_limits")
+    with op.batch_alter_table("review", schema=None) as batch_op:
+        batch_op.drop_index("ix_review_next_timer_at")
+        batch_op.drop_column("timer_attempts")
+        batch_op.drop_column("next_timer_at")
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.drop_column("escalated_at")
     with op.batch_alter_table("application", schema=None) as batch_op:

@@ -114,3 +114,6 @@ class Review(SQLModel, table=True):
     version: int = 1
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+    # As for cases: the review workflow's earliest timer (a step's deadline), and failed tries.
+    next_timer_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    timer_attempts: int = 0

@@ -34,12 +34,12 @@ LEASE = timedelta(minutes=5)
 
 async def deliver_due(now: datetime, limit: int) -> int:
     """Deliver up to ``limit`` messages due at ``now``; returns how many were tried."""
+    message = await _claim(now) if limit > 0 else None
+    if message is None:
+        return 0  # the usual idle round: no channel opened
     tried = 0
     async with channels.opened() as pick:
-        while tried < limit:
-            message = await _claim(now)
-            if message is None:
-                break
+        while message is not None:
             tried += 1
             try:
                 await pick(message).send(message)
@@ -47,6 +47,7 @@ async def deliver_due(now: datetime, limit: int) -> int:
                 await _failed(message, f"{type(error).__name__}: {error}")
             else:
                 await _sent(message)
+            message = await _claim(now) if tried < limit else None
     return tried
 
 

@@ -114,11 +114,18 @@ async def _write(
 
 
 async def _to_applicant(
-    session: AsyncSession, *, case: Application, event: str, key: str, amount_fen: int | None = None
+    session: AsyncSession,
+    *,
+    case: Application,
+    event: str,
+    key: str,
+    amount_fen: int | None = None,
+    money: str = "救助金",
 ) -> None:
     if not case.phone:  # no number, no message; staff messages still go
         return
-    body = templates.applicant_body(event, await _facts(session, case), amount_fen=amount_fen)
+    facts = await _facts(session, case)
+    body = templates.applicant_body(event, facts, amount_fen=amount_fen, money=money)
     await _write(
         session,
         case=case,
@@ -178,8 +185,13 @@ async def status_changed(
 async def payout_paid(session: AsyncSession, *, case: Application, payout: Payout) -> None:
     """A payout reached the household's card: a yearly one's own message, or the case's
     "paid" message of a one-time program (written once, however many paths report it)."""
-    key = f"case{case.id}:{PAID}" if payout.period == ONCE else f"payout{payout.id}:{PAID}"
-    await _to_applicant(session, case=case, event=PAID, key=key, amount_fen=payout.amount_fen)
+    if payout.period == ONCE:
+        key, money = f"case{case.id}:{PAID}", "救助金"
+    else:
+        key, money = f"payout{payout.id}:{PAID}", f"{payout.period}年度扶助金"
+    await _to_applicant(
+        session, case=case, event=PAID, key=key, amount_fen=payout.amount_fen, money=money
+    )
 
 
 async def tasks_assigned(session: AsyncSession, *, case: Application, tasks: list[Task]) -> None:
@@ -234,3 +246,29 @@ async def task_overdue(session: AsyncSession, *, case: Application, task: Task) 
             body=body,
             key=f"task{task.id}:{OVERDUE}:{_stamp(task.due_at)}:user{user.id}",
         )
+
+
+async def list_messages(
+    session: AsyncSession,
+    *,
+    user: User,
+    application_id: int | None,
+    status: str | None,
+    cursor: int | None,
+    limit: int,
+) -> list[Notification]:
+    """Messages about cases in ``user``'s jurisdiction, newest first (keyset on id)."""
+    statement = (
+        select(Notification)
+        .join(Application, col(Application.id) == col(Notification.application_id))
+        .where(col(Application.village_code).startswith(user.jurisdiction))
+        .order_by(col(Notification.id).desc())
+        .limit(limit)
+    )
+    if application_id is not None:
+        statement = statement.where(Notification.application_id == application_id)
+    if status is not None:
+        statement = statement.where(Notification.status == status)
+    if cursor is not None:
+        statement = statement.where(col(Notification.id) < cursor)
+    return list((await session.exec(statement)).all())

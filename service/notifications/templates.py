@@ -71,9 +71,12 @@ def _applicant_text(event: str, facts: CaseFacts, amount: str) -> str:
     return f"{SIGNATURE}{texts[event]}，案件编号{facts.case_id}。"
 
 
-def applicant_body(event: str, facts: CaseFacts, *, amount_fen: int | None = None) -> str:
-    """The message to the applicant about ``event`` on their case."""
-    amount = f"救助金{display_cny(amount_fen)}" if amount_fen else "救助金"
+def applicant_body(
+    event: str, facts: CaseFacts, *, amount_fen: int | None = None, money: str = "救助金"
+) -> str:
+    """The message to the applicant about ``event`` on their case; ``money`` names what is
+    paid (a one-time 救助金, or a year's 扶助金)."""
+    amount = f"{money}{display_cny(amount_fen)}" if amount_fen else money
     return _applicant_text(event, facts, amount)
 
 

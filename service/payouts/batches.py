@@ -21,7 +21,7 @@ from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
-from service.errors import Conflict, NotFound, NothingToBatch
+from service.errors import Conflict, Forbidden, NotFound, NothingToBatch
 from service.masking import mask_card, mask_id_number
 from service.money import amount_cny
 from service.payouts.models import (
@@ -124,6 +124,8 @@ async def create(
 ) -> BatchRead:
     """Group the pending payouts of the caller's county that no open batch holds."""
     assert user.id is not None
+    if len(user.jurisdiction) != len(user.county):
+        raise Forbidden("bank batches are made by the county's finance officer")
     payouts = await _batchable(session, user=user, program=program, period=period)
     if not payouts:
         raise NothingToBatch("no pending payout to batch: every one is paid or already batched")

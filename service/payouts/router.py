@@ -17,6 +17,7 @@ from service.params import Cursor, PathId, QueryId
 from service.payouts import batches, settlement, yearly
 from service.payouts import service as payouts_service
 from service.payouts.schemas import (
+    MAX_RESULT_LINES,
     BatchCreate,
     BatchPage,
     BatchRead,
@@ -134,7 +135,20 @@ async def bank_file(
 RESULTS_BODY = {
     "requestBody": {
         "content": {
-            "application/json": {"schema": BatchResults.model_json_schema()},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "lines": {
+                            "type": "array",
+                            "items": LineResult.model_json_schema(),  # no nested models
+                            "minItems": 1,
+                            "maxItems": MAX_RESULT_LINES,
+                        }
+                    },
+                    "required": ["lines"],
+                }
+            },
             "multipart/form-data": {
                 "schema": {
                     "type": "object",

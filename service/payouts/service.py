@@ -16,6 +16,7 @@ from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.errors import Conflict, NotFound, PayoutInBatch
+from service.notifications import service as notifications_service
 from service.payouts import batches
 from service.payouts.models import CANCELLED, ONCE, PAID, PENDING, Payout
 from service.programs.models import Program
@@ -170,5 +171,6 @@ async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: s
         raise Conflict(f"payout {payout_id} is {payout.status}, not pending")
     await session.refresh(payout)
     record_event(session, "payout_paid", case=case, payout=payout, actor=user, role=FINANCE_OFFICER)
+    await notifications_service.payout_paid(session, case=case, payout=payout)
     await audit_service.commit(session)
     return payout

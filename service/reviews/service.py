@@ -65,7 +65,12 @@ async def start_year(
             if existing.first() is not None:
                 run.existing += 1
                 continue
-            instance = Instance.start(flow, {"year": year})
+            data = {
+                "year": year,
+                "county": case.county_code,
+                "time_limits": dict(program.time_limits or {}),
+            }
+            instance = Instance.start(flow, data)
             now = utcnow()
             review = Review(
                 application_id=case.id,
@@ -73,6 +78,7 @@ async def start_year(
                 flow_version_id=flow_version_id,
                 status=IN_PROGRESS,
                 workflow_state=instance.dump(),
+                next_timer_at=instance.next_timer_at(),
                 created_at=now,
                 updated_at=now,
             )
@@ -96,6 +102,31 @@ async def start_year(
     return run
 
 
+def status_of(instance: Instance) -> str:
+    """A review's status: how its workflow ended, or in progress."""
+    return REVIEW_STATUS_OF_END.get(instance.outcome() or "", IN_PROGRESS)
+
+
+async def save_state(
+    session: AsyncSession, *, review: Review, instance: Instance, status: str
+) -> None:
+    """Store a review's instance if it is still the version loaded (409 otherwise)."""
+    moved = await session.exec(
+        update(Review)
+        .where(col(Review.id) == review.id, col(Review.version) == review.version)
+        .values(
+            workflow_state=instance.dump(),
+            status=status,
+            version=review.version + 1,
+            updated_at=utcnow(),
+            next_timer_at=instance.next_timer_at(),
+            timer_attempts=0,
+        )
+    )
+    if moved.rowcount != 1:
+        raise StaleTask("the review changed meanwhile; reload and try again")
+
+
 async def complete_task(
     session: AsyncSession,
     *,
@@ -110,20 +141,8 @@ async def complete_task(
     flow = await flows_service.parsed(session, review.flow_version_id)
     instance = Instance.load(flow, review.workflow_state)
     instance.complete(task.engine_task_id, lane=task.role, data=data)
-    outcome = instance.outcome()
-    review_status = REVIEW_STATUS_OF_END.get(outcome or "", IN_PROGRESS)
-    moved = await session.exec(
-        update(Review)
-        .where(col(Review.id) == review.id, col(Review.version) == review.version)
-        .values(
-            workflow_state=instance.dump(),
-            status=review_status,
-            version=review.version + 1,
-            updated_at=utcnow(),
-        )
-    )
-    if moved.rowcount != 1:
-        raise StaleTask("the review changed meanwhile; reload and try again")
+    review_status = status_of(instance)
+    await save_state(session, review=review, instance=instance, status=review_status)
     created = await progress.sync_tasks(
         session, case=case, ready=instance.ready_tasks(), review_id=review.id
     )

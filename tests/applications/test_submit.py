@@ -130,9 +130,10 @@ def test_extra_fields_are_kept_as_details(api: Api) -> None:
     body = application()
     body["phone"] = "13800000000"
     case = api.submit(body)
-    assert case["details"]["phone"] == "13800000000"
+    # Kept, and like every personal number in details shown masked (mobile numbers too).
+    assert case["details"]["phone"] == "138****0000"
     assert case["details"]["household"]["address"] == "李庄村三组"
-    assert api.case(case["id"])["details"]["phone"] == "13800000000"
+    assert api.case(case["id"])["details"]["phone"] == "138****0000"
 
 
 def test_submit_response_masks_resident_ids_and_bank_card(api: Api) -> None:

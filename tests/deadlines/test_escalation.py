@@ -19,6 +19,7 @@ from service.deadlines.calendar import due_after
 from tests.conftest import ROOT, Api, assert_problem, relief_cli
 from tests.factories import application
 from tests.flows.helpers import OwnServer, own_server
+from tests.programs.test_special_assistance import enrol
 
 COUNTY = "130123"
 LIZHUANG_TOWNSHIP = "130123100"
@@ -187,3 +188,28 @@ def test_a_failing_timer_backs_off_then_becomes_an_incident_an_admin_retries(
     assert_problem(api.post(f"/incidents/{incident['id']}/retry", as_="admin"), 409)
     assert _worker(server)["timers"] == 1
     assert len(_escalations(api, case_id)) == 1
+
+
+def test_a_yearly_review_step_escalates_too(clocked: tuple[OwnServer, Path]) -> None:
+    server, clock = clocked
+    api = server.api
+    assert api is not None
+    case_id = enrol(api)["id"]
+    year = _now(clock).year
+    started = api.post("/reviews/yearly", as_="ca.county", json={"year": year})
+    assert started.status_code == 200, started.text
+    [review_task] = _inbox(api, "cw.lizhuang", application_id=case_id)
+    assert review_task["spec"] == "annual_review"
+    # 年审: 10 working days (programs.yaml), counted from when the review opened.
+    due = datetime.fromisoformat(review_task["due_at"])
+    assert due == due_after(_now(clock), 10, county=COUNTY)
+
+    set_clock(clock, due + timedelta(seconds=1))
+    assert _worker(server)["timers"] == 1
+    [escalated] = _escalations(api, case_id)
+    assert escalated["task_id"] == review_task["id"]
+    assert escalated["after"]["step"] == "annual_review"
+    assert _worker(server)["timers"] == 0
+    # The review goes on: the caseworker still confirms the year.
+    [still] = _inbox(api, "cw.lizhuang", application_id=case_id, overdue="true")
+    assert still["escalated_at"] is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import httpx
 import openpyxl
 import sqlalchemy as sa
 
@@ -40,17 +41,16 @@ def bank_file(api: Api, county: County, batch_id: int, file_format: str) -> list
     return csv_rows(response.content) if file_format == "csv" else xlsx_rows(response.content)
 
 
-def post_results(api: Api, county: County, batch_id: int, lines: list[dict], **kwargs: object):
-    return api.post(
-        f"/payouts/batches/{batch_id}/results", as_=kwargs.pop("as_", county["fo"]), json={
-            "lines": lines
-        }
-    )
+def post_results(api: Api, county: County, batch_id: int, lines: list[dict]) -> httpx.Response:
+    path = f"/payouts/batches/{batch_id}/results"
+    return api.post(path, as_=county["fo"], json={"lines": lines})
 
 
-def post_result_file(api: Api, county: County, batch_id: int, rows: list[dict]):
+def post_result_file(api: Api, county: County, batch_id: int, rows: list[dict]) -> httpx.Response:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["reference", "status", "bank_reference", "reason", "amount"])
+    writer = csv.DictWriter(
+        out, fieldnames=["reference", "status", "bank_reference", "reason", "amount"]
+    )
     writer.writeheader()
     writer.writerows(rows)
     content = out.getvalue().encode("utf-8-sig")
