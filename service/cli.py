@@ -102,6 +102,34 @@ async def _verify(county: str | None) -> int:
     return 1
 
 
+def _audit_anchor(args: argparse.Namespace) -> int:
+    return asyncio.run(_anchor(args.county))
+
+
+async def _anchor(county: str | None) -> int:
+    import json
+
+    from service.audit import anchors
+    from service.audit.chain import format_at
+
+    created = await _with_session(
+        lambda session: anchors.anchor_heads(session, counties=[county] if county else None)
+    )
+    for anchor in created:  # one JSON line each: keep them somewhere else too
+        line = {
+            "county": anchor.county,
+            "seq": anchor.seq,
+            "hash": anchor.hash,
+            "signed_at": format_at(anchor.signed_at),
+            "key_id": anchor.key_id,
+            "signature": anchor.signature,
+        }
+        print(json.dumps(line, ensure_ascii=False))  # noqa: T201
+    if not created:
+        print("no chain moved since its last anchor", file=sys.stderr)  # noqa: T201
+    return 0
+
+
 def _payouts_generate(args: argparse.Namespace) -> int:
     return asyncio.run(_generate(args.year, args.region))
 
@@ -280,6 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     verify = audit_commands.add_parser("verify", help="recompute the hash chains; exit 1 if broken")
     verify.add_argument("--county")
     verify.set_defaults(func=_audit_verify)
+    anchor = audit_commands.add_parser(
+        "anchor", help="sign each county chain's head, store it and print it (JSON lines)"
+    )
+    anchor.add_argument("--county")
+    anchor.set_defaults(func=_audit_anchor)
 
     args = parser.parse_args(argv)
     if args.command != "serve":  # the server installs it itself

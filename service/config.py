@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_max_failures_per_address: int = 50
     login_window_seconds: int = 900
+    # Full personal numbers an auditor may reveal per hour (one case each; then 429).
+    reveal_max_per_hour: int = 20
     files_dir: Path = Path("var/files")
     max_upload_bytes: int = 10 * 1024 * 1024
     # One uploaded BPMN or DMN file (RELIEF_MAX_FLOW_BYTES); flows are text, a few KB each.
@@ -43,6 +45,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Holidays and worked weekends for deadlines in working days (default workflows/calendar.yaml).
     calendar_file: Path | None = None
+    # The key that signs audit anchors (HMAC-SHA256). Empty: one derived from the secret key;
+    # set it (and keep it) where the signing key must outlive a rotation of the token secret.
+    anchor_key: str = ""
+    # How often the worker anchors each county chain whose head has moved.
+    anchor_interval_seconds: float = 3600.0
     # Tests move time instead of sleeping: a file holding the current instant (ISO 8601) or an
     # offset in seconds ("+86400"). Refused in production.
     clock_file: Path | None = None

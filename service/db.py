@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends
 from sqlalchemy import MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -55,13 +56,21 @@ def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
         path = settings.sqlite_path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, json_deserializer=orjson.loads
+        )
         _configure_sqlite(engine, immediate=for_writes)
         return engine
     # Fail fast when the server is away, so requests get a 503 instead of hanging.
     connect_args = {"timeout": 5} if "+asyncpg" in url else {"connect_timeout": 5}
     return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        # JSON columns are read far more than written (the trail, verify): the fast parser.
+        json_deserializer=orjson.loads,
     )
 
 

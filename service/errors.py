@@ -60,6 +60,10 @@ class TooManyAttempts(ReliefError):
     status, type, title = 429, "too-many-attempts", "Too many failed attempts"
 
 
+class TooManyRequests(ReliefError):
+    status, type, title = 429, "too-many-requests", "Too many requests"
+
+
 class InvalidInput(ReliefError):
     status, type, title = 422, "invalid-input", "Invalid input"
 

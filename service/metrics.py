@@ -33,7 +33,7 @@ async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def _route_template(request: Request) -> str:
+def route_template(request: Request) -> str:
     """The full route template (``/api/v1/tasks/{task_id}/complete``), never the raw path:
     ids in labels would make one time series per case."""
     template = getattr(request.scope.get("route"), "path", None)
@@ -53,7 +53,7 @@ async def observe(
 ) -> Response:
     started = time.perf_counter()
     response = await call_next(request)
-    route = _route_template(request)
+    route = route_template(request)
     LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
     REQUESTS.labels(request.method, route, str(response.status_code)).inc()
     return response

@@ -1,7 +1,7 @@
 """Every table, imported in one place so metadata (and Alembic) sees them all."""
 
 from service.applications.models import Application, Document, HouseholdClaim, Review
-from service.audit.models import AuditEvent, AuditHead
+from service.audit.models import AuditAnchor, AuditEvent, AuditHead
 from service.auth.models import User
 from service.flows.models import FlowVersion
 from service.incidents.models import Incident
@@ -14,6 +14,7 @@ from service.tasks.models import Task
 
 __all__ = [
     "Application",
+    "AuditAnchor",
     "AuditEvent",
     "AuditHead",
     "BenefitStandard",

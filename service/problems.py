@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.audit import refusals
 from service.context import request_id_var
 from service.errors import PROBLEM_BASE, PayloadTooLarge, ReliefError
 from service.limits import BodyTooLarge
@@ -61,6 +62,8 @@ def _field(item: dict[str, Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ReliefError)
     async def _relief(request: Request, error: ReliefError) -> JSONResponse:
+        # A 403 or 409 to a logged-in user is itself an audit event (written on its own).
+        await refusals.record(request, status=error.status, type_=error.type, detail=error.detail)
         return problem(
             error.status,
             type_=error.type,
@@ -112,13 +115,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
         log.warning("integrity_conflict", error=str(error.orig))
-        return problem(
-            409,
-            type_="conflict",
-            title="Conflict",
-            detail="the request conflicts with a concurrent change; reload and try again",
-            request=request,
-        )
+        detail = "the request conflicts with a concurrent change; reload and try again"
+        await refusals.record(request, status=409, type_="conflict", detail=detail)
+        return problem(409, type_="conflict", title="Conflict", detail=detail, request=request)
 
     @app.exception_handler(DBAPIError)
     async def _database_unavailable(request: Request, error: DBAPIError) -> JSONResponse:

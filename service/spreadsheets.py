@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -75,3 +77,56 @@ class Sheet:
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
+
+
+# --- streamed files: as many rows as a query yields, never all of them in memory --------------
+
+
+def csv_rows(rows: Iterable[Sequence[Cell]], *, bom: bool = False) -> bytes:
+    """Rows as CSV lines (CRLF), formula-like text made inert. The first chunk of a streamed
+    file passes ``bom``: UTF-8 with a BOM, so Excel reads the Chinese text right."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows([_inert(value) for value in row] for row in rows)
+    return out.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
+class XlsxStream:
+    """One sheet written row by row in openpyxl's write-only mode.
+
+    Rows go to openpyxl's temporary file as they are appended, as inline strings (no shared
+    string table growing in memory), so memory stays flat however many rows come. An xlsx is a
+    zip whose directory comes last: ``save`` can only run once every row is in. Blocking
+    (openpyxl and file I/O): async callers run these methods in a worker thread.
+    """
+
+    MAX_ROWS = 1_048_576  # Excel's limit, header included
+
+    def __init__(self, name: str, header: Sequence[str], widths: Sequence[int] = ()) -> None:
+        self._book = Workbook(write_only=True)
+        self._sheet: Any = self._book.create_sheet(name[:31])  # Excel's limit on sheet names
+        for column, width in enumerate(widths, start=1):
+            self._sheet.column_dimensions[get_column_letter(column)].width = width
+        self._sheet.freeze_panes = "A2"
+        self.rows = 0
+        bold = Font(bold=True)
+        self._sheet.append([self._cell(name, font=bold) for name in header])
+
+    def _cell(self, value: Cell, *, font: Font | None = None) -> WriteOnlyCell:
+        if isinstance(value, str):
+            # openpyxl refuses control characters; Excel cells hold at most 32,767 characters.
+            value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:32767]
+        cell = WriteOnlyCell(self._sheet, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+        if font is not None:
+            cell.font = font
+        return cell
+
+    def append(self, rows: Iterable[Sequence[Cell]]) -> None:
+        for row in rows:
+            self._sheet.append([self._cell(value) for value in row])
+            self.rows += 1
+
+    def save(self, out: IO[bytes]) -> None:
+        self._book.save(out)

@@ -150,11 +150,11 @@ async def apply_status(
     program: Program,
     before: str,
     status: str,
-    actor: User,
-    role: str,
+    actor: User | None,
+    role: str | None,
 ) -> None:
     """Side effects of moving from ``before`` to ``status``: release the household claim,
-    owe a payout, or stop owing it."""
+    owe a payout, or stop owing it. ``actor`` None: a flow's timer moved the case."""
     assert case.id is not None
     if status in RELEASES_CLAIM:
         await session.exec(

@@ -21,7 +21,7 @@ from service.applications.schemas import (
     TaskSummary,
     TimelineEntry,
 )
-from service.audit import service as audit_service
+from service.audit import queries as audit_queries
 from service.auth.models import User
 from service.flows.models import FlowVersion
 from service.masking import mask_card, mask_id_number, mask_numbers_in, mask_phone
@@ -154,7 +154,7 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
         missing_documents=applications_service.missing_kinds(program, case, documents),
         timeline=[
             TimelineEntry.model_validate(event)
-            for event in await audit_service.case_timeline(session, case.id)
+            for event in await audit_queries.case_history(session, case.id)
         ],
         payout=next((p for p in payouts if p.period == ONCE), None),
         payouts=payouts,

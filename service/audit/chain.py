@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,14 +21,28 @@ HASHED_FIELDS = (
 
 def format_at(at: datetime) -> str:
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat with fixed microseconds is the strftime pattern above, at a third of the cost.
+    return aware.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def canonical(fields: dict[str, Any]) -> bytes:
-    body = {name: fields.get(name) for name in HASHED_FIELDS}
-    body["at"] = format_at(fields["at"])
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_AT = HASHED_FIELDS.index("at")
 
 
-def link_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+def canonical(fields: Mapping[str, Any]) -> bytes:
+    return canonical_values([fields.get(name) for name in HASHED_FIELDS])
+
+
+def canonical_values(values: Sequence[Any]) -> bytes:
+    """The canonical form of an event given as values in ``HASHED_FIELDS`` order."""
+    body = dict(zip(HASHED_FIELDS, values, strict=True))
+    body["at"] = format_at(values[_AT])
+    return _ENCODE(body).encode()
+
+
+def link_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical(fields)).hexdigest()
+
+
+def link_hash_values(prev_hash: str, values: Sequence[Any]) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_values(values)).hexdigest()

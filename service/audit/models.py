@@ -15,9 +15,17 @@ class AuditEvent(SQLModel, table=True):
     """One link of a county's hash chain. Never updated or deleted (database triggers refuse)."""
 
     __tablename__ = "audit_event"
+    # Auditor queries page by id inside one county: each filter has an index that ends in id
+    # (or in at, for time ranges), so a page reads its rows in order instead of sorting them.
     __table_args__ = (
         UniqueConstraint("county", "seq"),
-        Index("ix_audit_event_application_id", "application_id"),
+        Index("ix_audit_event_application_id_id", "application_id", "id"),
+        Index("ix_audit_event_county_id", "county", "id"),
+        Index("ix_audit_event_county_action_id", "county", "action", "id"),
+        Index("ix_audit_event_county_role_id", "county", "role", "id"),
+        Index("ix_audit_event_county_at", "county", "at"),
+        Index("ix_audit_event_actor_id", "actor", "id"),
+        Index("ix_audit_event_region_id", "region", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -46,3 +54,23 @@ class AuditHead(SQLModel, table=True):
     county: str = Field(primary_key=True, max_length=6)
     seq: int
     hash: str = Field(max_length=64)
+
+
+class AuditAnchor(SQLModel, table=True):
+    """A county chain's head (sequence and hash) as it stood at one moment, signed.
+
+    Printed for storage outside the database as well (``relief audit anchor``): a tail deleted
+    later, with the head row rewound, still shows, because an anchored head is gone. Never
+    updated or deleted (database triggers refuse).
+    """
+
+    __tablename__ = "audit_anchor"
+    __table_args__ = (UniqueConstraint("county", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    county: str = Field(max_length=6)
+    seq: int
+    hash: str = Field(max_length=64)
+    signed_at: datetime = Field(sa_type=UTCDateTime)
+    key_id: str = Field(max_length=16)  # which key signed: the first hex of its SHA-256
+    signature: str = Field(max_length=128)  # HMAC-SHA256, hex

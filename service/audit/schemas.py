@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 
 class EventRead(BaseModel):
@@ -37,3 +37,22 @@ class VerifyReport(BaseModel):
     events: int
     first_broken: dict[str, Any] | None
     counties: list[str]
+
+
+class RevealRequest(BaseModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+
+
+class RevealedCase(BaseModel):
+    """A case's personal numbers in full: only for a county auditor, each time audited."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    village_code: str
+    applicant_name: str
+    applicant_id_number: str
+    spouse_name: str | None
+    spouse_id_number: str | None
+    bank_card: str
+    phone: str | None

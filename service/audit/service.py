@@ -8,22 +8,22 @@ the last statements of a transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit.chain import link_hash
-from service.audit.models import GENESIS_HASH, AuditEvent, AuditHead
+from service.audit import anchors
+from service.audit.chain import HASHED_FIELDS, link_hash, link_hash_values
+from service.audit.models import GENESIS_HASH, AuditAnchor, AuditEvent, AuditHead
 from service.auth.models import User
 from service.clock import utcnow
 from service.context import request_id_var
-from service.errors import Forbidden
 from service.masking import mask_numbers_in, mask_text
 
 NO_COUNTY = "000000"  # chain for security events that belong to no known county
@@ -110,54 +110,7 @@ def discard_pending(session: AsyncSession) -> None:
     session.info.pop(_PENDING, None)
 
 
-# --- reading -----------------------------------------------------------------------------
-
-
-def _visible_to(user: User) -> Any:
-    if not ({"auditor", "admin"} & set(user.roles)):
-        raise Forbidden("only auditors and administrators read the audit trail")
-    return col(AuditEvent.region).startswith(user.jurisdiction)
-
-
-@dataclass
-class EventFilter:
-    application_id: int | None = None
-    actor: str | None = None
-    action: str | None = None
-    region: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    after_id: int | None = None
-    limit: int = 100
-
-
-async def list_events(session: AsyncSession, *, user: User, query: EventFilter) -> list[AuditEvent]:
-    statement = select(AuditEvent).where(_visible_to(user))
-    if query.application_id is not None:
-        statement = statement.where(AuditEvent.application_id == query.application_id)
-    if query.actor:
-        statement = statement.where(AuditEvent.actor == query.actor)
-    if query.action:
-        statement = statement.where(AuditEvent.action == query.action)
-    if query.region:
-        statement = statement.where(col(AuditEvent.region).startswith(query.region))
-    if query.since:
-        statement = statement.where(AuditEvent.at >= query.since)
-    if query.until:
-        statement = statement.where(AuditEvent.at < query.until)
-    if query.after_id:
-        statement = statement.where(col(AuditEvent.id) > query.after_id)
-    statement = statement.order_by(col(AuditEvent.id)).limit(query.limit)
-    return list((await session.exec(statement)).all())
-
-
-async def case_timeline(session: AsyncSession, application_id: int) -> list[AuditEvent]:
-    statement = (
-        select(AuditEvent)
-        .where(AuditEvent.application_id == application_id)
-        .order_by(col(AuditEvent.id))
-    )
-    return list((await session.exec(statement)).all())
+# --- verifying (reading the trail: service/audit/queries.py) ------------------------------
 
 
 @dataclass
@@ -168,11 +121,26 @@ class ChainReport:
     counties: list[str] = field(default_factory=list)
 
 
-async def _events_of(session: AsyncSession, county: str) -> AsyncIterator[AuditEvent]:
-    statement = select(AuditEvent).where(AuditEvent.county == county).order_by(col(AuditEvent.seq))
+_CHAIN_COLUMNS = [getattr(AuditEvent, name) for name in (*HASHED_FIELDS, "prev_hash", "hash")]
+
+
+_SEQ, _PREV, _HASH = HASHED_FIELDS.index("seq"), len(HASHED_FIELDS), len(HASHED_FIELDS) + 1
+
+
+async def _events_of(session: AsyncSession, county: str) -> AsyncIterator[Sequence[Any]]:
+    """A county's events in order, as plain tuples (the hashed fields, then ``prev_hash`` and
+    ``hash``) streamed in batches: verify reads millions, and an object per event, or a switch
+    of the async driver per row, would cost more than hashing it."""
+    statement = (
+        sa_select(*_CHAIN_COLUMNS)
+        .where(col(AuditEvent.county) == county)
+        .order_by(col(AuditEvent.seq))
+        .execution_options(yield_per=5000)
+    )
     result = await session.stream(statement)
-    async for row in result.scalars():
-        yield row
+    while batch := await result.fetchmany(5000):
+        for row in batch:
+            yield row
 
 
 async def verify(session: AsyncSession, *, counties: list[str] | None = None) -> ChainReport:
@@ -184,20 +152,47 @@ async def verify(session: AsyncSession, *, counties: list[str] | None = None) ->
     report = ChainReport(counties=counties)
     for county in counties:
         prev_hash, expected_seq = GENESIS_HASH, 1
+        anchored = await anchors.anchors_of(session, county)
+        forged = [a for a in anchored.values() if not anchors.signature_holds(a)]
+        if forged:
+            first = min(forged, key=lambda anchor: anchor.seq)
+            report.ok = False
+            report.first_broken = {
+                "county": county,
+                "seq": first.seq,
+                "expected_seq": first.seq,
+                "expected_hash": first.hash,
+                "found_hash": None,
+                "reason": f"the anchor's signature does not hold (signed by key {first.key_id}, "
+                f"this service signs with {anchors.key_id()})",
+            }
+            return report
         async for event in _events_of(session, county):
             report.events += 1
-            expected = link_hash(prev_hash, event.model_dump())
-            if event.seq != expected_seq or event.prev_hash != prev_hash or event.hash != expected:
+            expected = link_hash_values(prev_hash, event[:_PREV])
+            anchor = anchored.pop(event[_SEQ], None)
+            if anchor is not None and anchor.hash != event[_HASH]:
                 report.ok = False
                 report.first_broken = {
                     "county": county,
-                    "seq": event.seq,
-                    "expected_seq": expected_seq,
-                    "expected_hash": expected,
-                    "found_hash": event.hash,
+                    "seq": event[_SEQ],
+                    "expected_seq": event[_SEQ],
+                    "expected_hash": anchor.hash,
+                    "found_hash": event[_HASH],
+                    "reason": "the event differs from the head anchored at this sequence",
                 }
                 return report
-            prev_hash, expected_seq = event.hash, expected_seq + 1
+            if event[_SEQ] != expected_seq or event[_PREV] != prev_hash or event[_HASH] != expected:
+                report.ok = False
+                report.first_broken = {
+                    "county": county,
+                    "seq": event[_SEQ],
+                    "expected_seq": expected_seq,
+                    "expected_hash": expected,
+                    "found_hash": event[_HASH],
+                }
+                return report
+            prev_hash, expected_seq = event[_HASH], expected_seq + 1
         head = await session.get(AuditHead, county)
         last_seq = expected_seq - 1
         head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
@@ -214,4 +209,25 @@ async def verify(session: AsyncSession, *, counties: list[str] | None = None) ->
                 else "events after the last stored one are missing",
             }
             return report
+        problem = _anchor_problem(county, anchored, last_seq, prev_hash)
+        if problem is not None:
+            report.ok, report.first_broken = False, problem
+            return report
     return report
+
+
+def _anchor_problem(
+    county: str, unmatched: dict[int, AuditAnchor], last_seq: int, last_hash: str
+) -> dict[str, Any] | None:
+    """Anchors no event matched: their heads were cut off. Also any forged anchor."""
+    if unmatched:
+        seq = min(unmatched)
+        return {
+            "county": county,
+            "seq": seq,
+            "expected_seq": seq,
+            "expected_hash": unmatched[seq].hash,
+            "found_hash": last_hash if last_seq else None,
+            "reason": f"an anchored head is missing: the chain ends at {last_seq}",
+        }
+    return None

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from service.auth.models import ADMIN, AUDITOR, User
 from service.auth.tokens import read_token
 from service.config import get_settings
+from service.context import CALLER_SCOPE_KEY
 from service.db import get_database
 from service.errors import Forbidden, NotAuthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def current_user(token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+async def current_user(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
     if not token:
         raise NotAuthenticated("missing bearer token")
     user_id = read_token(get_settings(), token)
@@ -27,6 +30,7 @@ async def current_user(token: Annotated[str | None, Depends(oauth2_scheme)]) -> 
         user = await session.get(User, user_id)
     if user is None or not user.active:
         raise NotAuthenticated("user unknown or disabled")
+    request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (problems.py)
     return user
 
 

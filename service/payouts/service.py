@@ -44,12 +44,20 @@ def fixed_rule(program: Program) -> dict[str, object]:
 
 
 def record_event(
-    session: AsyncSession, action: str, *, case: Application, payout: Payout, actor: User, role: str
+    session: AsyncSession,
+    action: str,
+    *,
+    case: Application,
+    payout: Payout,
+    actor: User | None,
+    role: str | None,
 ) -> None:
+    """A payout's event; ``actor`` None: the worker moved the case (a flow's timer)."""
     audit_service.record(
         session,
         action=action,
         actor=actor,
+        actor_name=None if actor else "worker",
         role=role,
         region=case.village_code,
         application_id=case.id,
@@ -64,7 +72,12 @@ def record_event(
 
 
 async def ensure_pending(
-    session: AsyncSession, *, case: Application, program: Program, actor: User, role: str
+    session: AsyncSession,
+    *,
+    case: Application,
+    program: Program,
+    actor: User | None,
+    role: str | None,
 ) -> Payout:
     """The pending payout of an approved one-time case (at most one: unique per case)."""
     assert case.id is not None
@@ -88,7 +101,7 @@ async def ensure_pending(
 
 
 async def cancel_pending(
-    session: AsyncSession, *, case: Application, actor: User, role: str
+    session: AsyncSession, *, case: Application, actor: User | None, role: str | None
 ) -> None:
     """A case that goes back or ends before payment owes nothing until approved again."""
     assert case.id is not None

@@ -5,7 +5,8 @@ earliest timer is due (kept by every save of its state). A round takes the due r
 each in its own transaction under a row lock taken with ``SKIP LOCKED``: a row another worker
 holds is skipped, and a row already fired no longer matches, so no timer fires twice however
 many workers run. Firing a deadline's timer marks the task escalated, records it in the trail
-and tells the level above; the case itself does not move.
+and tells the level above. A timer on the main path of a case's flow (a public notice that runs
+out) moves the case like a decision, with the same side effects, recorded as the worker's.
 
 A failed firing rolls back whole, then counts a try on the row and waits (doubling pauses);
 after the last try the row's timers stop and an incident asks an admin to look.
@@ -32,6 +33,7 @@ from service.errors import FlowError
 from service.flows import service as flows_service
 from service.incidents import service as incidents_service
 from service.notifications import service as notifications_service
+from service.programs.models import Program
 from service.reviews import service as reviews_service
 from service.tasks.models import READY, Task
 from service.worker.retry import next_attempt_at
@@ -45,10 +47,27 @@ async def _fire_case(session: AsyncSession, case: Any, now: datetime) -> None:
     instance = Instance.load(flow, case.workflow_state)
     instance.fire_timers()
     ready = instance.ready_tasks()
-    status = progress.derive_status(instance, ready)
-    _refuse_a_move(case.status, status)
+    before, status = case.status, progress.derive_status(instance, ready)
     await progress.save_state(session, case=case, instance=instance, status=status)
     await progress.sync_tasks(session, case=case, ready=ready)
+    if status != before:
+        # A flow's own timer moved the case (say, a public notice ran out): the same side
+        # effects as a person's decision, recorded as the worker's.
+        program = await session.get(Program, case.program_code)
+        assert program is not None
+        await progress.apply_status(
+            session, case=case, program=program, before=before, status=status, actor=None, role=None
+        )
+        audit_service.record(
+            session,
+            action="status_changed",
+            actor=None,
+            actor_name=WORKER,
+            region=case.village_code,
+            application_id=case.id,
+            before={"status": before},
+            after={"status": status},
+        )
     await _escalate(session, case=case, review_id=None, ready=ready, now=now)
 
 
@@ -60,17 +79,13 @@ async def _fire_review(session: AsyncSession, review: Any, now: datetime) -> Non
     instance.fire_timers()
     ready = instance.ready_tasks()
     status = reviews_service.status_of(instance)
-    _refuse_a_move(review.status, status)
+    if status != review.status:
+        # A review's outcome changes the enrolment: that is the village's decision, not a
+        # timer's (and its side effects follow decisions only).
+        raise FlowError(f"a timer would move the review from {review.status} to {status}")
     await reviews_service.save_state(session, review=review, instance=instance, status=status)
     await progress.sync_tasks(session, case=case, ready=ready, review_id=review.id)
     await _escalate(session, case=case, review_id=review.id, ready=ready, now=now)
-
-
-def _refuse_a_move(before: str, after: str) -> None:
-    if after != before:
-        # A deadline tells people; moving a case is a person's decision (and its side
-        # effects, payouts and claims, follow decisions only).
-        raise FlowError(f"a timer would move it from {before} to {after}")
 
 
 @dataclass(frozen=True)

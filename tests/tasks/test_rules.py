@@ -55,7 +55,8 @@ def open_tasks(api: Api, case_id: int) -> list[dict]:
 
 
 def snapshot(backend: Backend, case_id: int) -> dict:
-    """What the database holds for a case (and the size of the whole trail)."""
+    """What the database holds for a case (and the size of the whole trail, apart from the
+    ``action_refused`` events that refusals of logged-in users add by design)."""
     with backend.engine.connect() as connection:
         case = connection.execute(
             sa.text("SELECT status, version, workflow_state FROM application WHERE id = :id"),
@@ -68,7 +69,9 @@ def snapshot(backend: Backend, case_id: int) -> dict:
             ),
             {"id": case_id},
         ).all()
-        events = connection.execute(sa.text("SELECT count(*) FROM audit_event")).scalar_one()
+        events = connection.execute(
+            sa.text("SELECT count(*) FROM audit_event WHERE action <> 'action_refused'")
+        ).scalar_one()
         all_tasks = connection.execute(sa.text("SELECT count(*) FROM task")).scalar_one()
     return {
         "case": (case.status, case.version, bytes(case.workflow_state)),
@@ -508,7 +511,7 @@ def test_each_completion_is_audited_with_actor_role_statuses_and_comment(
     assert body["first_broken"] is None
 
 
-def test_refused_completions_leave_no_trace_in_the_trail(
+def test_refused_completions_change_nothing_and_leave_only_a_refusal_in_the_trail(
     api: Api, backend: Backend, ready_case: dict
 ) -> None:
     case_id = ready_case["id"]
@@ -519,6 +522,12 @@ def test_refused_completions_leave_no_trace_in_the_trail(
     problem(api.decide(task["id"], "approve", as_="cw.hekou"), 404)
     problem(api.decide(task["id"], "maybe", as_="cw.lizhuang"), 422)
     assert snapshot(backend, case_id) == before
+    # Each 403 is one action_refused event of the case; the 404 and the 422 are none.
+    refused = [e for e in api.events(case_id) if e["action"] == "action_refused"]
+    assert [(e["actor"], e["after"]["status"]) for e in refused] == [
+        ("vh.lizhuang", 403),
+        ("admin", 403),
+    ]
     assert api.get("/audit/verify", as_="au.county").json()["ok"] is True
 
 
