@@ -173,7 +173,7 @@ _DESCRIPTIONS = {
     404: "unknown, or outside the caller's jurisdiction",
     409: "duplicate, stale or concurrent change",
     413: "payload too large",
-    429: "too many failed attempts; see Retry-After",
+    429: "too many failed attempts or requests; see Retry-After",
     422: "invalid input",
 }
 

@@ -14,14 +14,14 @@ down_revision = "a05b6c7d8e9f"
 branch_labels = None
 depends_on = None
 
-# name → columns. Every auditor query is scoped to one county and pages by id; a time range
-# reads (county, at) and sorts what it found.
+# name → columns. Every auditor query is scoped to one county and pages by id; a time window
+# finds its first and last id in (county, at, id) without reading the rows.
 INDEXES = {
     "ix_audit_event_application_id_id": ["application_id", "id"],
     "ix_audit_event_county_id": ["county", "id"],
     "ix_audit_event_county_action_id": ["county", "action", "id"],
     "ix_audit_event_county_role_id": ["county", "role", "id"],
-    "ix_audit_event_county_at": ["county", "at"],
+    "ix_audit_event_county_at_id": ["county", "at", "id"],
     "ix_audit_event_actor_id": ["actor", "id"],
     "ix_audit_event_region_id": ["region", "id"],
 }

@@ -72,18 +72,21 @@ async def _xlsx(
     session: AsyncSession, user: User, query: queries.EventFilter
 ) -> AsyncIterator[bytes]:
     sheet = XlsxStream("audit_events", COLUMNS, WIDTHS)
-    async for page in queries.pages(session, user=user, query=query):
-        rows = [_cells(event) for event in page]
-        room = max(0, XlsxStream.MAX_ROWS - 2 - sheet.rows)
-        await to_thread.run_sync(sheet.append, rows[:room])
-        if len(rows) > room:
-            await to_thread.run_sync(sheet.append, [[TRUNCATED]])
-            break
-    with tempfile.TemporaryFile() as out:
-        await to_thread.run_sync(sheet.save, out)
-        out.seek(0)
-        while chunk := await to_thread.run_sync(out.read, CHUNK):
-            yield chunk
+    try:
+        async for page in queries.pages(session, user=user, query=query):
+            rows = [_cells(event) for event in page]
+            room = max(0, XlsxStream.MAX_ROWS - 2 - sheet.rows)
+            await to_thread.run_sync(sheet.append, rows[:room])
+            if len(rows) > room:
+                await to_thread.run_sync(sheet.append, [[TRUNCATED]])
+                break
+        with tempfile.TemporaryFile() as out:
+            await to_thread.run_sync(sheet.save, out)
+            out.seek(0)
+            while chunk := await to_thread.run_sync(out.read, CHUNK):
+                yield chunk
+    finally:
+        sheet.discard()
 
 
 async def export(

@@ -15,15 +15,16 @@ class AuditEvent(SQLModel, table=True):
     """One link of a county's hash chain. Never updated or deleted (database triggers refuse)."""
 
     __tablename__ = "audit_event"
-    # Auditor queries page by id inside one county: each filter has an index that ends in id
-    # (or in at, for time ranges), so a page reads its rows in order instead of sorting them.
+    # Auditor queries page by id inside one county: each filter has an index that ends in id,
+    # so a page reads its rows in order instead of sorting them; (county, at, id) finds where
+    # a time window begins and ends in that order (service/audit/queries.py).
     __table_args__ = (
         UniqueConstraint("county", "seq"),
         Index("ix_audit_event_application_id_id", "application_id", "id"),
         Index("ix_audit_event_county_id", "county", "id"),
         Index("ix_audit_event_county_action_id", "county", "action", "id"),
         Index("ix_audit_event_county_role_id", "county", "role", "id"),
-        Index("ix_audit_event_county_at", "county", "at"),
+        Index("ix_audit_event_county_at_id", "county", "at", "id"),
         Index("ix_audit_event_actor_id", "actor", "id"),
         Index("ix_audit_event_region_id", "region", "id"),
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from service import problems
@@ -26,8 +26,6 @@ from service.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problems.responses(401, 403, 422))
 Supervisor = Annotated[User, Depends(require_roles(AUDITOR, ADMIN))]
 Auditor = Annotated[User, Depends(require_roles(AUDITOR))]
-
-
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
@@ -37,9 +35,10 @@ def _filters(
     role: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
     action: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
     region: RegionPrefix = None,
-    since: Annotated[QueryInstant, Query(description="from this instant (inclusive)")] = None,
-    until: Annotated[QueryInstant, Query(description="before this instant")] = None,
+    since: QueryInstant = None,
+    until: QueryInstant = None,
 ) -> queries.EventFilter:
+    """The filters of the list and of the exports: ``since`` inclusive, ``until`` exclusive."""
     return queries.EventFilter(
         application_id=application_id,
         actor=actor,
@@ -108,7 +107,7 @@ async def case_events(
     user: Supervisor,
     session: SessionDep,
     cursor: Cursor = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    limit: Limit = 1000,
 ) -> EventPage:
     """A case's trail, oldest first, refusals and reveals included."""
     page = await queries.case_events(
@@ -138,10 +137,15 @@ async def user_events(
     responses=problems.responses(404, 429),
 )
 async def reveal_case(
-    application_id: PathId, body: RevealRequest, user: Auditor, session: WriteSessionDep
+    application_id: PathId,
+    body: RevealRequest,
+    user: Auditor,
+    session: WriteSessionDep,
+    response: Response,
 ) -> Application:
     """A case's resident IDs, bank card and phone in full, for a county auditor with a reason;
     audited, and limited per auditor per hour."""
+    response.headers["Cache-Control"] = "no-store"  # full numbers: no copy in any cache
     return await reveal.reveal(
         session, user=user, application_id=application_id, reason=body.reason
     )

@@ -43,10 +43,23 @@ def _dates(values: Any) -> frozenset[date]:
     return frozenset(date.fromisoformat(str(value)) for value in values or [])
 
 
-@lru_cache(maxsize=64)
-def calendar_of(county: str | None) -> Calendar:
+@lru_cache(maxsize=1)
+def _calendar_file() -> dict[str, Any]:
+    """The calendar file, read once per process (``load`` reads it at start-up: deadlines are
+    computed inside the expression sandbox, whose per-opcode tracer makes parsing YAML there
+    slow enough to hit the expression time limit)."""
     path = get_settings().calendar_file or WORKFLOWS_DIR / "calendar.yaml"
     loaded: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return loaded
+
+
+def load() -> None:
+    _calendar_file()
+
+
+@lru_cache(maxsize=64)
+def calendar_of(county: str | None) -> Calendar:
+    loaded = _calendar_file()
     own = (loaded.get("counties") or {}).get(county or "", {}) or {}
     return Calendar(
         holidays=_dates(loaded.get("holidays")) | _dates(own.get("holidays")),

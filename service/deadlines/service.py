@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.models import User
 from service.clock import utcnow
+from service.deadlines import calendar
 from service.deadlines.calendar import due_after
 from service.deadlines.schemas import OverdueByPerson, OverdueByTownship, OverdueReport
 from service.engine import provide
@@ -39,6 +40,7 @@ def deadline(data: dict[str, Any], step: str) -> str:
 
 def install() -> None:
     """Offer ``deadline(step)`` to flow expressions (each process, at start)."""
+    calendar.load()
     provide("deadline", deadline)
 
 

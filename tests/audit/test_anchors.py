@@ -181,7 +181,9 @@ def test_twenty_concurrent_writers_make_one_valid_chain(fresh: OwnServer) -> Non
         statuses = list(
             pool.map(lambda body: api.post("/applications", as_="cw.lizhuang", json=body), bodies)
         )
-    assert [response.status_code for response in statuses] == [201] * 20
+    assert [response.status_code for response in statuses] == [201] * 20, [
+        response.text for response in statuses if response.status_code != 201
+    ]
     assert _verify(fresh)[0] == 0
     with fresh.backend.engine.connect() as connection:
         seqs = [

@@ -43,6 +43,7 @@ def test_the_county_auditor_sees_the_full_numbers_and_it_is_audited(
     case_id, body = household
     response = reveal(api, case_id, as_=county["au"])
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
     revealed = response.json()
     assert revealed["id"] == case_id
     assert revealed["applicant_id_number"] == body["applicant"]["id_number"]

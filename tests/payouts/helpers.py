@@ -87,5 +87,9 @@ def snapshot(backend: Backend, county: County) -> dict[str, object]:
                 "SELECT id, status, version FROM application WHERE village_code LIKE :village"
                 " ORDER BY id"
             ),
-            "events": rows("SELECT count(*) FROM audit_event WHERE county = :county"),
+            # Refusals of logged-in users are audit events by design (action_refused).
+            "events": rows(
+                "SELECT count(*) FROM audit_event WHERE county = :county"
+                " AND action <> 'action_refused'"
+            ),
         }

@@ -76,5 +76,9 @@ def state(backend: Backend, case_id: int) -> dict[str, object]:
             )
             .scalars()
             .all(),
-            "events": scalar("SELECT count(*) FROM audit_event WHERE application_id = :id"),
+            # Refusals of logged-in users are audit events by design (action_refused).
+            "events": scalar(
+                "SELECT count(*) FROM audit_event WHERE application_id = :id"
+                " AND action <> 'action_refused'"
+            ),
         }
