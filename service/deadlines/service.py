@@ -8,8 +8,6 @@ timer fires, the worker marks the task escalated and tells the level above; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -19,7 +17,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.auth.models import User
 from service.clock import utcnow
 from service.deadlines import calendar
-from service.deadlines.calendar import due_after
 from service.deadlines.schemas import OverdueByPerson, OverdueByTownship, OverdueReport
 from service.engine import provide
 from service.errors import Forbidden
@@ -35,7 +32,7 @@ def deadline(data: dict[str, Any], step: str) -> str:
     time limits and its county, put there at submission)."""
     limits = data.get("time_limits") or {}
     days = int(limits.get(step, limits.get("default", DEFAULT_WORKING_DAYS)))
-    return due_after(utcnow(), days, county=data.get("county")).isoformat()
+    return calendar.due_after(utcnow(), days, county=data.get("county")).isoformat()
 
 
 def install() -> None:
@@ -44,25 +41,20 @@ def install() -> None:
     provide("deadline", deadline)
 
 
-def overdue_filter(now: datetime) -> Any:
-    return (col(Task.status) == READY) & (col(Task.due_at) < now)
-
-
-@dataclass(frozen=True)
-class _Scope:
-    prefix: str
-
-
-def _scope(user: User) -> _Scope:
+def _jurisdiction_of_supervisor(user: User) -> str:
     if not SUPERVISORS & set(user.roles):
         raise Forbidden("the supervision view is for county approvers, auditors and admins")
-    return _Scope(user.jurisdiction)
+    return user.jurisdiction
 
 
 async def overdue_report(session: AsyncSession, *, user: User, limit: int = 200) -> OverdueReport:
     """Overdue tasks in the caller's jurisdiction, counted per township and per person."""
-    scope, now = _scope(user), utcnow()
-    where = overdue_filter(now) & col(Task.village_code).startswith(scope.prefix)
+    jurisdiction, now = _jurisdiction_of_supervisor(user), utcnow()
+    where = (
+        (col(Task.status) == READY)
+        & (col(Task.due_at) < now)
+        & col(Task.village_code).startswith(jurisdiction)
+    )
     township = func.substr(Task.village_code, 1, 9)
     by_township = (
         await session.exec(

@@ -12,7 +12,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from threading import Lock
 from typing import Any
 
@@ -70,7 +70,6 @@ class ParsedFlow:
     decisions: tuple[str, ...] = ()
     # What was wrong with a flow parsed with strict=False (empty for any flow that runs).
     problems: tuple[FlowProblem, ...] = ()
-    _lock: Lock = field(default_factory=Lock, repr=False, compare=False)
 
     def reachable_without(self, blocked: frozenset[str]) -> set[str]:
         """The BPMN ids reachable from the start when no element in ``blocked`` is passed.
