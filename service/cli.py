@@ -317,8 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command != "serve":  # the server installs it itself
         from service.deadlines import service as deadlines_service
+        from service.notices import service as notices_service
 
         deadlines_service.install()  # flows count deadlines in the county's working days
+        notices_service.install()  # flows end their public notice after the configured days
     return int(args.func(args))
 
 

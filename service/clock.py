@@ -55,6 +55,12 @@ def local_today() -> date:
     return utcnow().astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
+def local_year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The first instants of ``year`` and of the next, where the offices are."""
+    zone = ZoneInfo(get_settings().timezone)
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
 def set_clock(path: Path, value: datetime | timedelta) -> None:
     """Move the clock of every process reading ``path`` (tests only)."""
     if isinstance(value, timedelta):

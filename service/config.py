@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_PREFIX = "dev-"
@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     # Full personal numbers an auditor may reveal per hour (one case each; then 429).
     reveal_max_per_hour: int = 20
+    # Public notice 公示 after county approval, in calendar days; 0 ends it as it opens (for
+    # tests and demos: the policy wants one). Objections: per client address per hour, and size.
+    notice_days: int = Field(default=7, ge=0, le=60)
+    objection_max_per_hour: int = Field(default=5, ge=1)
+    objection_max_chars: int = Field(default=2000, ge=100, le=20000)
     files_dir: Path = Path("var/files")
     max_upload_bytes: int = 10 * 1024 * 1024
     # One uploaded BPMN or DMN file (RELIEF_MAX_FLOW_BYTES); flows are text, a few KB each.

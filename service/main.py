@@ -25,12 +25,16 @@ from service.health import router as health_router
 from service.incidents.router import router as incidents_router
 from service.limits import BodySizeLimit
 from service.logging import configure_logging
+from service.notices import service as notices_service
+from service.notices.router import public_router as public_notices_router
+from service.notices.router import router as notices_router
 from service.notifications.router import router as notifications_router
 from service.payouts.router import router as payouts_router
 from service.programs.router import router as programs_router
 from service.recoveries.router import router as recoveries_router
 from service.reviews.router import router as reviews_router
 from service.rosters.router import router as rosters_router
+from service.security import SecurityHeaders
 from service.tasks.router import router as tasks_router
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -55,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     configure_logging(get_settings().log_level)
     deadlines_service.install()  # flows count deadlines in the county's working days
+    notices_service.install()  # flows end their public notice after the configured days
     app = FastAPI(
         title="relief",
         summary="Approval chains of county family-planning benefit and relief programs",
@@ -76,6 +81,8 @@ def create_app() -> FastAPI:
         incidents_router,
         deadlines_router,
         notifications_router,
+        notices_router,
+        public_notices_router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -84,6 +91,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     # Added first, so it runs inside the request-id middleware below.
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(SecurityHeaders)
 
     @app.middleware("http")
     async def request_id(

@@ -5,6 +5,7 @@ from service.audit.models import AuditAnchor, AuditEvent, AuditHead
 from service.auth.models import User
 from service.flows.models import FlowVersion
 from service.incidents.models import Incident
+from service.notices.models import Objection, PublicNotice
 from service.notifications.models import Notification
 from service.payouts.models import Payout, PayoutBatch, PayoutBatchLine
 from service.programs.models import BenefitStandard, Program
@@ -23,10 +24,12 @@ __all__ = [
     "HouseholdClaim",
     "Incident",
     "Notification",
+    "Objection",
     "Payout",
     "PayoutBatch",
     "PayoutBatchLine",
     "Program",
+    "PublicNotice",
     "Recovery",
     "RecoveryPayment",
     "Review",

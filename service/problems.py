@@ -101,16 +101,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        phrase = HTTPStatus(error.status_code).phrase
-        detail = error.detail if isinstance(error.detail, str) else phrase
-        return problem(
-            error.status_code,
-            type_="about:blank",
-            title=phrase,
-            detail=detail,
-            request=request,
-            headers=dict(error.headers or {}),
-        )
+        return _http_problem(request, error)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
@@ -141,6 +132,37 @@ def install(app: FastAPI) -> None:
             detail="an unexpected error occurred; it has been logged with the request id",
             request=request,
         )
+
+
+def _http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    phrase = HTTPStatus(error.status_code).phrase
+    detail = error.detail if isinstance(error.detail, str) else phrase
+    if error.status_code == 400:
+        # A body that cannot be parsed at all (bytes that are not UTF-8, broken multipart
+        # framing) is invalid input like any other: 422, as every route documents.
+        return problem(
+            422,
+            type_="invalid-input",
+            title="Invalid input",
+            detail=f"invalid fields: body ({detail})",
+            request=request,
+            errors=[{"field": "body", "message": detail}],
+        )
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        # Starlette names only the methods of the first route that matched the path; the
+        # resource supports those of every route on it (RFC 9110, section 15.5.6).
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return problem(
+        error.status_code,
+        type_="about:blank",
+        title=phrase,
+        detail=detail,
+        request=request,
+        headers=headers,
+    )
 
 
 class Problem(BaseModel):
@@ -179,12 +201,34 @@ _DESCRIPTIONS = {
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` entries documenting the problems a route can return."""
+    """OpenAPI ``responses=`` entries documenting the problems a route can return.
+
+    The schema is given inline under ``application/problem+json``, the only media type errors
+    are sent with: a ``model`` would document them as ``application/json``."""
     return {
         status: {
-            "model": Problem,
             "description": _DESCRIPTIONS[status],
-            "content": {MEDIA_TYPE: {}},
+            "content": {MEDIA_TYPE: {"schema": _PROBLEM_SCHEMA}},
         }
         for status in statuses
     }
+
+
+_PROBLEM_SCHEMA = Problem.model_json_schema()
+
+
+def _matches(template: str, path: str) -> bool:
+    expected, actual = template.split("/"), path.split("/")
+    return len(expected) == len(actual) and all(
+        part == given or (part.startswith("{") and part.endswith("}") and given != "")
+        for part, given in zip(expected, actual, strict=True)
+    )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document lists for the requested path."""
+    paths = request.app.openapi().get("paths", {})  # built once, then cached by FastAPI
+    for template, operations in paths.items():
+        if _matches(template, request.url.path):
+            return sorted(method.upper() for method in operations)
+    return []

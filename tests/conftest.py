@@ -107,6 +107,8 @@ def base_env(tmp: Path, database_url: str) -> dict[str, str]:
         # Every test client comes from 127.0.0.1: keep the per-address lock out of their way
         # (the per-account lock is what tests/auth/test_throttle.py exercises).
         RELIEF_LOGIN_MAX_FAILURES_PER_ADDRESS="10000",
+        # Chains run straight from county approval to payout; tests/notices sets the days.
+        RELIEF_NOTICE_DAYS="0",
     )
     return env
 

@@ -10,6 +10,9 @@ from service.dbtypes import UTCDateTime
 
 IN_PROGRESS = "in_progress"
 RETURNED = "returned"
+# County-approved and on public notice 公示; held while the county examines an objection.
+NOTICE = "notice"
+HELD = "held"
 APPROVED = "approved"
 PAID = "paid"
 ENROLLED = "enrolled"

@@ -3,7 +3,10 @@
 Status comes from the flow by convention, so uploaded flows need no Python:
 - finished: the id of the end event reached, ``end_<status>`` (``end_paid``, ``end_rejected``);
 - waiting on a task whose id starts with ``correction``: ``returned``;
+- waiting on a task whose id starts with ``objection``: ``held`` (an objection to the public
+  notice is examined; the payout waits);
 - waiting on a task in the ``finance_officer`` lane: ``approved`` (county approved, payout due);
+- waiting at an event whose id starts with ``notice``: ``notice`` (on public notice 公示);
 - otherwise ``in_progress``.
 """
 
@@ -16,7 +19,9 @@ from service.applications.models import (
     APPROVED,
     ENROLLED,
     FINAL,
+    HELD,
     IN_PROGRESS,
+    NOTICE,
     PAID,
     RELEASES_CLAIM,
     RETURNED,
@@ -27,6 +32,7 @@ from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.engine import Instance, ReadyTask
 from service.errors import FlowError, StaleTask
+from service.notices import service as notices_service
 from service.notifications import service as notifications_service
 from service.payouts import service as payouts_service
 from service.programs.models import Program
@@ -44,8 +50,12 @@ def derive_status(instance: Instance, ready: list[ReadyTask]) -> str:
         return status
     if any(task.spec.startswith("correction") for task in ready):
         return RETURNED
+    if any(task.spec.startswith("objection") for task in ready):
+        return HELD
     if any(task.lane == FINANCE_OFFICER for task in ready):
         return APPROVED
+    if any(element.startswith(notices_service.NOTICE_PREFIX) for element in instance.waiting_at()):
+        return NOTICE
     return IN_PROGRESS
 
 
@@ -152,9 +162,11 @@ async def apply_status(
     status: str,
     actor: User | None,
     role: str | None,
+    instance: Instance | None = None,
 ) -> None:
     """Side effects of moving from ``before`` to ``status``: release the household claim,
-    owe a payout, or stop owing it. ``actor`` None: a flow's timer moved the case."""
+    owe a payout, or stop owing it, keep the public notice in step. ``actor`` None: a flow's
+    timer (or an objection from the public) moved the case."""
     assert case.id is not None
     if status in RELEASES_CLAIM:
         await session.exec(
@@ -171,4 +183,39 @@ async def apply_status(
         )
     elif before == APPROVED and status != PAID:
         await payouts_service.cancel_pending(session, case=case, actor=actor, role=role)
+    if status != before and (status == NOTICE or before in (NOTICE, HELD)):
+        await notices_service.follow(
+            session,
+            case=case,
+            program=program,
+            before=before,
+            status=status,
+            instance=instance,
+            actor=actor,
+        )
     await notifications_service.status_changed(session, case=case, before=before, status=status)
+
+
+async def record_engine_move(
+    session: AsyncSession, *, case: Application, instance: Instance
+) -> tuple[str, list[ReadyTask]]:
+    """Store what the engine did by itself (a timer fired, a signal arrived) and apply its
+    side effects as nobody's decision, like a person's; the new status and the ready tasks."""
+    ready = instance.ready_tasks()
+    before, status = case.status, derive_status(instance, ready)
+    await save_state(session, case=case, instance=instance, status=status)
+    await sync_tasks(session, case=case, ready=ready)
+    if status != before:
+        program = await session.get(Program, case.program_code)
+        assert program is not None
+        await apply_status(
+            session,
+            case=case,
+            program=program,
+            before=before,
+            status=status,
+            actor=None,
+            role=None,
+            instance=instance,
+        )
+    return status, ready

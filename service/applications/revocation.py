@@ -18,7 +18,9 @@ from service.applications.models import (
     APPROVED,
     ENDED,
     ENROLLED,
+    HELD,
     IN_PROGRESS,
+    NOTICE,
     PAID,
     REVOKED,
     Application,
@@ -33,15 +35,18 @@ from service.clock import utcnow
 from service.engine import Instance
 from service.errors import Conflict, Forbidden, InvalidInput, StaleTask
 from service.flows import service as flows_service
+from service.notices import service as notices_service
 from service.notifications import service as notifications_service
 from service.payouts import models as payouts
 from service.payouts import service as payouts_service
 from service.payouts.models import Payout
+from service.programs.models import Program
 from service.recoveries import service as recoveries_service
 from service.tasks.models import CANCELLED, READY, Task
 
-# Only what the county approved can be revoked; before that the county rejects instead.
-REVOCABLE = (APPROVED, PAID, ENROLLED, ENDED)
+# Only what the county approved can be revoked (on notice, held by an objection, owed, paid or
+# enrolled); before that the county rejects instead.
+REVOCABLE = (NOTICE, HELD, APPROVED, PAID, ENROLLED, ENDED)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,18 @@ async def revoke(
     instance.cancel()
     await progress.save_state(session, case=case, instance=instance, status=REVOKED)
     await notifications_service.status_changed(session, case=case, before=before, status=REVOKED)
+    if before in (NOTICE, HELD):
+        program = await session.get(Program, case.program_code)
+        assert program is not None
+        await notices_service.follow(
+            session,
+            case=case,
+            program=program,
+            before=before,
+            status=REVOKED,
+            instance=None,
+            actor=user,
+        )
     documents = await _store_evidence(session, user=user, case=case, evidence=evidence, types=types)
     await _end_open_work(session, application_id=case.id)
     # Recorded before the payouts' events, so the trail reads: revoked, then what it settled.

@@ -13,7 +13,7 @@ from service.deadlines import service as deadlines_service
 from service.deadlines.schemas import OverdueReport
 
 router = APIRouter(
-    prefix="/supervision", tags=["supervision"], responses=problems.responses(401, 403)
+    prefix="/supervision", tags=["supervision"], responses=problems.responses(401, 403, 422)
 )
 
 

@@ -1,9 +1,10 @@
 """What an uploaded BPMN document may contain, read from its XML before SpiffWorkflow builds it.
 
 Approval chains need user, manual, script and business rule tasks, gateways, timers and
-embedded subprocesses. Everything else SpiffWorkflow could run (service tasks that call out,
-messages, signals, call activities, loops) is refused by name: an element nobody reviewed for
-this service is not run by it.
+embedded subprocesses, and may wait for the signals the service itself sends (an objection to
+a public notice). Everything else SpiffWorkflow could run (service tasks that call out,
+messages, thrown signals, call activities, loops) is refused by name: an element nobody
+reviewed for this service is not run by it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ _UNSUPPORTED: dict[str, str] = {
     "adHocSubProcess": "ad-hoc subprocesses",
     "complexGateway": "complex gateways",
     "messageEventDefinition": "message events",
-    "signalEventDefinition": "signal events",
     "conditionalEventDefinition": "conditional events",
     "escalationEventDefinition": "escalation events",
     "errorEventDefinition": "error events",
@@ -48,9 +48,12 @@ _PARTS = {
     "standardLoopCharacteristics",
 }
 SUPPORTED = (
-    "relief flows use user, manual, script and business rule tasks, gateways, timers and "
-    "embedded subprocesses"
+    "relief flows use user, manual, script and business rule tasks, gateways, timers, "
+    "embedded subprocesses and intermediate catch events of the service's signals"
 )
+# Signals the service sends into a waiting case (``Instance.signal``): a flow may wait for them
+# in an intermediate catch event, never throw them nor start on them.
+SERVICE_SIGNALS = frozenset({"objection"})
 
 
 def _owner_id(element: etree._Element, name: str) -> str | None:
@@ -61,16 +64,50 @@ def _owner_id(element: etree._Element, name: str) -> str | None:
 
 def unsupported_elements(root: etree._Element) -> list[FlowProblem]:
     problems = []
+    signals = {
+        signal.get("id"): (signal.get("name") or "").strip()
+        for signal in root.iter(f"{{{BPMN_NS}}}signal")
+    }
     for element in root.iter(f"{{{BPMN_NS}}}*"):
         name = etree.QName(element).localname
         kind = _UNSUPPORTED.get(name)
         if kind is None and name == "subProcess" and element.get("triggeredByEvent") == "true":
             kind = "event subprocesses"
+        if kind is None and name == "signalEventDefinition":
+            problems += _signal_problems(element, signals)
         if kind is not None:
             problems.append(
                 FlowProblem(_owner_id(element, name), f"{kind} are not supported: {SUPPORTED}")
             )
     return problems
+
+
+def _signal_problems(
+    definition: etree._Element, signals: dict[str | None, str]
+) -> list[FlowProblem]:
+    """A signal may only be waited for, in an intermediate catch event, and only one of the
+    signals the service sends: no flow can throw one into another case."""
+    owner = definition.getparent()
+    assert owner is not None
+    element = owner.get("id")
+    if etree.QName(owner).localname != "intermediateCatchEvent":
+        return [
+            FlowProblem(
+                element,
+                "signal events are supported only as intermediate catch events (a flow waits "
+                "for a signal the service sends; it never throws one)",
+            )
+        ]
+    name = signals.get(definition.get("signalRef"))
+    if name not in SERVICE_SIGNALS:
+        return [
+            FlowProblem(
+                element,
+                f"signal {name or definition.get('signalRef')!r} is not one the service sends; "
+                f"flows may wait for: {', '.join(sorted(SERVICE_SIGNALS))}",
+            )
+        ]
+    return []
 
 
 def lanes(root: etree._Element) -> list[tuple[str, str]]:

@@ -15,16 +15,22 @@ from uuid import UUID
 import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
 )
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+# Flows are parsed by SpiffArena's parser, whose signal definitions are its own subclass; an
+# event is caught only by a definition of its exact class.
+from SpiffWorkflow.spiff.specs.event_definitions import SignalEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from service.config import get_settings
+from service.engine.elements import SERVICE_SIGNALS
 from service.engine.errors import TaskNotReady, engine_call
 from service.engine.sandbox import RestrictedScriptEngine
 from service.engine.specs import ParsedFlow
@@ -53,9 +59,9 @@ class _InstanceOnlyConverter(BpmnWorkflowConverter):
         return workflow
 
 
-_registry = BpmnWorkflowSerializer.configure(
-    {**DEFAULT_CONFIG, BpmnWorkflow: _InstanceOnlyConverter}
-)
+# SpiffArena's converters: flows are parsed by its parser, and what a waiting event caught
+# (a signal) is stored with its definition's class.
+_registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _InstanceOnlyConverter})
 
 
 def decode_state(state: bytes) -> bytes:
@@ -145,6 +151,37 @@ class Instance:
         dues = [due_of(task) for task in self.workflow.get_tasks(state=TaskState.WAITING)]
         found = [due for due in dues if due is not None]
         return min(found) if found else None
+
+    def waiting_at(self) -> list[str]:
+        """The BPMN ids of the events the workflow waits at (timers, gateways, signals)."""
+        return [
+            task.task_spec.bpmn_id
+            for task in self.workflow.get_tasks(state=TaskState.WAITING)
+            if task.task_spec.bpmn_id
+        ]
+
+    def due_at(self, element_prefix: str) -> datetime | None:
+        """When the waiting timer of an element whose id starts with ``element_prefix`` is due
+        (a public notice's end), or None."""
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            if (task.task_spec.bpmn_id or "").startswith(element_prefix):
+                due = due_of(task)
+                if due is not None:
+                    return due
+        return None
+
+    def signal(self, name: str) -> None:
+        """Deliver one of the service's signals to the event the workflow waits at, and run
+        the engine to the next wait. A workflow not waiting for it is refused, unchanged."""
+        if name not in SERVICE_SIGNALS:
+            raise ValueError(f"{name!r} is not a signal the service sends")
+        with engine_call():
+            try:
+                self.workflow.send_event(BpmnEvent(SignalEventDefinition(name)))
+            except WorkflowException:
+                raise TaskNotReady(f"the workflow is not waiting for {name!r}") from None
+            self.workflow.refresh_waiting_tasks()
+            self.workflow.do_engine_steps()
 
     def fire_timers(self) -> None:
         """Fire every timer whose moment has come and run the engine to the next wait."""

@@ -232,20 +232,23 @@ def _called_decisions(root: etree._Element, specs: list[Any]) -> dict[str, Any]:
     }
 
 
-def _expressions_of(task_spec: Any) -> Iterator[tuple[str, str]]:
-    """Every piece of Python a task spec would hand the script engine, as (mode, source)."""
+def _expressions_of(task_spec: Any) -> Iterator[tuple[str, str, Any]]:
+    """Every piece of Python a task spec would hand the script engine, as (mode, source,
+    the timer it defines or None)."""
     for condition, _target in getattr(task_spec, "cond_task_specs", ()):
         if condition is not None:
-            yield "eval", condition.args[0]
+            yield "eval", condition.args[0], None
     if isinstance(task_spec, ScriptTaskMixin) and task_spec.script:
-        yield "exec", task_spec.script
+        yield "exec", task_spec.script, None
     for name in ("prescript", "postscript"):
         script = getattr(task_spec, name, None)
         if script:
-            yield "exec", script
+            yield "exec", script, None
     event = getattr(task_spec, "event_definition", None)
-    if isinstance(event, TimerEventDefinition) and event.expression:
-        yield "timer", event.expression
+    # An event-based gateway takes over the definitions of the events behind it.
+    for definition in getattr(event, "event_definitions", None) or [event]:
+        if isinstance(definition, TimerEventDefinition) and definition.expression:
+            yield "timer", definition.expression, definition
 
 
 def _expression_problems(specs: list[Any]) -> list[FlowProblem]:
@@ -254,14 +257,14 @@ def _expression_problems(specs: list[Any]) -> list[FlowProblem]:
     for spec in specs:
         for task_spec in spec.task_specs.values():
             element = task_spec.bpmn_id or task_spec.name
-            for mode, source in _expressions_of(task_spec):
+            for mode, source, timer in _expressions_of(task_spec):
                 try:
                     if mode == "exec":
                         compile_script(source)
                     else:
                         compile_expression(source)
-                    if mode == "timer":
-                        _check_timer(task_spec.event_definition, source)
+                    if timer is not None:
+                        _check_timer(timer, source)
                 except UnsafeExpression as error:
                     problems.append(FlowProblem(element, error.detail))
     return problems

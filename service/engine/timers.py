@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
@@ -32,10 +33,16 @@ spiff_timer.datetime = _ServiceClock
 ONE_SHOT = (TimeDateEventDefinition, DurationTimerEventDefinition)
 
 
+def _one_shot(definition: Any) -> bool:
+    if isinstance(definition, MultipleEventDefinition):
+        # An event-based gateway holds the timers of the events behind it (a notice period).
+        return any(isinstance(inner, ONE_SHOT) for inner in definition.event_definitions)
+    return isinstance(definition, ONE_SHOT)
+
+
 def due_of(task: Any) -> datetime | None:
     """When a waiting one-shot timer task fires (its value is set when it starts waiting)."""
-    definition = getattr(task.task_spec, "event_definition", None)
-    if not isinstance(definition, ONE_SHOT):
+    if not _one_shot(getattr(task.task_spec, "event_definition", None)):
         return None
     value = task._get_internal_data("event_value")
     if value is None:

@@ -18,7 +18,9 @@ from service.limits import MAX_DECISIONS
 from service.params import MAX_ID
 from service.uploads import read_limited, safe_filename
 
-router = APIRouter(prefix="/flows", tags=["flows"], responses=problems.responses(401, 403, 404))
+router = APIRouter(
+    prefix="/flows", tags=["flows"], responses=problems.responses(401, 403, 404, 422)
+)
 Admin = Annotated[User, Depends(require_roles(ADMIN))]
 Reader = Annotated[User, Depends(require_roles(ADMIN, AUDITOR))]
 # A BPMN process id is an XML NCName; this is the subset a modeler writes.

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 
-from service.applications.models import ENDED, ENROLLED, PAID, REJECTED
+from service.applications.models import ENDED, ENROLLED, PAID, REJECTED, REVOKED
 from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, LANE_ROLES
 from service.engine import FlowProblem, ParsedFlow, evaluate_condition
 
 DECISIONS = ("approve", "reject", "return")
-# A flow ends at end_<status>; withdrawal and revocation are commands, not ends of a flow.
-END_STATUSES = (PAID, ENROLLED, REJECTED, ENDED)
+# A flow ends at end_<status>. Withdrawal is a command, not an end of a flow; revocation is
+# both: the county's command, and the end of a flow whose objection 举报 was upheld.
+END_STATUSES = (PAID, ENROLLED, REJECTED, REVOKED, ENDED)
 # Where money starts to flow: the finance officer's steps and the ends that pay or enrol.
 PAYOUT_ENDS = frozenset({f"end_{PAID}", f"end_{ENROLLED}"})
 
@@ -129,10 +130,13 @@ def binding_problems(flow: ParsedFlow, *, kind: str, review: bool) -> list[FlowP
         allowed, needed = {f"end_{ENROLLED}", f"end_{ENDED}"}, f"end_{ENROLLED}"
         what = "a yearly review flow"
     elif kind == "yearly":
-        allowed, needed = {f"end_{ENROLLED}", f"end_{REJECTED}"}, f"end_{ENROLLED}"
+        allowed, needed = (
+            {f"end_{ENROLLED}", f"end_{REJECTED}", f"end_{REVOKED}"},
+            f"end_{ENROLLED}",
+        )
         what = "the flow of a yearly program"
     else:
-        allowed, needed = {f"end_{PAID}", f"end_{REJECTED}"}, f"end_{PAID}"
+        allowed, needed = {f"end_{PAID}", f"end_{REJECTED}", f"end_{REVOKED}"}, f"end_{PAID}"
         what = "the flow of a one-time program"
     found = [
         FlowProblem(end, f"{what} may end only at {', '.join(sorted(allowed))}")

@@ -15,7 +15,7 @@ from service.incidents.schemas import IncidentRead
 from service.params import PathId
 
 router = APIRouter(
-    prefix="/incidents", tags=["incidents"], responses=problems.responses(401, 403, 404)
+    prefix="/incidents", tags=["incidents"], responses=problems.responses(401, 403, 404, 422)
 )
 Admin = Annotated[User, Depends(require_roles(ADMIN))]
 

@@ -8,7 +8,9 @@ from service.db import SessionDep
 from service.programs import service as programs_service
 from service.programs.schemas import ProgramRead
 
-router = APIRouter(prefix="/programs", tags=["programs"], responses=problems.responses(401, 404))
+router = APIRouter(
+    prefix="/programs", tags=["programs"], responses=problems.responses(401, 404, 422)
+)
 
 
 @router.get("", response_model=list[ProgramRead])

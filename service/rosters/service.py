@@ -8,7 +8,7 @@ masked: the roster goes round offices and notice boards, the full numbers stay i
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import Application
 from service.auth.models import TOWNSHIP_REVIEWER, User
+from service.clock import local_year_bounds
 from service.config import get_settings
 from service.errors import InvalidInput, NotFound
 from service.masking import mask_id_number
@@ -64,12 +65,6 @@ def _born(id_number: str) -> str:
     return f"{id_number[6:10]}.{id_number[10:12]}"
 
 
-def _year_bounds(year: int) -> tuple[datetime, datetime]:
-    zone = ZoneInfo(get_settings().timezone)
-    start = datetime.combine(date(year, 1, 1), time.min, tzinfo=zone)
-    return start, datetime.combine(date(year + 1, 1, 1), time.min, tzinfo=zone)
-
-
 async def _township(session: AsyncSession, *, user: User, code: str) -> Region:
     region = await session.get(Region, code)
     if region is None or region.level != TOWNSHIP or not user.covers(code):
@@ -81,7 +76,7 @@ async def _sent_up(
     session: AsyncSession, *, township: str, program: str, year: int
 ) -> list[tuple[Application, datetime, str]]:
     """Cases of the program the township approved in the year: (case, approval, village)."""
-    start, end = _year_bounds(year)
+    start, end = local_year_bounds(year)
     approved_at = func.max(Task.completed_at).label("approved_at")
     approvals = (
         select(Task.application_id, approved_at)

@@ -357,6 +357,7 @@ async def _complete(
         status=after,
         actor=user,
         role=task.role,
+        instance=instance,
     )
     if after == PAID:
         await payouts_service.mark_paid(

@@ -33,7 +33,6 @@ from service.errors import FlowError
 from service.flows import service as flows_service
 from service.incidents import service as incidents_service
 from service.notifications import service as notifications_service
-from service.programs.models import Program
 from service.reviews import service as reviews_service
 from service.tasks.models import READY, Task
 from service.worker.retry import next_attempt_at
@@ -46,18 +45,11 @@ async def _fire_case(session: AsyncSession, case: Any, now: datetime) -> None:
     flow = await flows_service.parsed(session, case.flow_version_id)
     instance = Instance.load(flow, case.workflow_state)
     instance.fire_timers()
-    ready = instance.ready_tasks()
-    before, status = case.status, progress.derive_status(instance, ready)
-    await progress.save_state(session, case=case, instance=instance, status=status)
-    await progress.sync_tasks(session, case=case, ready=ready)
+    before = case.status
+    # A flow's own timer may move the case (say, a public notice ran out): the same side
+    # effects as a person's decision, recorded as the worker's.
+    status, ready = await progress.record_engine_move(session, case=case, instance=instance)
     if status != before:
-        # A flow's own timer moved the case (say, a public notice ran out): the same side
-        # effects as a person's decision, recorded as the worker's.
-        program = await session.get(Program, case.program_code)
-        assert program is not None
-        await progress.apply_status(
-            session, case=case, program=program, before=before, status=status, actor=None, role=None
-        )
         audit_service.record(
             session,
             action="status_changed",

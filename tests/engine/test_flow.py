@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from SpiffWorkflow.util.task import TaskState
 
+from service.clock import utcnow
 from service.config import get_settings
 from service.engine import Instance, InvalidFlow, ParsedFlow, TaskNotReady, parse_flow, spec_cache
 from service.engine.instances import decode_state
 from service.engine.xml import MAX_ELEMENTS, parse_xml
 from service.errors import FlowError
+from service.notices import service as notices_service
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_PATH = ROOT / "workflows" / "emergency_consolation.bpmn"
@@ -44,7 +46,10 @@ def _settings() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RELIEF_SECRET_KEY", "test-engine-" + uuid.uuid4().hex)
         patch.setenv("RELIEF_ENV", "test")
+        # No public notice unless a test asks for one: county approval leads to the payout.
+        patch.setenv("RELIEF_NOTICE_DAYS", "0")
         get_settings.cache_clear()
+        notices_service.install()
         yield
     get_settings.cache_clear()
 
@@ -76,9 +81,13 @@ def _started(flow: ParsedFlow) -> bytes:
 def test_shipped_flow_parses_with_lanes_and_end_events(flow: ParsedFlow) -> None:
     assert flow.key == "emergency_consolation"
     lanes = {task.id: task.lane for task in flow.user_tasks}
-    assert lanes == {**dict(CHAIN), "correction": "caseworker"}
+    assert lanes == {
+        **dict(CHAIN),
+        "correction": "caseworker",
+        "objection_review": "county_approver",
+    }
     outcomes = {end for end in flow.end_events if end.startswith("end_")}
-    assert outcomes == {"end_paid", "end_rejected"}
+    assert outcomes == {"end_paid", "end_rejected", "end_revoked"}
     # Every step has a deadline: a timer on its boundary, whose path ends at escalated_<step>.
     escalations = {end for end in flow.end_events if end.startswith("escalated_")}
     assert escalations == {f"escalated_{task.id}" for task in flow.user_tasks}
@@ -387,6 +396,75 @@ def test_script_importing_os_cannot_run_even_if_stored() -> None:
         Instance.start(flow, {})
 
 
+# --- the public notice: a timer and a signal at an event-based gateway --------------------------
+
+
+def _to_notice(flow: ParsedFlow, patch: pytest.MonkeyPatch) -> bytes:
+    """A case the county approved with a 7-day notice: it waits at the notice gateway."""
+    patch.setenv("RELIEF_NOTICE_DAYS", "7")
+    get_settings.cache_clear()
+    state = _started(flow)
+    for _spec, lane in CHAIN[:4]:
+        state = _advance(flow, state, lane, "approve")
+    return state
+
+
+@pytest.fixture
+def noticed(flow: ParsedFlow) -> Iterator[bytes]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield _to_notice(flow, patch)
+    get_settings.cache_clear()
+
+
+def test_county_approval_waits_at_the_notice_until_its_end(
+    flow: ParsedFlow, noticed: bytes
+) -> None:
+    instance = Instance.load(flow, noticed)
+    assert instance.ready_tasks() == []
+    assert "notice" in instance.waiting_at()
+    due = instance.due_at("notice")
+    assert due is not None
+    # Seven calendar days from now; the worker's schedule sees it as the next timer.
+    assert 6.99 < (due - utcnow()).total_seconds() / 86400 < 7.01
+    assert instance.next_timer_at() == due
+
+
+def test_an_objection_opens_the_county_review_and_upholding_it_revokes(
+    flow: ParsedFlow, noticed: bytes
+) -> None:
+    instance = Instance.load(flow, noticed)
+    instance.signal("objection")
+    assert [(t.spec, t.lane) for t in instance.ready_tasks()] == [
+        ("objection_review", "county_approver")
+    ]
+    # While the county examines it, a second objection has no event to reach.
+    with pytest.raises(TaskNotReady):
+        instance.signal("objection")
+    state = _advance(flow, instance.dump(), "county_approver", "reject")
+    assert Instance.load(flow, state).outcome() == "end_revoked"
+
+
+def test_a_dismissed_objection_returns_to_the_same_notice_window(
+    flow: ParsedFlow, noticed: bytes
+) -> None:
+    due = Instance.load(flow, noticed).due_at("notice")
+    instance = Instance.load(flow, noticed)
+    instance.signal("objection")
+    state = _advance(flow, instance.dump(), "county_approver", "approve")
+    back = Instance.load(flow, state)
+    assert back.ready_tasks() == []
+    assert "notice" in back.waiting_at()
+    assert back.due_at("notice") == due  # the window does not start again
+
+
+def test_signals_other_than_the_services_are_refused(flow: ParsedFlow) -> None:
+    instance = Instance.load(flow, _started(flow))
+    with pytest.raises(ValueError, match="not a signal the service sends"):
+        instance.signal("anything")
+    with pytest.raises(TaskNotReady):
+        instance.signal("objection")  # not on notice yet
+
+
 def test_shipped_flow_has_a_complete_diagram_for_modelers() -> None:
     # bpmn.io and Camunda Modeler draw only what has diagram interchange: every flow node and
     # lane needs a shape with bounds, every sequence flow an edge with at least two waypoints.
@@ -404,7 +482,16 @@ def test_shipped_flow_has_a_complete_diagram_for_modelers() -> None:
         element.get("id")
         for element in process
         if element.tag.split("}")[1]
-        in {"startEvent", "endEvent", "userTask", "exclusiveGateway", "scriptTask"}
+        in {
+            "startEvent",
+            "endEvent",
+            "userTask",
+            "exclusiveGateway",
+            "scriptTask",
+            "eventBasedGateway",
+            "intermediateCatchEvent",
+            "boundaryEvent",
+        }
     }
     lanes = {lane.get("id") for lane in process.iterfind(".//bpmn:lane", ns)}
     flows = {flow.get("id") for flow in process.iterfind("bpmn:sequenceFlow", ns)}

@@ -121,7 +121,7 @@ def slow_conditions() -> list[File]:
     """Every gateway condition of the shipped flow made slow (CPU, not a loop): checking which
     decision takes which branch would take seconds, unless the check itself is bounded."""
     text = shipped_text()
-    assert text.count(">decision == '") == 16
+    assert text.count(">decision == '") == 19
     text = text.replace(">decision == '", f">{SLOW} and decision == '")
     return [("slow_conditions.bpmn", text.encode())]
 
@@ -229,6 +229,14 @@ CASES: dict[str, Case] = {
     ),
     "message_event": Case(
         corpus("message_event.bpmn"), (Expected("wait_bank_message", UNSUPPORTED),)
+    ),
+    "signal_unknown": Case(
+        corpus("signal_unknown.bpmn"),
+        (Expected("wait_pay_now", "is not one the service sends"),),
+    ),
+    "signal_throw": Case(
+        corpus("signal_throw.bpmn"),
+        (Expected("throw_objection", "only as intermediate catch events"),),
     ),
     "receive_task": Case(corpus("receive_task.bpmn"), (Expected("receive_receipt", UNSUPPORTED),)),
     "multi_instance": Case(

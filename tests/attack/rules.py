@@ -1,0 +1,138 @@
+"""Who may call what: the documented access rules of every API operation, as test data.
+
+``ACCESS`` is the route table of the README ("API" section) and of DESIGN.md, one entry per
+operation of the OpenAPI document. ``tests/attack`` checks that the table names every operation
+the running service documents (a new route must be added here, with its rule), that each role
+gate answers as the table says, and feeds schemathesis a user who may call each operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+CASEWORKER = "caseworker"
+VILLAGE_HEAD = "village_head"
+TOWNSHIP_REVIEWER = "township_reviewer"
+COUNTY_APPROVER = "county_approver"
+FINANCE_OFFICER = "finance_officer"
+AUDITOR = "auditor"
+ADMIN = "admin"
+ROLES = (
+    CASEWORKER,
+    VILLAGE_HEAD,
+    TOWNSHIP_REVIEWER,
+    COUNTY_APPROVER,
+    FINANCE_OFFICER,
+    AUDITOR,
+    ADMIN,
+)
+ANY_USER = frozenset(ROLES)
+PUBLIC = frozenset()  # no token needed at all
+
+# The user key of tests.fresh_county.County that holds each role (village 1, township 东城).
+COUNTY_KEY = {
+    CASEWORKER: "cw",
+    VILLAGE_HEAD: "vh",
+    TOWNSHIP_REVIEWER: "tr",
+    COUNTY_APPROVER: "ca",
+    FINANCE_OFFICER: "fo",
+    AUDITOR: "au",
+    ADMIN: "admin",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str]  # roles the route's gate lets through (PUBLIC: no token at all)
+    # True where the route lets every user through its gate and the role is then checked
+    # against the object (a task's lane): the role matrix checks those on a real task.
+    by_object: bool = False
+
+
+def _only(*roles: str) -> Rule:
+    return Rule(frozenset(roles))
+
+
+READERS = _only(FINANCE_OFFICER, COUNTY_APPROVER, AUDITOR, ADMIN)  # payouts, batches, recoveries
+SUPERVISORS = _only(AUDITOR, ADMIN)
+TASK_ROLE = Rule(ANY_USER, by_object=True)
+
+API = "/api/v1"
+ACCESS: dict[tuple[str, str], Rule] = {
+    ("POST", f"{API}/auth/token"): Rule(PUBLIC),
+    ("GET", f"{API}/auth/me"): Rule(ANY_USER),
+    ("GET", f"{API}/programs"): Rule(ANY_USER),
+    ("GET", f"{API}/programs/{{code}}"): Rule(ANY_USER),
+    ("POST", f"{API}/applications"): _only(CASEWORKER),
+    ("GET", f"{API}/applications"): Rule(ANY_USER),
+    ("GET", f"{API}/applications/{{application_id}}"): Rule(ANY_USER),  # in jurisdiction
+    ("PATCH", f"{API}/applications/{{application_id}}"): _only(CASEWORKER),
+    ("POST", f"{API}/applications/{{application_id}}/documents"): _only(CASEWORKER),
+    ("POST", f"{API}/applications/{{application_id}}/withdraw"): _only(CASEWORKER),
+    ("POST", f"{API}/applications/{{application_id}}/revoke"): _only(COUNTY_APPROVER),
+    ("GET", f"{API}/tasks"): Rule(ANY_USER),
+    ("POST", f"{API}/tasks/bulk-complete"): _only(TOWNSHIP_REVIEWER, COUNTY_APPROVER),
+    ("POST", f"{API}/tasks/{{task_id}}/claim"): TASK_ROLE,
+    ("POST", f"{API}/tasks/{{task_id}}/unclaim"): TASK_ROLE,
+    ("POST", f"{API}/tasks/{{task_id}}/complete"): TASK_ROLE,
+    ("GET", f"{API}/payouts"): READERS,
+    ("POST", f"{API}/payouts/yearly"): _only(FINANCE_OFFICER),
+    ("POST", f"{API}/payouts/{{payout_id}}/pay"): _only(FINANCE_OFFICER),
+    ("POST", f"{API}/payouts/batches"): _only(FINANCE_OFFICER),
+    ("GET", f"{API}/payouts/batches"): READERS,
+    ("GET", f"{API}/payouts/batches/{{batch_id}}"): READERS,
+    ("GET", f"{API}/payouts/batches/{{batch_id}}/bank-file"): _only(FINANCE_OFFICER),
+    ("POST", f"{API}/payouts/batches/{{batch_id}}/results"): _only(FINANCE_OFFICER),
+    ("POST", f"{API}/reviews/yearly"): _only(COUNTY_APPROVER),
+    ("GET", f"{API}/rosters/township.xlsx"): _only(TOWNSHIP_REVIEWER, COUNTY_APPROVER, AUDITOR),
+    ("GET", f"{API}/recoveries"): READERS,
+    ("GET", f"{API}/recoveries/{{recovery_id}}"): READERS,
+    ("POST", f"{API}/recoveries/{{recovery_id}}/payments"): _only(FINANCE_OFFICER),
+    ("POST", f"{API}/flows"): _only(ADMIN),
+    ("GET", f"{API}/flows"): SUPERVISORS,
+    ("GET", f"{API}/flows/{{key}}/versions/{{number}}"): SUPERVISORS,
+    ("GET", f"{API}/flows/{{key}}/versions/{{number}}/bpmn"): SUPERVISORS,
+    ("GET", f"{API}/flows/{{key}}/versions/{{number}}/dmn/{{name}}"): SUPERVISORS,
+    ("POST", f"{API}/flows/{{key}}/versions/{{number}}/activate"): _only(ADMIN),
+    ("GET", f"{API}/audit/events"): SUPERVISORS,
+    ("GET", f"{API}/audit/events.csv"): SUPERVISORS,
+    ("GET", f"{API}/audit/events.xlsx"): SUPERVISORS,
+    ("GET", f"{API}/audit/cases/{{application_id}}"): SUPERVISORS,
+    ("GET", f"{API}/audit/users/{{username}}"): SUPERVISORS,
+    ("POST", f"{API}/audit/cases/{{application_id}}/reveal"): _only(AUDITOR),
+    ("GET", f"{API}/audit/verify"): SUPERVISORS,
+    ("GET", f"{API}/notifications"): SUPERVISORS,
+    ("GET", f"{API}/supervision/overdue"): _only(COUNTY_APPROVER, AUDITOR, ADMIN),
+    ("GET", f"{API}/incidents"): _only(ADMIN),
+    ("POST", f"{API}/incidents/{{incident_id}}/retry"): _only(ADMIN),
+    # The public notice 公示 of approved cases, open to everyone by design (DOMAIN.md).
+    ("GET", f"{API}/public/notices"): Rule(PUBLIC),
+    ("POST", f"{API}/public/notices/{{notice_id}}/objections"): Rule(PUBLIC),
+    ("GET", f"{API}/public/recipients"): Rule(PUBLIC),
+    ("GET", f"{API}/applications/{{application_id}}/objections"): _only(COUNTY_APPROVER, AUDITOR),
+    ("GET", "/healthz"): Rule(PUBLIC),
+}
+
+
+def documented_operations(base_url: str) -> list[tuple[str, str]]:
+    """Every (METHOD, path template) of the running service's OpenAPI document."""
+    schema = httpx.get(f"{base_url}/openapi.json", timeout=30).json()
+    return [
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]
+
+
+def acting_role(method: str, path: str) -> str | None:
+    """A role that may call the operation (None: a public one), for schemathesis."""
+    rule = ACCESS[(method, path)]
+    if not rule.roles:
+        return None
+    if rule.by_object or rule.roles == ANY_USER:
+        # Tasks and case reads: the township reviewer sees the most of a township's work.
+        return TOWNSHIP_REVIEWER
+    return next(role for role in ROLES if role in rule.roles)
