@@ -1,4 +1,5 @@
-"""The ``relief`` command: serve, db upgrade, seed-demo, flows upload, payouts, reviews, audit."""
+"""The ``relief`` command: serve, db upgrade, seed-demo, flows upload, payouts, reviews, audit,
+doctor."""
 
 from __future__ import annotations
 
@@ -100,6 +101,21 @@ async def _verify(county: str | None) -> int:
         return 0
     print(f"BROKEN: {report.first_broken}")  # noqa: T201
     return 1
+
+
+def _doctor(_args: argparse.Namespace) -> int:
+    return asyncio.run(_run_doctor())
+
+
+async def _run_doctor() -> int:
+    from service import doctor
+
+    report = await _with_session(
+        lambda session: doctor.check(session, emit=lambda line: print(line, flush=True)),  # noqa: T201
+        write=False,
+    )
+    print(report.summary())  # noqa: T201
+    return 0 if report.ok else 1
 
 
 def _audit_anchor(args: argparse.Namespace) -> int:
@@ -302,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--year", type=int, required=True)
     start.add_argument("--region", default="", help="a county/township code (default: all)")
     start.set_defaults(func=_reviews_start)
+
+    commands.add_parser(
+        "doctor",
+        help="check every case's task rows, status and payouts against its stored workflow, "
+        "and every audit chain; read only, exit 1 on any problem",
+    ).set_defaults(func=_doctor)
 
     audit = commands.add_parser("audit", help="audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -86,3 +86,9 @@ class PayoutInBatch(ReliefError):
     """The payout waits on the bank's result in a batch: nothing else may settle it meanwhile."""
 
     status, type, title = 409, "payout-in-batch", "Payout awaits the bank's result"
+
+
+class IdempotencyKeyReused(ReliefError):
+    """The caller sent an ``Idempotency-Key`` they already used for a different request."""
+
+    status, type, title = 422, "idempotency-key-reused", "Idempotency key reused"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -38,6 +39,8 @@ from service.security import SecurityHeaders
 from service.tasks.router import router as tasks_router
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# One line per request (method, path without the query, status, duration), with its id.
+access_log = structlog.get_logger("relief.access")
 
 
 @asynccontextmanager
@@ -103,8 +106,16 @@ def create_app() -> FastAPI:
         request.scope["relief.request_id"] = rid
         token = request_id_var.set(rid)
         structlog.contextvars.bind_contextvars(request_id=rid)
+        started = time.perf_counter()
         try:
             response = await call_next(request)
+            access_log.info(
+                "request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)

@@ -4,6 +4,7 @@ from service.applications.models import Application, Document, HouseholdClaim, R
 from service.audit.models import AuditAnchor, AuditEvent, AuditHead
 from service.auth.models import User
 from service.flows.models import FlowVersion
+from service.idempotency import IdempotencyRecord
 from service.incidents.models import Incident
 from service.notices.models import Objection, PublicNotice
 from service.notifications.models import Notification
@@ -22,6 +23,7 @@ __all__ = [
     "Document",
     "FlowVersion",
     "HouseholdClaim",
+    "IdempotencyRecord",
     "Incident",
     "Notification",
     "Objection",

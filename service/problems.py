@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from http import HTTPStatus
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -114,13 +116,14 @@ def install(app: FastAPI) -> None:
     async def _database_unavailable(request: Request, error: DBAPIError) -> JSONResponse:
         # Connection lost, server gone, lock timeout: the request changed nothing; retry later.
         log.error("database_unavailable", error=str(error.orig))
-        return problem(
-            503,
-            type_="service-unavailable",
-            title="Service unavailable",
-            detail="the database is unavailable; try again shortly",
-            request=request,
-        )
+        return _unavailable(request)
+
+    for raw in _CONNECT_ERRORS:
+        # SQLAlchemy wraps what the driver raises while it talks to the server (DBAPIError,
+        # above), but not what asyncpg raises while it *opens* a connection: a refused or
+        # unreachable address (OSError), the connect timeout (TimeoutError). A pool that must
+        # open a new connection while the database is away sees exactly those: 503, not 500.
+        app.add_exception_handler(raw, _connect_failed)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -132,6 +135,57 @@ def install(app: FastAPI) -> None:
             detail="an unexpected error occurred; it has been logged with the request id",
             request=request,
         )
+
+
+def _unavailable(request: Request) -> JSONResponse:
+    return problem(
+        503,
+        type_="service-unavailable",
+        title="Service unavailable",
+        detail="the database is unavailable; try again shortly",
+        request=request,
+    )
+
+
+# Raised by asyncpg itself, unwrapped, when a connection cannot be opened; its own exception
+# classes too, in case one escapes SQLAlchemy's translation.
+_CONNECT_ERRORS: tuple[type[Exception], ...] = (OSError,)
+try:
+    import asyncpg
+
+    _CONNECT_ERRORS += (asyncpg.PostgresError, asyncpg.InterfaceError)
+except ImportError:  # pragma: no cover - a SQLite-only installation
+    pass
+
+_NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.ENETUNREACH,
+    errno.ENETDOWN,
+    errno.EHOSTUNREACH,
+    errno.EHOSTDOWN,
+    errno.ETIMEDOUT,
+    errno.EPIPE,
+}
+
+
+async def _connect_failed(request: Request, error: Exception) -> Response:
+    network = isinstance(error, ConnectionError | TimeoutError | socket.gaierror) or (
+        isinstance(error, OSError) and error.errno in _NETWORK_ERRNOS
+    )
+    if isinstance(error, OSError) and not network:
+        # A file system error (an upload's disk) is no database outage: the 500 of any bug.
+        log.exception("unhandled_error")
+        return problem(
+            500,
+            type_="internal-error",
+            title="Internal error",
+            detail="an unexpected error occurred; it has been logged with the request id",
+            request=request,
+        )
+    log.error("database_unavailable", error=f"{type(error).__name__}: {error}")
+    return _unavailable(request)
 
 
 def _http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:

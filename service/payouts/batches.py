@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, exists, not_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import idempotency
 from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
@@ -191,8 +192,11 @@ async def create(
             "total_fen": batch.total_fen,
         },
     )
+    # The answer is built before the commit, so a retry's record commits with the batch.
+    detail = await get(session, user=user, batch_id=batch_id)
+    idempotency.stage(session, detail)
     await audit_service.commit(session)
-    return await get(session, user=user, batch_id=batch_id)
+    return detail
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput, PayloadTooLarge
+from service.idempotency import IdempotencyDep
 from service.params import Cursor, PathId, QueryId
 from service.payouts import batches, settlement, yearly
 from service.payouts import service as payouts_service
@@ -71,22 +72,37 @@ async def generate_yearly(
 
 @router.post("/{payout_id}/pay", response_model=PayoutListItem)
 async def pay(
-    payout_id: PathId, body: Payment, user: Finance, session: WriteSessionDep
-) -> PayoutListItem:
+    payout_id: PathId,
+    body: Payment,
+    user: Finance,
+    session: WriteSessionDep,
+    idempotent: IdempotencyDep,
+) -> PayoutListItem | Response:
     """Record a yearly payout as paid to the household's card, with the bank's reference."""
-    payout = await payouts_service.pay(
-        session, user=user, payout_id=payout_id, reference=body.bank_reference
-    )
-    return PayoutListItem.model_validate(payout)
+
+    async def action() -> PayoutListItem:
+        payout = await payouts_service.pay(
+            session, user=user, payout_id=payout_id, reference=body.bank_reference
+        )
+        return PayoutListItem.model_validate(payout)
+
+    return await idempotent.run(session, payload=body, action=action)
 
 
 # --- bank batches ------------------------------------------------------------------------------
 
 
 @router.post("/batches", response_model=BatchRead, status_code=201)
-async def create_batch(body: BatchCreate, user: Finance, session: WriteSessionDep) -> BatchRead:
+async def create_batch(
+    body: BatchCreate, user: Finance, session: WriteSessionDep, idempotent: IdempotencyDep
+) -> BatchRead | Response:
     """Group the county's pending payouts that no open batch holds into one bank batch."""
-    return await batches.create(session, user=user, program=body.program, period=body.period)
+    return await idempotent.run(
+        session,
+        payload=body,
+        action=lambda: batches.create(session, user=user, program=body.program, period=body.period),
+        status_code=201,
+    )
 
 
 @router.get("/batches", response_model=BatchPage)
@@ -183,9 +199,22 @@ async def _results_of(request: Request) -> list[LineResult]:
     "/batches/{batch_id}/results", response_model=ResultsOutcome, openapi_extra=RESULTS_BODY
 )
 async def record_results(
-    batch_id: PathId, request: Request, user: Finance, session: WriteSessionDep
-) -> ResultsOutcome:
+    batch_id: PathId,
+    request: Request,
+    user: Finance,
+    session: WriteSessionDep,
+    idempotent: IdempotencyDep,
+) -> ResultsOutcome | Response:
     """The bank's result per line: paid lines pay (the payout task completes), failed lines
-    go back to pending with the reason. Posting the same results again changes nothing."""
+    go back to pending with the reason. Posting the same results again changes nothing; with
+    an ``Idempotency-Key`` it also answers what the first post answered."""
     results = await _results_of(request)
-    return await settlement.record_results(session, user=user, batch_id=batch_id, results=results)
+    # Each line is a transaction of its own: the key is recorded after the last one.
+    return await idempotent.run(
+        session,
+        payload=results,
+        action=lambda: settlement.record_results(
+            session, user=user, batch_id=batch_id, results=results
+        ),
+        staged=False,
+    )

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import idempotency
 from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
@@ -19,6 +20,7 @@ from service.errors import Conflict, NotFound, PayoutInBatch
 from service.notifications import service as notifications_service
 from service.payouts import batches
 from service.payouts.models import CANCELLED, ONCE, PAID, PENDING, Payout
+from service.payouts.schemas import PayoutListItem
 from service.programs.models import Program
 
 
@@ -185,5 +187,6 @@ async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: s
     await session.refresh(payout)
     record_event(session, "payout_paid", case=case, payout=payout, actor=user, role=FINANCE_OFFICER)
     await notifications_service.payout_paid(session, case=case, payout=payout)
+    idempotency.stage(session, PayoutListItem.model_validate(payout))
     await audit_service.commit(session)
     return payout

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from service import problems
 from service.applications.schemas import TaskSummary
 from service.auth.dependencies import CurrentUser, require_any_acting_role
 from service.auth.models import COUNTY_APPROVER, TOWNSHIP_REVIEWER, User
 from service.db import SessionDep, WriteSessionDep
+from service.idempotency import IdempotencyDep
 from service.params import PathId, QueryId
 from service.tasks import bulk
 from service.tasks import service as tasks_service
@@ -57,7 +58,16 @@ async def unclaim(task_id: PathId, user: CurrentUser, session: WriteSessionDep) 
 
 @router.post("/{task_id}/complete", response_model=CompletionResult)
 async def complete(
-    task_id: PathId, body: Decision, user: CurrentUser, session: WriteSessionDep
-) -> CompletionResult:
-    """Approve, reject or return a task the caller may act on."""
-    return await tasks_service.complete(session, user=user, task_id=task_id, decision=body)
+    task_id: PathId,
+    body: Decision,
+    user: CurrentUser,
+    session: WriteSessionDep,
+    idempotent: IdempotencyDep,
+) -> CompletionResult | Response:
+    """Approve, reject or return a task the caller may act on. With an ``Idempotency-Key``, a
+    retry returns the first result and changes nothing more."""
+    return await idempotent.run(
+        session,
+        payload=body,
+        action=lambda: tasks_service.complete(session, user=user, task_id=task_id, decision=body),
+    )

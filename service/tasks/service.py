@@ -8,6 +8,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, exists, not_, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import idempotency
 from service.applications import eligibility, progress
 from service.applications import service as applications_service
 from service.applications.models import PAID, Application
@@ -243,15 +244,18 @@ async def _finish(
 ) -> CompletionResult:
     """The one commit of a completion, and what the caller gets back."""
     assert case.id is not None
-    await audit_service.commit(session)
-    COMPLETIONS.labels(task.role, decision.decision).inc()
+    # The answer is built before the commit, so a retry's record commits with the change.
     await session.refresh(task)
-    return CompletionResult(
+    result = CompletionResult(
         task=TaskSummary.of(task, user.username if task.claimed_by else None),
         application_id=case.id,
         status=after,
         next_tasks=[TaskSummary.of(row, None) for row in created],
     )
+    idempotency.stage(session, result)
+    await audit_service.commit(session)
+    COMPLETIONS.labels(task.role, decision.decision).inc()
+    return result
 
 
 def _record_completion(

@@ -1,0 +1,154 @@
+"""The server's logs: JSON lines with request ids, and never a full ID, card or phone number.
+
+A server of its own runs at DEBUG (the most an operator can ask for: libraries' lines with SQL
+parameters included) with its output captured, drives a whole chain with a phone number up to
+the payout and some refused requests, and then reads every line it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from stdnum import luhn
+
+from service.masking import mask_text
+from tests.conftest import ROOT, VILLAGE_CHAIN, Api, Backend, Server, _free_port
+from tests.factories import application
+
+ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9Xx])")
+CARD = re.compile(r"(?<![0-9])[0-9]{16,19}(?![0-9])")
+MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+OWN_REQUEST_ID = re.compile(r'"request_id": "[0-9a-f]{32}"')
+
+
+def phone() -> str:
+    return "13" + str(uuid.uuid4().int)[:9]
+
+
+@dataclass
+class LoggedServer:
+    server: Server
+    process: subprocess.Popen[bytes]
+    stdout: Path
+    stderr: Path
+
+    def stop(self) -> None:
+        """Stop the server, so every line it wrote is in the files."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def logged(backend: Backend, tmp_path: Path) -> Iterator[LoggedServer]:
+    """``relief serve`` at DEBUG on the session's database; its stdout and stderr in files."""
+    env = {**backend.env, "RELIEF_LOG_LEVEL": "DEBUG"}
+    out, err = tmp_path / "stdout.log", tmp_path / "stderr.log"
+    port = _free_port()
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    running = LoggedServer(Server(f"http://127.0.0.1:{port}", backend), process, out, err)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, err.read_text()
+            assert time.monotonic() < deadline, "relief serve did not become healthy"
+            try:
+                if httpx.get(f"{running.server.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield running
+    finally:
+        running.stop()
+
+
+def test_logs_are_json_with_request_ids_and_hold_no_personal_numbers(
+    logged: LoggedServer,
+) -> None:
+    api = Api(logged.server)
+    sent: list[httpx.Response] = []
+    api.client.event_hooks["response"].append(sent.append)
+    number = phone()
+    body = application()
+    body["household"]["phone"] = number
+    secrets = {
+        "id": body["applicant"]["id_number"],  # type: ignore[index]
+        "card": body["household"]["bank_card"],  # type: ignore[index]
+        "phone": number,
+    }
+
+    # The whole chain, up to the money on the card.
+    case = api.submit(body)
+    api.attach_required(case["id"])
+    for user in VILLAGE_CHAIN:
+        api.act(case["id"], "approve", as_=user, comment=f"核实 {number}")
+    paid = api.act(case["id"], "approve", as_="fo.county", data={"bank_reference": f"RCC-{number}"})
+    assert paid["status"] == "paid"
+    # Refusals: a duplicate household (409), another user's task (403), nothing there (404),
+    # a malformed submission that quotes the numbers (422), a wrong password (401).
+    assert api.post("/applications", as_="cw.lizhuang", json=body).status_code == 409
+    other = api.submit()
+    task = api.task_for(other["id"], as_="cw.lizhuang")
+    assert api.decide(task["id"], "approve", as_="vh.lizhuang").status_code == 403
+    assert api.get("/applications/999999999", as_="cw.lizhuang").status_code == 404
+    bad = {**body, "event": {"kind": "child_death", "date": f"{secrets['card']}"}}
+    assert api.post("/applications", as_="cw.lizhuang", json=bad).status_code == 422
+    wrong = api.client.post("/auth/token", data={"username": number, "password": secrets["id"]})
+    assert wrong.status_code == 401
+    headers = {**api.headers("au.county"), "X-Request-ID": "trace-me.1"}
+    chosen = api.client.get("/auth/me", headers=headers)
+    assert chosen.headers["x-request-id"] == "trace-me.1"
+    api.client.close()
+    logged.stop()
+
+    stderr = logged.stderr.read_text(encoding="utf-8")
+    stdout = logged.stdout.read_text(encoding="utf-8")
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines, "the server logged nothing"
+    records = []
+    for line in lines:
+        record = json.loads(line)  # every line is one JSON object …
+        assert isinstance(record, dict), line
+        assert {"event", "level", "timestamp"} <= set(record), line
+        records.append(record)
+    # … each request has its line, with the id the caller got back in X-Request-ID.
+    requests = [r for r in records if r["event"] == "request"]
+    assert all(r.get("request_id") for r in requests)
+    seen = {(r["request_id"], r["path"], r["status"]) for r in requests}
+    for response in sent:
+        rid = response.headers["x-request-id"]
+        assert (rid, response.request.url.path, response.status_code) in seen, rid
+    statuses = {r["status"] for r in requests}
+    assert {200, 201, 401, 403, 404, 409, 422} <= statuses
+    # Lines written while a request ran carry its id (library lines from other threads aside).
+    bound = [r for r in records if r["event"] != "request" and "request_id" in r]
+    assert all(r["request_id"] for r in bound)
+
+    # No full personal number anywhere, neither the case's own nor anything shaped like one.
+    # The service's own request ids (uuid4 hex) are left as they are, digit runs and all.
+    for text in (stderr, stdout):
+        for kind, value in secrets.items():
+            assert value not in text, f"the full {kind} is in the log"
+    for text in (OWN_REQUEST_ID.sub('"request_id": "*"', stderr), stdout):
+        assert not ID_NUMBER.findall(text)
+        assert not [card for card in CARD.findall(text) if luhn.is_valid(card)]
+        assert not MOBILE.findall(text)
+    # Masked forms did reach the log (the numbers went through it, as DEBUG SQL parameters).
+    assert mask_text(secrets["card"]) in stderr or logged.server.backend.name == "postgres"
