@@ -27,6 +27,7 @@ from service.applications.models import (
     RETURNED,
     Application,
     HouseholdClaim,
+    Review,
 )
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
@@ -60,20 +61,22 @@ def derive_status(instance: Instance, ready: list[ReadyTask]) -> str:
 
 
 async def save_state(
-    session: AsyncSession, *, case: Application, instance: Instance, status: str
+    session: AsyncSession, row: Application | Review, *, instance: Instance, status: str
 ) -> None:
-    """Store the instance and status if the case is still the version this command loaded.
+    """Store a workflow instance and status, a case's or a yearly review's, if the row is still
+    the version this command loaded.
 
-    The optimistic lock of every command on a case: of two commands that loaded the same
-    version, exactly one writes; the other gets 409 and its transaction changes nothing.
+    The optimistic lock of every command on a case or review: of two commands that loaded the
+    same version, exactly one writes; the other gets 409 and its transaction changes nothing.
     """
+    model = type(row)
     moved = await session.exec(
-        update(Application)
-        .where(col(Application.id) == case.id, col(Application.version) == case.version)
+        update(model)
+        .where(col(model.id) == row.id, col(model.version) == row.version)
         .values(
             workflow_state=instance.dump(),
             status=status,
-            version=case.version + 1,
+            version=row.version + 1,
             updated_at=utcnow(),
             # Every move may start or end a deadline: the worker looks at the earliest one.
             next_timer_at=instance.next_timer_at(),
@@ -81,7 +84,8 @@ async def save_state(
         )
     )
     if moved.rowcount != 1:
-        raise StaleTask("the case changed meanwhile; reload and try again")
+        what = "review" if isinstance(row, Review) else "case"
+        raise StaleTask(f"the {what} changed meanwhile; reload and try again")
 
 
 async def save_case_status(session: AsyncSession, *, case: Application, status: str) -> None:
@@ -203,7 +207,7 @@ async def record_engine_move(
     side effects as nobody's decision, like a person's; the new status and the ready tasks."""
     ready = instance.ready_tasks()
     before, status = case.status, derive_status(instance, ready)
-    await save_state(session, case=case, instance=instance, status=status)
+    await save_state(session, case, instance=instance, status=status)
     await sync_tasks(session, case=case, ready=ready)
     if status != before:
         program = await session.get(Program, case.program_code)

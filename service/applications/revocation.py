@@ -73,7 +73,7 @@ async def revoke(
     flow = await flows_service.parsed(session, case.flow_version_id)
     instance = Instance.load(flow, case.workflow_state)
     instance.cancel()
-    await progress.save_state(session, case=case, instance=instance, status=REVOKED)
+    await progress.save_state(session, case, instance=instance, status=REVOKED)
     await notifications_service.status_changed(session, case=case, before=before, status=REVOKED)
     if before in (NOTICE, HELD):
         program = await session.get(Program, case.program_code)

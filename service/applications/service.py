@@ -338,7 +338,7 @@ async def withdraw(
     instance = Instance.load(flow, case.workflow_state)
     instance.cancel()
     before = case.status
-    await progress.save_state(session, case=case, instance=instance, status=WITHDRAWN)
+    await progress.save_state(session, case, instance=instance, status=WITHDRAWN)
     await session.exec(
         update(Task)
         .where(col(Task.application_id) == case.id, col(Task.status) == READY)

@@ -26,7 +26,7 @@ from service.errors import Conflict, InvalidInput, NotFound, StaleTask, TooManyR
 from service.flows import service as flows_service
 from service.notices import models
 from service.notices.models import Objection, PublicNotice
-from service.notices.service import OBJECTION_SIGNAL, PUBLIC_ACTOR, WINDOW, aware
+from service.notices.service import OBJECTION_SIGNAL, PUBLIC_ACTOR, WINDOW
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ async def _hold_rate(session: AsyncSession, source: str) -> None:
     recent = list((await session.exec(statement)).all())
     limit = get_settings().objection_max_per_hour
     if len(recent) >= limit:
-        frees_at = aware(recent[len(recent) - limit]) + WINDOW
+        frees_at = recent[len(recent) - limit] + WINDOW
         wait = max(1, math.ceil((frees_at - now).total_seconds()))
         raise TooManyRequests(
             f"at most {limit} objections an hour from one address; try again in {wait} seconds",
@@ -79,7 +79,7 @@ async def _open_notice(session: AsyncSession, notice_id: int) -> PublicNotice:
     if notice is None:
         raise NotFound(f"no public notice {notice_id}")
     open_now = notice.state == models.HELD or (
-        notice.state == models.OPEN and aware(notice.ends_at) > utcnow()
+        notice.state == models.OPEN and notice.ends_at > utcnow()
     )
     if not open_now:
         raise Conflict(

@@ -62,8 +62,8 @@ async def list_notices(
             id_number=notice.id_number_masked,
             amount_fen=notice.amount_fen,
             amount=amount_cny(notice.amount_fen) if notice.amount_fen is not None else None,
-            opens_at=notices_service.aware(notice.opens_at),
-            ends_at=notices_service.aware(notice.ends_at),
+            opens_at=notice.opens_at,
+            ends_at=notice.ends_at,
             state=notice.state,
         )
         for notice, township_name, village_name in rows[:limit]
@@ -91,7 +91,7 @@ async def raise_objection(
     return ObjectionReceipt(
         id=objection.id or 0,
         notice_id=notice_id,
-        received_at=notices_service.aware(objection.received_at),
+        received_at=objection.received_at,
         notice_state=notice.state,
     )
 
@@ -122,7 +122,7 @@ async def list_recipients(
             period=payout.period,
             amount_fen=payout.amount_fen,
             amount=amount_cny(payout.amount_fen),
-            paid_on=notices_service.aware(payout.paid_at).date() if payout.paid_at else None,
+            paid_on=payout.paid_at.date() if payout.paid_at else None,
         )
         for payout, case, township_name, village_name in rows[:limit]
     ]
@@ -148,9 +148,9 @@ async def list_objections(
             notice_id=item.notice_id,
             text=mask_text(item.text),
             contact=item.contact if examiner else _masked_contact(item.contact),
-            received_at=notices_service.aware(item.received_at),
+            received_at=item.received_at,
             resolution=item.resolution,
-            resolved_at=notices_service.aware(item.resolved_at) if item.resolved_at else None,
+            resolved_at=item.resolved_at if item.resolved_at else None,
         )
         for item in await notices_service.of_case(session, case.id)
     ]

@@ -10,7 +10,7 @@ objections, and the lists anyone may read.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
@@ -163,11 +163,6 @@ async def follow(
 
 
 # --- objections ------------------------------------------------------------------------------
-
-
-def aware(moment: datetime) -> datetime:
-    """A stored instant as UTC-aware (SQLite hands them back naive)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def of_case(session: AsyncSession, application_id: int) -> list[Objection]:

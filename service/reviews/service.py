@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, select, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import progress
@@ -20,7 +20,7 @@ from service.audit import service as audit_service
 from service.auth.models import COUNTY_APPROVER, User
 from service.clock import utcnow
 from service.engine import Instance
-from service.errors import InvalidInput, StaleTask
+from service.errors import InvalidInput
 from service.flows import service as flows_service
 from service.notifications import service as notifications_service
 from service.programs.models import Program
@@ -107,26 +107,6 @@ def status_of(instance: Instance) -> str:
     return REVIEW_STATUS_OF_END.get(instance.outcome() or "", IN_PROGRESS)
 
 
-async def save_state(
-    session: AsyncSession, *, review: Review, instance: Instance, status: str
-) -> None:
-    """Store a review's instance if it is still the version loaded (409 otherwise)."""
-    moved = await session.exec(
-        update(Review)
-        .where(col(Review.id) == review.id, col(Review.version) == review.version)
-        .values(
-            workflow_state=instance.dump(),
-            status=status,
-            version=review.version + 1,
-            updated_at=utcnow(),
-            next_timer_at=instance.next_timer_at(),
-            timer_attempts=0,
-        )
-    )
-    if moved.rowcount != 1:
-        raise StaleTask("the review changed meanwhile; reload and try again")
-
-
 async def complete_task(
     session: AsyncSession,
     *,
@@ -142,7 +122,7 @@ async def complete_task(
     instance = Instance.load(flow, review.workflow_state)
     instance.complete(task.engine_task_id, lane=task.role, data=data)
     review_status = status_of(instance)
-    await save_state(session, review=review, instance=instance, status=review_status)
+    await progress.save_state(session, review, instance=instance, status=review_status)
     created = await progress.sync_tasks(
         session, case=case, ready=instance.ready_tasks(), review_id=review.id
     )

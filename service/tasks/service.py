@@ -347,7 +347,7 @@ async def _complete(
     ready = instance.ready_tasks()
     before, after = case.status, progress.derive_status(instance, ready)
 
-    await progress.save_state(session, case=case, instance=instance, status=after)
+    await progress.save_state(session, case, instance=instance, status=after)
     await mark_completed(session, task=task, user=user, decision=decision)
     _record_completion(
         session, user=user, task=task, case=case, decision=decision, before=before, after=after

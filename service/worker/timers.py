@@ -75,7 +75,7 @@ async def _fire_review(session: AsyncSession, review: Any, now: datetime) -> Non
         # A review's outcome changes the enrolment: that is the village's decision, not a
         # timer's (and its side effects follow decisions only).
         raise FlowError(f"a timer would move the review from {review.status} to {status}")
-    await reviews_service.save_state(session, review=review, instance=instance, status=status)
+    await progress.save_state(session, review, instance=instance, status=status)
     await progress.sync_tasks(session, case=case, ready=ready, review_id=review.id)
     await _escalate(session, case=case, review_id=review.id, ready=ready, now=now)
 
