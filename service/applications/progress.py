@@ -36,6 +36,7 @@ from service.errors import FlowError, StaleTask
 from service.notices import service as notices_service
 from service.notifications import service as notifications_service
 from service.payouts import service as payouts_service
+from service.payouts import yearly
 from service.programs.models import Program
 from service.tasks.models import CANCELLED, READY, Task
 
@@ -179,7 +180,7 @@ async def apply_status(
     if status == ENROLLED and case.enrolled_at is None:
         # Both parents receive the yearly benefit until a review records otherwise.
         case.enrolled_at = utcnow()
-        case.eligible_parents = 2 if case.spouse_id_number else 1
+        case.eligible_parents = yearly.parents_enrolled(case)
         session.add(case)
     if status == APPROVED:
         await payouts_service.ensure_pending(

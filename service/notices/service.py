@@ -35,6 +35,7 @@ from service.masking import mask_id_number, mask_name
 from service.notices import models
 from service.notices.models import Objection, PublicNotice
 from service.payouts.models import ONCE, PAID, Payout
+from service.payouts.yearly import parents_enrolled, yearly_amount_fen
 from service.programs.models import BenefitStandard, Program
 from service.regions.models import Region
 
@@ -67,14 +68,11 @@ def install() -> None:
 
 async def _yearly_amount(session: AsyncSession, program: Program, case: Application) -> int | None:
     """A yearly benefit's sum for the current year, as it will be paid (None: no standard)."""
-    assert program.yearly is not None
     year = utcnow().year
     standard = await session.get(BenefitStandard, (program.code, year, case.event_kind))
     if standard is None:
         return None
-    parents = 2 if case.spouse_id_number else 1
-    per_person = int(program.yearly["multiplier"]) * standard.amount_fen
-    return parents * (per_person + int(program.yearly["premium_fen_per_person"]))
+    return yearly_amount_fen(program, standard, parents_enrolled(case))
 
 
 async def _open(

@@ -39,6 +39,20 @@ class YearlyRun:
     payout_ids: list[int] = field(default_factory=list)
 
 
+def parents_enrolled(case: Application) -> int:
+    """Who receives the yearly benefit at enrolment: both parents, or the one applicant."""
+    return 2 if case.spouse_id_number else 1
+
+
+def yearly_amount_fen(program: Program, standard: BenefitStandard, parents: int) -> int:
+    """One year's benefit: each parent gets ``multiplier`` × the base standard, plus the
+    county's pension premium."""
+    assert program.yearly is not None
+    multiplier = int(program.yearly["multiplier"])
+    premium = int(program.yearly["premium_fen_per_person"])
+    return parents * (multiplier * standard.amount_fen + premium)
+
+
 def yearly_rule(
     program: Program, case: Application, standard: BenefitStandard, year: int
 ) -> dict[str, Any]:
@@ -57,7 +71,7 @@ def yearly_rule(
         "premium_fen_per_person": premium,
         "eligible_parents": parents,
         "formula": "eligible_parents × (multiplier × standard_fen + premium_fen_per_person)",
-        "amount_fen": parents * (multiplier * standard.amount_fen + premium),
+        "amount_fen": yearly_amount_fen(program, standard, parents),
     }
 
 
