@@ -37,7 +37,6 @@ _UNSUPPORTED: dict[str, str] = {
 # Parts of an element rather than elements of their own: a refusal names the owner.
 _PARTS = {
     "messageEventDefinition",
-    "signalEventDefinition",
     "conditionalEventDefinition",
     "escalationEventDefinition",
     "errorEventDefinition",
