@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -184,6 +184,8 @@ def _check_region(county: str, township: str | None) -> None:
         raise InvalidInput("township is a 9-digit code inside the county", field="township")
 
 
+# What the list of recipients shows of a case (masked): not its workflow state or bank card.
+_SHOWN_OF_CASE = ("program_code", "village_code", "applicant_name", "applicant_id_number")
 Village = aliased(Region)
 Township = aliased(Region)
 
@@ -240,6 +242,7 @@ async def recipients(
         .join(Application, col(Application.id) == Payout.application_id)
         .join(Village, col(Village.code) == Application.village_code)
         .join(Township, col(Township.code) == Village.parent_code)
+        .options(load_only(*(getattr(Application, name) for name in _SHOWN_OF_CASE)))
         .where(
             Application.county_code == county,
             Payout.status == PAID,
