@@ -9,11 +9,10 @@ trail itself: the limit holds across replicas and restarts.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import rates
 from service.applications import service as applications_service
 from service.applications.models import Application
 from service.audit import service as audit_service
@@ -21,10 +20,9 @@ from service.audit.models import AuditEvent
 from service.auth.models import AUDITOR, User
 from service.clock import utcnow
 from service.config import get_settings
-from service.errors import Forbidden, TooManyRequests
+from service.errors import Forbidden
 
 ACTION = "personal_data_revealed"
-WINDOW = timedelta(hours=1)
 FIELDS = ("applicant_id_number", "spouse_id_number", "bank_card", "phone")
 _COUNTY_CODE_LENGTH = 6
 
@@ -40,18 +38,13 @@ async def _hold_rate(session: AsyncSession, user: User) -> None:
             AuditEvent.county == user.county,
             AuditEvent.action == ACTION,
             AuditEvent.actor == user.username,
-            col(AuditEvent.at) > now - WINDOW,
+            col(AuditEvent.at) > now - rates.HOUR,
         )
         .order_by(col(AuditEvent.at))
     )
-    recent = list((await session.exec(statement)).all())
+    recent = (await session.exec(statement)).all()
     limit = get_settings().reveal_max_per_hour
-    if len(recent) >= limit:
-        frees_at = recent[len(recent) - limit] + WINDOW
-        wait = max(1, int((frees_at - now).total_seconds()) + 1)
-        raise TooManyRequests(
-            f"at most {limit} reveals an hour; try again in {wait} seconds", retry_after=wait
-        )
+    rates.hold_to(recent, limit=limit, now=now, what="reveals")
 
 
 async def reveal(

@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 from dataclasses import dataclass
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import rates
 from service.applications import progress
 from service.applications.models import NOTICE, Application
 from service.audit import service as audit_service
 from service.clock import utcnow
 from service.config import get_settings
 from service.engine import Instance
-from service.errors import Conflict, InvalidInput, NotFound, StaleTask, TooManyRequests
+from service.errors import Conflict, InvalidInput, NotFound, StaleTask
 from service.flows import service as flows_service
 from service.notices import models
 from service.notices.models import Objection, PublicNotice
-from service.notices.service import OBJECTION_SIGNAL, PUBLIC_ACTOR, WINDOW
+from service.notices.service import OBJECTION_SIGNAL, PUBLIC_ACTOR
 
 
 @dataclass(frozen=True)
@@ -60,18 +60,12 @@ async def _hold_rate(session: AsyncSession, source: str) -> None:
     now = utcnow()
     statement = (
         select(Objection.received_at)
-        .where(Objection.source == source, col(Objection.received_at) > now - WINDOW)
+        .where(Objection.source == source, col(Objection.received_at) > now - rates.HOUR)
         .order_by(col(Objection.received_at))
     )
-    recent = list((await session.exec(statement)).all())
+    recent = (await session.exec(statement)).all()
     limit = get_settings().objection_max_per_hour
-    if len(recent) >= limit:
-        frees_at = recent[len(recent) - limit] + WINDOW
-        wait = max(1, math.ceil((frees_at - now).total_seconds()))
-        raise TooManyRequests(
-            f"at most {limit} objections an hour from one address; try again in {wait} seconds",
-            retry_after=wait,
-        )
+    rates.hold_to(recent, limit=limit, now=now, what="objections from one address")
 
 
 async def _open_notice(session: AsyncSession, notice_id: int) -> PublicNotice:

@@ -42,7 +42,6 @@ from service.regions.models import Region
 # The element ids the flows use, by convention (see ``service.applications.progress``).
 NOTICE_PREFIX = "notice"
 OBJECTION_SIGNAL = "objection"
-WINDOW = timedelta(hours=1)  # of the objection rate limit
 PUBLIC_ACTOR = "public"  # who the trail names for an objection: anyone, not logged in
 
 
