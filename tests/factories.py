@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import date
 
@@ -27,11 +28,20 @@ EC_DOCUMENTS = (  # in the catalogue's order: common kinds, then those of the ev
 )
 
 
+# Every ID this process makes is distinct: a test session's database holds thousands of
+# households, and two random IDs that collide make one household (a spurious 409 duplicate).
+# The counter walks birth dates × 1,000 sequence numbers from a random start.
+FIRST_BIRTH, LAST_BIRTH = date(1960, 1, 1), date(2000, 12, 28)
+_BIRTH_DAYS = LAST_BIRTH.toordinal() - FIRST_BIRTH.toordinal() + 1
+_serials = itertools.count(random.randrange(_BIRTH_DAYS * 1000))
+
+
 def id_number(birth: date | None = None, *, county: str = "130123") -> str:
-    birth = birth or date(random.randint(1960, 2000), random.randint(1, 12), random.randint(1, 28))
-    body = f"{county}{birth:%Y%m%d}{random.randint(0, 999):03d}"
-    number = body + ric.calc_check_digit(body + "0")
-    return number
+    serial = next(_serials)
+    if birth is None:
+        birth = date.fromordinal(FIRST_BIRTH.toordinal() + serial // 1000 % _BIRTH_DAYS)
+    body = f"{county}{birth:%Y%m%d}{serial % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
 
 
 def bank_card() -> str:
