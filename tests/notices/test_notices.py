@@ -126,10 +126,13 @@ def _object(
 
 # Resident IDs, bank cards (16-19 digits) and mobile numbers, whole.
 FULL_NUMBER = re.compile(r"(?<![\d*])(\d{17}[\dX]|\d{16,19}|1[3-9]\d{9})(?![\d*])")
+# A problem's request id is 32 hex characters, whose digit runs can look like any of those.
+REQUEST_ID = re.compile(r'"request_id":"[0-9a-f]{32}"')
 
 
 def _assert_no_full_numbers(text: str) -> None:
-    assert not FULL_NUMBER.search(text), FULL_NUMBER.search(text)
+    scanned = REQUEST_ID.sub('"request_id":"*"', text)
+    assert not FULL_NUMBER.search(scanned), FULL_NUMBER.search(scanned)
 
 
 def _tasks(api: Api, case_id: int, user: str) -> list[dict]:
