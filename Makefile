@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format lock clean
+.PHONY: run test bench lint format lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP)
 	$(BIN)/ruff check service tests alembic bench
 	$(BIN)/mypy service
 	$(BIN)/python -m pytest -q
+
+## bench: load (8 clients, both databases) and query cost as cases grow; prints the figures
+## of docs/benchmarks.md. BENCH_SIZES=10000,100000,1000000 for the full run (about 30 min).
+BENCH_SECONDS ?= 30
+BENCH_SIZES ?= 10000,100000
+bench: $(STAMP)
+	$(BIN)/python bench/load.py --backend both --clients 8 --duration $(BENCH_SECONDS)
+	$(BIN)/python bench/scale.py --backend postgres --sizes $(BENCH_SIZES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests alembic bench

@@ -1,16 +1,104 @@
-"""What every benchmark starts with: ``relief serve`` on a fresh, migrated, seeded database."""
+"""What every benchmark starts with: a fresh database and ``relief serve`` on it."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import httpx
+import sqlalchemy as sa
 
-from tests.conftest import base_env, relief_cli, start_server  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import (  # noqa: E402
+    POSTGRES_ADMIN_URL,
+    _free_port,
+    base_env,
+    relief_cli,
+    start_server,
+)
+
+
+@dataclass
+class Database:
+    kind: str  # "sqlite" or "postgres"
+    url: str  # the service's (async) URL
+    engine: sa.Engine  # a synchronous engine on the same database, for measuring
+    env: dict[str, str]  # RELIEF_ settings of a server on it
+
+
+@contextmanager
+def bench_database(kind: str, **settings: str) -> Iterator[Database]:
+    """A new migrated and seeded database: a temporary SQLite file, or a PostgreSQL database
+    created on the local server (``RELIEF_TEST_POSTGRES_URL``) and dropped afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix="relief-bench-"))
+    admin = name = None
+    if kind == "sqlite":
+        url, sync_url = f"sqlite+aiosqlite:///{tmp}/relief.db", f"sqlite:///{tmp}/relief.db"
+    else:
+        admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = f"relief_bench_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        sync_url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+        url = sync_url.replace("+psycopg", "+asyncpg")
+    env = base_env(tmp, url)
+    env.update({f"RELIEF_{key.upper()}": value for key, value in settings.items()})
+    relief_cli(env, "db", "upgrade")
+    relief_cli(env, "seed-demo")
+    engine = sa.create_engine(sync_url)
+    try:
+        yield Database(kind, url, engine, env)
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+@dataclass
+class Served:
+    url: str
+    pid: int  # the ``relief serve`` process (uvicorn's supervisor when workers > 1)
+
+
+@contextmanager
+def serving(database: Database, *, workers: int = 1) -> Iterator[Served]:
+    """``relief serve --workers N`` on the database."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
+        + ["--workers", str(workers)],
+        cwd=ROOT,
+        env=database.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("relief serve did not become healthy")
+            time.sleep(0.2)
+        yield Served(url, process.pid)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @contextmanager

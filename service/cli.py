@@ -1,5 +1,5 @@
-"""The ``relief`` command: serve, db upgrade, seed-demo, flows upload, payouts, reviews, audit,
-doctor."""
+"""The ``relief`` command: serve, db upgrade, seed-demo, users, flows upload, payouts, reviews,
+audit, doctor."""
 
 from __future__ import annotations
 
@@ -242,6 +242,72 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
     return 0
 
 
+def _users_add(args: argparse.Namespace) -> int:
+    from service.auth import accounts
+
+    return asyncio.run(
+        _account_command(
+            lambda session: accounts.add_user(
+                session,
+                username=args.username,
+                role=args.role,
+                region=args.region,
+                full_name=args.name,
+                actor_name=_cli_actor(),
+            ),
+            f"user {args.username} added ({args.role}, {args.region}); "
+            f"set a password: relief users set-password {args.username}",
+        )
+    )
+
+
+def _users_set_password(args: argparse.Namespace) -> int:
+    from service.auth import accounts
+
+    password = _read_password()
+    if password is None:
+        return 1
+    return asyncio.run(
+        _account_command(
+            lambda session: accounts.set_password(
+                session, username=args.username, password=password, actor_name=_cli_actor()
+            ),
+            f"password of {args.username} set",
+        )
+    )
+
+
+def _read_password() -> str | None:
+    """The new password: typed twice at a terminal, else one line of standard input (a
+    script pipes it in; only its line break is dropped)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("new password: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ; nothing changed", file=sys.stderr)  # noqa: T201
+            return None
+        return password
+    return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+
+
+async def _account_command(work: Any, done: str) -> int:
+    from service.auth.accounts import WeakPassword
+    from service.errors import ReliefError
+
+    try:
+        await _with_session(work)
+    except WeakPassword as weak:
+        for reason in weak.reasons:
+            print(f"password {reason}", file=sys.stderr)  # noqa: T201
+        return 1
+    except ReliefError as error:
+        print(error.detail, file=sys.stderr)  # noqa: T201
+        return 1
+    print(done)  # noqa: T201
+    return 0
+
+
 def _worker(args: argparse.Namespace) -> int:
     return asyncio.run(_run_worker(once=args.once))
 
@@ -286,6 +352,23 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("seed-demo", help="load the demo regions and users").set_defaults(
         func=_seed_demo
     )
+
+    users = commands.add_parser("users", help="user accounts")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    add = users_commands.add_parser(
+        "add", help="add a user (who can log in once a password is set)"
+    )
+    add.add_argument("username")
+    add.add_argument("--role", required=True, help="caseworker, village_head, … or admin")
+    add.add_argument("--region", required=True, metavar="CODE", help="jurisdiction region code")
+    add.add_argument("--name", help="full name (default: the username)")
+    add.set_defaults(func=_users_add)
+    set_password = users_commands.add_parser(
+        "set-password",
+        help="set a user's password: typed twice at a terminal, else one line of standard input",
+    )
+    set_password.add_argument("username")
+    set_password.set_defaults(func=_users_set_password)
 
     flows = commands.add_parser("flows", help="BPMN flow versions")
     flows_commands = flows.add_subparsers(dest="flows_command", required=True)

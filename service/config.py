@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_PREFIX = "dev-"
 ENV_FILE = Path(".env")
+# An origin as a browser sends it in the Origin header: scheme://host[:port], nothing after.
+_ORIGIN = re.compile(r"https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -26,10 +29,17 @@ class Settings(BaseSettings):
     secret_key: str = ""
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     token_ttl_minutes: int = 60
+    # How long a server process reuses a user's row (roles, jurisdiction, active) between
+    # requests instead of reading it again: a disabled user or a changed role takes effect
+    # within this many seconds. 0 reads it on every request.
+    user_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # Failed logins allowed per username (and per client address) within the window.
     login_max_failures: int = 5
     login_max_failures_per_address: int = 50
     login_window_seconds: int = 900
+    # Passwords follow NIST SP 800-63B (service/auth/passwords.py): at least this many
+    # characters, at most 128, no composition rules; common and guessable ones are refused.
+    password_min_length: int = Field(default=12, ge=8, le=128)
     # Full personal numbers an auditor may reveal per hour (one case each; then 429).
     reveal_max_per_hour: int = 20
     # Public notice 公示 after county approval, in calendar days; 0 ends it as it opens (for
@@ -43,6 +53,9 @@ class Settings(BaseSettings):
     max_flow_bytes: int = 2 * 1024 * 1024
     # Any other request body (JSON, forms): submissions are a few kilobytes.
     max_body_bytes: int = 1024 * 1024
+    # Browser origins that may call the API from their pages (CORS), as a JSON list:
+    # RELIEF_CORS_ORIGINS='["https://console.example.gov.cn"]'. Empty: no CORS at all.
+    cors_origins: list[str] = []
     # Offices work on China Standard Time: "this year" and dates are judged there.
     timezone: str = "Asia/Shanghai"
     # Wall-clock bound on one gateway condition or script of a flow.
@@ -72,6 +85,23 @@ class Settings(BaseSettings):
     sms_url: str | None = None
     sms_token: str = ""
     sms_timeout_seconds: float = 5.0
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins_only(cls, origins: list[str]) -> list[str]:
+        origins = [origin.lower() for origin in origins]  # browsers send them in lower case
+        for origin in origins:
+            if "*" in origin:
+                raise ValueError(
+                    "RELIEF_CORS_ORIGINS refuses wildcards: the API answers personal data to "
+                    "bearer tokens, so name each allowed origin exactly (https://host[:port])"
+                )
+            if not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"RELIEF_CORS_ORIGINS: {origin!r} is not an origin; give scheme://host[:port] "
+                    "with no path and no trailing slash, as browsers send it"
+                )
+        return origins
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import re
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
 from service import metrics, problems
 from service.applications.router import router as applications_router
 from service.audit.router import router as audit_router
 from service.auth.router import router as auth_router
 from service.config import get_settings
-from service.context import request_id_var
 from service.db import get_database
 from service.deadlines import service as deadlines_service
 from service.deadlines.router import router as deadlines_router
@@ -30,6 +26,7 @@ from service.notices import service as notices_service
 from service.notices.router import public_router as public_notices_router
 from service.notices.router import router as notices_router
 from service.notifications.router import router as notifications_router
+from service.observe import RequestContext
 from service.payouts.router import router as payouts_router
 from service.programs.router import router as programs_router
 from service.recoveries.router import router as recoveries_router
@@ -37,10 +34,6 @@ from service.reviews.router import router as reviews_router
 from service.rosters.router import router as rosters_router
 from service.security import SecurityHeaders
 from service.tasks.router import router as tasks_router
-
-REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-# One line per request (method, path without the query, status, duration), with its id.
-access_log = structlog.get_logger("relief.access")
 
 
 @asynccontextmanager
@@ -95,34 +88,21 @@ def create_app() -> FastAPI:
     # Added first, so it runs inside the request-id middleware below.
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestContext)
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        # A caller's id is kept (it ends up in the audit trail) only if it is a plain token.
-        rid = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        request.scope["relief.request_id"] = rid
-        token = request_id_var.set(rid)
-        structlog.contextvars.bind_contextvars(request_id=rid)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-            access_log.info(
-                "request",
-                method=request.method,
-                path=request.url.path,
-                status=response.status_code,
-                ms=round((time.perf_counter() - started) * 1000, 1),
-            )
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-            request_id_var.reset(token)
-        response.headers["X-Request-ID"] = rid
-        return response
-
-    app.middleware("http")(metrics.observe)
+    cors_origins = get_settings().cors_origins
+    if cors_origins:
+        # Added last, so outermost: a browser's preflight is answered (or refused) before any
+        # other layer or the auth dependency sees it. Exact origins only (config.py refuses
+        # "*"), and no cookies: the API authenticates with bearer tokens.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Retry-After", "Idempotent-Replayed"],
+            allow_credentials=False,
+        )
 
     return app
 

@@ -114,6 +114,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database_unavailable(request: Request, error: DBAPIError) -> JSONResponse:
+        if _is_data_exception(error):
+            # The database refused a value the request carried (PostgreSQL: a NUL character
+            # in text, SQLSTATE class 22): bad input, not an outage.
+            log.warning("database_refused_value", error=str(error.orig))
+            return problem(
+                422,
+                type_="invalid-input",
+                title="Invalid input",
+                detail="a value in the request cannot be stored or searched for "
+                "(for example, a NUL character)",
+                request=request,
+            )
         # Connection lost, server gone, lock timeout: the request changed nothing; retry later.
         log.error("database_unavailable", error=str(error.orig))
         return _unavailable(request)
@@ -135,6 +147,16 @@ def install(app: FastAPI) -> None:
             detail="an unexpected error occurred; it has been logged with the request id",
             request=request,
         )
+
+
+def _is_data_exception(error: DBAPIError) -> bool:
+    """SQLSTATE class 22 (data exception), as asyncpg (``sqlstate``) or psycopg (``pgcode``)
+    reports it, possibly on the driver error SQLAlchemy's adapter wraps."""
+    for candidate in (error.orig, getattr(error.orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code.startswith("22")
+    return False
 
 
 def _unavailable(request: Request) -> JSONResponse:

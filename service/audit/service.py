@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -66,18 +67,31 @@ def record(
     )
 
 
+# FOR UPDATE serialises a county's writers on PostgreSQL; SQLite writers already hold the
+# database lock (BEGIN IMMEDIATE), and the dialect drops the clause there.
+# populate_existing: a session that committed before still holds the head it read then.
+_HEAD_FOR_UPDATE = (
+    select(AuditHead)
+    .where(AuditHead.county == bindparam("county"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 async def _lock_head(session: AsyncSession, county: str) -> AuditHead:
+    head = (await session.exec(_HEAD_FOR_UPDATE, params={"county": county})).first()
+    if head is not None:  # every append but a county's first: one round trip
+        return head
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # Two first writers of a county may race here: one inserts, the other's insert does
+    # nothing and its lock below waits for the first to commit.
     await session.exec(
         insert(AuditHead)
         .values(county=county, seq=0, hash=GENESIS_HASH)
         .on_conflict_do_nothing(index_elements=["county"])
     )
-    # FOR UPDATE serialises a county's writers on PostgreSQL; SQLite writers already hold
-    # the database lock (BEGIN IMMEDIATE), and the dialect drops the clause there.
-    statement = select(AuditHead).where(AuditHead.county == county).with_for_update()
-    return (await session.exec(statement)).one()
+    return (await session.exec(_HEAD_FOR_UPDATE, params={"county": county})).one()
 
 
 async def write_pending(session: AsyncSession) -> list[AuditEvent]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import time
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import make_transient_to_detached
 
 from service.auth.models import ADMIN, AUDITOR, User
 from service.auth.tokens import read_token
@@ -23,15 +26,37 @@ async def current_user(
 ) -> User:
     if not token:
         raise NotAuthenticated("missing bearer token")
-    user_id = read_token(get_settings(), token)
-    # A short session of its own: the connection goes back to the pool before the command
-    # runs, so a write request holds one connection, not two.
-    async with get_database().read_sessions() as session:
-        user = await session.get(User, user_id)
+    settings = get_settings()
+    user = await _user(read_token(settings, token), settings.user_cache_seconds)
     if user is None or not user.active:
         raise NotAuthenticated("user unknown or disabled")
     request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (problems.py)
     return user
+
+
+# user id → (monotonic expiry, column values): one row read per user per few seconds per
+# process instead of one per request (a round trip and an ORM load on every call).
+_recent_users: dict[int, tuple[float, dict[str, Any]]] = {}
+
+
+async def _user(user_id: int, cache_seconds: float) -> User | None:
+    now = time.monotonic()
+    recent = _recent_users.get(user_id)
+    if recent is not None and recent[0] > now:
+        # A new detached object per request, as a session would give: requests never share
+        # one, and a command may still attach it to its own session.
+        user = User(**copy.deepcopy(recent[1]))
+        make_transient_to_detached(user)
+        return user
+    # A short session of its own: the connection goes back to the pool before the command
+    # runs, so a write request holds one connection, not two.
+    async with get_database().read_sessions() as session:
+        stored = await session.get(User, user_id)
+    if stored is not None and cache_seconds > 0:
+        if len(_recent_users) > 10_000:  # bounded: ids come only from valid tokens
+            _recent_users.clear()
+        _recent_users[user_id] = (now + cache_seconds, stored.model_dump())
+    return stored
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from service import problems
 from service.auth import service as auth_service
 from service.auth.dependencies import CurrentUser
-from service.auth.schemas import Me, Token
+from service.auth.schemas import Me, PasswordChange, Token
 from service.db import SessionDep
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problems.responses(401, 422, 429))
@@ -19,13 +19,34 @@ async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep
 ) -> Token:
     """Exchange username and password for a bearer token (OAuth2 password flow)."""
-    address = request.client.host if request.client else "unknown"
     return await auth_service.login(
-        session, username=form.username, password=form.password, address=address
+        session, username=form.username, password=form.password, address=_address(request)
     )
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.get("/me", response_model=Me)
 async def me(user: CurrentUser, session: SessionDep) -> Me:
     """The caller: roles and jurisdiction."""
     return await auth_service.describe(session, user)
+
+
+@router.post(
+    "/password", status_code=204, response_class=Response, responses=problems.responses(409)
+)
+async def change_password(body: PasswordChange, user: CurrentUser, request: Request) -> Response:
+    """Change the caller's own password: the current one, then a new one that meets the policy
+    (at least ``RELIEF_PASSWORD_MIN_LENGTH`` characters, at most 128, not common, not the
+    username, not a sequence; each reason a refusal breaks is listed in ``errors``). A wrong
+    current password counts as a failed login (401, then 429). Tokens issued before stay valid
+    until they expire."""
+    await auth_service.change_password(
+        user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        address=_address(request),
+    )
+    return Response(status_code=204)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Token(BaseModel):
@@ -16,3 +16,14 @@ class Me(BaseModel):
     roles: list[str]
     jurisdictions: list[str]
     jurisdiction_name: str | None = None
+
+
+class PasswordChange(BaseModel):
+    """The caller's current password and the new one (policy: service/auth/passwords.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Bounded well above the policy's 128, so an overlong new password gets the policy's
+    # reason, while no body makes argon2 hash megabytes.
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)

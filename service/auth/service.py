@@ -7,14 +7,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit_service
+from service.auth import accounts
 from service.auth.models import User
-from service.auth.passwords import verify_password
+from service.auth.passwords import hash_password, verify_password
 from service.auth.schemas import Me, Token
 from service.auth.throttle import login_throttle
 from service.auth.tokens import issue_token
 from service.config import get_settings
 from service.db import get_database
-from service.errors import NotAuthenticated, TooManyAttempts
+from service.errors import Conflict, NotAuthenticated, TooManyAttempts
 from service.regions.models import Region
 
 
@@ -56,6 +57,51 @@ async def login(session: AsyncSession, *, username: str, password: str, address:
     assert user.id is not None
     token, expires_in = issue_token(get_settings(), user_id=user.id, username=user.username)
     return Token(access_token=token, expires_in=expires_in)
+
+
+async def change_password(
+    user: User, *, current_password: str, new_password: str, address: str
+) -> None:
+    """Replace the caller's password after checking the current one (argon2, off the event
+    loop). A wrong current password counts as a failed login of the account and the address:
+    it is throttled and audited the same way (``password_change_failed``, then
+    ``login_locked``), so a stolen token cannot be used to guess the password. The new one
+    must meet the policy (422 with the reasons); success is audited as ``password_changed``.
+
+    Tokens issued before, this one included, stay valid until they expire
+    (``RELIEF_TOKEN_TTL_MINUTES``): a token carries no password version to revoke it by."""
+    wait = login_throttle.retry_after(username=user.username, address=address)
+    if wait:
+        raise TooManyAttempts(
+            f"too many failed attempts; try again in {wait} seconds", retry_after=wait
+        )
+    # The stored hash as it is now: the caller's User may be a copy cached by the dependency.
+    async with get_database().read_sessions() as session:
+        fresh = await session.get(User, user.id)
+    if fresh is None or not fresh.active:
+        raise NotAuthenticated("user unknown or disabled")
+    checked_hash = fresh.password_hash
+    valid = await to_thread.run_sync(verify_password, current_password, checked_hash)
+    if not valid:
+        locked = login_throttle.failed(username=user.username, address=address)
+        await _record_login_event("password_change_failed", user, user.username)
+        if locked:
+            await _record_login_event("login_locked", user, user.username)
+        raise NotAuthenticated("the current password is wrong")
+    login_throttle.succeeded(username=user.username)
+    accounts.require_policy(
+        new_password, username=user.username, field="new_password", current=current_password
+    )
+    new_hash = await to_thread.run_sync(hash_password, new_password)
+    async with get_database().write_sessions() as session:
+        stored = await session.get(User, user.id)
+        if stored is None or not stored.active or stored.password_hash != checked_hash:
+            # Changed (or disabled) since this request checked the current password.
+            raise Conflict("the password was changed meanwhile; log in again")
+        stored.password_hash = new_hash
+        session.add(stored)
+        audit_service.record(session, action=accounts.PASSWORD_CHANGED, actor=stored)
+        await audit_service.commit(session)
 
 
 async def describe(session: AsyncSession, user: User) -> Me:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Exists
+import functools
+
+from sqlalchemy import Exists, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, exists, not_, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 from service import idempotency
 from service.applications import eligibility, progress
@@ -38,14 +42,44 @@ from service.tasks.models import COMPLETED, READY, Task
 from service.tasks.schemas import CompletionResult, Decision, TaskRead
 
 
-def _acted_elsewhere(user: User) -> Exists:
-    """The user completed a task of the same case in another lane (another level)."""
+def _acted_elsewhere() -> Exists:
+    """The caller (``:user_id``) completed a task of the same case in another lane (another
+    level)."""
     other = aliased(Task)
     return exists().where(
         col(other.application_id) == col(Task.application_id),
-        col(other.completed_by) == user.id,
+        col(other.completed_by) == bindparam("user_id"),
         col(other.role) != col(Task.role),
     )
+
+
+@functools.cache
+def _inbox_statement(*, one_case: bool, overdue: bool | None) -> Select[Task, str, str]:
+    """The inbox query, built once per shape: building SQLAlchemy expressions costs more CPU
+    than running the query. The caller's values are bound parameters."""
+    statement = (
+        select(Task, Application.status, Application.program_code)
+        .join(Application, col(Application.id) == Task.application_id)
+        .where(
+            Task.status == READY,
+            col(Task.role).in_(bindparam("roles", expanding=True)),
+            col(Task.village_code).startswith(bindparam("jurisdiction")),
+            or_(col(Task.claimed_by).is_(None), Task.claimed_by == bindparam("user_id")),
+            not_(_acted_elsewhere()),
+            or_(
+                Application.submitted_by != bindparam("user_id"),
+                col(Task.role).in_(VILLAGE_LEVEL_ROLES),
+            ),
+        )
+        .order_by(col(Task.priority).desc(), col(Task.due_at).asc().nulls_last(), col(Task.id))
+        .limit(bindparam("limit"))
+    )
+    if one_case:
+        statement = statement.where(Task.application_id == bindparam("application_id"))
+    if overdue is not None:
+        late = col(Task.due_at) < bindparam("now")
+        statement = statement.where(late if overdue else or_(col(Task.due_at).is_(None), ~late))
+    return statement
 
 
 async def inbox(
@@ -64,29 +98,16 @@ async def inbox(
     roles = acting_roles(user)
     if not roles:
         return []
-    statement = (
-        select(Task, Application.status, Application.program_code)
-        .join(Application, col(Application.id) == Task.application_id)
-        .where(
-            Task.status == READY,
-            col(Task.role).in_(roles),
-            col(Task.village_code).startswith(user.jurisdiction),
-            or_(col(Task.claimed_by).is_(None), Task.claimed_by == user.id),
-            not_(_acted_elsewhere(user)),
-            or_(
-                Application.submitted_by != user.id,
-                col(Task.role).in_(VILLAGE_LEVEL_ROLES),
-            ),
-        )
-        .order_by(col(Task.priority).desc(), col(Task.due_at).asc().nulls_last(), col(Task.id))
-        .limit(limit)
-    )
-    if application_id is not None:
-        statement = statement.where(Task.application_id == application_id)
-    if overdue is not None:
-        late = col(Task.due_at) < utcnow()
-        statement = statement.where(late if overdue else or_(col(Task.due_at).is_(None), ~late))
-    rows = (await session.exec(statement)).all()
+    statement = _inbox_statement(one_case=application_id is not None, overdue=overdue)
+    params = {
+        "roles": sorted(roles),
+        "jurisdiction": user.jurisdiction,
+        "user_id": user.id,
+        "limit": limit,
+        "application_id": application_id,
+        "now": utcnow(),
+    }
+    rows = (await session.execute(statement, params)).all()
     return [
         TaskRead(
             **TaskSummary.of(task, user.username if task.claimed_by else None).model_dump(),
@@ -245,7 +266,6 @@ async def _finish(
     """The one commit of a completion, and what the caller gets back."""
     assert case.id is not None
     # The answer is built before the commit, so a retry's record commits with the change.
-    await session.refresh(task)
     result = CompletionResult(
         task=TaskSummary.of(task, user.username if task.claimed_by else None),
         application_id=case.id,
@@ -297,19 +317,21 @@ async def mark_completed(
     session: AsyncSession, *, task: Task, user: User, decision: Decision
 ) -> None:
     """The task row's own guard: of two completions, one finds it no longer ready (409)."""
+    values = {
+        "status": COMPLETED,
+        "completed_by": user.id,
+        "completed_at": utcnow(),
+        "decision": decision.decision,
+        "comment": decision.comment,
+    }
     done = await session.exec(
-        update(Task)
-        .where(col(Task.id) == task.id, col(Task.status) == READY)
-        .values(
-            status=COMPLETED,
-            completed_by=user.id,
-            completed_at=utcnow(),
-            decision=decision.decision,
-            comment=decision.comment,
-        )
+        update(Task).where(col(Task.id) == task.id, col(Task.status) == READY).values(**values)
     )
     if done.rowcount != 1:
         raise StaleTask(f"task {task.id} was completed meanwhile")
+    # The row now says what the UPDATE wrote: no reload before the answer is built.
+    for name, value in values.items():
+        set_committed_value(task, name, value)
 
 
 async def complete(

@@ -63,6 +63,7 @@ API = "/api/v1"
 ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/auth/token"): Rule(PUBLIC),
     ("GET", f"{API}/auth/me"): Rule(ANY_USER),
+    ("POST", f"{API}/auth/password"): Rule(ANY_USER),  # their own password
     ("GET", f"{API}/programs"): Rule(ANY_USER),
     ("GET", f"{API}/programs/{{code}}"): Rule(ANY_USER),
     ("POST", f"{API}/applications"): _only(CASEWORKER),

@@ -177,6 +177,9 @@ def test_twenty_concurrent_writers_make_one_valid_chain(fresh: OwnServer) -> Non
         fresh, f"SELECT coalesce(max(seq), 0) FROM audit_event WHERE county = '{COUNTY}'"
     )
     bodies = [application() for _ in range(20)]
+    # One login first: twenty threads missing the token cache at once would each log in
+    # (argon2, ~190 ms of CPU apiece) and race their own timeouts, not the chain.
+    api.server.token("cw.lizhuang")
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = list(
             pool.map(lambda body: api.post("/applications", as_="cw.lizhuang", json=body), bodies)

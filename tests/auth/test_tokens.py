@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import sqlalchemy as sa
 from jose import jwt
 
-from tests.conftest import DEMO_PASSWORD, Api, Server
+from service.auth.models import User
+from tests.conftest import DEMO_PASSWORD, Api, MakeUser, Server
 from tests.factories import application
 
 PROBLEM = "application/problem+json"
@@ -228,3 +231,25 @@ def test_caseworker_cannot_read_the_audit_trail(api: Api) -> None:
     body = _assert_problem(response, 403)
     assert body["type"] == "urn:relief:problem:forbidden"
     assert "items" not in body
+
+
+def test_a_disabled_user_is_refused_within_the_user_cache_window(
+    api: Api, server: Server, make_user: MakeUser
+) -> None:
+    """Servers keep a user's row for ``RELIEF_USER_CACHE_SECONDS`` (5 s) instead of reading it
+    on every request: a user disabled in the database loses access within that window, even
+    with a token that has not expired."""
+    username = make_user(["caseworker"], "130123100201")
+    headers = {"Authorization": f"Bearer {server.token(username)}"}
+    assert api.client.get("/tasks", headers=headers).status_code == 200  # now cached
+    with server.backend.engine.begin() as connection:
+        connection.execute(
+            sa.update(User.__table__).where(User.__table__.c.username == username),
+            {"active": False},
+        )
+    disabled_at = time.monotonic()
+    while (response := api.client.get("/tasks", headers=headers)).status_code == 200:
+        assert time.monotonic() - disabled_at < 5 + 2, "still served after the cache window"
+        time.sleep(0.2)
+    assert response.status_code == 401, response.text
+    assert response.json()["detail"] == "user unknown or disabled"
