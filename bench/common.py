@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import (  # noqa: E402
+    DEMO_PASSWORD,
     POSTGRES_ADMIN_URL,
     _free_port,
     base_env,
@@ -115,3 +116,16 @@ def fresh_server(database_url: str | None) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+async def bearer_headers(client: httpx.AsyncClient, users: tuple[str, ...]) -> dict[str, dict]:
+    """One login per demo user (argon2 costs ~190 ms: benchmarks share the tokens); the
+    Authorization header of each."""
+    headers = {}
+    for user in users:
+        response = await client.post(
+            "/auth/token", data={"username": user, "password": DEMO_PASSWORD}
+        )
+        response.raise_for_status()
+        headers[user] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return headers

@@ -43,8 +43,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Database, Served, bench_database, serving  # noqa: E402
-from tests.conftest import DEMO_PASSWORD  # noqa: E402
+from bench.common import Database, Served, bearer_headers, bench_database, serving  # noqa: E402
 from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
 
 CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county", "fo.county")
@@ -160,18 +159,6 @@ async def _completions(
                 return
 
 
-async def _tokens(base: str) -> dict[str, dict]:
-    async with httpx.AsyncClient(base_url=f"{base}/api/v1", timeout=30) as client:
-        headers = {}
-        for user in CHAIN:
-            response = await client.post(
-                "/auth/token", data={"username": user, "password": DEMO_PASSWORD}
-            )
-            response.raise_for_status()
-            headers[user] = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    return headers
-
-
 @dataclass
 class Phases:
     chains: Run
@@ -182,7 +169,8 @@ class Phases:
 
 
 async def _drive(base: str, server_pid: int, args: argparse.Namespace) -> Phases:
-    headers = await _tokens(base)
+    async with httpx.AsyncClient(base_url=f"{base}/api/v1", timeout=30) as client:
+        headers = await bearer_headers(client, CHAIN)
     chains = Run(deadline=time.perf_counter() + args.duration, cases_left=args.max_cases)
     cpu_before, own_before = _cpu_seconds(server_pid), time.process_time()
     started = time.perf_counter()

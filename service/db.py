@@ -67,7 +67,11 @@ def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
         url,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip per request): a connection the server
+        # dropped fails its first statement, which SQLAlchemy sees as a disconnect and answers
+        # by discarding the whole pool; that one request gets 503 (problems.py) and the next
+        # ones get new connections (tests/ops/test_database_loss.py).
+        pool_pre_ping=False,
         connect_args=connect_args,
         # JSON columns are read far more than written (the trail, verify): the fast parser.
         json_deserializer=orjson.loads,

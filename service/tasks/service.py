@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
-from sqlalchemy import Exists, bindparam
+from sqlalchemy import Exists, Select, bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, exists, not_, or_, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select
 
 from service import idempotency
 from service.applications import eligibility, progress
@@ -53,15 +54,35 @@ def _acted_elsewhere() -> Exists:
     )
 
 
+# What an inbox row shows of its task (TaskRead), read as plain columns.
+_INBOX_COLUMNS: list[Any] = [
+    getattr(Task, name)
+    for name in (
+        "id",
+        "application_id",
+        "name",
+        "spec",
+        "role",
+        "status",
+        "due_at",
+        "escalated_at",
+        "priority",
+        "claimed_by",
+        "created_at",
+        "village_code",
+    )
+]
+
+
 @functools.cache
-def _inbox_statement(*, one_case: bool, overdue: bool | None) -> Select[Task, str, str]:
+def _inbox_statement(*, one_case: bool, overdue: bool | None) -> Select[Any]:
     """The inbox query, built once per shape: building SQLAlchemy expressions costs more CPU
     than running the query. The caller's values are bound parameters."""
     statement = (
-        select(Task, Application.status, Application.program_code)
+        sa_select(*_INBOX_COLUMNS, col(Application.status), col(Application.program_code))
         .join(Application, col(Application.id) == Task.application_id)
         .where(
-            Task.status == READY,
+            col(Task.status) == READY,
             col(Task.role).in_(bindparam("roles", expanding=True)),
             col(Task.village_code).startswith(bindparam("jurisdiction")),
             or_(col(Task.claimed_by).is_(None), Task.claimed_by == bindparam("user_id")),
@@ -75,7 +96,7 @@ def _inbox_statement(*, one_case: bool, overdue: bool | None) -> Select[Task, st
         .limit(bindparam("limit"))
     )
     if one_case:
-        statement = statement.where(Task.application_id == bindparam("application_id"))
+        statement = statement.where(col(Task.application_id) == bindparam("application_id"))
     if overdue is not None:
         late = col(Task.due_at) < bindparam("now")
         statement = statement.where(late if overdue else or_(col(Task.due_at).is_(None), ~late))
@@ -108,15 +129,17 @@ async def inbox(
         "now": utcnow(),
     }
     rows = (await session.execute(statement, params)).all()
-    return [
-        TaskRead(
-            **TaskSummary.of(task, user.username if task.claimed_by else None).model_dump(),
-            application_status=status,
-            village=task.village_code,
-            program=program,
-        )
-        for task, status, program in rows
-    ]
+    # Plain rows, not ORM objects: an inbox page is up to 500 of them.
+    names = [column.key for column in _INBOX_COLUMNS]
+    inbox = []
+    for row in rows:
+        fields = dict(zip(names, row, strict=False))
+        # Tasks claimed by others are left out: a claimed one is the caller's.
+        fields["claimed_by"] = user.username if fields["claimed_by"] is not None else None
+        fields["village"] = fields["village_code"]
+        fields["application_status"], fields["program"] = row[-2], row[-1]
+        inbox.append(TaskRead.model_validate(fields))
+    return inbox
 
 
 async def _get_visible_task(session: AsyncSession, *, user: User, task_id: int) -> Task:
