@@ -470,14 +470,14 @@ def _finish(database: Database, gen: Generator) -> None:
             sa.text("UPDATE audit_head SET seq = :s, hash = :h WHERE county = :c"),
             {"s": gen.seq, "h": gen.prev_hash, "c": COUNTY},
         )
-        if database.kind == "postgres":
+        if database.name == "postgres":
             for name, top in gen.next_id.items():
                 connection.execute(
                     sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), :t)"),
                     {"t": top},
                 )
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.exec_driver_sql("VACUUM ANALYZE" if database.kind == "postgres" else "ANALYZE")
+        c.exec_driver_sql("VACUUM ANALYZE" if database.name == "postgres" else "ANALYZE")
 
 
 def _plan(cases: int, open_share: float, villages: list[str], seed: int) -> Iterator[tuple]:
@@ -523,7 +523,7 @@ def _load(
     """Generate the cases; each batch is written by a second thread while the next one is
     generated (the database works meanwhile)."""
     counts: dict[str, int] = defaultdict(int)
-    raw = database.engine.raw_connection() if database.kind == "postgres" else None
+    raw = database.engine.raw_connection() if database.name == "postgres" else None
     if raw is not None:
         with raw.cursor() as cursor:  # consistent by construction: skip the FK triggers
             cursor.execute("SET session_replication_role = replica")
@@ -556,7 +556,7 @@ def _load(
 def _indexes_deferred(database: Database) -> Iterator[None]:
     """PostgreSQL: drop the case tables' plain indexes (not those of keys) while loading and
     build them again afterwards: a sorted build costs far less than millions of inserts."""
-    if database.kind != "postgres":
+    if database.name != "postgres":
         yield
         return
     with database.engine.begin() as connection:

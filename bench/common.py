@@ -6,7 +6,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,48 +20,32 @@ sys.path.insert(0, str(ROOT))
 from tests.conftest import (  # noqa: E402
     DEMO_PASSWORD,
     POSTGRES_ADMIN_URL,
+    Backend,
     _free_port,
     base_env,
+    migrated_database,
     relief_cli,
     start_server,
 )
 
-
-@dataclass
-class Database:
-    kind: str  # "sqlite" or "postgres"
-    url: str  # the service's (async) URL
-    engine: sa.Engine  # a synchronous engine on the same database, for measuring
-    env: dict[str, str]  # RELIEF_ settings of a server on it
+# A benchmark's database is a test backend: name ("sqlite" or "postgres"), async_url (the
+# service's), sync_url, env (RELIEF_ settings of a server on it) and a synchronous engine.
+Database = Backend
 
 
 @contextmanager
-def bench_database(kind: str, **settings: str) -> Iterator[Database]:
+def bench_database(kind: str) -> Iterator[Database]:
     """A new migrated and seeded database: a temporary SQLite file, or a PostgreSQL database
     created on the local server (``RELIEF_TEST_POSTGRES_URL``) and dropped afterwards."""
     tmp = Path(tempfile.mkdtemp(prefix="relief-bench-"))
-    admin = name = None
-    if kind == "sqlite":
-        url, sync_url = f"sqlite+aiosqlite:///{tmp}/relief.db", f"sqlite:///{tmp}/relief.db"
-    else:
+    admin = None
+    if kind == "postgres":
         admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"relief_bench_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        sync_url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        url = sync_url.replace("+psycopg", "+asyncpg")
-    env = base_env(tmp, url)
-    env.update({f"RELIEF_{key.upper()}": value for key, value in settings.items()})
-    relief_cli(env, "db", "upgrade")
-    relief_cli(env, "seed-demo")
-    engine = sa.create_engine(sync_url)
     try:
-        yield Database(kind, url, engine, env)
+        with migrated_database(kind, tmp, admin) as database:
+            yield database
     finally:
-        engine.dispose()
         if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
 
 

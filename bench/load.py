@@ -200,9 +200,9 @@ def stored_bytes(database: Database) -> tuple[dict[str, int], int]:
         # What the cases keep, not the dead row versions of their updates (autovacuum is off
         # on the benchmark machine, and a plain VACUUM does not give pages back).
         connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-            "VACUUM FULL" if database.kind == "postgres" else "VACUUM"
+            "VACUUM FULL" if database.name == "postgres" else "VACUUM"
         )
-        if database.kind == "postgres":
+        if database.name == "postgres":
             rows = connection.execute(
                 sa.text(
                     "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "

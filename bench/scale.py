@@ -124,7 +124,7 @@ def _measure(call: Callable[[], httpx.Response], samples: int) -> tuple[tuple, i
 
 def _size(database: Database) -> int:
     with database.engine.connect() as connection:
-        if database.kind == "postgres":
+        if database.name == "postgres":
             return connection.execute(
                 sa.text("SELECT pg_database_size(current_database())")
             ).scalar_one()

@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -113,22 +114,16 @@ def base_env(tmp: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def backend(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Backend]:
-    tmp = tmp_path_factory.mktemp(request.param)
-    admin = None
-    if request.param == "sqlite":
+@contextmanager
+def migrated_database(kind: str, tmp: Path, admin: sa.Engine | None = None) -> Iterator[Backend]:
+    """A new migrated and seeded database: a SQLite file in ``tmp``, or (``kind`` "postgres")
+    a database created through ``admin`` and dropped afterwards. Benchmarks use it too."""
+    name = None
+    if kind == "sqlite":
         path = tmp / "relief.db"
         async_url, sync_url = f"sqlite+aiosqlite:///{path}", f"sqlite:///{path}"
     else:
-        admin = _postgres_admin()
-        if admin is None:
-            message = f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}"
-            if os.environ.get("CI") == "true":
-                pytest.fail(message + " (CI=true: PostgreSQL is required)")
-            pytest.skip(message)
+        assert admin is not None
         name = f"relief_test_{uuid.uuid4().hex[:12]}"
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -139,11 +134,31 @@ def backend(
     relief_cli(env, "db", "upgrade")
     relief_cli(env, "seed-demo")
     engine = sa.create_engine(sync_url)
-    yield Backend(request.param, async_url, sync_url, env, engine)
-    engine.dispose()
+    try:
+        yield Backend(kind, async_url, sync_url, env, engine)
+    finally:
+        engine.dispose()
+        if admin is not None and name is not None:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    tmp = tmp_path_factory.mktemp(request.param)
+    admin = None
+    if request.param == "postgres":
+        admin = _postgres_admin()
+        if admin is None:
+            message = f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(message + " (CI=true: PostgreSQL is required)")
+            pytest.skip(message)
+    with migrated_database(request.param, tmp, admin) as migrated:
+        yield migrated
     if admin is not None:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
