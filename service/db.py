@@ -56,8 +56,13 @@ def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
         path = settings.sqlite_path
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+        # SQLite lets one writer in at a time. Writers of this process queue for the one write
+        # connection in order, instead of each taking the file lock in turn through SQLite's
+        # busy handler, whose growing sleeps (up to 100 ms each) gave 8 concurrent writers a
+        # p99 of 2 s (bench/load.py). Other processes still meet the busy handler.
+        pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30} if for_writes else {}
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, json_deserializer=orjson.loads
+            url, connect_args={"timeout": 30}, json_deserializer=orjson.loads, **pool
         )
         _configure_sqlite(engine, immediate=for_writes)
         return engine
