@@ -114,10 +114,25 @@ def base_env(tmp: Path, database_url: str) -> dict[str, str]:
     return env
 
 
+def postgres_admin_or_skip() -> sa.Engine:
+    """The admin engine of the test PostgreSQL; skips the test without one (fails under
+    ``CI=true``, where PostgreSQL is required)."""
+    admin = _postgres_admin()
+    if admin is None:
+        message = f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI=true: PostgreSQL is required)")
+        pytest.skip(message)
+    return admin
+
+
 @contextmanager
-def migrated_database(kind: str, tmp: Path, admin: sa.Engine | None = None) -> Iterator[Backend]:
+def migrated_database(
+    kind: str, tmp: Path, admin: sa.Engine | None = None, settings: dict[str, str] | None = None
+) -> Iterator[Backend]:
     """A new migrated and seeded database: a SQLite file in ``tmp``, or (``kind`` "postgres")
-    a database created through ``admin`` and dropped afterwards. Benchmarks use it too."""
+    a database created through ``admin`` and dropped afterwards; ``settings`` are extra
+    ``RELIEF_`` variables of its environment. Benchmarks use it too."""
     name = None
     if kind == "sqlite":
         path = tmp / "relief.db"
@@ -130,11 +145,11 @@ def migrated_database(kind: str, tmp: Path, admin: sa.Engine | None = None) -> I
         server_url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
         sync_url = f"{server_url}/{name}"
         async_url = sync_url.replace("+psycopg", "+asyncpg")
-    env = base_env(tmp, async_url)
-    relief_cli(env, "db", "upgrade")
-    relief_cli(env, "seed-demo")
+    env = {**base_env(tmp, async_url), **(settings or {})}
     engine = sa.create_engine(sync_url)
     try:
+        relief_cli(env, "db", "upgrade")
+        relief_cli(env, "seed-demo")
         yield Backend(kind, async_url, sync_url, env, engine)
     finally:
         engine.dispose()
@@ -148,14 +163,7 @@ def backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Backend]:
     tmp = tmp_path_factory.mktemp(request.param)
-    admin = None
-    if request.param == "postgres":
-        admin = _postgres_admin()
-        if admin is None:
-            message = f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}"
-            if os.environ.get("CI") == "true":
-                pytest.fail(message + " (CI=true: PostgreSQL is required)")
-            pytest.skip(message)
+    admin = postgres_admin_or_skip() if request.param == "postgres" else None
     with migrated_database(request.param, tmp, admin) as migrated:
         yield migrated
     if admin is not None:

@@ -7,25 +7,19 @@ and seeds a database of their own (SQLite or PostgreSQL) and serves it in a subp
 
 from __future__ import annotations
 
-import os
 import subprocess
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
-import sqlalchemy as sa
 
 from tests.conftest import (
-    POSTGRES_ADMIN_URL,
     Api,
     Backend,
     Server,
-    _postgres_admin,
-    base_env,
-    relief_cli,
+    migrated_database,
+    postgres_admin_or_skip,
     start_server,
 )
 
@@ -148,34 +142,15 @@ def own_server(kind: str, tmp: Path, **settings: str) -> Iterator[OwnServer]:
 
     ``settings`` are extra ``RELIEF_`` variables (e.g. ``RELIEF_MAX_FLOW_BYTES="65536"``).
     """
-    admin = None
-    name = f"relief_flows_{uuid.uuid4().hex[:12]}"
-    if kind == "sqlite":
-        path = tmp / "relief.db"
-        async_url, sync_url = f"sqlite+aiosqlite:///{path}", f"sqlite:///{path}"
-    else:
-        admin = _postgres_admin()
-        if admin is None:
-            message = f"PostgreSQL unreachable at {POSTGRES_ADMIN_URL}"
-            if os.environ.get("CI") == "true":
-                pytest.fail(message + " (CI=true: PostgreSQL is required)")
-            pytest.skip(message)
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        sync_url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        async_url = sync_url.replace("+psycopg", "+asyncpg")
-    env = {**base_env(tmp, async_url), **settings}
-    engine = sa.create_engine(sync_url)
-    server = OwnServer(Backend(kind, async_url, sync_url, env, engine))
+    admin = postgres_admin_or_skip() if kind == "postgres" else None
     try:
-        relief_cli(env, "db", "upgrade")
-        relief_cli(env, "seed-demo")
-        server.start()
-        yield server
+        with migrated_database(kind, tmp, admin, settings) as backend:
+            server = OwnServer(backend)
+            try:
+                server.start()
+                yield server
+            finally:
+                server.stop()
     finally:
-        server.stop()
-        engine.dispose()
         if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
