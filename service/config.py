@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     anchor_key: str = ""
     # How often the worker anchors each county chain whose head has moved.
     anchor_interval_seconds: float = 3600.0
+    # How long the first answer to an Idempotency-Key is kept for retries; older records are
+    # deleted by the worker. A retry after that runs again and meets the state it left (409).
+    idempotency_retention_hours: float = Field(default=168.0, gt=0)
     # Tests move time instead of sleeping: a file holding the current instant (ISO 8601) or an
     # offset in seconds ("+86400"). Refused in production.
     clock_file: Path | None = None

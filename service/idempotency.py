@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
@@ -38,11 +38,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.dependencies import CurrentUser
 from service.clock import utcnow
+from service.config import get_settings
+from service.db import get_database
 from service.dbtypes import UTCDateTime
 from service.errors import IdempotencyKeyReused, ReliefError
 
@@ -203,3 +205,23 @@ def _idempotent(
 
 
 IdempotencyDep = Annotated[Idempotent, Depends(_idempotent)]
+
+
+async def prune_due(now: datetime, limit: int) -> int:
+    """The worker's job source: delete up to ``limit`` records older than
+    ``RELIEF_IDEMPOTENCY_RETENTION_HOURS``. Ids grow with time, so the oldest ``limit`` rows by
+    id (a primary-key scan) are the only candidates: no index on ``created_at`` and no scan of
+    the table each round."""
+    cutoff = now - timedelta(hours=get_settings().idempotency_retention_hours)
+    async with get_database().write_sessions() as session:
+        oldest = await session.exec(
+            select(IdempotencyRecord.id, IdempotencyRecord.created_at)
+            .order_by(col(IdempotencyRecord.id))
+            .limit(limit)
+        )
+        expired = [row_id for row_id, created_at in oldest if created_at < cutoff]
+        if not expired:
+            return 0
+        await session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.id).in_(expired)))
+        await session.commit()
+    return len(expired)

@@ -26,6 +26,7 @@ JobSource = Callable[[datetime, int], Awaitable[int]]
 
 def job_sources() -> list[tuple[str, JobSource]]:
     """Every kind of background work, in the order one round runs them."""
+    from service import idempotency
     from service.audit import anchors
     from service.notifications import delivery
     from service.worker import timers
@@ -33,6 +34,7 @@ def job_sources() -> list[tuple[str, JobSource]]:
     sources: list[tuple[str, JobSource]] = [("timers", timers.fire_due)]
     # After the timers, so the messages of a deadline fired this round go out this round.
     sources.append(("notifications", delivery.deliver_due))
+    sources.append(("idempotency", idempotency.prune_due))
     # Last: the heads it signs include what this round recorded.
     sources.append(("anchors", anchors.anchor_due))
     return sources

@@ -10,12 +10,16 @@ import threading
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import Api, Backend, MakeUser, assert_problem
+from service.clock import set_clock
+from tests.conftest import Api, Backend, MakeUser, assert_problem, relief_cli
+from tests.flows.helpers import own_server
 from tests.fresh_county import County, approved_case, make_county
 from tests.payouts.helpers import post_results
 from tests.payouts.test_batches import enrolled_with_yearly_payout
@@ -298,3 +302,44 @@ def test_an_overlong_key_is_refused(api: Api, ready_case: dict) -> None:
     )
     assert_problem(response, 422)
     assert api.task_for(ready_case["id"], as_="cw.lizhuang")["id"] == task["id"]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_records_are_kept_for_the_retention_and_then_pruned_by_the_worker(
+    kind: str, tmp_path: Path
+) -> None:
+    """A retry within ``RELIEF_IDEMPOTENCY_RETENTION_HOURS`` gets the first answer; after it,
+    ``relief worker`` deletes the record and the retry runs again: a completed task is 409."""
+    clock = tmp_path / "clock"
+    set_clock(clock, datetime.now(UTC).replace(microsecond=0))
+    settings = {"RELIEF_CLOCK_FILE": str(clock), "RELIEF_IDEMPOTENCY_RETENTION_HOURS": "24"}
+    with own_server(kind, tmp_path, **settings) as server:
+        api = server.api
+        assert api is not None
+        case = api.submit()
+        api.attach_required(case["id"])
+        task = api.task_for(case["id"], as_="cw.lizhuang")
+        path, headers = f"/tasks/{task['id']}/complete", key()
+        first = api.post(path, as_="cw.lizhuang", json=APPROVE, headers=headers)
+        assert first.status_code == 200, first.text
+
+        def records() -> int:
+            with server.backend.engine.connect() as connection:
+                return connection.execute(
+                    sa.text("SELECT count(*) FROM idempotency_record WHERE key = :k"),
+                    {"k": headers["Idempotency-Key"]},
+                ).scalar_one()
+
+        set_clock(clock, datetime.now(UTC) + timedelta(hours=23))
+        relief_cli(server.backend.env, "worker", "--once")
+        assert records() == 1
+        within = api.post(path, as_="cw.lizhuang", json=APPROVE, headers=headers)
+        assert within.json() == first.json()
+        assert within.headers["idempotent-replayed"] == "true"
+
+        set_clock(clock, datetime.now(UTC) + timedelta(hours=25))
+        done = relief_cli(server.backend.env, "worker", "--once")
+        assert "idempotency=1" in done.stdout
+        assert records() == 0
+        after = api.post(path, as_="cw.lizhuang", json=APPROVE, headers=headers)
+        assert_problem(after, 409, "stale-task")
