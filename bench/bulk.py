@@ -52,12 +52,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import SQLModel  # noqa: E402
 
-from bench.common import Database, bearer_headers, bench_database, serving  # noqa: E402
+from bench.common import (  # noqa: E402
+    CHAIN,
+    Database,
+    approve_levels,
+    bearer_headers,
+    bench_database,
+    serving,
+    submit_case,
+)  # noqa: E402
 from service import models as _models  # noqa: E402,F401 - registers every table
 from service.audit.chain import HASHED_FIELDS, canonical  # noqa: E402
-from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
 
-CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county", "fo.county")
 COUNTY = "130123"
 # Tables a case has rows in, in the order they are loaded (foreign keys first).
 TABLES = ("application", "task", "payout", "household_claim", "document", "notification")
@@ -74,31 +80,9 @@ GIVEN = ("秀英", "桂兰", "建国", "淑珍", "玉兰", "志强", "凤英", "
 
 async def _drive_case(client: httpx.AsyncClient, headers: dict, levels: int) -> int:
     """Submit a case with its documents and approve it at the first ``levels`` levels."""
-    caseworker = headers[CHAIN[0]]
-    response = await client.post("/applications", json=application(), headers=caseworker)
-    response.raise_for_status()
-    case = response.json()
-    for kind in EC_DOCUMENTS:
-        files = {"file": (f"{kind}.pdf", PDF, "application/pdf")}
-        uploaded = await client.post(
-            f"/applications/{case['id']}/documents",
-            data={"kind": kind},
-            files=files,
-            headers=caseworker,
-        )
-        uploaded.raise_for_status()
-    task_id = case["tasks"][0]["id"]
-    for user in CHAIN[:levels]:
-        data = {"bank_reference": f"B{case['id']}"} if user == "fo.county" else {}
-        done = await client.post(
-            f"/tasks/{task_id}/complete",
-            json={"decision": "approve", "data": data},
-            headers=headers[user],
-        )
-        done.raise_for_status()
-        if done.json()["next_tasks"]:
-            task_id = done.json()["next_tasks"][0]["id"]
-    return case["id"]
+    case_id, task_id = await submit_case(client, headers)
+    await approve_levels(client, headers, case_id, task_id, CHAIN[:levels])
+    return case_id
 
 
 async def _drive_templates(base: str) -> dict[int, int]:

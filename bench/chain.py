@@ -20,16 +20,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import fresh_server  # noqa: E402
+from bench.common import CHAIN, fresh_server, percentiles_ms  # noqa: E402
 from tests.conftest import DEMO_PASSWORD  # noqa: E402
 from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
-
-CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county", "fo.county")
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> int:
@@ -77,11 +70,11 @@ def main() -> int:
     print(f"backend={backend} cases={args.cases} (sequential, one client, loopback HTTP)")  # noqa: T201
     print(  # noqa: T201
         f"full chain (submit + 6 documents + 5 inbox reads + 5 completions): "
-        f"median {statistics.median(chains) * 1000:.1f} ms, p95 {_pct(chains, 0.95) * 1000:.1f} ms"
+        f"median {statistics.median(chains) * 1000:.1f} ms, p95 {percentiles_ms(chains)[1]:.1f} ms"
     )
     print(  # noqa: T201
         f"single completion: median {statistics.median(completions) * 1000:.1f} ms, "
-        f"p95 {_pct(completions, 0.95) * 1000:.1f} ms"
+        f"p95 {percentiles_ms(completions)[1]:.1f} ms"
     )
     print(f"audit verify: {verify}")  # noqa: T201
     return 0

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +43,18 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import Database, Served, bearer_headers, bench_database, serving  # noqa: E402
-from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
-
-CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county", "fo.county")
+from bench.common import (  # noqa: E402
+    CHAIN,
+    Database,
+    Served,
+    approve_levels,
+    bearer_headers,
+    bench_database,
+    checked,
+    percentiles_ms,
+    serving,
+    submit_case,
+)
 
 
 @dataclass
@@ -55,46 +63,25 @@ class Run:
     cases_left: int
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     cases: int = 0
-    completions: int = 0
     failures: list[str] = field(default_factory=list)
+
+    @property
+    def completions(self) -> int:
+        return len(self.latencies["complete"])
+
+    async def send(self, kind: str, request: Awaitable[httpx.Response]) -> httpx.Response:
+        """``checked``, timed under ``kind``."""
+        started = time.perf_counter()
+        try:
+            return await checked(kind, request)
+        finally:
+            self.latencies[kind].append(time.perf_counter() - started)
 
     def take_case(self) -> bool:
         if time.perf_counter() >= self.deadline or self.cases_left <= 0 or self.failures:
             return False
         self.cases_left -= 1
         return True
-
-
-async def _timed(run: Run, kind: str, request: asyncio.Future[httpx.Response]) -> httpx.Response:
-    started = time.perf_counter()
-    response = await request
-    run.latencies[kind].append(time.perf_counter() - started)
-    if response.status_code >= 400:
-        raise RuntimeError(f"{kind}: {response.status_code} {response.text[:300]}")
-    return response
-
-
-async def _prepare(
-    client: httpx.AsyncClient, headers: dict[str, dict], run: Run
-) -> tuple[int, int]:
-    """Submit a case and upload its six documents; returns (case id, its first task id)."""
-    caseworker = headers["cw.lizhuang"]
-    submitted = await _timed(
-        run, "submit", client.post("/applications", json=application(), headers=caseworker)
-    )
-    case = submitted.json()
-    for kind in EC_DOCUMENTS:
-        await _timed(
-            run,
-            "upload",
-            client.post(
-                f"/applications/{case['id']}/documents",
-                data={"kind": kind},
-                files={"file": (f"{kind}.pdf", PDF, "application/pdf")},
-                headers=caseworker,
-            ),
-        )
-    return case["id"], case["tasks"][0]["id"]
 
 
 async def _approve(
@@ -106,27 +93,10 @@ async def _approve(
     *,
     read_inbox: bool,
 ) -> None:
-    """Each level in turn (reading its inbox first, as a person would) approves; the case
-    must end paid."""
-    status = "?"
-    for user in CHAIN:
-        if read_inbox:
-            await _timed(run, "inbox", client.get("/tasks", headers=headers[user]))
-        data = {"bank_reference": f"B{case_id}"} if user == "fo.county" else {}
-        done = await _timed(
-            run,
-            "complete",
-            client.post(
-                f"/tasks/{task_id}/complete",
-                json={"decision": "approve", "data": data},
-                headers=headers[user],
-            ),
-        )
-        run.completions += 1
-        result = done.json()
-        status = result["status"]
-        if result["next_tasks"]:
-            task_id = result["next_tasks"][0]["id"]
+    """Every level approves, timed; the case must end paid."""
+    status = await approve_levels(
+        client, headers, case_id, task_id, send=run.send, read_inbox=read_inbox
+    )
     if status != "paid":
         raise RuntimeError(f"case {case_id} ended {status}, not paid")
     run.cases += 1
@@ -137,7 +107,7 @@ async def _chains(base: str, headers: dict[str, dict], run: Run) -> None:
     async with httpx.AsyncClient(base_url=f"{base}/api/v1", timeout=30) as client:
         while run.take_case():
             try:
-                case_id, task_id = await _prepare(client, headers, run)
+                case_id, task_id = await submit_case(client, headers, run.send)
                 await _approve(client, headers, run, case_id, task_id, read_inbox=True)
             except Exception as error:  # noqa: BLE001 - reported, and the run stops
                 run.failures.append(str(error))
@@ -149,7 +119,7 @@ async def _completions(
     """One client of the completions phase: prepares its cases untimed, waits for the others,
     then only completes tasks."""
     async with httpx.AsyncClient(base_url=f"{base}/api/v1", timeout=30) as client:
-        prepared = [await _prepare(client, headers, Run(0, 0)) for _ in range(cases)]
+        prepared = [await submit_case(client, headers) for _ in range(cases)]
         await start.wait()
         for case_id, task_id in prepared:
             try:
@@ -274,17 +244,13 @@ def _cpu_seconds(server_pid: int) -> tuple[float, float]:
     return server, postgres
 
 
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def _latencies(run: Run, names: tuple[str, ...]) -> None:
     for name in names:
         values = run.latencies[name]
+        p50, p95, p99 = percentiles_ms(values)
         print(  # noqa: T201
-            f"  {name:<8} p50 {_pct(values, 0.5):6.1f} ms  p95 {_pct(values, 0.95):6.1f} ms  "
-            f"p99 {_pct(values, 0.99):6.1f} ms  (n={len(values)}, "
+            f"  {name:<8} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  "
+            f"p99 {p99:6.1f} ms  (n={len(values)}, "
             f"mean {statistics.fmean(values) * 1000:.1f} ms)"
         )
 

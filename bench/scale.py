@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bulk import fill  # noqa: E402
-from bench.common import ROOT, Database, bench_database, serving  # noqa: E402
+from bench.common import ROOT, Database, bench_database, percentiles_ms, serving  # noqa: E402
 from service.applications.models import Application  # noqa: E402
 from service.applications.service import visible_to  # noqa: E402
 from service.audit import queries as audit_queries  # noqa: E402
@@ -98,15 +98,6 @@ def requests(p: dict[str, str]) -> list[tuple[str, str, str]]:
     return inbox + search + audit
 
 
-def _percentiles(values: list[float]) -> tuple[float, float, float]:
-    ordered = sorted(values)
-
-    def at(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-    return at(0.5), at(0.95), at(0.99)
-
-
 def _measure(call: Callable[[], httpx.Response], samples: int) -> tuple[tuple, int]:
     """Percentiles of ``samples`` calls after a warm-up, and the last response's item count."""
     for _ in range(WARMUP):
@@ -119,7 +110,7 @@ def _measure(call: Callable[[], httpx.Response], samples: int) -> tuple[tuple, i
         response.raise_for_status()
     body = response.json()
     items = body if isinstance(body, list) else body.get("items", [])
-    return _percentiles(times), len(items)
+    return percentiles_ms(times), len(items)
 
 
 def _size(database: Database) -> int:
