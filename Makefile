@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format lock clean
+.PHONY: run test bench lint format lock clean i18n vendor
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,9 +42,21 @@ format: $(STAMP)
 	$(BIN)/ruff format service tests
 	$(BIN)/ruff check --fix service tests
 
+## i18n: collect the console's messages and merge them into the Chinese catalogue (then
+## translate the new entries in service/web/locale/zh_CN/LC_MESSAGES/messages.po)
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -o service/web/locale/messages.pot .
+	test -f service/web/locale/zh_CN/LC_MESSAGES/messages.po \
+	  || $(BIN)/pybabel init -i service/web/locale/messages.pot -d service/web/locale -l zh_CN
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i service/web/locale/messages.pot -d service/web/locale -l zh_CN
+
 ## lock: re-pin every dependency (maintainers; needs uv)
 lock:
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+## vendor: re-fetch the pinned front-end libraries (npm pack) into service/web/static/vendor
+vendor:
+	bash tools/vendor.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

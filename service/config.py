@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     notice_days: int = Field(default=7, ge=0, le=60)
     objection_max_per_hour: int = Field(default=5, ge=1)
     objection_max_chars: int = Field(default=2000, ge=100, le=20000)
+    # The web console's session cookie (service/web): a login lasts this long from the moment
+    # it was made, whatever the activity; then the user logs in again.
+    web_session_minutes: int = Field(default=480, ge=5, le=24 * 60)
+    # Send the session cookie over HTTPS only. Unset: on in production, off elsewhere (so
+    # `make run` works on http://127.0.0.1:8000).
+    web_cookie_secure: bool | None = None
     files_dir: Path = Path("var/files")
     max_upload_bytes: int = 10 * 1024 * 1024
     # One uploaded BPMN or DMN file (RELIEF_MAX_FLOW_BYTES); flows are text, a few KB each.

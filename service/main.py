@@ -34,6 +34,8 @@ from service.reviews.router import router as reviews_router
 from service.rosters.router import router as rosters_router
 from service.security import SecurityHeaders
 from service.tasks.router import router as tasks_router
+from service.web.router import router as web_router
+from service.web.router import static_files
 
 
 @asynccontextmanager
@@ -84,6 +86,9 @@ def create_app() -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics.router)
+    # The web console: pages at the root, their scripts and styles under /static.
+    app.include_router(web_router)
+    app.mount("/static", static_files, name="static")
     problems.install(app)
     # Added first, so it runs inside the request-id middleware below.
     app.add_middleware(BodySizeLimit)

@@ -33,7 +33,13 @@ def problem(
     request: Request,
     headers: dict[str, str] | None = None,
     **extra: Any,
-) -> JSONResponse:
+) -> Response:
+    from service.web import errors as web_errors  # the console imports the domain, not back
+
+    if web_errors.is_page(request):
+        if "retry_after" in extra:
+            headers = {**(headers or {}), "Retry-After": str(extra["retry_after"])}
+        return web_errors.error_page(request, status=status, detail=detail, headers=headers)
     body = {
         "type": type_ if type_ == "about:blank" else PROBLEM_BASE + type_,
         "title": title,
@@ -63,7 +69,7 @@ def _field(item: dict[str, Any]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ReliefError)
-    async def _relief(request: Request, error: ReliefError) -> JSONResponse:
+    async def _relief(request: Request, error: ReliefError) -> Response:
         # A 403 or 409 to a logged-in user is itself an audit event (written on its own).
         await refusals.record(request, status=error.status, type_=error.type, detail=error.detail)
         return problem(
@@ -76,7 +82,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, error: RequestValidationError) -> Response:
         errors = [
             {"field": _field(item), "message": item.get("msg", "invalid")}
             for item in error.errors()
@@ -92,7 +98,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(BodyTooLarge)
-    async def _too_large(request: Request, error: BodyTooLarge) -> JSONResponse:
+    async def _too_large(request: Request, error: BodyTooLarge) -> Response:
         return problem(
             413,
             type_=PayloadTooLarge.type,
@@ -102,18 +108,18 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
         return _http_problem(request, error)
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, error: IntegrityError) -> Response:
         log.warning("integrity_conflict", error=str(error.orig))
         detail = "the request conflicts with a concurrent change; reload and try again"
         await refusals.record(request, status=409, type_="conflict", detail=detail)
         return problem(409, type_="conflict", title="Conflict", detail=detail, request=request)
 
     @app.exception_handler(DBAPIError)
-    async def _database_unavailable(request: Request, error: DBAPIError) -> JSONResponse:
+    async def _database_unavailable(request: Request, error: DBAPIError) -> Response:
         if _is_data_exception(error):
             # The database refused a value the request carried (PostgreSQL: a NUL character
             # in text, SQLSTATE class 22): bad input, not an outage.
@@ -138,7 +144,7 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(raw, _connect_failed)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled_error")
         return problem(
             500,
@@ -159,7 +165,7 @@ def _is_data_exception(error: DBAPIError) -> bool:
     return False
 
 
-def _unavailable(request: Request) -> JSONResponse:
+def _unavailable(request: Request) -> Response:
     return problem(
         503,
         type_="service-unavailable",
@@ -210,7 +216,7 @@ async def _connect_failed(request: Request, error: Exception) -> Response:
     return _unavailable(request)
 
 
-def _http_problem(request: Request, error: StarletteHTTPException) -> JSONResponse:
+def _http_problem(request: Request, error: StarletteHTTPException) -> Response:
     phrase = HTTPStatus(error.status_code).phrase
     detail = error.detail if isinstance(error.detail, str) else phrase
     if error.status_code == 400:

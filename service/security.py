@@ -18,7 +18,15 @@ HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# The console's pages: their own scripts and styles only (vendored under /static), no inline
+# script or style, forms posted only to this site. bpmn-js draws with SVG and data: images.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
 DOCS_PATHS = ("/docs", "/redoc")
+API_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
 
 
 class SecurityHeaders:
@@ -36,9 +44,11 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                if not path.startswith(DOCS_PATHS):
+                if path.startswith(API_PATHS):
                     headers.setdefault("Content-Security-Policy", API_CSP)
-                if path.startswith("/api/"):
+                elif not path.startswith(DOCS_PATHS):
+                    headers.setdefault("Content-Security-Policy", PAGE_CSP)
+                if not path.startswith(("/static/", *DOCS_PATHS)):
                     # Cases, trails and bank files hold personal data: no copy in any cache.
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)

@@ -39,6 +39,13 @@ async def current_user(
 _recent_users: dict[int, tuple[float, dict[str, Any]]] = {}
 
 
+async def active_user(user_id: int) -> User | None:
+    """The user behind a verified credential (a token or a web session), if still active;
+    read through the per-process cache like every authenticated request."""
+    user = await _user(user_id, get_settings().user_cache_seconds)
+    return user if user is not None and user.active else None
+
+
 async def _user(user_id: int, cache_seconds: float) -> User | None:
     now = time.monotonic()
     recent = _recent_users.get(user_id)

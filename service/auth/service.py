@@ -37,7 +37,18 @@ async def _record_login_event(action: str, user: User | None, username: str) -> 
 
 
 async def login(session: AsyncSession, *, username: str, password: str, address: str) -> Token:
-    """Check a password (argon2, off the event loop); a failure is a security event."""
+    """Check a password (argon2, off the event loop) and issue a bearer token."""
+    user = await authenticate(session, username=username, password=password, address=address)
+    assert user.id is not None
+    token, expires_in = issue_token(get_settings(), user_id=user.id, username=user.username)
+    return Token(access_token=token, expires_in=expires_in)
+
+
+async def authenticate(
+    session: AsyncSession, *, username: str, password: str, address: str
+) -> User:
+    """The active user with this password, or 401 (429 when throttled). The API's token and
+    the web console's session both log in here: one throttle, one audit of failures."""
     username = username[:64]
     wait = login_throttle.retry_after(username=username, address=address)
     if wait:
@@ -54,9 +65,7 @@ async def login(session: AsyncSession, *, username: str, password: str, address:
             await _record_login_event("login_locked", user, username)
         raise NotAuthenticated("wrong username or password")
     login_throttle.succeeded(username=username)
-    assert user.id is not None
-    token, expires_in = issue_token(get_settings(), user_id=user.id, username=user.username)
-    return Token(access_token=token, expires_in=expires_in)
+    return user
 
 
 async def change_password(

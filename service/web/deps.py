@@ -1,0 +1,60 @@
+"""Who is using the console: the logged-in user of the session, and page gates by role.
+
+A page a role may not use answers 404, as a case outside the user's jurisdiction does: the
+console does not tell anyone what exists beyond what they may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from service.auth.dependencies import active_user
+from service.auth.models import User
+from service.context import CALLER_SCOPE_KEY
+from service.errors import NotAuthenticated, NotFound
+from service.web.sessions import WebSessionDep, password_mark
+
+
+class LoginRequired(NotAuthenticated):
+    """No session, an expired one, or a user disabled or with a new password since."""
+
+
+async def page_user(request: Request, session: WebSessionDep) -> User:
+    if session.user_id is None:
+        raise LoginRequired("log in to continue")
+    user = await active_user(session.user_id)
+    if user is None or password_mark(user) != session.password_mark:
+        session.log_out()
+        raise LoginRequired("the session has ended; log in again")
+    request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (problems.py)
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
+async def optional_user(request: Request, session: WebSessionDep) -> User | None:
+    """The user on pages anyone may open (public notices, the login form)."""
+    if session.user_id is None:
+        return None
+    try:
+        return await page_user(request, session)
+    except LoginRequired:
+        return None
+
+
+MaybeUser = Annotated[User | None, Depends(optional_user)]
+
+
+def page_for(*roles: str) -> Callable[[User], Awaitable[User]]:
+    """Gate a page to users holding one of ``roles``; anyone else gets the 404 page."""
+
+    async def gate(user: PageUser) -> User:
+        if not set(roles) & set(user.roles):
+            raise NotFound("no such page")
+        return user
+
+    return gate

@@ -1,0 +1,83 @@
+"""Error pages: what the problem handlers answer to a browser instead of problem JSON.
+
+``service.problems.problem`` builds every error response of the service; for a console page
+(any path outside the API, the docs and the probes) it hands over to ``error_page`` here. A
+page that needs a login redirects to the login form and comes back afterwards.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import structlog
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response
+
+from service.auth.models import User
+from service.context import CALLER_SCOPE_KEY
+from service.web.i18n import N_
+from service.web.templating import redirect, render
+
+log = structlog.get_logger()
+NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc")
+
+
+TITLES = {
+    400: N_("The request could not be understood"),
+    403: N_("You may not do this"),
+    404: N_("Page not found"),
+    405: N_("Page not found"),
+    409: N_("This was changed meanwhile"),
+    413: N_("The file is too large"),
+    422: N_("Some input is not valid"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
+    503: N_("The service is unavailable"),
+}
+
+
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(NOT_PAGES)
+
+
+def error_page(
+    request: Request, *, status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    if status == 401:
+        target = request.url.path if request.method == "GET" else "/"
+        return redirect(request, f"/login?next={quote(target, safe='/')}")
+    user = request.scope.get(CALLER_SCOPE_KEY)
+    headers = {k: v for k, v in (headers or {}).items() if k.lower() != "www-authenticate"}
+    if request.headers.get("HX-Request"):
+        # HTMX swaps only 2xx answers by default: show the refusal where the action was.
+        headers["HX-Retarget"] = "#flash"
+        headers["HX-Reswap"] = "innerHTML"
+        template = "_error_flash.html"
+    else:
+        template = "error.html"
+    # 404 and 405 look alike: what a user may not see does not exist for them.
+    title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
+    try:
+        return _render_error(request, template, status, title, detail, user, headers)
+    except Exception:  # an error page must never fail in turn: plain text then
+        log.exception("error_page_failed")
+        return PlainTextResponse(f"{status} {title}", status_code=status)
+
+
+def _render_error(
+    request: Request,
+    template: str,
+    status: int,
+    title: str,
+    detail: str,
+    user: object,
+    headers: dict[str, str],
+) -> Response:
+    return render(
+        request,
+        template,
+        {"status": status, "title": title, "detail": detail if status < 500 else ""},
+        user=user if isinstance(user, User) else None,
+        status_code=status,
+        headers=headers,
+    )

@@ -1,0 +1,86 @@
+"""The inbox 待办 (``/``): the tasks the user may act on, and claiming them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from service.applications.schemas import TaskSummary
+from service.clock import utcnow
+from service.db import SessionDep, WriteSessionDep
+from service.params import PathId
+from service.tasks import service as tasks_service
+from service.tasks.schemas import TaskRead
+from service.web import labels, sessions
+from service.web.deps import PageUser
+from service.web.templating import redirect, render
+
+router = APIRouter()
+# The inbox reads this many of the user's tasks and filters them for the page: an office's
+# queue is tens of tasks; the API pages through more.
+INBOX_LIMIT = 500
+
+
+def _matches(task: TaskRead, *, program: str, status: str, region: str, overdue: str) -> bool:
+    now = utcnow()
+    late = task.due_at is not None and task.due_at < now
+    return (
+        (not program or task.program == program)
+        and (not status or task.application_status == status)
+        and (not region or (task.village or "").startswith(region))
+        and (overdue != "yes" or late)
+        and (overdue != "no" or not late)
+    )
+
+
+@router.get("/")
+async def inbox(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    program: Annotated[str, Query(max_length=64)] = "",
+    status: Annotated[str, Query(max_length=32)] = "",
+    region: Annotated[str, Query(max_length=12, pattern=r"^\d*$")] = "",
+    overdue: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
+) -> Response:
+    """Priority cases first, then by deadline, as the API's inbox orders them."""
+    tasks = await tasks_service.inbox(session, user=user, limit=INBOX_LIMIT)
+    shown = [
+        task
+        for task in tasks
+        if _matches(task, program=program, status=status, region=region, overdue=overdue)
+    ]
+    names = await labels.load(session, sessions.of(request).language)
+    context = {
+        "tasks": shown,
+        "total": len(tasks),
+        "labels": names,
+        "now": utcnow(),
+        "filters": {"program": program, "status": status, "region": region, "overdue": overdue},
+        "statuses": sorted({task.application_status for task in tasks if task.application_status}),
+    }
+    return render(request, "inbox.html", context, user=user)
+
+
+async def _claim_answer(request: Request, task: TaskSummary) -> Response:
+    if request.headers.get("HX-Request"):
+        return render(request, "_claim.html", {"task": task}, user=None)
+    return redirect(request, "/")
+
+
+@router.post("/tasks/{task_id}/claim")
+async def claim(
+    request: Request, task_id: PathId, user: PageUser, session: WriteSessionDep
+) -> Response:
+    task = await tasks_service.claim(session, user=user, task_id=task_id)
+    return await _claim_answer(request, task)
+
+
+@router.post("/tasks/{task_id}/unclaim")
+async def unclaim(
+    request: Request, task_id: PathId, user: PageUser, session: WriteSessionDep
+) -> Response:
+    task = await tasks_service.unclaim(session, user=user, task_id=task_id)
+    return await _claim_answer(request, task)

@@ -1,0 +1,81 @@
+"""Logging in and out of the console, and the language switch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from service.auth import service as auth_service
+from service.db import SessionDep
+from service.errors import NotAuthenticated, TooManyAttempts
+from service.web.deps import MaybeUser
+from service.web.sessions import WebSessionDep
+from service.web.templating import redirect, render
+
+router = APIRouter()
+
+
+def local_path(target: str | None) -> str:
+    """Where to go after a form: a path of this site only (no open redirect to another)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+async def login_form(request: Request, user: MaybeUser, next: str | None = None) -> Response:
+    if user is not None:
+        return redirect(request, local_path(next))
+    return render(
+        request,
+        "login.html",
+        {"next": local_path(next), "username": "", "error": None, "wrong": False},
+    )
+
+
+@router.post("/login")
+async def log_in(
+    request: Request,
+    session: SessionDep,
+    web: WebSessionDep,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """The same check, throttle and audit of failures as the API's token endpoint."""
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = await auth_service.authenticate(
+            session, username=username, password=password, address=address
+        )
+    except (NotAuthenticated, TooManyAttempts) as refused:
+        throttled = isinstance(refused, TooManyAttempts)
+        context = {
+            "next": local_path(next),
+            "username": username[:64],
+            "error": refused.detail if throttled else None,
+            "wrong": not throttled,
+        }
+        headers = {"Retry-After": str(refused.extra["retry_after"])} if throttled else None
+        return render(request, "login.html", context, status_code=refused.status, headers=headers)
+    web.log_in(user)
+    return redirect(request, local_path(next))
+
+
+@router.post("/logout")
+async def log_out(request: Request, web: WebSessionDep) -> Response:
+    web.log_out()
+    return redirect(request, "/login")
+
+
+@router.post("/language")
+async def switch_language(
+    request: Request,
+    web: WebSessionDep,
+    language: Annotated[str, Form(max_length=10)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    web.set_language(language)
+    return redirect(request, local_path(next))

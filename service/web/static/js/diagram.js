@@ -1,0 +1,161 @@
+/*
+ * relief console: draws a case's BPMN chain with the vendored bpmn-js navigated viewer.
+ *
+ * Markup (no inline script or style; CSP script-src 'self'; style-src 'self'):
+ *
+ *   <div class="diagram" role="img" aria-label="…"
+ *        data-bpmn-url="/console/flows/12/diagram.bpmn"
+ *        data-done="start review_village" data-open="review_township" data-error=""
+ *        data-failed-text="The diagram could not be drawn.">…fallback text…</div>
+ *
+ * The XML is fetched from data-bpmn-url (same origin, with cookies), imported and fitted to
+ * the container; the space-separated element ids in data-done / data-open / data-error get
+ * the marker classes relief-done / relief-open / relief-error (ids not in the diagram are
+ * ignored). When finished the container carries data-ready="true"; if anything fails it
+ * carries data-failed="<message>" and shows a visible message instead (nothing is thrown,
+ * nothing is written to the console). Containers that arrive by an htmx swap are drawn too;
+ * each container is drawn once.
+ *
+ * bpmn-js puts its bpmn.io watermark (.bjs-powered-by) at the container's bottom-right: its
+ * licence requires it to stay visible, so nothing here covers or hides it.
+ */
+(function () {
+  'use strict';
+
+  var MARKERS = [
+    ['data-done', 'relief-done'],
+    ['data-open', 'relief-open'],
+    ['data-error', 'relief-error']
+  ];
+  var DEFAULT_FAILED_TEXT = 'The process diagram could not be displayed.';
+  var viewers = new WeakMap(); // container -> viewer, to tidy up when htmx removes it
+  var started = new WeakSet(); // containers already drawn (or being drawn)
+
+  function ids(container, attribute) {
+    return (container.getAttribute(attribute) || '').split(/\s+/).filter(Boolean);
+  }
+
+  function addMarkers(viewer, container) {
+    var registry = viewer.get('elementRegistry');
+    var canvas = viewer.get('canvas');
+    MARKERS.forEach(function (pair) {
+      ids(container, pair[0]).forEach(function (id) {
+        if (registry.get(id)) {
+          canvas.addMarker(id, pair[1]);
+        }
+      });
+    });
+  }
+
+  function fit(viewer) {
+    try {
+      viewer.get('canvas').zoom('fit-viewport', 'auto');
+    } catch (ignored) {
+      // A container without a size yet (e.g. in a hidden panel): keep the default zoom.
+    }
+  }
+
+  function fail(container, viewer, error) {
+    var message = (error && error.message) ? String(error.message) : String(error || 'unknown error');
+    if (viewer) {
+      try {
+        viewer.destroy();
+      } catch (ignored) { /* already gone */ }
+      viewers.delete(container);
+    }
+    container.removeAttribute('aria-busy');
+    container.setAttribute('data-failed', message);
+    container.classList.add('diagram-failed');
+    var note = container.querySelector('.diagram-message');
+    if (!note) {
+      note = document.createElement('p');
+      note.className = 'diagram-message';
+      note.setAttribute('role', 'alert');
+      container.appendChild(note);
+    }
+    note.textContent = (container.getAttribute('data-failed-text') || DEFAULT_FAILED_TEXT) +
+      ' (' + message + ')';
+  }
+
+  function removeFallback(container) {
+    // Server-rendered placeholder text ("Loading diagram…", a <noscript> hint) goes away
+    // once the viewer is drawn.
+    Array.prototype.forEach.call(
+      container.querySelectorAll('.diagram-loading, .diagram-fallback, noscript'),
+      function (node) { node.remove(); }
+    );
+  }
+
+  async function draw(container) {
+    var viewer = null;
+    container.setAttribute('aria-busy', 'true');
+    try {
+      if (typeof window.BpmnJS !== 'function') {
+        throw new Error('bpmn-js is not loaded');
+      }
+      var url = container.getAttribute('data-bpmn-url');
+      var response = await fetch(url, {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/xml, text/xml, */*' }
+      });
+      if (!response.ok) {
+        throw new Error('HTTP ' + response.status);
+      }
+      var xml = await response.text();
+      if (!container.isConnected) {
+        return; // swapped away while loading
+      }
+      removeFallback(container);
+      viewer = new window.BpmnJS({ container: container });
+      viewers.set(container, viewer);
+      await viewer.importXML(xml);
+      fit(viewer);
+      addMarkers(viewer, container);
+      container.removeAttribute('aria-busy');
+      container.setAttribute('data-ready', 'true');
+    } catch (error) {
+      fail(container, viewer, error);
+    }
+  }
+
+  function drawAll(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    var found = Array.prototype.slice.call(scope.querySelectorAll('[data-bpmn-url]'));
+    if (scope.matches && scope.matches('[data-bpmn-url]')) {
+      found.unshift(scope);
+    }
+    found.forEach(function (container) {
+      if (started.has(container) || container.hasAttribute('data-ready') ||
+          container.hasAttribute('data-failed')) {
+        return;
+      }
+      started.add(container);
+      draw(container); // never rejects: draw() catches everything
+    });
+  }
+
+  function start() {
+    drawAll(document);
+    // New containers from htmx swaps. Scan the document, not just the swap target: for an
+    // outerHTML swap the target is the element that was replaced.
+    document.body.addEventListener('htmx:afterSwap', function () { drawAll(document); });
+    document.body.addEventListener('htmx:oobAfterSwap', function () { drawAll(document); });
+    // Free a viewer when htmx removes its container.
+    document.body.addEventListener('htmx:beforeCleanupElement', function (event) {
+      var container = event.target;
+      var viewer = viewers.get(container);
+      if (viewer) {
+        viewers.delete(container);
+        try {
+          viewer.destroy();
+        } catch (ignored) { /* already gone */ }
+      }
+    });
+  }
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    start();
+  }
+}());

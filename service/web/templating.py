@@ -1,0 +1,105 @@
+"""Rendering: one Jinja2 environment, and the context every page gets.
+
+Templates receive ``_`` (gettext in the session's language), the formatters ``money``,
+``date`` and ``datetime``, the caller (or None), the CSRF token and the navigation the
+caller's roles allow. Macros that translate must be imported ``with context``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from service.auth.models import (
+    ADMIN,
+    AUDITOR,
+    CASEWORKER,
+    COUNTY_APPROVER,
+    FINANCE_OFFICER,
+    TOWNSHIP_REVIEWER,
+    User,
+)
+from service.web import i18n, sessions
+from service.web.vocabulary import term
+
+environment = Environment(
+    loader=PackageLoader("service.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,  # a misspelt variable fails the test, not the page silently
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# (path, message id, roles that see the link; empty: every user)
+NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("/", "Inbox", frozenset()),
+    ("/applications/new", "New application", frozenset({CASEWORKER})),
+    ("/review", "Batch review", frozenset({TOWNSHIP_REVIEWER, COUNTY_APPROVER})),
+    ("/payouts", "Payouts", frozenset({FINANCE_OFFICER})),
+    ("/audit", "Audit", frozenset({AUDITOR})),
+    ("/flows", "Flows", frozenset({ADMIN})),
+    ("/public/notices", "Public notices", frozenset()),
+)
+
+
+def navigation(user: User | None) -> list[tuple[str, str]]:
+    if user is None:
+        return [("/public/notices", "Public notices")]
+    roles = set(user.roles)
+    return [(path, label) for path, label, allowed in NAVIGATION if not allowed or allowed & roles]
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    user: User | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """A page (or an HTMX fragment) in the session's language; sends the session cookie if
+    it changed."""
+    session = sessions.of(request)
+    language = session.language
+    translation = i18n.translations(language)
+    flash = session.take_flash() if status_code < 300 else None
+    page = environment.get_template(template).render(
+        {
+            "request": request,
+            "user": user,
+            "csrf_token": session.csrf,
+            "csrf_field": sessions.CSRF_FIELD,
+            "language": language,
+            "html_lang": i18n.HTML_LANG[language],
+            "languages": i18n.LANGUAGES,
+            "nav": navigation(user),
+            "path": request.url.path,
+            "flash": translation.gettext(flash[0]) if flash else None,
+            "flash_kind": flash[1] if flash else "ok",
+            "_": translation.gettext,
+            "ngettext": translation.ngettext,
+            "money": i18n.money,
+            # A domain code (status, role, document kind…) as a label in the page's language.
+            "term": lambda kind, code: translation.gettext(term(kind, code)),
+            "date": lambda value: i18n.date(value, language),
+            "datetime": lambda value: i18n.datetime(value, language),
+            **(context or {}),
+        }
+    )
+    response = HTMLResponse(page, status_code=status_code, headers=headers)
+    sessions.save(request, response)
+    return response
+
+
+def redirect(request: Request, url: str) -> Response:
+    """After a form post: 303 to ``url`` (for HTMX, the HX-Redirect header does the same)."""
+    if request.headers.get("HX-Request"):
+        response: Response = Response(status_code=204, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    sessions.save(request, response)
+    return response

@@ -1,0 +1,112 @@
+"""The words of the domain as the console shows them: stored codes → catalogue messages.
+
+Codes (``in_progress``, ``county_approver``, ``death_certificate``) stay codes in the database
+and the API; pages show these labels, translated (``term`` in the templates). A code without a
+label is shown as it is, so a new status never breaks a page.
+"""
+
+from __future__ import annotations
+
+from service.web.i18n import N_
+
+TERMS: dict[str, dict[str, str]] = {
+    "status": {
+        "in_progress": N_("In progress"),
+        "returned": N_("Returned for correction"),
+        "approved": N_("Approved"),
+        "paid": N_("Paid"),
+        "enrolled": N_("Enrolled"),
+        "rejected": N_("Rejected"),
+        "withdrawn": N_("Withdrawn"),
+        "revoked": N_("Revoked"),
+        "ready": N_("Ready"),
+        "completed": N_("Completed"),
+        "cancelled": N_("Cancelled"),
+        "pending": N_("Pending"),
+        "batched": N_("In a bank batch"),
+        "held": N_("Held"),
+        "failed": N_("Failed"),
+        "open": N_("Open"),
+        "settled": N_("Settled"),
+        "closed": N_("Closed"),
+    },
+    "role": {
+        "caseworker": N_("Village caseworker"),
+        "village_head": N_("Village committee chair"),
+        "township_reviewer": N_("Township reviewer"),
+        "county_approver": N_("County approver"),
+        "finance_officer": N_("Finance officer"),
+        "auditor": N_("Auditor"),
+        "admin": N_("Administrator"),
+    },
+    "decision": {
+        "approve": N_("Approve"),
+        "reject": N_("Reject"),
+        "return": N_("Return for correction"),
+    },
+    "document": {
+        "application_form": N_("Application form"),
+        "id_card": N_("Resident ID card"),
+        "spouse_id_card": N_("Spouse's ID card"),
+        "hukou": N_("Household register"),
+        "only_child_certificate": N_("Only-child parents' certificate"),
+        "death_certificate": N_("Death certificate"),
+        "disability_certificate": N_("Disability certificate"),
+        "bank_card": N_("Bank card"),
+        "medical_records": N_("Medical records"),
+        "accident_death_proof": N_("Proof of accidental death"),
+        "household_income": N_("Household income statement"),
+        "villager_meeting_minutes": N_("Villagers' meeting minutes"),
+        "revocation_evidence": N_("Revocation evidence"),
+    },
+    "event": {
+        "child_death": N_("Death of the only child"),
+        "child_disability": N_("Disability of the only child"),
+        "accidental_death": N_("Accidental death"),
+        "accident_injury": N_("Accidental injury"),
+        "disability": N_("Disability"),
+        "serious_illness": N_("Serious illness"),
+        "disaster": N_("Disaster"),
+    },
+    "relation": {
+        "mother": N_("Mother"),
+        "father": N_("Father"),
+        "parent": N_("Parent"),
+        "guardian": N_("Guardian"),
+        "other": N_("Other"),
+    },
+    "action": {
+        "application_submitted": N_("Application submitted"),
+        "application_corrected": N_("Application corrected"),
+        "application_withdrawn": N_("Application withdrawn"),
+        "application_revoked": N_("Application revoked"),
+        "document_added": N_("Document added"),
+        "task_completed": N_("Task completed"),
+        "task_claimed": N_("Task claimed"),
+        "task_unclaimed": N_("Task released"),
+        "task_escalated": N_("Task escalated"),
+        "tasks_bulk_completed": N_("Batch review"),
+        "status_changed": N_("Status changed"),
+        "payout_pending": N_("Payout pending"),
+        "payout_batched": N_("Payout put in a bank batch"),
+        "payout_batch_created": N_("Bank batch created"),
+        "payout_batch_settled": N_("Bank batch settled"),
+        "payout_bank_file_downloaded": N_("Bank file downloaded"),
+        "recovery_opened": N_("Recovery opened"),
+        "objection_received": N_("Objection received"),
+        "action_refused": N_("Action refused"),
+        "login_failed": N_("Failed login"),
+        "login_locked": N_("Login locked"),
+        "personal_data_revealed": N_("Personal numbers revealed"),
+        "audit_exported": N_("Audit trail exported"),
+        "flow_uploaded": N_("Flow uploaded"),
+        "flow_activated": N_("Flow activated"),
+    },
+}
+
+
+def term(kind: str, code: str | None) -> str:
+    """The message id for a code (translate it with ``_``), or the code itself."""
+    if code is None:
+        return ""
+    return TERMS.get(kind, {}).get(code, code)

@@ -1,0 +1,66 @@
+"""The console over plain HTTP: a cookie-keeping client logged in through the login form.
+
+Browser journeys (Playwright) live in ``tests/web/browser/``; these helpers serve the quicker
+page tests that need no browser: status codes, CSRF, what a page shows and hides.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.conftest import DEMO_PASSWORD, Server
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+class Page:
+    """One browser-like session: cookies kept, redirects not followed (tests see them)."""
+
+    def __init__(self, server: Server) -> None:
+        self.client = httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
+        self.csrf = ""
+
+    def get(self, path: str, **kwargs: object) -> httpx.Response:
+        response = self.client.get(path, **kwargs)  # type: ignore[arg-type]
+        if response.headers.get("content-type", "").startswith("text/html"):
+            match = CSRF.search(response.text)
+            if match:
+                self.csrf = match.group(1)
+        return response
+
+    def post(
+        self,
+        path: str,
+        data: dict[str, object] | None = None,
+        *,
+        csrf: bool = True,
+        **kwargs: object,
+    ) -> httpx.Response:
+        """A form post with the session's CSRF token (read from the last page fetched)."""
+        if not self.csrf:
+            self.get("/login")
+        form = dict(data or {})
+        if csrf:
+            form.setdefault("csrf_token", self.csrf)
+        return self.client.post(path, data=form, **kwargs)  # type: ignore[arg-type]
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
+        self.get("/login")
+        response = self.post("/login", {"username": username, "password": password})
+        self.get("/")  # the new session's CSRF token
+        return response
+
+
+def logged_in(server: Server, username: str) -> Page:
+    page = Page(server)
+    response = page.login(username)
+    assert response.status_code == 303, response.text
+    return page

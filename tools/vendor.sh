@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Vendor the web console's front-end libraries as plain files (no bundler, no CDN).
+#
+# Fetches the pinned packages with `npm pack` (registry tarballs, no install scripts run),
+# copies exactly the files the console serves into service/web/static/vendor/, each
+# package's licence into vendor/LICENSES/, and writes vendor/MANIFEST.json with the
+# SHA-256 of every vendored file as stored. tests/web/test_vendor.py checks the result.
+#
+# Usage: make vendor   (or: bash tools/vendor.sh). Needs npm and python3.
+set -euo pipefail
+
+HTMX_VERSION="2.0.11"      # latest 2.0.x:  npm view htmx.org versions
+BPMN_JS_VERSION="18.31.1"  # latest:        npm view bpmn-js version
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENDOR="$ROOT/service/web/static/vendor"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+cd "$TMP"
+npm pack --silent "htmx.org@${HTMX_VERSION}" >/dev/null
+npm pack --silent "bpmn-js@${BPMN_JS_VERSION}" >/dev/null
+mkdir htmx bpmn-js
+tar -xzf "htmx.org-${HTMX_VERSION}.tgz" -C htmx
+tar -xzf "bpmn-js-${BPMN_JS_VERSION}.tgz" -C bpmn-js
+
+# The packed package.json must carry the version we asked for.
+for pkg in htmx:"$HTMX_VERSION" bpmn-js:"$BPMN_JS_VERSION"; do
+  dir="${pkg%%:*}" want="${pkg#*:}"
+  got="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dir/package/package.json")"
+  [ "$got" = "$want" ] || { echo "vendor.sh: $dir is $got, expected $want" >&2; exit 1; }
+done
+
+# Start from an empty vendor dir so files dropped from this list do not linger.
+rm -rf "$VENDOR"
+mkdir -p "$VENDOR/LICENSES"
+
+cp htmx/package/dist/htmx.min.js                                "$VENDOR/htmx.min.js"
+cp bpmn-js/package/dist/bpmn-navigated-viewer.production.min.js "$VENDOR/bpmn-navigated-viewer.production.min.js"
+cp bpmn-js/package/dist/assets/diagram-js.css                   "$VENDOR/diagram-js.css"
+cp bpmn-js/package/dist/assets/bpmn-js.css                      "$VENDOR/bpmn-js.css"
+cp htmx/package/LICENSE                                         "$VENDOR/LICENSES/htmx.org.txt"
+cp bpmn-js/package/LICENSE                                      "$VENDOR/LICENSES/bpmn-js.txt"
+
+# The bpmn-font (bpmn-font/css/*.css + font/*) is only needed by the modeler's palette and
+# context pad. Ship it only if one of the two stylesheets we serve refers to it, so no
+# request for a font can 404.
+if grep -Eq 'bpmn-font|\.woff2?|\.ttf|\.eot|@import' "$VENDOR/diagram-js.css" "$VENDOR/bpmn-js.css"; then
+  echo "vendor.sh: a vendored stylesheet now refers to fonts/imports; vendor them too" >&2
+  grep -En 'bpmn-font|\.woff2?|\.ttf|\.eot|@import' "$VENDOR/diagram-js.css" "$VENDOR/bpmn-js.css" >&2
+  exit 1
+fi
+
+python3 - "$VENDOR" "$HTMX_VERSION" "$BPMN_JS_VERSION" <<'PY'
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+vendor, htmx_version, bpmn_version = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+packages = {
+    "htmx.org": (htmx_version, "0BSD", ["htmx.min.js"]),
+    "bpmn-js": (
+        bpmn_version,
+        "bpmn.io License (MIT with watermark clause)",
+        ["bpmn-navigated-viewer.production.min.js", "diagram-js.css", "bpmn-js.css"],
+    ),
+}
+manifest = []
+for name, (version, licence, files) in packages.items():
+    for file in files:
+        data = (vendor / file).read_bytes()
+        manifest.append(
+            {
+                "name": name,
+                "version": version,
+                "file": file,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "license": licence,
+                "source": f"npm:{name}@{version}",
+            }
+        )
+(vendor / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+PY
+
+echo "vendored into ${VENDOR#"$ROOT"/}:"
+(cd "$VENDOR" && find . -type f | sort | xargs ls -l | awk '{printf "  %8d  %s\n", $5, $9}')
