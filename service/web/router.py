@@ -7,14 +7,26 @@ from pathlib import Path
 from fastapi import APIRouter, Depends
 from fastapi.staticfiles import StaticFiles
 
-from service.web import inbox, login, sessions
+from service.web import (
+    audit,
+    cases,
+    flows,
+    inbox,
+    login,
+    notices,
+    payouts,
+    review,
+    sessions,
+    submit,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # Pages are not part of the API's OpenAPI document. Every POST of every page needs the
 # session's CSRF token: the check sits here, not on each route, so no form can forget it.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(sessions.check_csrf)])
-for module in (login, inbox):
+# submit before cases: /applications/new is not a case id.
+for module in (login, inbox, submit, cases, review, payouts, audit, flows, notices):
     router.include_router(module.router)
 
 static_files = StaticFiles(directory=STATIC_DIR)
