@@ -142,6 +142,21 @@ async def inbox(
     return inbox
 
 
+async def specs_of_case(session: AsyncSession, application_id: int) -> tuple[list[str], list[str]]:
+    """The BPMN element ids of a case's user tasks done and open (its own flow, not a yearly
+    review's), in the order they were created: what its diagram marks."""
+    rows = (
+        await session.exec(
+            select(Task.spec, Task.status)
+            .where(Task.application_id == application_id, col(Task.review_id).is_(None))
+            .order_by(col(Task.id))
+        )
+    ).all()
+    done = [spec for spec, status in rows if status == COMPLETED]
+    ready = [spec for spec, status in rows if status == READY]
+    return done, ready
+
+
 async def _get_visible_task(session: AsyncSession, *, user: User, task_id: int) -> Task:
     task = await session.get(Task, task_id)
     if task is None or not user.covers(task.village_code):

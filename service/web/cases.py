@@ -1,7 +1,171 @@
-"""A case: applicant, status, timeline, documents, payout, flow diagram and decision form."""
+"""A case: applicant, status, timeline, documents, payout, flow diagram and decision form.
+
+The page shows what ``GET /api/v1/applications/{id}`` shows (masked numbers), the case's own
+flow version drawn by bpmn-js with its done and open tasks marked, and the forms the user may
+use: the decision on a task waiting for them, withdrawal, revocation. Whether a form is shown
+is a hint only; each command is checked again by the domain service it calls.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.applications import revocation, views
+from service.applications import service as applications_service
+from service.applications.models import APPROVED, ENROLLED, IN_PROGRESS, PAID, RETURNED
+from service.audit import refusals
+from service.auth.dependencies import acting_roles
+from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER
+from service.config import get_settings
+from service.db import SessionDep, WriteSessionDep
+from service.errors import InvalidInput, ReliefError
+from service.flows import service as flows_service
+from service.params import PathId
+from service.tasks import service as tasks_service
+from service.tasks.schemas import Decision
+from service.uploads import read_limited
+from service.web import labels, sessions
+from service.web.deps import PageUser
+from service.web.i18n import N_
+from service.web.templating import redirect, render
 
 router = APIRouter()
+# Statuses from which a caseworker may withdraw and a county approver revoke (the domain
+# refuses the others; the page only offers what can succeed).
+WITHDRAWABLE = (IN_PROGRESS, RETURNED)
+REVOCABLE = (APPROVED, PAID, ENROLLED)
+
+
+@router.get("/applications/{application_id}")
+async def case_page(
+    request: Request, application_id: PathId, user: PageUser, session: SessionDep
+) -> Response:
+    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    detail = await views.detail(session, case)
+    # The tasks of this case waiting for this user: role, jurisdiction, separation of duties.
+    my_tasks = await tasks_service.inbox(session, user=user, application_id=application_id)
+    done, open_specs = await tasks_service.specs_of_case(session, application_id)
+    roles = acting_roles(user)
+    context = {
+        "case": detail,
+        "labels": await labels.load(session, sessions.of(request).language),
+        "task": my_tasks[0] if my_tasks else None,
+        "done_specs": " ".join(done),
+        "open_specs": " ".join(open_specs),
+        "may_upload": CASEWORKER in roles and detail.status in WITHDRAWABLE,
+        "may_edit": CASEWORKER in roles and detail.status == RETURNED,
+        "may_withdraw": CASEWORKER in roles and detail.status in WITHDRAWABLE,
+        "may_revoke": COUNTY_APPROVER in roles and detail.status in REVOCABLE,
+        "finance": FINANCE_OFFICER in roles,
+    }
+    return render(request, "case.html", context, user=user)
+
+
+@router.get("/applications/{application_id}/diagram.bpmn")
+async def case_diagram(application_id: PathId, user: PageUser, session: SessionDep) -> Response:
+    """The BPMN of the flow version the case runs on, for anyone who may see the case."""
+    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    version = await flows_service.get_version(session, case.flow_version_id)
+    return Response(version.bpmn_xml, media_type="application/xml")
+
+
+@router.post("/applications/{application_id}/decision")
+async def decide(
+    request: Request,
+    application_id: PathId,
+    user: PageUser,
+    session: WriteSessionDep,
+    task_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    decision: Annotated[str, Form(max_length=16)] = "",
+    comment: Annotated[str, Form(max_length=4000)] = "",
+    bank_reference: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Complete the user's task with approve / reject / return and a comment, as
+    ``POST /api/v1/tasks/{id}/complete`` does; the payout task carries the bank reference."""
+    back = f"/applications/{application_id}"
+    try:
+        body = Decision(
+            decision=decision,  # validated by the model: approve | reject | return
+            comment=comment.strip() or None,
+            data={"bank_reference": bank_reference.strip()} if bank_reference.strip() else {},
+        )
+    except ValidationError:
+        sessions.of(request).tell(N_("Choose approve, reject or return."), "error")
+        return redirect(request, back)
+    try:
+        result = await tasks_service.complete(session, user=user, task_id=task_id, decision=body)
+    except ReliefError as refused:
+        return await _back_with_refusal(request, session, refused, back)
+    sessions.of(request).tell(N_("Decision recorded."))
+    return redirect(request, f"/applications/{result.application_id}")
+
+
+@router.post("/applications/{application_id}/withdraw")
+async def withdraw(
+    request: Request,
+    application_id: PathId,
+    user: PageUser,
+    session: WriteSessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    back = f"/applications/{application_id}"
+    try:
+        if not reason.strip():
+            raise InvalidInput("give the household's reason for withdrawing", field="reason")
+        await applications_service.withdraw(
+            session, user=user, application_id=application_id, reason=reason.strip()
+        )
+    except ReliefError as refused:
+        return await _back_with_refusal(request, session, refused, back)
+    sessions.of(request).tell(N_("The application was withdrawn."))
+    return redirect(request, back)
+
+
+@router.post("/applications/{application_id}/revoke")
+async def revoke(
+    request: Request,
+    application_id: PathId,
+    user: PageUser,
+    session: WriteSessionDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    evidence: Annotated[list[UploadFile] | None, File()] = None,
+) -> Response:
+    limit = get_settings().max_upload_bytes
+    files = [
+        revocation.Evidence(
+            filename=upload.filename or "evidence",
+            content=await read_limited(upload, limit=limit, field="evidence", what="documents"),
+        )
+        for upload in evidence or []
+        if upload.filename
+    ]
+    back = f"/applications/{application_id}"
+    try:
+        await revocation.revoke(
+            session, user=user, application_id=application_id, reason=reason.strip(), evidence=files
+        )
+    except ReliefError as refused:
+        return await _back_with_refusal(request, session, refused, back)
+    sessions.of(request).tell(N_("The application was revoked."))
+    return redirect(request, back)
+
+
+async def _back_with_refusal(
+    request: Request, session: AsyncSession, refused: ReliefError, back: str
+) -> Response:
+    """A refused command on the case page: back to the page with the reason shown, instead of
+    an error page. A 404 stays a 404 (the case is not the user's to see). The refusal is
+    recorded in the trail as the problem handler would (403/409 of a logged-in user)."""
+    # The refused command's transaction ends first: the trail's own write transaction would
+    # otherwise wait on it (SQLite's one write connection per process).
+    await session.rollback()
+    if refused.status == 404:
+        raise refused
+    await refusals.record(request, status=refused.status, type_=refused.type, detail=refused.detail)
+    sessions.of(request).tell(refused.detail, "error")
+    return redirect(request, back)
