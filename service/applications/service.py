@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement
@@ -319,6 +320,19 @@ async def add_document(
     )
     await audit_service.commit(session)
     return document
+
+
+async def document_file(
+    session: AsyncSession, *, user: User, application_id: int, document_id: int
+) -> tuple[Document, Path]:
+    """A document of a case the user may see, and where its bytes are stored (for download).
+
+    A document of another case is as unknown as a case outside the jurisdiction (404)."""
+    await get_visible(session, user=user, application_id=application_id)
+    document = await session.get(Document, document_id)
+    if document is None or document.application_id != application_id:
+        raise NotFound(f"no document {document_id} in case {application_id}")
+    return document, storage.path_for(document.sha256)
 
 
 async def withdraw(

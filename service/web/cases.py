@@ -29,7 +29,7 @@ from service.params import PathId
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
 from service.uploads import read_limited
-from service.web import labels, sessions
+from service.web import labels, sessions, submit
 from service.web.deps import PageUser
 from service.web.i18n import N_
 from service.web.templating import redirect, render
@@ -57,12 +57,14 @@ async def case_page(
         "task": my_tasks[0] if my_tasks else None,
         "done_specs": " ".join(done),
         "open_specs": " ".join(open_specs),
-        "may_upload": CASEWORKER in roles and detail.status in WITHDRAWABLE,
         "may_edit": CASEWORKER in roles and detail.status == RETURNED,
         "may_withdraw": CASEWORKER in roles and detail.status in WITHDRAWABLE,
         "may_revoke": COUNTY_APPROVER in roles and detail.status in REVOCABLE,
         "finance": FINANCE_OFFICER in roles,
     }
+    # The documents section: checklist, downloads and (while the case waits on the
+    # caseworker) the upload form, shared with the upload's own answer.
+    context |= await submit.documents_context(session, user, detail)
     return render(request, "case.html", context, user=user)
 
 
