@@ -21,6 +21,7 @@ from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.clock import utcnow
 from service.engine import FlowProblem, InvalidFlow, ParsedFlow, parse_flow, spec_cache
+from service.engine.xml import parse_xml
 from service.errors import Conflict, NotFound
 from service.flows import rules
 from service.flows.models import FlowVersion
@@ -308,6 +309,23 @@ async def upload(
     return version, created
 
 
+_BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+
+
+def refused_diagram(content: bytes) -> str | None:
+    """The text of a refused BPMN file when a viewer can draw it, to show the refusal's
+    elements on it: UTF-8, well-formed and DTD-free (the same hardened parser as uploads),
+    with a diagram (``bpmndi:BPMNDiagram``). None for anything else. Nothing is stored."""
+    try:
+        text = content.decode("utf-8")
+        root = parse_xml(content)
+    except (UnicodeDecodeError, InvalidFlow):
+        return None
+    if root.find(f".//{{{_BPMNDI}}}BPMNDiagram") is None:
+        return None
+    return text
+
+
 # --- reading -----------------------------------------------------------------------------
 
 
@@ -375,6 +393,16 @@ async def list_flows(session: AsyncSession) -> list[FlowSummary]:
         )
         for key, found in versions.items()
     ]
+
+
+async def version_changes(session: AsyncSession) -> dict[tuple[str, int], FlowChanges | None]:
+    """What each stored version changed against the previous one, by (key, version): the
+    flow list shows it beside each version (only these columns are read)."""
+    statement = select(FlowVersion.key, FlowVersion.version, FlowVersion.changes)
+    return {
+        (key, number): FlowChanges(**changes) if changes else None
+        for key, number, changes in (await session.exec(statement)).all()
+    }
 
 
 # --- activation --------------------------------------------------------------------------

@@ -1,7 +1,236 @@
-"""The auditor's trail search, chain status and exports (/audit)."""
+"""The auditor's trail search, chain status and exports (/audit).
+
+The same reads as ``/api/v1/audit``: ``queries.list_events`` for the page (keyset pages by
+the last id), ``audit_service.verify`` for the chain (only when asked: it reads the whole
+county chain), ``exports.export`` for the files (each export is audited).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import re
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from service.audit import exports, queries
+from service.audit import service as audit_service
+from service.audit.models import AuditEvent
+from service.auth.models import AUDITOR, User
+from service.config import get_settings
+from service.db import SessionDep, WriteSessionDep
+from service.errors import InvalidInput
+from service.params import MAX_ID
+from service.web import labels, sessions
+from service.web.deps import page_for
+from service.web.i18n import N_
+from service.web.templating import render
+from service.web.vocabulary import TERMS
 
 router = APIRouter()
+Auditor = Annotated[User, Depends(page_for(AUDITOR))]
+PAGE_SIZE = 100
+# What a before→after summary shows of an event's state, the first key both sides know.
+SUMMARY_KEYS = ("status", "kind", "decision", "flow", "task")
+_REGION = re.compile(r"^\d{6,12}$")
+_NAME = re.compile(r"^\S{1,64}$")
+_CODE = re.compile(r"^[a-z_]{1,40}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class Search:
+    """The page's filters as typed (text), the service's filter, and a message per field."""
+
+    values: dict[str, str]
+    query: queries.EventFilter
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def link(self, **extra: str | int) -> str:
+        """The query string of these filters (set ones only) and ``extra``."""
+        params = {name: value for name, value in self.values.items() if value}
+        return urlencode({**params, **{k: str(v) for k, v in extra.items()}})
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` in the office's time zone: the dates an office means."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(get_settings().timezone))
+
+
+def _date(text: str) -> dt.date | None:
+    if not _DATE.match(text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _text_errors(values: dict[str, str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    case_id = values["application_id"]
+    if case_id and not (case_id.isdigit() and 1 <= int(case_id) <= MAX_ID):
+        errors["application_id"] = N_("Enter a case number.")
+    if values["actor"] and not _NAME.match(values["actor"]):
+        errors["actor"] = N_("Enter a user name without spaces.")
+    for name in ("role", "action"):
+        if values[name] and not _CODE.match(values[name]):
+            errors[name] = N_("Choose a value from the list.")
+    if values["region"] and not _REGION.match(values["region"]):
+        errors["region"] = N_("Enter 6 to 12 digits of a region code.")
+    return errors
+
+
+def _window(
+    values: dict[str, str], errors: dict[str, str]
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The dates as instants: from the first day's midnight to the midnight after the last
+    (office time); a date that cannot be read gets a message in ``errors``."""
+    bounds: list[dt.datetime | None] = []
+    for name, days in (("from", 0), ("to", 1)):
+        day = _date(values[name]) if values[name] else None
+        if values[name] and day is None:
+            errors[name] = N_("Enter a date as 2026-01-31.")
+        bounds.append(_day_start(day + dt.timedelta(days=days)) if day else None)
+    since, until = bounds
+    if since and until and since >= until:
+        errors["to"] = N_("The last day comes before the first.")
+    return since, until
+
+
+def search(
+    application_id: Annotated[str, Query(max_length=20)] = "",
+    actor: Annotated[str, Query(max_length=64)] = "",
+    role: Annotated[str, Query(max_length=40)] = "",
+    action: Annotated[str, Query(max_length=40)] = "",
+    region: Annotated[str, Query(max_length=12)] = "",
+    from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+    to: Annotated[str, Query(max_length=10)] = "",
+) -> Search:
+    """Read the filters; a value that cannot be a filter gets a message beside its field."""
+    values = {
+        "application_id": application_id.strip(),
+        "actor": actor.strip(),
+        "role": role.strip(),
+        "action": action.strip(),
+        "region": region.strip(),
+        "from": from_.strip(),
+        "to": to.strip(),
+    }
+    errors = _text_errors(values)
+    case_id = (
+        int(values["application_id"])
+        if values["application_id"] and not errors.get("application_id")
+        else None
+    )
+    since, until = _window(values, errors)
+    query = queries.EventFilter(
+        application_id=case_id,
+        actor=values["actor"] or None,
+        role=values["role"] or None,
+        action=values["action"] or None,
+        region=values["region"] or None,
+        since=since,
+        until=until,
+    )
+    return Search(values, query, errors)
+
+
+SearchDep = Annotated[Search, Depends(search)]
+
+
+def summary(event: AuditEvent) -> tuple[str, Any, Any] | None:
+    """A short before→after of the event: (key, before, after) of its status, kind…"""
+    before, after = event.before or {}, event.after or {}
+    for key in SUMMARY_KEYS:
+        if key in before or key in after:
+            return key, before.get(key), after.get(key)
+    return None
+
+
+async def _chain(session: SessionDep, user: User) -> dict[str, Any]:
+    report = await audit_service.verify(session, counties=[user.county])
+    return dict(report.__dict__)
+
+
+@router.get("/audit")
+async def audit_page(
+    request: Request,
+    user: Auditor,
+    session: SessionDep,
+    filters: SearchDep,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
+    verify: Annotated[str, Query(pattern="^(|1)$")] = "",
+) -> Response:
+    """The trail in the auditor's jurisdiction, oldest first, a page at a time."""
+    # ``limit`` as the API's: a link may ask for longer (or shorter) pages; the next keeps it.
+    more = {"limit": limit} if limit != PAGE_SIZE else {}
+    events: list[AuditEvent] = []
+    next_cursor = None
+    if not filters.errors:
+        query = replace(filters.query, after_id=cursor, limit=limit)
+        page = await queries.list_events(session, user=user, query=query)
+        events, next_cursor = page.items, page.next_cursor
+    chain = await _chain(session, user) if verify else None
+    context = {
+        "events": events,
+        "summaries": {event.id: summary(event) for event in events},
+        "search": filters,
+        "filters": filters.values,
+        "errors": filters.errors,
+        "next_link": f"/audit?{filters.link(**more, cursor=next_cursor)}" if next_cursor else None,
+        "first_link": f"/audit?{filters.link(**more)}" if cursor else None,
+        "csv_link": f"/audit/events.csv?{filters.link()}",
+        "xlsx_link": f"/audit/events.xlsx?{filters.link()}",
+        "verify_link": f"/audit?{filters.link(verify=1)}",
+        "roles": list(TERMS["role"]),
+        "actions": list(TERMS["action"]),
+        "labels": await labels.load(session, sessions.of(request).language),
+        "chain": chain,
+    }
+    status = 422 if filters.errors else 200
+    return render(request, "audit.html", context, user=user, status_code=status)
+
+
+@router.get("/audit/verify")
+async def verify_fragment(request: Request, user: Auditor, session: SessionDep) -> Response:
+    """The chain's status as a fragment (the page's "Verify the chain" button, by htmx)."""
+    chain = await _chain(session, user)
+    return render(request, "_audit_chain.html", {"chain": chain}, user=user)
+
+
+def _file(export: exports.Export) -> StreamingResponse:
+    headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
+    return StreamingResponse(export.chunks, media_type=export.media_type, headers=headers)
+
+
+async def _export(
+    user: User, session: SessionDep, writes: WriteSessionDep, filters: Search, format_: str
+) -> StreamingResponse:
+    if filters.errors:
+        raise InvalidInput("the filter is not valid; correct it on the audit page")
+    chosen: exports.Format = "csv" if format_ == "csv" else "xlsx"
+    return _file(
+        await exports.export(session, writes, user=user, query=filters.query, format_=chosen)
+    )
+
+
+@router.get("/audit/events.csv")
+async def export_csv(
+    user: Auditor, session: SessionDep, writes: WriteSessionDep, filters: SearchDep
+) -> StreamingResponse:
+    """The filtered trail as CSV (UTF-8 with BOM), streamed; the export is audited."""
+    return await _export(user, session, writes, filters, "csv")
+
+
+@router.get("/audit/events.xlsx")
+async def export_xlsx(
+    user: Auditor, session: SessionDep, writes: WriteSessionDep, filters: SearchDep
+) -> StreamingResponse:
+    """The filtered trail as xlsx, streamed; the export is audited."""
+    return await _export(user, session, writes, filters, "xlsx")

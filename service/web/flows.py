@@ -1,7 +1,221 @@
-"""Flow administration: versions, diagrams, uploads and activation (/flows)."""
+"""Flow administration: versions, diagrams, uploads and activation (/flows).
+
+The same service calls as ``/api/v1/flows``: ``list_flows``, ``read_version``, ``upload``
+(files bounded by ``RELIEF_MAX_FLOW_BYTES`` as the API reads them) and ``activate``. A refused
+upload is shown with every problem (element, reason) and, when the file can be drawn, its
+diagram with those elements marked; the refused file is kept nowhere, the page carries it.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import partial
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
+from fastapi.responses import Response
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.auth.models import ADMIN, User
+from service.config import get_settings
+from service.db import SessionDep, WriteSessionDep
+from service.engine import InvalidFlow
+from service.errors import InvalidInput, PayloadTooLarge
+from service.flows import service as flows_service
+from service.limits import MAX_DECISIONS
+from service.params import MAX_ID
+from service.uploads import read_limited, safe_filename
+from service.web import labels, sessions
+from service.web.deps import page_for
+from service.web.i18n import N_
+from service.web.templating import redirect, render
 
 router = APIRouter()
+Admin = Annotated[User, Depends(page_for(ADMIN))]
+FlowKey = Annotated[str, Path(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
+VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID)]
+NOTE_LENGTH = 500  # as the API's form field
+
+
+async def _list_context(request: Request, session: AsyncSession) -> dict[str, Any]:
+    return {
+        "flows": await flows_service.list_flows(session),
+        "labels": await labels.load(session, sessions.of(request).language),
+        "changes": await flows_service.version_changes(session),
+        "max_flow_bytes": get_settings().max_flow_bytes,
+        "max_decisions": MAX_DECISIONS,
+    }
+
+
+def _upload_form(note: str = "", errors: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"note": note, "field_errors": errors or {}}
+
+
+@router.get("/flows")
+async def flows_page(request: Request, user: Admin, session: SessionDep) -> Response:
+    """Every flow key, its versions, which one is active; the upload form."""
+    context = {
+        **await _list_context(request, session),
+        "form": _upload_form(),
+        "refusal": None,
+    }
+    return render(request, "flows.html", context, user=user)
+
+
+async def _flow_file(file: UploadFile, *, field: str, default: str) -> flows_service.FlowFile:
+    content = await read_limited(
+        file, limit=get_settings().max_flow_bytes, field=field, what="flow files"
+    )
+    return flows_service.FlowFile(safe_filename(file.filename, default), content)
+
+
+@router.post("/flows/upload")
+async def upload(
+    request: Request,
+    user: Admin,
+    session: SessionDep,
+    writes: WriteSessionDep,
+    bpmn: Annotated[UploadFile | None, File()] = None,
+    dmn: Annotated[list[UploadFile] | None, File()] = None,
+    note: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Store a flow as the next version of its key (POST /api/v1/flows); a refusal shows the
+    list page again (422) with every problem, on the file's diagram when it can be drawn."""
+    note = note.strip()
+    # A file input left empty still sends a part, with no name and no bytes.
+    decision_files = [file for file in dmn or [] if file.filename]
+    errors: dict[str, str] = {}
+    if bpmn is None or not bpmn.filename:
+        errors["bpmn"] = N_("Choose the BPMN file.")
+    if len(note) > NOTE_LENGTH:
+        errors["note"] = N_("The note is limited to 500 characters.")
+    if len(decision_files) > MAX_DECISIONS:
+        errors["dmn"] = N_("Too many DMN files for one flow.")
+    if errors or bpmn is None:
+        return await _refused(request, user, session, note, errors=errors)
+    bpmn_file: flows_service.FlowFile | None = None
+    try:
+        bpmn_file = await _flow_file(bpmn, field="bpmn", default="flow.bpmn")
+        dmn_files = [
+            await _flow_file(file, field="dmn", default="decision.dmn") for file in decision_files
+        ]
+        version, created = await flows_service.upload(
+            writes, bpmn=bpmn_file, dmns=dmn_files, note=note or None, user=user
+        )
+    except InvalidFlow as error:
+        await writes.rollback()
+        diagram = None
+        if bpmn_file is not None:
+            diagram = await anyio.to_thread.run_sync(
+                partial(flows_service.refused_diagram, bpmn_file.content)
+            )
+        refusal = {
+            "detail": error.detail,
+            "problems": [problem.as_dict() for problem in error.problems],
+            "xml": diagram,
+            "filename": bpmn_file.name if bpmn_file else "",
+        }
+        return await _refused(request, user, session, note, refusal=refusal)
+    except (InvalidInput, PayloadTooLarge) as error:
+        await writes.rollback()
+        field_errors = error.extra.get("errors") or [{"field": None, "message": error.detail}]
+        refusal = {
+            "detail": error.detail,
+            "problems": [
+                {"element": None, "file": item.get("field"), "reason": item.get("message")}
+                for item in field_errors
+            ],
+            "xml": None,
+            "filename": "",
+        }
+        return await _refused(
+            request, user, session, note, refusal=refusal, status_code=error.status
+        )
+    message = N_("Flow version stored.") if created else N_("This flow is already stored.")
+    sessions.of(request).tell(message)
+    return redirect(request, f"/flows/{version.key}/versions/{version.version}")
+
+
+async def _refused(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    note: str,
+    *,
+    errors: dict[str, str] | None = None,
+    refusal: dict[str, Any] | None = None,
+    status_code: int = 422,
+) -> Response:
+    context = {
+        **await _list_context(request, session),
+        "form": _upload_form(note, errors),
+        "refusal": refusal,
+    }
+    return render(request, "flows.html", context, user=user, status_code=status_code)
+
+
+async def _version_context(
+    request: Request, session: AsyncSession, key: str, number: int
+) -> dict[str, Any]:
+    version = await flows_service.get_numbered(session, key, number)
+    names = await labels.load(session, sessions.of(request).language)
+    return {
+        "version": await flows_service.read_version(session, version),
+        "labels": names,
+        "activation_error": None,
+        "chosen_program": "",
+    }
+
+
+@router.get("/flows/{key}/versions/{number}")
+async def version_page(
+    request: Request, key: FlowKey, number: VersionNumber, user: Admin, session: SessionDep
+) -> Response:
+    """A version: its diagram, lanes and tasks, what it changed, and activation."""
+    context = await _version_context(request, session, key, number)
+    return render(request, "flow_version.html", context, user=user)
+
+
+@router.get("/flows/{key}/versions/{number}/bpmn")
+async def version_bpmn(
+    key: FlowKey, number: VersionNumber, user: Admin, session: SessionDep
+) -> Response:
+    """The version's BPMN exactly as uploaded (the diagram's source, and a download)."""
+    version = await flows_service.get_numbered(session, key, number)
+    return Response(
+        content=version.bpmn_xml.encode("utf-8"),
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="{key}.v{number}.bpmn"'},
+    )
+
+
+@router.post("/flows/{key}/versions/{number}/activate")
+async def activate(
+    request: Request,
+    key: FlowKey,
+    number: VersionNumber,
+    user: Admin,
+    session: SessionDep,
+    writes: WriteSessionDep,
+    program: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """New cases of the program start on this version (POST …/activate of the API); a flow
+    that does not fit the program is shown again with the problems (422)."""
+    try:
+        result = await flows_service.activate(
+            writes, key=key, number=number, program_code=program or None, user=user
+        )
+    except InvalidFlow as error:
+        await writes.rollback()
+        context = await _version_context(request, session, key, number)
+        context["activation_error"] = {
+            "detail": error.detail,
+            "problems": [problem.as_dict() for problem in error.problems],
+        }
+        context["chosen_program"] = program
+        return render(request, "flow_version.html", context, user=user, status_code=422)
+    if result.changed:
+        sessions.of(request).tell(N_("Version activated: new cases start on it."))
+    else:
+        sessions.of(request).tell(N_("This version was already active."))
+    return redirect(request, f"/flows/{key}/versions/{number}")

@@ -8,6 +8,10 @@
  *        data-done="start review_village" data-open="review_township" data-error=""
  *        data-failed-text="The diagram could not be drawn.">…fallback text…</div>
  *
+ * Instead of data-bpmn-url, data-bpmn-source="<element id>" names an element on the page
+ * whose value (a hidden <textarea readonly>, escaped by the template) holds the XML: a
+ * refused flow upload, which is stored nowhere, is drawn that way.
+ *
  * The XML is fetched from data-bpmn-url (same origin, with cookies), imported and fitted to
  * the container; the space-separated element ids in data-done / data-open / data-error get
  * the marker classes relief-done / relief-open / relief-error (ids not in the diagram are
@@ -86,6 +90,27 @@
     );
   }
 
+  // The XML: from the element named by data-bpmn-source (its value, e.g. a hidden
+  // <textarea> holding a refused upload that was never stored), else from data-bpmn-url.
+  async function source(container) {
+    var sourceId = container.getAttribute('data-bpmn-source');
+    if (sourceId) {
+      var holder = document.getElementById(sourceId);
+      if (!holder) {
+        throw new Error('no element #' + sourceId);
+      }
+      return holder.value !== undefined ? String(holder.value) : String(holder.textContent);
+    }
+    var response = await fetch(container.getAttribute('data-bpmn-url'), {
+      credentials: 'same-origin',
+      headers: { Accept: 'application/xml, text/xml, */*' }
+    });
+    if (!response.ok) {
+      throw new Error('HTTP ' + response.status);
+    }
+    return response.text();
+  }
+
   async function draw(container) {
     var viewer = null;
     container.setAttribute('aria-busy', 'true');
@@ -93,15 +118,7 @@
       if (typeof window.BpmnJS !== 'function') {
         throw new Error('bpmn-js is not loaded');
       }
-      var url = container.getAttribute('data-bpmn-url');
-      var response = await fetch(url, {
-        credentials: 'same-origin',
-        headers: { Accept: 'application/xml, text/xml, */*' }
-      });
-      if (!response.ok) {
-        throw new Error('HTTP ' + response.status);
-      }
-      var xml = await response.text();
+      var xml = await source(container);
       if (!container.isConnected) {
         return; // swapped away while loading
       }
@@ -120,8 +137,9 @@
 
   function drawAll(root) {
     var scope = root && root.querySelectorAll ? root : document;
-    var found = Array.prototype.slice.call(scope.querySelectorAll('[data-bpmn-url]'));
-    if (scope.matches && scope.matches('[data-bpmn-url]')) {
+    var selector = '[data-bpmn-url], [data-bpmn-source]';
+    var found = Array.prototype.slice.call(scope.querySelectorAll(selector));
+    if (scope.matches && scope.matches(selector)) {
       found.unshift(scope);
     }
     found.forEach(function (container) {
