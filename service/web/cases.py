@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.applications import revocation, views
 from service.applications import service as applications_service
 from service.applications.models import APPROVED, ENROLLED, IN_PROGRESS, PAID, RETURNED
-from service.audit import refusals
 from service.auth.dependencies import acting_roles
 from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER
 from service.config import get_settings
@@ -29,6 +28,7 @@ from service.params import PathId
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
 from service.uploads import read_limited
+from service.web import errors as web_errors
 from service.web import labels, sessions, submit
 from service.web.deps import PageUser
 from service.web.i18n import N_
@@ -163,11 +163,9 @@ async def _back_with_refusal(
     """A refused command on the case page: back to the page with the reason shown, instead of
     an error page. A 404 stays a 404 (the case is not the user's to see). The refusal is
     recorded in the trail as the problem handler would (403/409 of a logged-in user)."""
-    # The refused command's transaction ends first: the trail's own write transaction would
-    # otherwise wait on it (SQLite's one write connection per process).
-    await session.rollback()
     if refused.status == 404:
+        await session.rollback()
         raise refused
-    await refusals.record(request, status=refused.status, type_=refused.type, detail=refused.detail)
+    await web_errors.shown_in_place(request, session, refused)
     sessions.of(request).tell(refused.detail, "error")
     return redirect(request, back)

@@ -12,9 +12,12 @@ from urllib.parse import quote
 import structlog
 from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.audit import refusals
 from service.auth.models import User
 from service.context import CALLER_SCOPE_KEY
+from service.errors import ReliefError
 from service.web.i18n import N_
 from service.web.templating import redirect, render
 
@@ -81,3 +84,13 @@ def _render_error(
         status_code=status,
         headers=headers,
     )
+
+
+async def shown_in_place(request: Request, session: AsyncSession, refused: ReliefError) -> None:
+    """A refused command that its page shows in place (a message on the case page, errors
+    beside a form) instead of an error page: its transaction is rolled back, and the refusal
+    is recorded in the trail as the problem handler records it (403 and 409 of a logged-in
+    user). Rolled back first: on SQLite the trail's own write transaction would otherwise
+    wait on the process's one write connection, held by the refused command."""
+    await session.rollback()
+    await refusals.record(request, status=refused.status, type_=refused.type, detail=refused.detail)

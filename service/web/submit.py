@@ -27,7 +27,6 @@ from service.applications.schemas import (
     ApplicationDetail,
     ApplicationEdit,
 )
-from service.audit import refusals
 from service.auth.dependencies import acting_roles
 from service.auth.models import CASEWORKER, User
 from service.config import get_settings
@@ -38,6 +37,7 @@ from service.programs import service as programs_service
 from service.programs.models import Program
 from service.regions.models import VILLAGE, Region
 from service.uploads import read_limited, safe_filename
+from service.web import errors as web_errors
 from service.web import labels, sessions
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
@@ -135,12 +135,10 @@ async def _refused(
     status for the re-rendered form. Other refusals (403, 404) get the error page."""
     if isinstance(problem, ReliefError) and problem.status not in (409, 422):
         raise problem
-    # Rolled back first: nothing half-done stays in the session, and on SQLite the one
-    # write connection is free for the refusal's own transaction.
-    await session.rollback()
     if isinstance(problem, ValidationError):
+        await session.rollback()
         return 422
-    await refusals.record(request, status=problem.status, type_=problem.type, detail=problem.detail)
+    await web_errors.shown_in_place(request, session, problem)
     return problem.status
 
 
