@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, Undefined, select_autoescape
 
 from service.auth.models import (
     ADMIN,
@@ -22,13 +22,16 @@ from service.auth.models import (
     TOWNSHIP_REVIEWER,
     User,
 )
+from service.config import get_settings
 from service.web import i18n, sessions
 from service.web.vocabulary import term
 
 environment = Environment(
     loader=PackageLoader("service.web", "templates"),
     autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,  # a misspelt variable fails the test, not the page silently
+    # Development and tests: a misspelt or missing variable fails loudly. Production: it shows
+    # as an empty cell rather than turning an office's page into a 500.
+    undefined=Undefined if get_settings().env == "production" else StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
