@@ -101,6 +101,18 @@ TERMS: dict[str, dict[str, str]] = {
         "audit_exported": N_("Audit trail exported"),
         "flow_uploaded": N_("Flow uploaded"),
         "flow_activated": N_("Flow activated"),
+        "payout_paid": N_("Payout paid"),
+        "payout_cancelled": N_("Payout cancelled"),
+        "recovery_payment_recorded": N_("Repayment recorded"),
+        "recovery_closed": N_("Recovery closed"),
+        "review_started": N_("Yearly review started"),
+        "task_assigned": N_("Task assigned"),
+        "incident_retried": N_("Incident retried"),
+        "notification_failed": N_("Message not delivered"),
+        "user_created": N_("User created"),
+        "password_set": N_("Password set"),
+        "password_changed": N_("Password changed"),
+        "password_change_failed": N_("Failed password change"),
     },
 }
 
