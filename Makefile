@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format lock clean i18n vendor
+.PHONY: run test bench lint format lock clean i18n vendor screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ BENCH_SIZES ?= 10000,100000
 bench: $(STAMP)
 	$(BIN)/python bench/load.py --backend both --clients 8 --duration $(BENCH_SECONDS)
 	$(BIN)/python bench/scale.py --backend postgres --sizes $(BENCH_SIZES)
+
+## screenshots: the README's pictures of the main pages (docs/img/), taken by the browser
+## journeys on SQLite. Install a CJK font first (fonts-noto-cjk) or Chinese shows as boxes.
+screenshots: $(STAMP)
+	RELIEF_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/web/browser -k sqlite -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests alembic bench

@@ -48,6 +48,10 @@ class SecurityHeaders:
                     headers.setdefault("Content-Security-Policy", API_CSP)
                 elif not path.startswith(DOCS_PATHS):
                     headers.setdefault("Content-Security-Policy", PAGE_CSP)
+                    # Console pages: under no-referrer Chromium sends "Origin: null" with the
+                    # site's own form posts, which the CSRF check must refuse; same-origin
+                    # still tells no other site where the user came from.
+                    headers["Referrer-Policy"] = "same-origin"
                 if not path.startswith(("/static/", *DOCS_PATHS)):
                     # Cases, trails and bank files hold personal data: no copy in any cache.
                     headers.setdefault("Cache-Control", "no-store")

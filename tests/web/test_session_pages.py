@@ -270,6 +270,8 @@ def test_pages_carry_the_security_headers(server: Server, path: str) -> None:
     assert "unsafe-eval" not in policy
     assert response.headers["x-frame-options"] == "DENY"
     assert "no-store" in response.headers["cache-control"]
+    # Not no-referrer: under it Chromium posts the site's own forms with "Origin: null".
+    assert response.headers["referrer-policy"] == "same-origin"
 
 
 def test_a_missing_page_is_an_html_404(server: Server) -> None:
