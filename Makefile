@@ -13,11 +13,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-## run: install, migrate ./var/relief.db, load the demo data, serve on 127.0.0.1:8000 with the worker inside
+## run: install, migrate ./var/relief.db, load the demo data, serve on 127.0.0.1:8000 with the worker
+## inside. The demo ends the public notice as it opens (RELIEF_NOTICE_DAYS=0 unless set in the
+## environment), so a case goes from submission to paid in one sitting; RELIEF_NOTICE_DAYS=7 make run
+## shows notices and objections as production runs them.
 run: $(STAMP)
 	$(BIN)/relief db upgrade
 	$(BIN)/relief seed-demo
-	RELIEF_WORKER_IN_PROCESS=true $(BIN)/relief serve
+	RELIEF_WORKER_IN_PROCESS=true RELIEF_NOTICE_DAYS=$${RELIEF_NOTICE_DAYS:-0} $(BIN)/relief serve
 
 ## test: the whole suite, on SQLite and on PostgreSQL
 test: $(STAMP)
