@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+
+# Yuan as people type them: digits, at most two decimals, below ten billion. Checked before
+# Decimal sees the text: "1e999990" would make a million-digit integer, "Infinity" a crash.
+_YUAN = re.compile(r"\d{1,10}(\.\d{1,2})?")
 
 
 def amount_cny(fen: int) -> str:
@@ -13,3 +18,11 @@ def amount_cny(fen: int) -> str:
 def display_cny(fen: int) -> str:
     """¥3,000.00 for 300000 fen: what a message to a person shows, exact, never through float."""
     return f"¥{(Decimal(fen) / 100).quantize(Decimal('0.01')):,}"
+
+
+def fen_of_yuan(text: str) -> int | None:
+    """300050 for "3,000.50" (commas and a leading ¥ allowed): exact; None if not an amount."""
+    plain = text.replace(",", "").removeprefix("¥").strip()
+    if not _YUAN.fullmatch(plain):
+        return None
+    return int(Decimal(plain) * 100)

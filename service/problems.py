@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service import security
 from service.audit import refusals
 from service.context import request_id_var
 from service.errors import PROBLEM_BASE, PayloadTooLarge, ReliefError
@@ -146,13 +147,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled_error")
-        return problem(
+        response = problem(
             500,
             type_="internal-error",
             title="Internal error",
             detail="an unexpected error occurred; it has been logged with the request id",
             request=request,
         )
+        # Starlette answers a 500 from its outermost layer, outside SecurityHeaders.
+        response.headers.update(security.headers_for(request.url.path))
+        return response
 
 
 def _is_data_exception(error: DBAPIError) -> bool:

@@ -29,6 +29,23 @@ DOCS_PATHS = ("/docs", "/redoc")
 API_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
 
 
+def headers_for(path: str) -> dict[str, str]:
+    """The security headers of a response to ``path``."""
+    headers = dict(HEADERS)
+    if path.startswith(API_PATHS):
+        headers["Content-Security-Policy"] = API_CSP
+    elif not path.startswith(DOCS_PATHS):
+        headers["Content-Security-Policy"] = PAGE_CSP
+        # Console pages: under no-referrer Chromium sends "Origin: null" with the site's own
+        # form posts, which the CSRF check must refuse; same-origin still tells no other site
+        # where the user came from.
+        headers["Referrer-Policy"] = "same-origin"
+    if not path.startswith(("/static/", *DOCS_PATHS)):
+        # Cases, trails and bank files hold personal data: no copy in any cache.
+        headers["Cache-Control"] = "no-store"
+    return headers
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,24 +54,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
+        wanted = headers_for(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
+                for name, value in wanted.items():
                     headers.setdefault(name, value)
-                if path.startswith(API_PATHS):
-                    headers.setdefault("Content-Security-Policy", API_CSP)
-                elif not path.startswith(DOCS_PATHS):
-                    headers.setdefault("Content-Security-Policy", PAGE_CSP)
-                    # Console pages: under no-referrer Chromium sends "Origin: null" with the
-                    # site's own form posts, which the CSRF check must refuse; same-origin
-                    # still tells no other site where the user came from.
-                    headers["Referrer-Policy"] = "same-origin"
-                if not path.startswith(("/static/", *DOCS_PATHS)):
-                    # Cases, trails and bank files hold personal data: no copy in any cache.
-                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

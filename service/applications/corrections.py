@@ -75,6 +75,7 @@ async def correct(
     session: AsyncSession, *, user: User, application_id: int, edit: ApplicationEdit
 ) -> Application:
     case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    applications_service.require_caseworker(user, "corrects cases")
     if not await applications_service.waits_on_caseworker(session, application_id):
         raise Conflict(
             f"the case is {case.status} and not with the village caseworker; "

@@ -43,6 +43,14 @@ def visible_to(user: User) -> ColumnElement[bool]:
     return col(Application.village_code).startswith(user.jurisdiction)
 
 
+def require_caseworker(user: User, action: str) -> None:
+    """Submitting, correcting and withdrawing are the village caseworker's: checked here, not
+    only at the door, so the console and the API cannot differ (auditors and admins act on no
+    case, whatever other role they also hold)."""
+    if CASEWORKER not in acting_roles(user):
+        raise Forbidden(f"only the village caseworker {action}; auditors and admins act on no case")
+
+
 async def get_visible(session: AsyncSession, *, user: User, application_id: int) -> Application:
     statement = select(Application).where(Application.id == application_id, visible_to(user))
     case = (await session.exec(statement)).first()
@@ -112,6 +120,7 @@ async def submit(
 ) -> Submitted:
     """Open a case: validate, start its workflow, claim the household, record the event."""
     assert user.id is not None
+    require_caseworker(user, "submits cases")
     replay = await _replayed(session, user=user, key=idempotency_key)
     if replay is not None:
         return Submitted(replay, replayed=True)
@@ -288,8 +297,7 @@ async def add_document(
 ) -> Document:
     assert user.id is not None
     case = await get_visible(session, user=user, application_id=application_id)
-    if CASEWORKER not in acting_roles(user):
-        raise Forbidden("only the village caseworker attaches documents")
+    require_caseworker(user, "attaches documents")
     # The file the village signed is the file that goes up: papers change only while the case
     # waits on the caseworker (investigation, or correction after a return).
     if not await waits_on_caseworker(session, application_id):
@@ -340,6 +348,7 @@ async def withdraw(
 ) -> Application:
     """The household withdraws before county approval: open tasks end, the claim is released."""
     case = await get_visible(session, user=user, application_id=application_id)
+    require_caseworker(user, "withdraws cases")
     if case.status not in (IN_PROGRESS, RETURNED):
         raise Conflict(
             f"a case that is {case.status} cannot be withdrawn; withdrawal ends a case "

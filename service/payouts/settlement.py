@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,6 +25,7 @@ from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.errors import Conflict, InvalidInput, ReliefError
+from service.money import fen_of_yuan
 from service.payouts import batches
 from service.payouts import service as payouts_service
 from service.payouts.models import (
@@ -317,12 +317,8 @@ def _fen(row: dict[str, str]) -> Any:
     if row.get("amount_fen", "").strip():
         return row["amount_fen"].strip()
     text = row.get("amount", "").strip()
-    try:
-        yuan = Decimal(text)
-    except InvalidOperation:
-        return text  # refused by the schema with the line's number
-    fen = yuan * 100
-    return int(fen) if fen == fen.to_integral_value() else text
+    fen = fen_of_yuan(text)
+    return text if fen is None else fen  # text: refused by the schema with the line's number
 
 
 def parse_result_file(content: bytes) -> list[LineResult]:

@@ -142,6 +142,12 @@ async def inbox(
     return inbox
 
 
+async def case_of_task(session: AsyncSession, task_id: int) -> int | None:
+    """The case a task belongs to (None for no such task): a form names both, and a task of
+    another case is not this form's to decide."""
+    return (await session.exec(select(Task.application_id).where(Task.id == task_id))).first()
+
+
 async def specs_of_case(session: AsyncSession, application_id: int) -> tuple[list[str], list[str]]:
     """The BPMN element ids of a case's user tasks done and open (its own flow, not a yearly
     review's), in the order they were created: what its diagram marks."""

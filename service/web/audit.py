@@ -220,7 +220,7 @@ async def _export(
     )
 
 
-@router.get("/audit/events.csv")
+@router.get("/audit/events.csv", dependencies=[Depends(sessions.from_this_site)])
 async def export_csv(
     user: Auditor, session: SessionDep, writes: WriteSessionDep, filters: SearchDep
 ) -> StreamingResponse:
@@ -228,7 +228,7 @@ async def export_csv(
     return await _export(user, session, writes, filters, "csv")
 
 
-@router.get("/audit/events.xlsx")
+@router.get("/audit/events.xlsx", dependencies=[Depends(sessions.from_this_site)])
 async def export_xlsx(
     user: Auditor, session: SessionDep, writes: WriteSessionDep, filters: SearchDep
 ) -> StreamingResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,10 +19,10 @@ from service.applications import revocation, views
 from service.applications import service as applications_service
 from service.applications.models import APPROVED, ENROLLED, IN_PROGRESS, PAID, RETURNED
 from service.auth.dependencies import acting_roles
-from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER
+from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
-from service.errors import InvalidInput, ReliefError
+from service.errors import InvalidInput, NotFound, ReliefError
 from service.flows import service as flows_service
 from service.params import PathId
 from service.tasks import service as tasks_service
@@ -30,11 +30,14 @@ from service.tasks.schemas import Decision
 from service.uploads import read_limited
 from service.web import errors as web_errors
 from service.web import labels, sessions, submit
-from service.web.deps import PageUser
+from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
 
 router = APIRouter()
+# The API's gates for the same commands (the services check again).
+Caseworker = Annotated[User, Depends(page_for(CASEWORKER))]
+CountyApprover = Annotated[User, Depends(page_for(COUNTY_APPROVER))]
 # Statuses from which a caseworker may withdraw and a county approver revoke (the domain
 # refuses the others; the page only offers what can succeed).
 WITHDRAWABLE = (IN_PROGRESS, RETURNED)
@@ -90,6 +93,8 @@ async def decide(
     """Complete the user's task with approve / reject / return and a comment, as
     ``POST /api/v1/tasks/{id}/complete`` does; the payout task carries the bank reference."""
     back = f"/applications/{application_id}"
+    if await tasks_service.case_of_task(session, task_id) != application_id:
+        raise NotFound("no such task on this case")
     try:
         body = Decision(
             decision=decision,  # validated by the model: approve | reject | return
@@ -100,18 +105,18 @@ async def decide(
         sessions.of(request).tell(N_("Choose approve, reject or return."), "error")
         return redirect(request, back)
     try:
-        result = await tasks_service.complete(session, user=user, task_id=task_id, decision=body)
+        await tasks_service.complete(session, user=user, task_id=task_id, decision=body)
     except ReliefError as refused:
         return await _back_with_refusal(request, session, refused, back)
     sessions.of(request).tell(N_("Decision recorded."))
-    return redirect(request, f"/applications/{result.application_id}")
+    return redirect(request, back)
 
 
 @router.post("/applications/{application_id}/withdraw")
 async def withdraw(
     request: Request,
     application_id: PathId,
-    user: PageUser,
+    user: Caseworker,
     session: WriteSessionDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
@@ -132,7 +137,7 @@ async def withdraw(
 async def revoke(
     request: Request,
     application_id: PathId,
-    user: PageUser,
+    user: CountyApprover,
     session: WriteSessionDep,
     reason: Annotated[str, Form(max_length=2000)] = "",
     evidence: Annotated[list[UploadFile] | None, File()] = None,

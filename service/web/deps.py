@@ -11,8 +11,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.auth.dependencies import active_user
-from service.auth.models import User
+from service.auth.dependencies import acting_roles, active_user
+from service.auth.models import ADMIN, AUDITOR, User
 from service.context import CALLER_SCOPE_KEY
 from service.errors import NotAuthenticated, NotFound
 from service.web.sessions import WebSessionDep, password_mark
@@ -50,11 +50,19 @@ MaybeUser = Annotated[User | None, Depends(optional_user)]
 
 
 def page_for(*roles: str) -> Callable[[User], Awaitable[User]]:
-    """Gate a page to users holding one of ``roles``; anyone else gets the 404 page."""
+    """Gate a page to users holding one of ``roles``; anyone else gets the 404 page. A role of
+    the chain counts only where the user may act in it, as for the API's commands: an auditor
+    or admin who also holds a caseworker role gets no caseworker page."""
 
     async def gate(user: PageUser) -> User:
-        if not set(roles) & set(user.roles):
+        if not set(roles) & page_roles(user):
             raise NotFound("no such page")
         return user
 
     return gate
+
+
+def page_roles(user: User) -> set[str]:
+    """The roles whose pages the user sees: the supervising roles they hold, and the roles of
+    the chain they may act in (none for auditors and admins)."""
+    return acting_roles(user) | ({ADMIN, AUDITOR} & set(user.roles))

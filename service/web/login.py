@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -17,9 +18,14 @@ from service.web.templating import redirect, render
 router = APIRouter()
 
 
+# A path of this site as the console links them: no scheme, host, backslash, space or control
+# character (browsers drop tabs and newlines, turning "/\t/evil.example" into "//evil.example").
+_LOCAL_PATH = re.compile(r"/(?![/\\])[!#-\[\]-~]*")
+
+
 def local_path(target: str | None) -> str:
     """Where to go after a form: a path of this site only (no open redirect to another)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or not _LOCAL_PATH.fullmatch(target):
         return "/"
     return target
 

@@ -7,7 +7,6 @@ shows what the services answer.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -24,6 +23,7 @@ from service.auth.models import FINANCE_OFFICER, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput, PayloadTooLarge
+from service.money import fen_of_yuan
 from service.params import PathId
 from service.payouts import batches, settlement
 from service.payouts import service as payouts_service
@@ -156,7 +156,9 @@ async def create_batch(request: Request, user: Finance, session: WriteSessionDep
     return redirect(request, "/payouts")
 
 
-@router.get("/payouts/batches/{batch_id}/bank-file")
+@router.get(
+    "/payouts/batches/{batch_id}/bank-file", dependencies=[Depends(sessions.from_this_site)]
+)
 async def bank_file(
     batch_id: PathId,
     user: Finance,
@@ -263,18 +265,6 @@ async def pay_by_task(
 # --- recoveries --------------------------------------------------------------------------------
 
 
-def _fen(text: str) -> int | None:
-    """An amount typed in yuan (3000 or 3,000.50) as integer fen, exactly; None if not one."""
-    try:
-        yuan = Decimal(text.replace(",", "").replace("¥", "").strip())
-    except InvalidOperation:
-        return None
-    fen = yuan * 100
-    if not yuan.is_finite() or fen != fen.to_integral_value():
-        return None
-    return int(fen)
-
-
 @router.post("/payouts/recoveries/{recovery_id}/payments")
 async def record_repayment(
     recovery_id: PathId, request: Request, user: Finance, session: WriteSessionDep
@@ -285,7 +275,7 @@ async def record_repayment(
     amount, reference = _text(form, "amount"), _text(form, "reference")
     key = f"recovery-{recovery_id}"
     values = {f"{key}-amount": amount, f"{key}-reference": reference}
-    fen = _fen(amount)
+    fen = fen_of_yuan(amount)
     try:
         if fen is None:
             raise InvalidInput("amount: not an amount in yuan", field="amount")

@@ -172,3 +172,12 @@ async def check_csrf(request: Request, session: WebSessionDep) -> None:
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
         raise CsrfRefused("the form has expired or did not come from this site; reload the page")
+
+
+async def from_this_site(request: Request) -> None:
+    """For the few GET links that leave a trace (a bank file, an audit export: each is an
+    audit event): refuse them when another site's page starts them. Browsers say where a
+    request came from in Sec-Fetch-Site; a typed or bookmarked address is "none"."""
+    origin = request.headers.get("sec-fetch-site")
+    if origin is not None and origin not in ("same-origin", "none"):
+        raise CsrfRefused("this download starts only from the console's own pages")

@@ -24,6 +24,7 @@ from service.auth.models import (
 )
 from service.config import get_settings
 from service.web import i18n, sessions
+from service.web.deps import page_roles
 from service.web.vocabulary import term
 
 environment = Environment(
@@ -51,7 +52,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
 def navigation(user: User | None) -> list[tuple[str, str]]:
     if user is None:
         return [("/public/notices", "Public notices")]
-    roles = set(user.roles)
+    roles = page_roles(user)
     return [(path, label) for path, label, allowed in NAVIGATION if not allowed or allowed & roles]
 
 
