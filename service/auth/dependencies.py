@@ -46,6 +46,12 @@ async def active_user(user_id: int) -> User | None:
     return user if user is not None and user.active else None
 
 
+def forget_user(user_id: int) -> None:
+    """Read the user's row again on their next request in this process (after a change that
+    must take effect at once here; other processes follow within the cache's seconds)."""
+    _recent_users.pop(user_id, None)
+
+
 async def _user(user_id: int, cache_seconds: float) -> User | None:
     now = time.monotonic()
     recent = _recent_users.get(user_id)

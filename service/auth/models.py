@@ -32,6 +32,9 @@ class User(SQLModel, table=True):
     jurisdiction: str = Field(foreign_key="region.code", max_length=12)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # Logging out of the console ends every web session of the user started before this
+    # instant (the session cookie itself is stateless; a copy of it would outlive the logout).
+    sessions_ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     def covers(self, region_code: str) -> bool:
         return region_code.startswith(self.jurisdiction)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from anyio import to_thread
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit_service
 from service.auth import accounts
+from service.auth.dependencies import forget_user
 from service.auth.models import User
 from service.auth.passwords import hash_password, verify_password
 from service.auth.schemas import Me, Token
@@ -111,6 +114,21 @@ async def change_password(
         session.add(stored)
         audit_service.record(session, action=accounts.PASSWORD_CHANGED, actor=stored)
         await audit_service.commit(session)
+
+
+async def end_web_sessions(user: User) -> None:
+    """Logging out of the console: every web session of the user started until now ends, on
+    every device, so a copied cookie does not outlive the logout. Real time, not the service
+    clock (which tests move): sessions record their start in real time too."""
+    async with get_database().write_sessions() as session:
+        stored = await session.get(User, user.id)
+        if stored is None:
+            return
+        stored.sessions_ended_at = datetime.now(UTC)
+        session.add(stored)
+        await session.commit()
+    assert user.id is not None
+    forget_user(user.id)
 
 
 async def describe(session: AsyncSession, user: User) -> Me:

@@ -15,7 +15,7 @@ from service.auth.dependencies import acting_roles, active_user
 from service.auth.models import ADMIN, AUDITOR, User
 from service.context import CALLER_SCOPE_KEY
 from service.errors import NotAuthenticated, NotFound
-from service.web.sessions import WebSessionDep, password_mark
+from service.web.sessions import WebSessionDep
 
 
 class LoginRequired(NotAuthenticated):
@@ -26,7 +26,7 @@ async def page_user(request: Request, session: WebSessionDep) -> User:
     if session.user_id is None:
         raise LoginRequired("log in to continue")
     user = await active_user(session.user_id)
-    if user is None or password_mark(user) != session.password_mark:
+    if user is None or not session.still_valid_for(user):
         session.log_out()
         raise LoginRequired("the session has ended; log in again")
     request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (problems.py)

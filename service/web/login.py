@@ -71,7 +71,10 @@ async def log_in(
 
 
 @router.post("/logout")
-async def log_out(request: Request, web: WebSessionDep) -> Response:
+async def log_out(request: Request, web: WebSessionDep, user: MaybeUser) -> Response:
+    """Ends this session and every other web session of the user (a copied cookie too)."""
+    if user is not None:
+        await auth_service.end_web_sessions(user)
     web.log_out()
     return redirect(request, "/login")
 

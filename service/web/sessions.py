@@ -65,6 +65,13 @@ class WebSession:
         self.user_id, self.password_mark = user.id, password_mark(user)
         self.changed = True
 
+    def still_valid_for(self, user: User) -> bool:
+        """Not ended by a password change or by a logout (on any device) since it began."""
+        ended = user.sessions_ended_at
+        return password_mark(user) == self.password_mark and (
+            ended is None or self.started > ended.timestamp()
+        )
+
     def log_out(self) -> None:
         self.csrf, self.started = _new_csrf(), time.time()
         self.user_id = self.password_mark = None

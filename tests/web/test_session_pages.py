@@ -182,13 +182,15 @@ def test_a_form_posted_from_another_site_is_refused(server: Server) -> None:
 # --- the end of a session --------------------------------------------------------------------
 
 
-def test_logging_out_clears_the_cookie_and_the_next_page_asks_for_a_login(
-    server: Server,
+def test_logging_out_ends_the_session_even_for_a_copy_of_its_cookie(
+    server: Server, make_user: MakeUser
 ) -> None:
-    """Logout replaces the client's cookie with an anonymous one; the server keeps no session
-    list, so a copy of the old value still has a valid signature (stateless sessions) — it
-    ends with its lifetime or a password change (next test)."""
-    page = logged_in(server, "ca.county")
+    """Logout replaces the client's cookie with an anonymous one, and ends on the server every
+    web session of the user begun before it: a copied cookie (or another device) still has a
+    valid signature but no longer logs anyone in. A new login works at once."""
+    username = make_user(["caseworker"], CASEWORKER_VILLAGE)
+    page = logged_in(server, username)
+    other_device = logged_in(server, username)
     old = page.client.cookies[COOKIE]
     response = page.post("/logout")
     assert response.status_code == 303
@@ -197,7 +199,12 @@ def test_logging_out_clears_the_cookie_and_the_next_page_asks_for_a_login(
     assert new != old
     assert _payload(new)["user_id"] is None
     _needs_login(page)
-    assert _serializer(server).loads(old)["user_id"] is not None  # still decodes
+    assert _serializer(server).loads(old)["user_id"] is not None  # the signature is still good
+    copy = Page(server)
+    copy.client.cookies.set(COOKIE, old)
+    _needs_login(copy)
+    _needs_login(other_device)
+    assert logged_in(server, username).get("/").status_code == 200
 
 
 def test_a_password_change_ends_the_web_session(server: Server, make_user: MakeUser) -> None:
