@@ -252,6 +252,19 @@ async def list_cases(session: AsyncSession, *, user: User, query: CaseQuery) -> 
     return list((await session.exec(statement)).all())
 
 
+async def places_of(
+    session: AsyncSession, *, user: User, ids: set[int]
+) -> dict[int, tuple[str, str]]:
+    """Village and program code of the cases ``ids`` the user may see (lists of payouts and
+    other records that name their case show where it is and which program pays)."""
+    if not ids:
+        return {}
+    statement = select(Application.id, Application.village_code, Application.program_code).where(
+        col(Application.id).in_(ids), visible_to(user)
+    )
+    return {int(row[0] or 0): (row[1], row[2]) for row in (await session.exec(statement)).all()}
+
+
 async def documents_of(session: AsyncSession, application_id: int) -> list[Document]:
     statement = (
         select(Document).where(Document.application_id == application_id).order_by(col(Document.id))

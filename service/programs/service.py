@@ -28,6 +28,17 @@ async def get_active(session: AsyncSession, code: str) -> Program:
     return program
 
 
+async def open_programs(session: AsyncSession) -> list[Program]:
+    """The programs that take new cases: active, with an active flow (what ``get_active``
+    accepts), by code."""
+    statement = (
+        select(Program)
+        .where(Program.active, col(Program.active_flow_version_id).is_not(None))
+        .order_by(col(Program.code))
+    )
+    return list((await session.exec(statement)).all())
+
+
 async def read(session: AsyncSession, program: Program) -> ProgramRead:
     flow = (
         await flows_service.get_version(session, program.active_flow_version_id)

@@ -12,13 +12,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from service.applications import service as applications_service
-from service.applications.models import Application
-from service.auth.dependencies import require_acting_role
 from service.auth.models import FINANCE_OFFICER, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
@@ -43,21 +40,6 @@ router = APIRouter()
 Finance = Annotated[User, Depends(page_for(FINANCE_OFFICER))]
 PAGE_LIMIT = 500  # pending payouts and open recoveries read for the page
 BATCH_LIMIT = 50  # the newest batches shown
-
-
-async def _acting(user: User) -> None:
-    """The API's gate for commands: auditors and admins act on no payout, whatever else."""
-    await require_acting_role(FINANCE_OFFICER)(user)
-
-
-async def _cases(session: AsyncSession, user: User, ids: set[int]) -> dict[int, tuple[str, str]]:
-    """Village and program of the payouts' cases (the same jurisdiction filter as every read)."""
-    if not ids:
-        return {}
-    statement = select(Application.id, Application.village_code, Application.program_code).where(
-        col(Application.id).in_(ids), applications_service.visible_to(user)
-    )
-    return {int(row[0] or 0): (row[1], row[2]) for row in (await session.exec(statement)).all()}
 
 
 async def _page(
@@ -93,7 +75,9 @@ async def _page(
         for task in await tasks_service.inbox(session, user=user, limit=PAGE_LIMIT)
         if task.role == FINANCE_OFFICER
     }
-    cases = await _cases(session, user, {payout.application_id for payout in pending})
+    cases = await applications_service.places_of(
+        session, user=user, ids={payout.application_id for payout in pending}
+    )
     recoveries = await recoveries_service.list_recoveries(
         session, user=user, query=recoveries_service.RecoveryQuery(status="open", limit=PAGE_LIMIT)
     )
@@ -143,7 +127,6 @@ def _messages(error: ValidationError) -> str:
 @router.post("/payouts/batches")
 async def create_batch(request: Request, user: Finance, session: WriteSessionDep) -> Response:
     """Group the county's pending payouts no open batch holds, optionally by program/period."""
-    await _acting(user)
     form = await request.form()
     values = {"program": _text(form, "program"), "period": _text(form, "period")}
     try:
@@ -166,7 +149,6 @@ async def bank_file(
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
 ) -> Response:
     """The file for the bank, as the API's bank-file route gives it (audited)."""
-    await _acting(user)
     content, media_type, name = await batches.bank_file(
         session, user=user, batch_id=batch_id, file_format=file_format
     )
@@ -207,7 +189,6 @@ async def record_results(
 ) -> Response:
     """The bank's results: paid lines pay, failed lines go back to pending; each line's
     outcome is shown on the page."""
-    await _acting(user)
     form = await request.form()
     await batches.get_visible(session, user=user, batch_id=batch_id)  # 404 before any input
     try:
@@ -229,7 +210,6 @@ async def pay(
     payout_id: PathId, request: Request, user: Finance, session: WriteSessionDep
 ) -> Response:
     """A yearly payout paid to the household's card, with the bank's reference."""
-    await _acting(user)
     form = await request.form()
     reference = _text(form, "bank_reference")
     try:
@@ -250,7 +230,6 @@ async def pay_by_task(
 ) -> Response:
     """A one-time payout: the case's payout task approved with the bank's reference, as
     ``POST /tasks/{id}/complete`` records it."""
-    await _acting(user)
     form = await request.form()
     reference = _text(form, "bank_reference")
     if not reference or len(reference) > 100:
@@ -270,7 +249,6 @@ async def record_repayment(
     recovery_id: PathId, request: Request, user: Finance, session: WriteSessionDep
 ) -> Response:
     """Money got back against a recovery; it closes when the balance reaches zero."""
-    await _acting(user)
     form = await request.form()
     amount, reference = _text(form, "amount"), _text(form, "reference")
     key = f"recovery-{recovery_id}"

@@ -14,7 +14,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import corrections, views
@@ -35,7 +34,7 @@ from service.errors import InvalidInput, ReliefError
 from service.params import PathId
 from service.programs import service as programs_service
 from service.programs.models import Program
-from service.regions.models import VILLAGE, Region
+from service.regions import service as regions_service
 from service.uploads import read_limited, safe_filename
 from service.web import errors as web_errors
 from service.web import labels, sessions
@@ -147,20 +146,8 @@ async def _refused(
 
 async def _choices(session: AsyncSession, user: User) -> dict[str, Any]:
     """Active programs and the villages of the user's jurisdiction, for the selects."""
-    programs = (
-        await session.exec(
-            select(Program)
-            .where(Program.active, col(Program.active_flow_version_id).is_not(None))
-            .order_by(col(Program.code))
-        )
-    ).all()
-    villages = (
-        await session.exec(
-            select(Region)
-            .where(Region.level == VILLAGE, col(Region.code).startswith(user.jurisdiction))
-            .order_by(col(Region.code))
-        )
-    ).all()
+    programs = await programs_service.open_programs(session)
+    villages = await regions_service.villages_within(session, user.jurisdiction)
     return {
         "programs": {program.code: program for program in programs},
         "villages": [(village.code, village.name) for village in villages],
