@@ -420,6 +420,13 @@ MAIN_PAGES = (  # (user or None for anyone, path, screenshot name)
 )
 
 
+UNLABELLED_FIELDS = """() => [...document.querySelectorAll(
+    'input:not([type=hidden]):not([type=submit]):not([type=button]), select, textarea')]
+  .filter(field => field.labels.length === 0 && !field.getAttribute('aria-label')
+                   && !field.getAttribute('aria-labelledby'))
+  .map(field => field.name || field.id || field.outerHTML.slice(0, 80))"""
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366x768", "390x844"])
 def test_every_main_page_loads_cleanly(
     console: Console, api: Api, viewport: dict[str, int]
@@ -446,5 +453,8 @@ def test_every_main_page_loads_cleanly(
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 1, f"{path} scrolls sideways by {overflow}px at {viewport['width']}px"
+        # Every field a person fills in is named for screen readers: a <label> or aria-label.
+        unnamed = page.evaluate(UNLABELLED_FIELDS)
+        assert unnamed == [], f"{path}: fields without a label: {unnamed}"
         if name and viewport == DESKTOP:
             screenshot(page, name)
