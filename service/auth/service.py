@@ -120,6 +120,7 @@ async def end_web_sessions(user: User) -> None:
     """Logging out of the console: every web session of the user started until now ends, on
     every device, so a copied cookie does not outlive the logout. Real time, not the service
     clock (which tests move): sessions record their start in real time too."""
+    assert user.id is not None
     async with get_database().write_sessions() as session:
         stored = await session.get(User, user.id)
         if stored is None:
@@ -127,7 +128,6 @@ async def end_web_sessions(user: User) -> None:
         stored.sessions_ended_at = datetime.now(UTC)
         session.add(stored)
         await session.commit()
-    assert user.id is not None
     forget_user(user.id)
 
 
