@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from service import problems
+from service import downloads, problems
 from service.applications.models import Application
 from service.audit import exports, queries, reveal
 from service.audit import service as audit_service
@@ -73,8 +73,7 @@ async def list_events(
 
 
 def _file(export: exports.Export) -> StreamingResponse:
-    headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
-    return StreamingResponse(export.chunks, media_type=export.media_type, headers=headers)
+    return downloads.streamed_attachment(export.chunks, export.media_type, export.filename)
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Response, UploadFile
 
-from service import problems
+from service import downloads, problems
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.config import get_settings
@@ -89,11 +89,7 @@ async def get_version(
 
 
 def _xml(text: str, filename: str) -> Response:
-    return Response(
-        content=text.encode("utf-8"),
-        media_type="application/xml",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return downloads.attachment(text.encode("utf-8"), "application/xml", filename)
 
 
 @router.get(

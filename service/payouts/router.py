@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from service import problems
+from service import downloads, problems
 from service.auth.dependencies import require_acting_role, require_roles
 from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User
 from service.config import get_settings
@@ -144,8 +144,7 @@ async def bank_file(
     content, media_type, name = await batches.bank_file(
         session, user=user, batch_id=batch_id, file_format=file_format
     )
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    return Response(content, media_type=media_type, headers=headers)
+    return downloads.attachment(content, media_type, name)  # no-store: SecurityHeaders
 
 
 RESULTS_BODY = {

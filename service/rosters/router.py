@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from service import problems
+from service import downloads, problems
 from service.auth.dependencies import require_roles
 from service.auth.models import AUDITOR, COUNTY_APPROVER, TOWNSHIP_REVIEWER, User
 from service.db import SessionDep
@@ -33,5 +33,4 @@ async def township_roster(
     content, name = await rosters_service.township_roster(
         session, user=user, township=township, program=program, year=year
     )
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(content, media_type=XLSX_MEDIA_TYPE, headers=headers)
+    return downloads.attachment(content, XLSX_MEDIA_TYPE, name)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from service import downloads
 from service.audit import exports, queries
 from service.audit import service as audit_service
 from service.audit.models import AuditEvent
@@ -205,8 +206,7 @@ async def verify_fragment(request: Request, user: Auditor, session: SessionDep) 
 
 
 def _file(export: exports.Export) -> StreamingResponse:
-    headers = {"Content-Disposition": f'attachment; filename="{export.filename}"'}
-    return StreamingResponse(export.chunks, media_type=export.media_type, headers=headers)
+    return downloads.streamed_attachment(export.chunks, export.media_type, export.filename)
 
 
 async def _export(

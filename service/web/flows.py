@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import downloads
 from service.auth.models import ADMIN, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
@@ -182,10 +183,8 @@ async def version_bpmn(
 ) -> Response:
     """The version's BPMN exactly as uploaded (the diagram's source, and a download)."""
     version = await flows_service.get_numbered(session, key, number)
-    return Response(
-        content=version.bpmn_xml.encode("utf-8"),
-        media_type="application/xml",
-        headers={"Content-Disposition": f'attachment; filename="{key}.v{number}.bpmn"'},
+    return downloads.attachment(
+        version.bpmn_xml.encode("utf-8"), "application/xml", f"{key}.v{number}.bpmn"
     )
 
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
+from service import downloads
 from service.applications import service as applications_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.config import get_settings
@@ -152,8 +153,7 @@ async def bank_file(
     content, media_type, name = await batches.bank_file(
         session, user=user, batch_id=batch_id, file_format=file_format
     )
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    return Response(content, media_type=media_type, headers=headers)
+    return downloads.attachment(content, media_type, name)  # no-store: SecurityHeaders
 
 
 async def _results_of(form: FormData) -> list[LineResult]:

@@ -9,13 +9,13 @@ API's bodies (ApplicationCreate, ApplicationEdit) from them and call the same se
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import downloads
 from service.applications import corrections, views
 from service.applications import service as applications_service
 from service.applications.models import Application
@@ -398,14 +398,6 @@ async def add_document(
     return render(request, "_documents.html", context, user=user, status_code=422 if error else 200)
 
 
-def _attachment(filename: str) -> str:
-    """Content-Disposition with the original name (RFC 6266/5987): an ASCII fallback for old
-    clients and the UTF-8 name (李庄村申请书.pdf) for the others."""
-    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_"
-                       for c in filename)  # fmt: skip
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @router.get("/applications/{application_id}/documents/{document_id}")
 async def download(
     application_id: PathId, document_id: PathId, user: PageUser, session: SessionDep
@@ -418,7 +410,7 @@ async def download(
         path,
         media_type=document.content_type,
         headers={
-            "Content-Disposition": _attachment(document.filename),
+            "Content-Disposition": downloads.disposition(document.filename),
             "Cache-Control": "private, no-store",  # personal papers stay out of caches
         },
     )
