@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-from fastapi import UploadFile
+# Starlette's class: what routes declare (FastAPI's subclass) and what a parsed form holds.
+from starlette.datastructures import UploadFile
 
 from service.errors import InvalidInput, PayloadTooLarge
 

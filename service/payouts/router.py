@@ -12,7 +12,7 @@ from service.auth.dependencies import require_acting_role, require_roles
 from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
-from service.errors import InvalidInput, PayloadTooLarge
+from service.errors import InvalidInput
 from service.idempotency import IdempotencyDep
 from service.params import Cursor, PathId, QueryId
 from service.payouts import batches, settlement, yearly
@@ -32,6 +32,7 @@ from service.payouts.schemas import (
     YearlyRequest,
     YearlyResult,
 )
+from service.uploads import read_limited
 
 router = APIRouter(
     prefix="/payouts", tags=["payouts"], responses=problems.responses(401, 403, 404, 409, 422)
@@ -184,9 +185,7 @@ async def _results_of(request: Request) -> list[LineResult]:
         if not isinstance(upload, UploadFile):
             raise InvalidInput("upload the bank's result file as 'file'", field="file")
         limit = get_settings().max_upload_bytes
-        content = await upload.read(limit + 1)
-        if len(content) > limit:
-            raise PayloadTooLarge(f"result files are limited to {limit} bytes")
+        content = await read_limited(upload, limit=limit, field="file", what="result files")
         return settlement.parse_result_file(content)
     try:
         return BatchResults.model_validate_json(await request.body()).lines

@@ -20,7 +20,7 @@ from service.applications import service as applications_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.config import get_settings
 from service.db import SessionDep, WriteSessionDep
-from service.errors import InvalidInput, PayloadTooLarge
+from service.errors import InvalidInput
 from service.money import fen_of_yuan
 from service.params import PathId
 from service.payouts import batches, settlement
@@ -31,6 +31,7 @@ from service.recoveries import service as recoveries_service
 from service.recoveries.schemas import PaymentCreate
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
+from service.uploads import read_limited
 from service.web import labels, sessions
 from service.web.deps import page_for
 from service.web.errors import TITLES
@@ -161,9 +162,7 @@ async def _results_of(form: FormData) -> list[LineResult]:
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
         limit = get_settings().max_upload_bytes
-        content = await upload.read(limit + 1)
-        if len(content) > limit:
-            raise PayloadTooLarge(f"result files are limited to {limit} bytes")
+        content = await read_limited(upload, limit=limit, field="file", what="result files")
         return settlement.parse_result_file(content)
     if upload is not None and "reference" not in form:
         raise InvalidInput("choose the bank's result file", field="file")
