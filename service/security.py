@@ -29,12 +29,17 @@ DOCS_PATHS = ("/docs", "/redoc")
 API_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json")
 
 
+def is_console_page(path: str) -> bool:
+    """A page of the web console: anything but the API, its docs and the probes."""
+    return not path.startswith((*API_PATHS, *DOCS_PATHS))
+
+
 def headers_for(path: str) -> dict[str, str]:
     """The security headers of a response to ``path``."""
     headers = dict(HEADERS)
     if path.startswith(API_PATHS):
         headers["Content-Security-Policy"] = API_CSP
-    elif not path.startswith(DOCS_PATHS):
+    elif is_console_page(path):
         headers["Content-Security-Policy"] = PAGE_CSP
         # Console pages: under no-referrer Chromium sends "Origin: null" with the site's own
         # form posts, which the CSRF check must refuse; same-origin still tells no other site

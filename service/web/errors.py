@@ -18,11 +18,11 @@ from service.audit import refusals
 from service.auth.models import User
 from service.context import CALLER_SCOPE_KEY
 from service.errors import ReliefError
+from service.security import is_console_page
 from service.web.i18n import N_
 from service.web.templating import redirect, render
 
 log = structlog.get_logger()
-NOT_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc")
 
 
 TITLES = {
@@ -40,7 +40,7 @@ TITLES = {
 
 
 def is_page(request: Request) -> bool:
-    return not request.url.path.startswith(NOT_PAGES)
+    return is_console_page(request.url.path)
 
 
 def error_page(
