@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,8 +24,9 @@ router = APIRouter()
 INBOX_LIMIT = 500
 
 
-def _matches(task: TaskRead, *, program: str, status: str, region: str, overdue: str) -> bool:
-    now = utcnow()
+def _matches(
+    task: TaskRead, *, now: datetime, program: str, status: str, region: str, overdue: str
+) -> bool:
     late = task.due_at is not None and task.due_at < now
     return (
         (not program or task.program == program)
@@ -47,17 +49,17 @@ async def inbox(
 ) -> Response:
     """Priority cases first, then by deadline, as the API's inbox orders them."""
     tasks = await tasks_service.inbox(session, user=user, limit=INBOX_LIMIT)
+    now = utcnow()
     shown = [
         task
         for task in tasks
-        if _matches(task, program=program, status=status, region=region, overdue=overdue)
+        if _matches(task, now=now, program=program, status=status, region=region, overdue=overdue)
     ]
     names = await labels.load(session, sessions.of(request).language)
     context = {
         "tasks": shown,
-        "total": len(tasks),
         "labels": names,
-        "now": utcnow(),
+        "now": now,
         "filters": {"program": program, "status": status, "region": region, "overdue": overdue},
         "statuses": sorted({task.application_status for task in tasks if task.application_status}),
     }

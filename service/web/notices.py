@@ -1,8 +1,8 @@
 """Public notices 公示 and the objection form (/public/notices), and the yearly list of
 recipients (/public/recipients). Anyone may open them, without logging in.
 
-The pages show exactly what the public API answers (``service.notices.router``): its handlers
-are called here as they are, so the page and GET /api/v1/public/… cannot drift apart and no
+The pages show exactly what the public API answers: both build their masked pages with
+``service.notices.public``, so the page and GET /api/v1/public/… cannot drift apart and no
 other data source adds a number the API masks. An objection goes through the same service as
 POST /api/v1/public/notices/{id}/objections (size and per-address limits included).
 """
@@ -60,9 +60,15 @@ def _townships(names: labels.Labels, county: str) -> list[str]:
     return sorted(code for code in names.regions if len(code) == 9 and code.startswith(county))
 
 
-def _back(county: str, township: str) -> str:
-    query = {key: value for key, value in (("county", county), ("township", township)) if value}
-    return f"/public/notices?{urlencode(query)}" if query else "/public/notices"
+def _link(path: str, **params: str | int | None) -> str:
+    """``path`` with the parameters that have a value."""
+    query = {key: value for key, value in params.items() if value not in ("", None)}
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def _more_url(cursor: int | None, **params: str | int | None) -> str | None:
+    """The next page's query, when there is one."""
+    return None if cursor is None else _link("", **params, after=cursor)
 
 
 async def _notices_page(
@@ -90,19 +96,12 @@ async def _notices_page(
         "township": township,
         "notices": page.items,
         "next_cursor": page.next_cursor,
-        "more_url": _more_url({"county": county, "township": township}, page.next_cursor),
+        "more_url": _more_url(page.next_cursor, county=county, township=township),
         "max_chars": get_settings().objection_max_chars,
         # The objection form that was refused: which notice, what was typed, what is wrong.
         "form": form or {"notice_id": None, "text": "", "contact": "", "errors": {}},
     }
     return render(request, "notices.html", context, user=user, status_code=status_code)
-
-
-def _more_url(query: dict[str, str], cursor: int | None) -> str | None:
-    if cursor is None:
-        return None
-    kept = {key: value for key, value in query.items() if value}
-    return f"?{urlencode({**kept, 'after': cursor})}"
 
 
 @router.get("/public/notices")
@@ -158,7 +157,7 @@ async def raise_objection(
             status_code=422,
         )
     sessions.of(request).tell(N_("Your objection was received; the county will check it."))
-    return redirect(request, _back(county, township))
+    return redirect(request, _link("/public/notices", county=county, township=township))
 
 
 def _refused_fields(refused: InvalidInput | ValidationError) -> set[str]:
@@ -201,8 +200,6 @@ async def recipients(
         "years": years,
         "program": program,
         "recipients": page.items,
-        "more_url": _more_url(
-            {"county": county, "year": str(year), "program": program}, page.next_cursor
-        ),
+        "more_url": _more_url(page.next_cursor, county=county, year=year, program=program),
     }
     return render(request, "notices.html", context, user=user)
