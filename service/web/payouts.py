@@ -203,22 +203,28 @@ async def record_results(
 
 # --- paying one payout -------------------------------------------------------------------------
 
+BANK_REFERENCE_NEEDED = N_("Give the bank's reference (up to 100 characters).")
+
+
+async def _bank_reference(request: Request) -> str | None:
+    """The form's bank reference if the API's ``Payment`` schema takes it, else None: yearly
+    payouts and one-time payout tasks ask for the same reference."""
+    try:
+        return Payment(bank_reference=_text(await request.form(), "bank_reference")).bank_reference
+    except ValidationError:
+        return None
+
 
 @router.post("/payouts/{payout_id}/pay")
 async def pay(
     payout_id: PathId, request: Request, user: Finance, session: WriteSessionDep
 ) -> Response:
     """A yearly payout paid to the household's card, with the bank's reference."""
-    form = await request.form()
-    reference = _text(form, "bank_reference")
-    try:
-        body = Payment(bank_reference=reference)
-    except ValidationError:
-        errors = {f"pay-{payout_id}": N_("Give the bank's reference (up to 100 characters).")}
+    reference = await _bank_reference(request)
+    if reference is None:
+        errors = {f"pay-{payout_id}": BANK_REFERENCE_NEEDED}
         return await _page(request, session, user, status_code=422, errors=errors)
-    await payouts_service.pay(
-        session, user=user, payout_id=payout_id, reference=body.bank_reference
-    )
+    await payouts_service.pay(session, user=user, payout_id=payout_id, reference=reference)
     sessions.of(request).tell(N_("Payout recorded as paid"))
     return redirect(request, "/payouts")
 
@@ -229,10 +235,9 @@ async def pay_by_task(
 ) -> Response:
     """A one-time payout: the case's payout task approved with the bank's reference, as
     ``POST /tasks/{id}/complete`` records it."""
-    form = await request.form()
-    reference = _text(form, "bank_reference")
-    if not reference or len(reference) > 100:
-        errors = {f"task-{task_id}": N_("Give the bank's reference (up to 100 characters).")}
+    reference = await _bank_reference(request)
+    if reference is None:
+        errors = {f"task-{task_id}": BANK_REFERENCE_NEEDED}
         return await _page(request, session, user, status_code=422, errors=errors)
     decision = Decision(decision="approve", data={"bank_reference": reference})
     await tasks_service.complete(session, user=user, task_id=task_id, decision=decision)
