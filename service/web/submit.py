@@ -8,7 +8,7 @@ API's bodies (ApplicationCreate, ApplicationEdit) from them and call the same se
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, Response
@@ -25,6 +25,7 @@ from service.applications.schemas import (
     ApplicationCreate,
     ApplicationDetail,
     ApplicationEdit,
+    Relation,
 )
 from service.auth.dependencies import acting_roles
 from service.auth.models import CASEWORKER, User
@@ -45,7 +46,7 @@ from service.web.templating import redirect, render
 router = APIRouter()
 Caseworker = Annotated[User, Depends(page_for(CASEWORKER))]
 
-RELATIONS = ("mother", "father", "parent", "guardian", "other")
+RELATIONS = get_args(Relation)  # the schema's own list, in its order
 TEXT_FIELDS = (
     "program", "village", "applicant_name", "applicant_id_number", "relation", "spouse_name",
     "spouse_id_number", "bank_card", "phone", "event_kind", "event_date",
