@@ -9,18 +9,17 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import service.models  # noqa: F401 - registers every table on the metadata
 from alembic import context
-from service.config import get_settings
+from service.config import async_database_url, get_settings
 from service.db import metadata
 
 config = context.config
 
 
 def _url() -> str:
-    return (
-        context.get_x_argument(as_dictionary=True).get("url")
-        or config.attributes.get("url")
-        or get_settings().database_url
-    )
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("url")
+    # A URL given here is read as RELIEF_DATABASE_URL is: plain sqlite:// and postgresql://
+    # run on the async drivers.
+    return async_database_url(url) if url else get_settings().database_url
 
 
 def _configure(connection) -> None:  # noqa: ANN001

@@ -333,6 +333,25 @@ async def _run_worker(*, once: bool) -> int:
         await get_database().dispose()
 
 
+def _settings_refused() -> list[str]:
+    """Why the settings cannot be used, one line each (no traceback); empty when they can."""
+    from pydantic import ValidationError
+
+    from service.config import get_settings
+
+    try:
+        get_settings()
+    except ValidationError as invalid:
+        lines = []
+        for error in invalid.errors():
+            message = str(error["msg"]).removeprefix("Value error, ")
+            field = "".join(str(part) for part in error["loc"][:1]).upper()
+            named = field and not message.startswith("RELIEF_")
+            lines.append(f"RELIEF_{field}: {message}" if named else message)
+        return lines
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="relief", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -420,7 +439,16 @@ def main(argv: list[str] | None = None) -> int:
     anchor.set_defaults(func=_audit_anchor)
 
     args = parser.parse_args(argv)
-    if args.command != "serve":  # the server installs it itself
+    refused = _settings_refused()
+    if refused:
+        for line in refused:
+            print(f"relief: {line}", file=sys.stderr)  # noqa: T201
+        return 2
+    if args.command != "serve":  # the server installs these itself
+        from service.config import get_settings
+        from service.logging import configure_logging
+
+        configure_logging(get_settings().log_level)  # JSON on stderr, as the server's
         from service.deadlines import service as deadlines_service
         from service.notices import service as notices_service
 

@@ -11,11 +11,45 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEV_SECRET_PREFIX = "dev-"
 ENV_FILE = Path(".env")
 # An origin as a browser sends it in the Origin header: scheme://host[:port], nothing after.
 _ORIGIN = re.compile(r"https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+# The service runs on asyncio: every database URL is served by one of these async drivers,
+# whichever driver (or none) the URL names, so the URLs people paste work as they are.
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+_BACKEND_ALIASES = {"postgres": "postgresql"}  # Heroku-style and libpq-style URLs
+_LIBPQ_SSLMODE = re.compile(r"([?&])sslmode=")
+_WHAT_TO_WRITE = "write sqlite:///path/to/relief.db or postgresql://user@host[:port]/database"
+
+
+def async_database_url(url: str) -> str:
+    """``url`` with the async driver of its database: ``sqlite:///var/x.db`` becomes
+    ``sqlite+aiosqlite:///var/x.db``, ``postgresql://u@h/db`` (or ``postgres://``, or a
+    psycopg URL) becomes ``postgresql+asyncpg://u@h/db``; libpq's ``sslmode`` becomes asyncpg's
+    ``ssl``. Raises ValueError, in one line that says what to write, for anything else."""
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError:
+        raise ValueError(f"RELIEF_DATABASE_URL is not a database URL; {_WHAT_TO_WRITE}") from None
+    backend = parsed.drivername.split("+", 1)[0]
+    backend = _BACKEND_ALIASES.get(backend, backend)
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(
+            f"RELIEF_DATABASE_URL names {backend!r}: relief runs on SQLite or PostgreSQL; "
+            + _WHAT_TO_WRITE
+        )
+    # Only the scheme changes: the rest stays as written (make_url would re-quote a path
+    # holding spaces or Chinese characters).
+    rest = url.strip().split("://", 1)[1]
+    if backend == "postgresql":
+        rest = _LIBPQ_SSLMODE.sub(r"\1ssl=", rest)
+    return f"{_ASYNC_DRIVERS[backend]}://{rest}"
 
 
 class Settings(BaseSettings):
@@ -94,6 +128,11 @@ class Settings(BaseSettings):
     sms_url: str | None = None
     sms_token: str = ""
     sms_timeout_seconds: float = 5.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        return async_database_url(url)
 
     @field_validator("cors_origins")
     @classmethod

@@ -1,18 +1,26 @@
 """Structured logs (structlog): one JSON object per line, with the request id bound.
 
-Everything that logs goes out the same way: the service's structlog events and the standard
-``logging`` records of libraries (uvicorn, SQLAlchemy, aiosqlite …), which are rendered by
-the same processors. Before rendering, every string of an event (its message, its values, a
-formatted traceback) goes through ``mask_text``: a resident ID, bank card or mobile number that
-reached a log call (a driver's DEBUG line with SQL parameters, a constraint's error text) leaves
-masked, as in the audit trail.
+Everything that logs goes out the same way, through one handler: the service's structlog events
+are handed to the standard ``logging`` module, and its records, the service's and those of
+libraries (uvicorn, SQLAlchemy, aiosqlite …), are rendered by the same processors. The handler
+writes each record as one line with one ``write(2)`` under its lock, so records of different
+threads never share a line; across processes (``relief serve --workers N`` on one stderr) a
+line of up to ``PIPE_BUF`` (4 KiB) is atomic on a pipe, and any line is on a file opened for
+appending. (Until December 2026 structlog printed on its own, under another lock, with the
+message and its line break in two writes: an aiosqlite record from the driver's thread could
+land between them, two records on one line.)
+
+Before rendering, every string of an event (its message, its values, a formatted traceback)
+goes through ``mask_text``: a resident ID, bank card or mobile number that reached a log call (a
+driver's DEBUG line with SQL parameters, a constraint's error text) leaves masked, as in the
+audit trail.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
-import sys
 from typing import Any
 
 import structlog
@@ -59,6 +67,27 @@ def _shared() -> list[Processor]:
     ]
 
 
+class LineHandler(logging.Handler):
+    """Writes each record as one line, in one ``write`` call on a file descriptor (standard
+    error by default), under the handler's lock."""
+
+    def __init__(self, fd: int = 2) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            # The renderer gives JSON, whose strings escape line breaks; anything else that
+            # reaches here (a formatter error's text) is kept on its line all the same.
+            line = self.format(record).replace("\n", "\\n") + "\n"
+            data = line.encode("utf-8", "backslashreplace")
+            # Handler.handle holds self.lock around emit: one record at a time per process.
+            while data:
+                data = data[os.write(self.fd, data) :]
+        except Exception:  # logging must never take the caller down
+            self.handleError(record)
+
+
 def configure_logging(level: str) -> None:
     level = level.upper()
     shared = _shared()
@@ -72,7 +101,7 @@ def configure_logging(level: str) -> None:
         foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
     )
-    handler = logging.StreamHandler()
+    handler = LineHandler()
     handler.setFormatter(formatter)
     handler.set_name("relief")
     root = logging.getLogger()
@@ -88,9 +117,10 @@ def configure_logging(level: str) -> None:
     logging.getLogger("spiff").setLevel(logging.WARNING)
     logging.getLogger("SpiffWorkflow").setLevel(logging.WARNING)
     structlog.configure(
-        processors=[*shared, *renderer],
+        # The service's events go through the standard library's handler too (stderr: stdout
+        # stays free for the CLI); the handler's formatter renders and masks them.
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        # The same stream as the standard library's records: stdout stays free for the CLI.
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )

@@ -6,14 +6,24 @@ import os
 import secrets
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from service.config import Settings
-from tests.conftest import ROOT, _free_port, start_server
+from tests.conftest import (
+    DEMO_PASSWORD,
+    ROOT,
+    _free_port,
+    base_env,
+    postgres_admin_or_skip,
+    relief_cli,
+    start_server,
+)
 
 POSTGRES = "postgresql+asyncpg://relief@db.example/relief"
 STRONG = secrets.token_urlsafe(36)  # 48 characters
@@ -136,3 +146,81 @@ def test_development_secrets_differ_between_installations(tmp_path: Path) -> Non
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     assert _print_secret(tmp_path / "a").stdout != _print_secret(tmp_path / "b").stdout
+
+
+# --- database URLs as people paste them ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pasted", "used"),
+    [
+        ("sqlite:///var/x.db", "sqlite+aiosqlite:///var/x.db"),
+        ("sqlite:////srv/县 办/relief.db", "sqlite+aiosqlite:////srv/县 办/relief.db"),
+        ("sqlite+aiosqlite:///./var/relief.db", "sqlite+aiosqlite:///./var/relief.db"),
+        ("postgresql://user@host/db", "postgresql+asyncpg://user@host/db"),
+        ("postgres://u:p%40ss@h:5433/db", "postgresql+asyncpg://u:p%40ss@h:5433/db"),
+        ("postgresql+psycopg2://u@h/db?sslmode=require", "postgresql+asyncpg://u@h/db?ssl=require"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ],
+)
+def test_database_urls_people_paste_get_the_async_driver(pasted: str, used: str) -> None:
+    assert Settings(database_url=pasted, secret_key="k").database_url == used
+
+
+@pytest.mark.parametrize("url", ["mysql://root@localhost/relief", "relief.db", ""])
+def test_a_database_relief_cannot_use_is_refused_in_one_line(url: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "db", "upgrade"],
+        cwd=tmp_path,
+        env=_clean_env(RELIEF_DATABASE_URL=url, RELIEF_SECRET_KEY=STRONG, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [result.stderr.strip()], "one line, no traceback"
+    assert result.stderr.startswith("relief: RELIEF_DATABASE_URL")
+    assert "sqlite:///path/to/relief.db or postgresql://user@host[:port]/database" in result.stderr
+    assert not list(tmp_path.iterdir()), "nothing was created"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_plain_database_urls_migrate_seed_and_serve(kind: str, tmp_path: Path) -> None:
+    """``RELIEF_DATABASE_URL=sqlite:///…`` or ``postgresql://…`` (no driver named): the
+    operator's commands and the server start and work on it."""
+    admin, name = None, f"relief_plain_{uuid.uuid4().hex[:12]}"
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path}/relief.db"
+    else:
+        admin = postgres_admin_or_skip()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    env = {**base_env(tmp_path, url), "RELIEF_LOG_LEVEL": "WARNING"}
+    try:
+        relief_cli(env, "db", "upgrade")
+        relief_cli(env, "seed-demo")
+        process, server_url = start_server(env)
+        try:
+            token = httpx.post(
+                f"{server_url}/api/v1/auth/token",
+                data={"username": "cw.lizhuang", "password": DEMO_PASSWORD},
+                timeout=30,
+            )
+            assert token.status_code == 200, token.text
+            me = httpx.get(
+                f"{server_url}/api/v1/auth/me",
+                headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+                timeout=30,
+            )
+            assert me.json()["username"] == "cw.lizhuang"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        if kind == "sqlite":
+            assert (tmp_path / "relief.db").stat().st_size > 0
+    finally:
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()

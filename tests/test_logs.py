@@ -152,3 +152,77 @@ def test_logs_are_json_with_request_ids_and_hold_no_personal_numbers(
         assert not MOBILE.findall(text)
     # Masked forms did reach the log (the numbers went through it, as DEBUG SQL parameters).
     assert mask_text(secrets["card"]) in stderr or logged.server.backend.name == "postgres"
+
+
+# --- one record, one line: a flood from threads, tasks and processes at once -------------
+
+_FLOODER = """
+import asyncio, logging, sys, threading
+import structlog
+from service.logging import configure_logging
+
+process, records = sys.argv[1], int(sys.argv[2])
+configure_logging("DEBUG")
+service_log = structlog.get_logger("relief.flood")
+driver_log = logging.getLogger("aiosqlite")  # a library logging from its own thread
+SIZES = (10, 300, 3000, 20000)  # up to far beyond a pipe's atomic 4 KiB
+
+def body(writer, i):
+    return f"{writer}:{i}:" + "字x"[i % 2] * SIZES[i % len(SIZES)]
+
+def thread_flood(writer):
+    for i in range(records):
+        if i % 2:
+            driver_log.debug("statement %s", body(writer, i))
+        else:
+            service_log.info("flood", writer=writer, i=i, text=body(writer, i))
+
+async def task_flood(writer):
+    for i in range(records):
+        structlog.contextvars.bind_contextvars(request_id=writer)
+        service_log.warning("flood", writer=writer, i=i, text=body(writer, i))
+        await asyncio.sleep(0)
+
+async def tasks():
+    await asyncio.gather(*(task_flood(f"{process}-task{n}") for n in range(3)))
+
+threads = [threading.Thread(target=thread_flood, args=(f"{process}-thread{n}",)) for n in range(4)]
+for thread in threads:
+    thread.start()
+asyncio.run(tasks())
+for thread in threads:
+    thread.join()
+"""
+
+
+def test_every_record_is_one_whole_line_under_a_flood(tmp_path: Path) -> None:
+    """Three processes, each with four threads and three asyncio tasks logging at once (the
+    service's events and a library's records, some 20 KB long), append to one file: every
+    line parses as one JSON record and every record arrives whole."""
+    records, processes = 200, 3
+    log_file = tmp_path / "flood.log"
+    with log_file.open("ab") as shared_stderr:
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", _FLOODER, f"p{n}", str(records)],
+                cwd=ROOT,
+                stderr=shared_stderr,
+            )
+            for n in range(processes)
+        ]
+        for child in children:
+            assert child.wait(timeout=120) == 0
+    # Every line is one JSON record (asyncio's own DEBUG lines among them) …
+    parsed = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    flood = [r for r in parsed if r["event"] == "flood" or r.get("logger") == "aiosqlite"]
+    writers = processes * (4 + 3)
+    assert len(flood) == writers * records
+    # … and each record arrived whole, once.
+    seen: dict[str, set[int]] = {}
+    for record in flood:
+        text = record.get("text") or record["event"].removeprefix("statement ")
+        writer, i, payload = text.split(":", 2)
+        assert payload == "字x"[int(i) % 2] * (10, 300, 3000, 20000)[int(i) % 4], writer
+        seen.setdefault(writer, set()).add(int(i))
+    assert len(seen) == writers
+    assert all(numbers == set(range(records)) for numbers in seen.values())
