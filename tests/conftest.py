@@ -211,6 +211,26 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("relief serve did not become healthy in 30 s")
 
 
+# How long a server keeps a user's row (RELIEF_USER_CACHE_SECONDS, left at its default here).
+USER_CACHE_SECONDS = 5.0
+
+
+def served_until_refused(
+    send: Callable[[], httpx.Response], *, changed_at: float
+) -> httpx.Response:
+    """Send ``send()`` until the answer is not 200 and return that answer; fail if a request
+    sent a user cache window after ``changed_at`` (a ``time.monotonic()``) was still served.
+    The bound is the service's window, not the machine's speed: only when each request was
+    sent counts, not how long its answer took on a busy machine."""
+    while True:
+        sent_at = time.monotonic()
+        response = send()
+        if response.status_code != 200:
+            return response
+        assert sent_at - changed_at < USER_CACHE_SECONDS, "served after the user cache window"
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def server(backend: Backend) -> Iterator[Server]:
     process, url = start_server(backend.env)

@@ -271,7 +271,8 @@ CASES: dict[str, Case] = {
 
 def _healthz_seconds(api: Api) -> float:
     started = time.monotonic()
-    response = api.client.get(f"{api.server.url}/healthz", timeout=2)
+    # A guard against a hang, not a speed bound: a busy machine may take seconds to answer.
+    response = api.client.get(f"{api.server.url}/healthz", timeout=HANG_S)
     assert response.status_code == 200, response.text
     return time.monotonic() - started
 
@@ -330,14 +331,18 @@ def test_the_service_answers_while_a_slow_flow_is_being_checked(api: Api) -> Non
 
     sender = threading.Thread(target=send)
     sender.start()
-    latencies = []
-    while sender.is_alive() and len(latencies) < 100:
-        latencies.append(_healthz_seconds(api))  # each within 2 s, or it fails here
+    # The check takes its whole budget (CHECK_BUDGET_S, 2 s). Had it blocked the server's event
+    # loop, the first health check would wait for its end and none would be answered while it
+    # ran; run beside it, several are, however busy the machine (nothing here counts seconds).
+    answered_during_check = 0
+    while sender.is_alive() and answered_during_check < 100:
+        _healthz_seconds(api)
+        answered_during_check += sender.is_alive()
         time.sleep(0.05)
     sender.join(timeout=HANG_S)
     assert not sender.is_alive()
     assert_problem(result["response"], 422, "invalid-flow")  # type: ignore[arg-type]
-    assert latencies
+    assert answered_during_check >= 3
 
 
 # --- and a realistic file, as a modeler writes it, is accepted ------------------------------
