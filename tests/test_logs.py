@@ -22,7 +22,7 @@ import pytest
 from stdnum import luhn
 
 from service.masking import mask_text
-from tests.conftest import ROOT, VILLAGE_CHAIN, Api, Backend, Server, _free_port
+from tests.conftest import ROOT, STARTUP_S, VILLAGE_CHAIN, Api, Backend, Server, _free_port
 from tests.factories import application
 
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9Xx])")
@@ -65,7 +65,7 @@ def logged(backend: Backend, tmp_path: Path) -> Iterator[LoggedServer]:
         )
     running = LoggedServer(Server(f"http://127.0.0.1:{port}", backend), process, out, err)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_S
         while True:
             assert process.poll() is None, err.read_text()
             assert time.monotonic() < deadline, "relief serve did not become healthy"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import ROOT, _free_port, _postgres_admin, assert_problem, base_env
+from tests.conftest import ROOT, STARTUP_S, _free_port, _postgres_admin, assert_problem, base_env
 from tests.factories import application
 from tests.flows.helpers import OwnServer, own_server
 
@@ -139,7 +139,7 @@ def test_no_database_server_at_all_gives_503_not_500(tmp_path: Path) -> None:
         )
         try:
             base = f"http://127.0.0.1:{http_port}"
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + STARTUP_S
             while True:
                 try:
                     health = httpx.get(f"{base}/healthz", timeout=ANSWER_S)

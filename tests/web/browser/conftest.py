@@ -38,6 +38,7 @@ from playwright.sync_api import (
     Playwright,
     Request,
     Response,
+    expect,
     sync_playwright,
 )
 
@@ -48,8 +49,11 @@ INSTALL_HINT = "apt-get install -y --no-install-recommends chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-# Long enough for a PostgreSQL server under a loaded machine, short enough to fail quickly.
-TIMEOUT_MS = 20_000
+# A guard against a page that never comes, not a speed bound: a busy machine (other work on
+# every core, or more pytest workers than cores) takes tens of seconds for what takes one.
+TIMEOUT_MS = 60_000
+# Assertions wait as long as actions do (Playwright's own default for them is 5 s).
+expect.set_options(timeout=TIMEOUT_MS)
 FAILED_LOAD = re.compile(r"^Failed to load resource: the server responded with a status of (\d+)")
 
 
@@ -249,7 +253,7 @@ class Console:
             stem = folder / f"{number:02d}-{safe_name(opened.label)}"
             for page in opened.context.pages:
                 try:
-                    page.screenshot(path=f"{stem}.png", full_page=True, timeout=10_000)
+                    page.screenshot(path=f"{stem}.png", full_page=True, timeout=TIMEOUT_MS)
                     Path(f"{stem}.html").write_text(
                         f"<!-- {page.url} -->\n" + page.content(), encoding="utf-8"
                     )
