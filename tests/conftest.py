@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -190,28 +191,45 @@ class Server:
 # A guard against a server that never starts, not a speed bound: on a busy machine importing
 # the service and opening its database take many times the second they take on an idle one.
 STARTUP_S = 120
+# The same for one answer: the 200-task bulk review takes seconds idle, many more when busy.
+ANSWER_S = 120
 
 
 def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``relief serve`` on a free port, once it answers its health check. A port that another
+    process took between choosing and binding it (parallel workers) is chosen again."""
+    for _attempt in range(3):
+        started = _start_server_once(env)
+        if started is not None:
+            return started
+    raise RuntimeError("relief serve found its port taken three times")
+
+
+def _start_server_once(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str] | None:
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError("relief serve exited during start-up")
-        time.sleep(0.1)
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:  # checked first: only our own server's answer counts
+                stderr.seek(0)
+                said = stderr.read().decode(errors="replace")
+                if "address already in use" in said.lower():
+                    return None
+                raise RuntimeError(f"relief serve exited during start-up:\n{said[-4000:]}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return process, url
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"relief serve did not become healthy in {STARTUP_S} s")
 
@@ -249,7 +267,7 @@ class Api:
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.client = httpx.Client(base_url=f"{server.url}/api/v1", timeout=30)
+        self.client = httpx.Client(base_url=f"{server.url}/api/v1", timeout=ANSWER_S)
 
     def headers(self, username: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.server.token(username)}"} if username else {}

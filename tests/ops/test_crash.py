@@ -31,10 +31,11 @@ from tests.ops.helpers import (
 )
 
 CLIENTS = 4
-# Load runs at least this long, and until this many cases are paid, before the kill.
+# Load runs at least this long, and until this many cases are paid, before the kill. The most
+# it may take guards against a stuck load, not a speed bound: a busy machine is slow.
 MIN_LOAD_S = 2.0
 MIN_PAID = 4
-MAX_LOAD_S = 20.0
+MAX_LOAD_S = 120.0
 
 
 class Load:
@@ -119,7 +120,7 @@ def test_kill_9_under_load_then_restart_leaves_every_case_consistent(
         assert load.paid >= MIN_PAID, f"only {load.paid} chains ran before the kill"
         # Kill while a chain is under way in the database, not at an instant when every client
         # happens to be inside a submission that has not committed yet (seen once in CI).
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while all(row.status == "paid" for row in cases(server)) and time.monotonic() < deadline:
             time.sleep(0.01)
 

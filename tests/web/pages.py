@@ -10,7 +10,7 @@ import re
 
 import httpx
 
-from tests.conftest import DEMO_PASSWORD, Server
+from tests.conftest import ANSWER_S, DEMO_PASSWORD, Server
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -25,7 +25,7 @@ class Page:
     """One browser-like session: cookies kept, redirects not followed (tests see them)."""
 
     def __init__(self, server: Server) -> None:
-        self.client = httpx.Client(base_url=server.url, timeout=30, follow_redirects=False)
+        self.client = httpx.Client(base_url=server.url, timeout=ANSWER_S, follow_redirects=False)
         self.csrf = ""
 
     def get(self, path: str, **kwargs: object) -> httpx.Response:
