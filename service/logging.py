@@ -109,6 +109,9 @@ def configure_logging(level: str) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # Python's warnings are written to stderr by a writer of their own, in plain text: as
+    # records they are JSON lines of the same stream, one whole line each.
+    logging.captureWarnings(True)
     for name in _UVICORN_LOGGERS:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()

@@ -192,6 +192,8 @@ for thread in threads:
 asyncio.run(tasks())
 for thread in threads:
     thread.join()
+import warnings
+warnings.warn(f"{process} warns", UserWarning)  # Python's own writer, unless captured
 """
 
 
@@ -226,3 +228,6 @@ def test_every_record_is_one_whole_line_under_a_flood(tmp_path: Path) -> None:
         seen.setdefault(writer, set()).add(int(i))
     assert len(seen) == writers
     assert all(numbers == set(range(records)) for numbers in seen.values())
+    warned = [r for r in parsed if r.get("logger") == "py.warnings"]
+    assert len(warned) == processes
+    assert all(any(f"p{n} warns" in r["event"] for r in warned) for n in range(processes))
