@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELIEF_", env_file=".env", extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
-    database_url: str = "sqlite+aiosqlite:///./var/relief.db"
+    # Any SQLite or PostgreSQL URL; the validator below gives it the async driver.
+    database_url: str = Field(default="sqlite:///./var/relief.db", validate_default=True)
     host: str = "127.0.0.1"
     port: int = 8000
     # Signing key for access tokens. Never in the repo: generated into .env for development.

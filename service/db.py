@@ -67,7 +67,7 @@ def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
         _configure_sqlite(engine, immediate=for_writes)
         return engine
     # Fail fast when the server is away, so requests get a 503 instead of hanging.
-    connect_args = {"timeout": 5} if "+asyncpg" in url else {"connect_timeout": 5}
+    connect_args = {"timeout": 5}  # asyncpg's: every PostgreSQL URL runs on it (config.py)
     return create_async_engine(
         url,
         pool_size=10,
