@@ -148,7 +148,9 @@ def test_completed_task_cannot_be_completed_again(flow: ParsedFlow) -> None:
     assert [t.spec for t in replay.ready_tasks()] == ["village_cosign"]
 
 
-@pytest.mark.parametrize("task_id", [str(uuid.uuid4()), "not-a-task-id"])
+@pytest.mark.parametrize(
+    "task_id", [str(uuid.UUID(int=0x5EED)), "not-a-task-id"], ids=["unknown-uuid", "not-a-uuid"]
+)
 def test_unknown_task_id_is_not_ready(flow: ParsedFlow, task_id: str) -> None:
     state = _started(flow)
     instance = Instance.load(flow, state)
