@@ -81,6 +81,9 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="warning",
         access_log=False,
+        # Not uvicorn's own plain-text handlers: its records go to the service's JSON handler
+        # (main() installed it here; each worker process installs it again in create_app).
+        log_config=None,
     )
     return 0
 
@@ -444,11 +447,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in refused:
             print(f"relief: {line}", file=sys.stderr)  # noqa: T201
         return 2
-    if args.command != "serve":  # the server installs these itself
-        from service.config import get_settings
-        from service.logging import configure_logging
+    from service.config import get_settings
+    from service.logging import configure_logging
 
-        configure_logging(get_settings().log_level)  # JSON on stderr, as the server's
+    configure_logging(get_settings().log_level)  # JSON lines on stderr, in every command
+    if args.command != "serve":  # the server installs these itself
         from service.deadlines import service as deadlines_service
         from service.notices import service as notices_service
 

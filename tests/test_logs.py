@@ -14,6 +14,8 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,18 +48,19 @@ class LoggedServer:
         """Stop the server, so every line it wrote is in the files."""
         if self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=STARTUP_S)
 
 
-@pytest.fixture
-def logged(backend: Backend, tmp_path: Path) -> Iterator[LoggedServer]:
+@contextmanager
+def serving_logged(backend: Backend, tmp_path: Path, *, workers: int = 1) -> Iterator[LoggedServer]:
     """``relief serve`` at DEBUG on the session's database; its stdout and stderr in files."""
     env = {**backend.env, "RELIEF_LOG_LEVEL": "DEBUG"}
     out, err = tmp_path / "stdout.log", tmp_path / "stderr.log"
     port = _free_port()
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
     with out.open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "service.cli", *command],
             cwd=ROOT,
             env=env,
             stdout=stdout,
@@ -77,6 +80,12 @@ def logged(backend: Backend, tmp_path: Path) -> Iterator[LoggedServer]:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def logged(backend: Backend, tmp_path: Path) -> Iterator[LoggedServer]:
+    with serving_logged(backend, tmp_path) as running:
+        yield running
 
 
 def test_logs_are_json_with_request_ids_and_hold_no_personal_numbers(
@@ -152,6 +161,31 @@ def test_logs_are_json_with_request_ids_and_hold_no_personal_numbers(
         assert not MOBILE.findall(text)
     # Masked forms did reach the log (the numbers went through it, as DEBUG SQL parameters).
     assert mask_text(secrets["card"]) in stderr or logged.server.backend.name == "postgres"
+
+
+def test_two_worker_processes_on_one_stderr_write_whole_lines(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """``relief serve --workers 2`` at DEBUG (on SQLite the driver's every statement a line)
+    under 8 concurrent clients: the two processes share one stderr, and every line is still
+    one whole record."""
+    clients, each = 8, 10
+    with serving_logged(backend, tmp_path, workers=2) as logged:
+        headers = {"Authorization": f"Bearer {logged.server.token('au.county')}"}
+
+        def read_cases(_client: int) -> list[int]:
+            with httpx.Client(base_url=logged.server.url, headers=headers, timeout=120) as http:
+                return [http.get("/api/v1/applications").status_code for _ in range(each)]
+
+        with ThreadPoolExecutor(clients) as pool:
+            statuses = [status for done in pool.map(read_cases, range(clients)) for status in done]
+        assert statuses == [200] * clients * each
+        logged.stop()
+    lines = logged.stderr.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]  # each line parses, as one record
+    reads = [r for r in records if r["event"] == "request" and r["path"] == "/api/v1/applications"]
+    assert len(reads) == clients * each
+    assert len({r["request_id"] for r in reads}) == clients * each
 
 
 # --- one record, one line: a flood from threads, tasks and processes at once -------------
