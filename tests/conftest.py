@@ -195,32 +195,45 @@ STARTUP_S = 120
 ANSWER_S = 120
 
 
-def start_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """``relief serve`` on a free port, once it answers its health check. A port that another
-    process took between choosing and binding it (parallel workers) is chosen again."""
+def start_server(
+    env: dict[str, str],
+    *,
+    workers: int = 1,
+    stdout: Path | None = None,
+    stderr: Path | None = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``relief serve`` on a free port, once it answers its health check; its output goes to
+    ``stdout`` and ``stderr`` when given. A port that another process took between choosing
+    and binding it (parallel workers) is chosen again."""
     for _attempt in range(3):
-        started = _start_server_once(env)
+        started = _start_server_once(env, workers, stdout, stderr)
         if started is not None:
             return started
     raise RuntimeError("relief serve found its port taken three times")
 
 
-def _start_server_once(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str] | None:
+def _start_server_once(
+    env: dict[str, str], workers: int, stdout: Path | None, stderr: Path | None
+) -> tuple[subprocess.Popen[bytes], str] | None:
     port = _free_port()
-    with tempfile.TemporaryFile() as stderr:
+    command = ["serve", "--port", str(port), "--workers", str(workers)]
+    with (
+        stderr.open("w+b") if stderr else tempfile.TemporaryFile() as errors,
+        stdout.open("wb") if stdout else open(os.devnull, "wb") as output,
+    ):
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "service.cli", *command],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
+            stdout=output,
+            stderr=errors,
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + STARTUP_S
         while time.monotonic() < deadline:
             if process.poll() is not None:  # checked first: only our own server's answer counts
-                stderr.seek(0)
-                said = stderr.read().decode(errors="replace")
+                errors.seek(0)
+                said = errors.read().decode(errors="replace")
                 if "address already in use" in said.lower():
                     return None
                 raise RuntimeError(f"relief serve exited during start-up:\n{said[-4000:]}")

@@ -11,7 +11,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +23,7 @@ import pytest
 from stdnum import luhn
 
 from service.masking import mask_text
-from tests.conftest import ROOT, STARTUP_S, VILLAGE_CHAIN, Api, Backend, Server, _free_port
+from tests.conftest import ROOT, STARTUP_S, VILLAGE_CHAIN, Api, Backend, Server, start_server
 from tests.factories import application
 
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9Xx])")
@@ -56,27 +55,9 @@ def serving_logged(backend: Backend, tmp_path: Path, *, workers: int = 1) -> Ite
     """``relief serve`` at DEBUG on the session's database; its stdout and stderr in files."""
     env = {**backend.env, "RELIEF_LOG_LEVEL": "DEBUG"}
     out, err = tmp_path / "stdout.log", tmp_path / "stderr.log"
-    port = _free_port()
-    command = ["serve", "--port", str(port), "--workers", str(workers)]
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", *command],
-            cwd=ROOT,
-            env=env,
-            stdout=stdout,
-            stderr=stderr,
-        )
-    running = LoggedServer(Server(f"http://127.0.0.1:{port}", backend), process, out, err)
+    process, url = start_server(env, workers=workers, stdout=out, stderr=err)
+    running = LoggedServer(Server(url, backend), process, out, err)
     try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            assert process.poll() is None, err.read_text()
-            assert time.monotonic() < deadline, "relief serve did not become healthy"
-            try:
-                if httpx.get(f"{running.server.url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
         yield running
     finally:
         running.stop()
