@@ -55,7 +55,7 @@ def _seed_demo(_args: argparse.Namespace) -> int:
 
 
 async def _seed() -> int:
-    from service.seed import DEMO_PASSWORD, USERS, seed_demo
+    from service.ops.seed import DEMO_PASSWORD, USERS, seed_demo
 
     created = await _with_session(seed_demo)
     print(f"demo data loaded ({len(created)} users created)")  # noqa: T201
@@ -111,7 +111,7 @@ def _doctor(_args: argparse.Namespace) -> int:
 
 
 async def _run_doctor() -> int:
-    from service import doctor
+    from service.ops import doctor
 
     report = await _with_session(
         lambda session: doctor.check(session, emit=lambda line: print(line, flush=True)),  # noqa: T201

@@ -1,6 +1,7 @@
-"""Database engines and the session dependencies.
+"""Database engines, sessions and the column types the models share.
 
-Two session kinds: ``SessionDep`` for reads and ``WriteSessionDep`` for commands. On PostgreSQL both
+Two session kinds: ``read_sessions`` for reads and ``write_sessions`` for commands (the routers'
+``SessionDep`` and ``WriteSessionDep`` in ``service/http/deps.py``). On PostgreSQL both
 use one engine. On SQLite a write transaction starts with ``BEGIN IMMEDIATE``: writers queue on the
 database lock instead of failing half-way with ``SQLITE_BUSY_SNAPSHOT`` (which would turn an
 unrelated concurrent request into a spurious 409), while readers keep reading the WAL snapshot.
@@ -8,21 +9,20 @@ unrelated concurrent request into a spurious 409), while readers keep reading th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import Depends
-from sqlalchemy import MetaData, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.config import Settings, get_settings
 
-# Stable constraint names, so Alembic migrations can name what they alter (STYLE.md §8).
+# Stable constraint names, so Alembic migrations can name what they alter.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -31,6 +31,29 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on PostgreSQL and SQLite alike.
+
+    SQLite has no time zone type and hands back naive values; every value we store is UTC, so
+    reading one back re-attaches UTC instead of letting naive datetimes leak into responses.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the service stores UTC only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
@@ -108,20 +131,6 @@ class Database:
 @lru_cache
 def get_database() -> Database:
     return Database(get_settings())
-
-
-async def read_session() -> AsyncIterator[AsyncSession]:
-    async with get_database().read_sessions() as session:
-        yield session
-
-
-async def write_session() -> AsyncIterator[AsyncSession]:
-    async with get_database().write_sessions() as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(read_session)]
-WriteSessionDep = Annotated[AsyncSession, Depends(write_session)]
 
 
 def files_root() -> Path:

@@ -1,8 +1,11 @@
-"""Domain errors. Services raise these; ``service.main`` renders them as RFC 9457 problems."""
+"""Domain errors. Services raise these; the HTTP edge (``service/http/problems.py``) renders
+them as RFC 9457 problems, and a bulk command reports one per item as an ``ItemProblem``."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import BaseModel
 
 PROBLEM_BASE = "urn:relief:problem:"
 
@@ -92,3 +95,15 @@ class IdempotencyKeyReused(ReliefError):
     """The caller sent an ``Idempotency-Key`` they already used for a different request."""
 
     status, type, title = 422, "idempotency-key-reused", "Idempotency key reused"
+
+
+class ItemProblem(BaseModel):
+    """Why one item of a bulk request changed nothing: what a single request would answer."""
+
+    status: int
+    type: str
+    detail: str
+
+    @classmethod
+    def of(cls, error: ReliefError) -> ItemProblem:
+        return cls(status=error.status, type=PROBLEM_BASE + error.type, detail=error.detail)

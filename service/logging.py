@@ -21,12 +21,17 @@ from __future__ import annotations
 import logging
 import os
 import re
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
 
 from service.masking import mask_text
+
+# The id of the request being served (set by service/http/observe.py): its log lines and the
+# audit events it writes carry it, however deep the layer that writes them.
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Libraries whose loggers uvicorn gives handlers of their own (plain text): routed to ours.
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from service import metrics, problems
 from service.applications.router import router as applications_router
 from service.audit.router import router as audit_router
 from service.auth.router import router as auth_router
@@ -18,24 +17,27 @@ from service.db import get_database
 from service.deadlines import service as deadlines_service
 from service.deadlines.router import router as deadlines_router
 from service.flows.router import router as flows_router
-from service.health import router as health_router
+from service.http import metrics, problems
+from service.http.headers import SecurityHeaders
+from service.http.health import router as health_router
+from service.http.limits import BodySizeLimit
+from service.http.observe import RequestContext
 from service.incidents.router import router as incidents_router
-from service.limits import BodySizeLimit
 from service.logging import configure_logging
 from service.notices import service as notices_service
 from service.notices.router import public_router as public_notices_router
 from service.notices.router import router as notices_router
 from service.notifications.router import router as notifications_router
-from service.observe import RequestContext
 from service.payouts.router import router as payouts_router
 from service.programs.router import router as programs_router
 from service.recoveries.router import router as recoveries_router
 from service.reviews.router import router as reviews_router
 from service.rosters.router import router as rosters_router
-from service.security import SecurityHeaders
 from service.tasks.router import router as tasks_router
+from service.web import errors as web_errors
 from service.web.router import router as web_router
 from service.web.router import static_files
+from service.worker import loop
 
 
 @asynccontextmanager
@@ -44,8 +46,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop, worker = asyncio.Event(), None
     if settings.worker_in_process:
         # `make run`: one process serves and runs the timers and jobs.
-        from service.worker import loop
-
         worker = asyncio.create_task(loop.run_until(stop))
     yield
     stop.set()
@@ -89,7 +89,7 @@ def create_app() -> FastAPI:
     # The web console: pages at the root, their scripts and styles under /static.
     app.include_router(web_router)
     app.mount("/static", static_files, name="static")
-    problems.install(app)
+    problems.install(app, error_page=web_errors.PAGES)
     # Added first, so it runs inside the request-id middleware below.
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityHeaders)

@@ -29,8 +29,7 @@ from service.applications.models import (
 )
 from service.applications.schemas import REVOCATION_EVIDENCE
 from service.audit import service as audit_service
-from service.auth.dependencies import acting_roles
-from service.auth.models import COUNTY_APPROVER, User
+from service.auth.models import COUNTY_APPROVER, User, acting_roles
 from service.clock import utcnow
 from service.engine import Instance
 from service.errors import Conflict, Forbidden, InvalidInput, StaleTask

@@ -4,7 +4,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile
 
-from service import problems
 from service.applications import corrections, revocation, views
 from service.applications import service as applications_service
 from service.applications.schemas import (
@@ -19,10 +18,11 @@ from service.applications.schemas import (
 from service.auth.dependencies import CurrentUser, require_acting_role
 from service.auth.models import CASEWORKER, COUNTY_APPROVER, User
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput
-from service.params import Cursor, PathId, QueryDate, RegionPrefix
-from service.uploads import read_limited
+from service.http import problems
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import Cursor, PathId, QueryDate, RegionPrefix
+from service.http.uploads import read_limited
 
 router = APIRouter(
     prefix="/applications",

@@ -23,14 +23,13 @@ from service.applications.models import (
 )
 from service.applications.schemas import ApplicationCreate
 from service.audit import service as audit_service
-from service.auth.dependencies import acting_roles
-from service.auth.models import CASEWORKER, User
+from service.auth.models import CASEWORKER, User, acting_roles
 from service.clock import local_today, utcnow
 from service.config import get_settings
+from service.counters import SUBMISSIONS
 from service.engine import Instance
 from service.errors import Conflict, DuplicateCase, Forbidden, InvalidInput, NotFound
 from service.flows import service as flows_service
-from service.metrics import SUBMISSIONS
 from service.notifications import service as notifications_service
 from service.programs import service as programs_service
 from service.programs.models import Program

@@ -14,6 +14,7 @@ import hmac
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +22,7 @@ from service.audit.chain import format_at
 from service.audit.models import AuditAnchor, AuditHead
 from service.clock import utcnow
 from service.config import get_settings
+from service.db import get_database
 
 
 def _key() -> bytes:
@@ -103,10 +105,6 @@ async def anchor_due(now: datetime, limit: int) -> int:
     """The worker's job source: anchor the chains whose last anchor is older than the interval
     (``RELIEF_ANCHOR_INTERVAL_SECONDS``). Two workers at once may both try; the unique
     (county, seq) keeps one anchor of a head."""
-    from sqlalchemy.exc import IntegrityError
-
-    from service.db import get_database
-
     interval = timedelta(seconds=get_settings().anchor_interval_seconds)
     async with get_database().write_sessions() as session:
         try:

@@ -6,7 +6,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from service import downloads, problems
 from service.applications.models import Application
 from service.audit import exports, queries, reveal
 from service.audit import service as audit_service
@@ -19,8 +18,9 @@ from service.audit.schemas import (
 )
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
-from service.db import SessionDep, WriteSessionDep
-from service.params import Cursor, PathId, QueryId, QueryInstant, RegionPrefix
+from service.http import downloads, problems
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import Cursor, PathId, QueryId, QueryInstant, RegionPrefix
 from service.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problems.responses(401, 403, 422))

@@ -24,7 +24,7 @@ from service.audit.chain import HASHED_FIELDS, link_hash, link_hash_values
 from service.audit.models import GENESIS_HASH, AuditAnchor, AuditEvent, AuditHead
 from service.auth.models import User
 from service.clock import utcnow
-from service.context import request_id_var
+from service.logging import request_id_var
 from service.masking import mask_numbers_in, mask_text
 
 NO_COUNTY = "000000"  # chain for security events that belong to no known county

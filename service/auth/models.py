@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
-from service.dbtypes import UTCDateTime
+from service.db import UTCDateTime
 
 CASEWORKER = "caseworker"
 VILLAGE_HEAD = "village_head"
@@ -42,3 +42,11 @@ class User(SQLModel, table=True):
     @property
     def county(self) -> str:
         return self.jurisdiction[:6]
+
+
+def acting_roles(user: User) -> set[str]:
+    """The roles a user may act in on cases. Auditors and administrators act on none, whatever
+    other role they also hold: those who supervise or configure the chain do not work in it."""
+    if {ADMIN, AUDITOR} & set(user.roles):
+        return set()
+    return set(user.roles)

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from service import problems
 from service.auth import service as auth_service
 from service.auth.dependencies import CurrentUser
 from service.auth.schemas import Me, PasswordChange, Token
-from service.db import SessionDep
+from service.http import problems
+from service.http.deps import SessionDep
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problems.responses(401, 422, 429))
 

@@ -10,12 +10,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit_service
 from service.auth import accounts
-from service.auth.dependencies import forget_user
 from service.auth.models import User
 from service.auth.passwords import hash_password, verify_password
 from service.auth.schemas import Me, Token
 from service.auth.throttle import login_throttle
 from service.auth.tokens import issue_token
+from service.auth.users import forget_user
 from service.config import get_settings
 from service.db import get_database
 from service.errors import Conflict, NotAuthenticated, TooManyAttempts

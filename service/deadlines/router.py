@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service import problems
 from service.auth.dependencies import CurrentUser
-from service.db import SessionDep
 from service.deadlines import service as deadlines_service
 from service.deadlines.schemas import OverdueReport
+from service.http import problems
+from service.http.deps import SessionDep
 
 router = APIRouter(
     prefix="/supervision", tags=["supervision"], responses=problems.responses(401, 403, 422)

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.dbtypes import UTCDateTime
+from service.db import UTCDateTime
 
 
 class FlowVersion(SQLModel, table=True):

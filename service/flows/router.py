@@ -6,17 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Response, UploadFile
 
-from service import downloads, problems
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput, NotFound
 from service.flows import service as flows_service
 from service.flows.schemas import Activation, ActivationRead, FlowSummary, FlowVersionRead
-from service.limits import MAX_DECISIONS
-from service.params import MAX_ID
-from service.uploads import read_limited, safe_filename
+from service.http import downloads, problems
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.limits import MAX_DECISIONS
+from service.http.params import MAX_ID
+from service.http.uploads import read_limited, safe_filename
 
 router = APIRouter(
     prefix="/flows", tags=["flows"], responses=problems.responses(401, 403, 404, 422)

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
-from service.dbtypes import UTCDateTime
+from service.db import UTCDateTime
 
 OPEN = "open"
 RETRIED = "retried"

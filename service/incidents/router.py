@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from service import problems
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, User
-from service.db import SessionDep, WriteSessionDep
+from service.http import problems
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import PathId
 from service.incidents import service as incidents_service
 from service.incidents.schemas import IncidentRead
-from service.params import PathId
 
 router = APIRouter(
     prefix="/incidents", tags=["incidents"], responses=problems.responses(401, 403, 404, 422)

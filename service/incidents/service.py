@@ -72,11 +72,8 @@ async def retry(session: AsyncSession, *, incident_id: int, user: User) -> Incid
         raise NotFound(f"no incident {incident_id}")
     if incident.status != OPEN:
         raise Conflict(f"incident {incident_id} was already retried")
-    # The job modules register their handlers when imported; the API process imports them
-    # here, the first time it needs one.
-    from service.worker.loop import job_sources
-
-    job_sources()
+    # The job modules register their handlers when imported; every entry point imports them
+    # all through service.worker.loop (create_app and `relief worker`).
     handler = _RETRY.get(incident.kind)
     if handler is None:
         raise Conflict(f"incidents of kind {incident.kind!r} cannot be retried here")

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from service.dbtypes import UTCDateTime
+from service.db import UTCDateTime
 
 # A notice is open during its window, held while an objection is examined, and then passed (the
 # payout or enrolment goes ahead), revoked (an objection was upheld, or the county revoked the

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from service import problems
 from service.applications import service as applications_service
 from service.auth.dependencies import require_roles
 from service.auth.models import AUDITOR, COUNTY_APPROVER, User
-from service.db import SessionDep, WriteSessionDep
+from service.http import problems
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import Cursor, PathId
 from service.masking import mask_phone, mask_text
 from service.notices import objections, public
 from service.notices import service as notices_service
@@ -22,7 +23,6 @@ from service.notices.schemas import (
     ObjectionReceipt,
     RecipientPage,
 )
-from service.params import Cursor, PathId
 
 public_router = APIRouter(prefix="/public", tags=["public"], responses=problems.responses(422))
 router = APIRouter(tags=["notices"], responses=problems.responses(401, 403, 404, 422))

@@ -21,10 +21,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.clock import utcnow
 from service.db import get_database
 from service.incidents import service as incidents_service
+from service.incidents.retry import next_attempt_at
 from service.masking import mask_text
 from service.notifications import channels
 from service.notifications.models import INCIDENT, PENDING, SENT, Notification
-from service.worker.retry import next_attempt_at
 
 log = structlog.get_logger()
 KIND = "notification"  # the incidents' kind

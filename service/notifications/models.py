@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from service.dbtypes import UTCDateTime
+from service.db import UTCDateTime
 
 # Events that concern a person. Applicants hear about their case; staff about their work.
 RECEIVED = "received"

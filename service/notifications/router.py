@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from service import problems
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
-from service.db import SessionDep
+from service.http import problems
+from service.http.deps import SessionDep
+from service.http.params import Cursor, QueryId
 from service.notifications import service as notifications_service
 from service.notifications.schemas import NotificationPage, NotificationRead
-from service.params import Cursor, QueryId
 
 router = APIRouter(
     prefix="/notifications", tags=["notifications"], responses=problems.responses(401, 403, 422)

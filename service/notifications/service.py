@@ -18,7 +18,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import Application
-from service.auth.dependencies import acting_roles
 from service.auth.models import (
     CASEWORKER,
     COUNTY_APPROVER,
@@ -26,6 +25,7 @@ from service.auth.models import (
     TOWNSHIP_REVIEWER,
     VILLAGE_HEAD,
     User,
+    acting_roles,
 )
 from service.clock import utcnow
 from service.masking import mask_id_number, mask_name

@@ -7,14 +7,15 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from service import downloads, problems
 from service.auth.dependencies import require_acting_role, require_roles
 from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput
-from service.idempotency import IdempotencyDep
-from service.params import Cursor, PathId, QueryId
+from service.http import downloads, problems
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.idempotency import IdempotencyDep
+from service.http.params import Cursor, PathId, QueryId
+from service.http.uploads import read_limited
 from service.payouts import batches, settlement, yearly
 from service.payouts import service as payouts_service
 from service.payouts.schemas import (
@@ -32,7 +33,6 @@ from service.payouts.schemas import (
     YearlyRequest,
     YearlyResult,
 )
-from service.uploads import read_limited
 
 router = APIRouter(
     prefix="/payouts", tags=["payouts"], responses=problems.responses(401, 403, 404, 409, 422)

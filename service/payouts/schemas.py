@@ -5,8 +5,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.errors import ItemProblem
 from service.money import amount_cny
-from service.problems import ItemProblem
 
 
 class PayoutListItem(BaseModel):

@@ -24,7 +24,7 @@ from service.applications.models import REVOKED, Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
-from service.errors import Conflict, InvalidInput, ReliefError
+from service.errors import Conflict, InvalidInput, ItemProblem, ReliefError
 from service.money import fen_of_yuan
 from service.payouts import batches
 from service.payouts import service as payouts_service
@@ -43,7 +43,6 @@ from service.payouts.models import (
     PayoutBatchLine,
 )
 from service.payouts.schemas import LineOutcome, LineResult, ResultsOutcome
-from service.problems import ItemProblem
 from service.recoveries import service as recoveries_service
 from service.tasks import service as tasks_service
 from service.tasks.models import READY, Task

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service import problems
 from service.auth.dependencies import CurrentUser
-from service.db import SessionDep
+from service.http import problems
+from service.http.deps import SessionDep
 from service.programs import service as programs_service
 from service.programs.schemas import ProgramRead
 

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from service import problems
 from service.auth.dependencies import require_acting_role, require_roles
 from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User
-from service.db import SessionDep, WriteSessionDep
-from service.params import Cursor, PathId, QueryId
+from service.http import problems
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import Cursor, PathId, QueryId
 from service.recoveries import service as recoveries_service
 from service.recoveries.schemas import PaymentCreate, RecoveryRead, RecoveryStatus
 

@@ -17,8 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.applications import service as applications_service
 from service.applications.models import Application
 from service.audit import service as audit_service
-from service.auth.dependencies import acting_roles
-from service.auth.models import FINANCE_OFFICER, User
+from service.auth.models import FINANCE_OFFICER, User, acting_roles
 from service.clock import utcnow
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.masking import mask_text

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from service import problems
 from service.auth.dependencies import require_acting_role
 from service.auth.models import COUNTY_APPROVER, User
-from service.db import WriteSessionDep
+from service.http import problems
+from service.http.deps import WriteSessionDep
 from service.reviews import service as reviews_service
 
 router = APIRouter(prefix="/reviews", tags=["reviews"], responses=problems.responses(401, 403, 422))

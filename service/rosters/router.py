@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from service import downloads, problems
 from service.auth.dependencies import require_roles
 from service.auth.models import AUDITOR, COUNTY_APPROVER, TOWNSHIP_REVIEWER, User
-from service.db import SessionDep
+from service.http import downloads, problems
+from service.http.deps import SessionDep
 from service.rosters import service as rosters_service
 from service.spreadsheets import XLSX_MEDIA_TYPE
 

@@ -12,10 +12,8 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit_service
-from service.auth.dependencies import acting_roles
-from service.auth.models import COUNTY_APPROVER, TOWNSHIP_REVIEWER, User
-from service.errors import PROBLEM_BASE, Forbidden, ReliefError
-from service.problems import ItemProblem
+from service.auth.models import COUNTY_APPROVER, TOWNSHIP_REVIEWER, User, acting_roles
+from service.errors import PROBLEM_BASE, Forbidden, ItemProblem, ReliefError
 from service.tasks import service as tasks_service
 from service.tasks.models import Task
 from service.tasks.schemas import BulkItem, BulkItemResult, BulkResult

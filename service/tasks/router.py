@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from service import problems
 from service.applications.schemas import TaskSummary
 from service.auth.dependencies import CurrentUser, require_any_acting_role
 from service.auth.models import COUNTY_APPROVER, TOWNSHIP_REVIEWER, User
-from service.db import SessionDep, WriteSessionDep
-from service.idempotency import IdempotencyDep
-from service.params import PathId, QueryId
+from service.http import problems
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.idempotency import IdempotencyDep
+from service.http.params import PathId, QueryId
 from service.tasks import bulk
 from service.tasks import service as tasks_service
 from service.tasks.schemas import BulkRequest, BulkResult, CompletionResult, Decision, TaskRead

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
 from service.applications.schemas import TaskSummary
-from service.problems import ItemProblem
+from service.errors import ItemProblem
 
 MAX_DATA_FIELDS = 20
 MAX_SAFE_INTEGER = 2**53 - 1

@@ -19,9 +19,15 @@ from service.applications import service as applications_service
 from service.applications.models import PAID, Application
 from service.applications.schemas import TaskSummary
 from service.audit import service as audit_service
-from service.auth.dependencies import acting_roles
-from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, VILLAGE_LEVEL_ROLES, User
+from service.auth.models import (
+    COUNTY_APPROVER,
+    FINANCE_OFFICER,
+    VILLAGE_LEVEL_ROLES,
+    User,
+    acting_roles,
+)
 from service.clock import local_today, utcnow
+from service.counters import COMPLETIONS
 from service.engine import Instance
 from service.errors import (
     Conflict,
@@ -34,7 +40,6 @@ from service.errors import (
     StaleTask,
 )
 from service.flows import service as flows_service
-from service.metrics import COMPLETIONS
 from service.payouts import batches as payout_batches
 from service.payouts import service as payouts_service
 from service.programs.models import Program

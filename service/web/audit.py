@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from service import downloads
 from service.audit import exports, queries
 from service.audit import service as audit_service
 from service.audit.models import AuditEvent
 from service.auth.models import AUDITOR, User
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput
-from service.params import MAX_ID
+from service.http import downloads
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import MAX_ID
 from service.web import labels, sessions
 from service.web.deps import page_for
 from service.web.i18n import N_

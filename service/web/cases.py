@@ -18,16 +18,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.applications import revocation, views
 from service.applications import service as applications_service
 from service.applications.models import APPROVED, ENROLLED, IN_PROGRESS, PAID, RETURNED
-from service.auth.dependencies import acting_roles
-from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER, User
+from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER, User, acting_roles
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput, NotFound, ReliefError
 from service.flows import service as flows_service
-from service.params import PathId
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import PathId
+from service.http.uploads import read_limited
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
-from service.uploads import read_limited
 from service.web import errors as web_errors
 from service.web import labels, sessions, submit
 from service.web.deps import PageUser, page_for

@@ -11,9 +11,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.auth.dependencies import acting_roles, active_user
-from service.auth.models import ADMIN, AUDITOR, User
-from service.context import CALLER_SCOPE_KEY
+from service.auth.dependencies import CALLER_SCOPE_KEY
+from service.auth.models import ADMIN, AUDITOR, User, acting_roles
+from service.auth.users import active_user
 from service.errors import NotAuthenticated, NotFound
 from service.web.sessions import WebSessionDep
 

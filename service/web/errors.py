@@ -1,8 +1,9 @@
 """Error pages: what the problem handlers answer to a browser instead of problem JSON.
 
-``service.problems.problem`` builds every error response of the service; for a console page
-(any path outside the API, the docs and the probes) it hands over to ``error_page`` here. A
-page that needs a login redirects to the login form and comes back afterwards.
+``service.http.problems.problem`` builds every error response of the service; for a console page
+(any path outside the API, the docs and the probes) it hands over to ``PAGES`` here, which
+``create_app`` gives it. A page that needs a login redirects to the login form and comes back
+afterwards.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.audit import refusals
+from service.auth.dependencies import CALLER_SCOPE_KEY
 from service.auth.models import User
-from service.context import CALLER_SCOPE_KEY
 from service.errors import ReliefError
-from service.security import is_console_page
+from service.http import refusals
+from service.http.headers import is_console_page
 from service.web.i18n import N_
 from service.web.templating import redirect, render
 
@@ -41,6 +42,21 @@ TITLES = {
 
 def is_page(request: Request) -> bool:
     return is_console_page(request.url.path)
+
+
+class ConsolePages:
+    """The console's side of ``service.http.problems.ErrorPage``."""
+
+    def serves(self, request: Request) -> bool:
+        return is_page(request)
+
+    def render(
+        self, request: Request, *, status: int, detail: str, headers: dict[str, str] | None
+    ) -> Response:
+        return error_page(request, status=status, detail=detail, headers=headers)
+
+
+PAGES = ConsolePages()
 
 
 def error_page(

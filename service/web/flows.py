@@ -16,16 +16,16 @@ from fastapi import APIRouter, Depends, File, Form, Path, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service import downloads
 from service.auth.models import ADMIN, User
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.engine import InvalidFlow
 from service.errors import InvalidInput, PayloadTooLarge
 from service.flows import service as flows_service
-from service.limits import MAX_DECISIONS
-from service.params import MAX_ID
-from service.uploads import read_limited, safe_filename
+from service.http import downloads
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.limits import MAX_DECISIONS
+from service.http.params import MAX_ID
+from service.http.uploads import read_limited, safe_filename
 from service.web import labels, sessions
 from service.web.deps import page_for
 from service.web.i18n import N_

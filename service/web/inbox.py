@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from service.applications.schemas import TaskSummary
 from service.clock import utcnow
-from service.db import SessionDep, WriteSessionDep
-from service.params import PathId
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import PathId
 from service.tasks import service as tasks_service
 from service.tasks.schemas import TaskRead
 from service.web import labels, sessions

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from service.auth import service as auth_service
-from service.db import SessionDep
 from service.errors import NotAuthenticated, TooManyAttempts
+from service.http.deps import SessionDep
 from service.web.deps import MaybeUser
 from service.web.sessions import WebSessionDep
 from service.web.templating import redirect, render

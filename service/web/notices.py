@@ -20,11 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.auth.models import User
 from service.clock import local_today
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import Cursor, PathId
 from service.notices import objections, public
 from service.notices.schemas import ObjectionCreate
-from service.params import Cursor, PathId
 from service.web import labels, sessions
 from service.web.deps import MaybeUser
 from service.web.i18n import N_

@@ -15,14 +15,15 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
-from service import downloads
 from service.applications import service as applications_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput
+from service.http import downloads
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import PathId
+from service.http.uploads import read_limited
 from service.money import fen_of_yuan
-from service.params import PathId
 from service.payouts import batches, settlement
 from service.payouts import service as payouts_service
 from service.payouts.models import ONCE, PENDING
@@ -31,7 +32,6 @@ from service.recoveries import service as recoveries_service
 from service.recoveries.schemas import PaymentCreate
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
-from service.uploads import read_limited
 from service.web import labels, sessions
 from service.web.deps import page_for
 from service.web.errors import TITLES

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.models import COUNTY_APPROVER, TOWNSHIP_REVIEWER, User
 from service.clock import utcnow
-from service.db import SessionDep, WriteSessionDep
+from service.http.deps import SessionDep, WriteSessionDep
 from service.tasks import bulk
 from service.tasks import service as tasks_service
 from service.tasks.schemas import BulkItem, BulkRequest, BulkResult

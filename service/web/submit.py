@@ -15,7 +15,6 @@ from fastapi.responses import FileResponse, Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service import downloads
 from service.applications import corrections, views
 from service.applications import service as applications_service
 from service.applications.models import Application
@@ -27,16 +26,16 @@ from service.applications.schemas import (
     ApplicationEdit,
     Relation,
 )
-from service.auth.dependencies import acting_roles
-from service.auth.models import CASEWORKER, User
+from service.auth.models import CASEWORKER, User, acting_roles
 from service.config import get_settings
-from service.db import SessionDep, WriteSessionDep
 from service.errors import InvalidInput, ReliefError
-from service.params import PathId
+from service.http import downloads
+from service.http.deps import SessionDep, WriteSessionDep
+from service.http.params import PathId
+from service.http.uploads import read_limited, safe_filename
 from service.programs import service as programs_service
 from service.programs.models import Program
 from service.regions import service as regions_service
-from service.uploads import read_limited, safe_filename
 from service.web import errors as web_errors
 from service.web import labels, sessions
 from service.web.deps import PageUser, page_for

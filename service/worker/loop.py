@@ -15,8 +15,12 @@ from datetime import datetime
 
 import structlog
 
+from service import idempotency
+from service.audit import anchors
 from service.clock import utcnow
 from service.config import get_settings
+from service.notifications import delivery
+from service.worker import firing
 
 log = structlog.get_logger()
 
@@ -26,12 +30,7 @@ JobSource = Callable[[datetime, int], Awaitable[int]]
 
 def job_sources() -> list[tuple[str, JobSource]]:
     """Every kind of background work, in the order one round runs them."""
-    from service import idempotency
-    from service.audit import anchors
-    from service.notifications import delivery
-    from service.worker import timers
-
-    sources: list[tuple[str, JobSource]] = [("timers", timers.fire_due)]
+    sources: list[tuple[str, JobSource]] = [("timers", firing.fire_due)]
     # After the timers, so the messages of a deadline fired this round go out this round.
     sources.append(("notifications", delivery.deliver_due))
     sources.append(("idempotency", idempotency.prune_due))

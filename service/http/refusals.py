@@ -20,11 +20,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import Application
 from service.audit import service as audit_service
+from service.auth.dependencies import CALLER_SCOPE_KEY
 from service.auth.models import User
-from service.context import CALLER_SCOPE_KEY
 from service.db import get_database
-from service.metrics import route_template
-from service.params import MAX_ID
+from service.http.metrics import route_template
+from service.http.params import MAX_ID
 from service.payouts.models import Payout
 from service.recoveries.models import Recovery
 from service.tasks.models import Task

@@ -32,10 +32,10 @@ from service.engine import Instance, ReadyTask
 from service.errors import FlowError
 from service.flows import service as flows_service
 from service.incidents import service as incidents_service
+from service.incidents.retry import next_attempt_at
 from service.notifications import service as notifications_service
 from service.reviews import service as reviews_service
 from service.tasks.models import READY, Task
-from service.worker.retry import next_attempt_at
 
 log = structlog.get_logger()
 WORKER = "worker"  # the actor name of what the worker records

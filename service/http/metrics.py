@@ -1,4 +1,5 @@
-"""Prometheus metrics: request counts and latency per route, the chain's own events, and
+"""The ``/metrics`` route: request counts and latency per route, the chain's own events
+(``service/counters.py``), and
 operational gauges read from the database at each scrape (open and overdue tasks by role, how
 late the worker is, messages waiting in the outbox, open incidents by kind).
 
@@ -16,10 +17,12 @@ import structlog
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
-from service import metrics_db
 from service.auth.models import LANE_ROLES
 from service.clock import utcnow
-from service.db import SessionDep
+from service.http.deps import SessionDep
+from service.notifications import delivery
+from service.ops import gauges
+from service.worker import firing
 
 log = structlog.get_logger()
 
@@ -32,10 +35,8 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
-SUBMISSIONS = Counter("relief_applications_submitted_total", "Cases submitted", ["program"])
-COMPLETIONS = Counter("relief_task_completions_total", "Tasks completed", ["role", "decision"])
 
-# Read from the database at each scrape (service/metrics_db.py).
+# Read from the database at each scrape (service/ops/gauges.py).
 TASKS_OPEN = Gauge("relief_tasks_open", "Tasks waiting for a person (ready)", ["role"])
 TASKS_OVERDUE = Gauge(
     "relief_tasks_overdue", "Ready tasks past their deadline (due_at before now)", ["role"]
@@ -67,9 +68,9 @@ async def metrics(session: SessionDep) -> Response:
     ``relief_metrics_database_up 0``: the gauges read from the database are left out (with
     labels) or NaN (without), never stale or a misleading 0.
     """
-    reading: metrics_db.Operational | None = None
+    reading: gauges.Operational | None = None
     try:
-        reading = await metrics_db.read(session, utcnow())
+        reading = await gauges.read(session, utcnow())
     except Exception as error:  # noqa: BLE001 - a scrape never fails because of the database
         log.warning("metrics_database_failed", error=f"{type(error).__name__}: {error}")
     publish(reading)
@@ -79,13 +80,10 @@ async def metrics(session: SessionDep) -> Response:
 @cache
 def _incident_kinds() -> tuple[str, ...]:
     """The kinds of jobs that open incidents, reported as 0 when none is open."""
-    from service.notifications import delivery
-    from service.worker import timers
-
-    return (*(timed.incident for timed in timers.TIMED), delivery.KIND)
+    return (*(timed.incident for timed in firing.TIMED), delivery.KIND)
 
 
-def publish(reading: metrics_db.Operational | None) -> None:
+def publish(reading: gauges.Operational | None) -> None:
     """Replace the gauges' values with ``reading``: a role or kind that drops to none still
     reports 0; without a reading, they are left out or NaN rather than stale.
 

@@ -16,8 +16,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service import metrics
-from service.context import request_id_var
+from service.http import metrics
+from service.logging import request_id_var
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # One line per request (method, path without the query, status, duration), with its id.

@@ -12,7 +12,7 @@ from service.errors import InvalidInput, PayloadTooLarge
 
 async def read_limited(file: UploadFile, *, limit: int, field: str, what: str) -> bytes:
     """The file's bytes; 413 past ``limit`` (``what`` names the kind of file in the reason)."""
-    # The body limit (service.limits) already bounds the request; this bounds the file itself.
+    # The body limit (service.http.limits) already bounds the request; this bounds the file itself.
     content = await file.read(limit + 1)
     if len(content) > limit:
         raise PayloadTooLarge(f"{what} are limited to {limit} bytes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import socket
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -15,14 +15,26 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service import security
-from service.audit import refusals
-from service.context import request_id_var
 from service.errors import PROBLEM_BASE, PayloadTooLarge, ReliefError
-from service.limits import BodyTooLarge
+from service.http import refusals
+from service.http.headers import headers_for
+from service.http.limits import BodyTooLarge
+from service.logging import request_id_var
 
 log = structlog.get_logger()
 MEDIA_TYPE = "application/problem+json"
+ERROR_PAGE = "error_page"  # the app.state attribute that holds the console's ErrorPage
+
+
+class ErrorPage(Protocol):
+    """What a browser is answered instead of problem JSON (the console's ``service/web/errors``,
+    handed over by ``create_app``): the edge does not import the console."""
+
+    def serves(self, request: Request) -> bool: ...
+
+    def render(
+        self, request: Request, *, status: int, detail: str, headers: dict[str, str] | None
+    ) -> Response: ...
 
 
 def problem(
@@ -35,12 +47,11 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    from service.web import errors as web_errors  # the console imports the domain, not back
-
-    if web_errors.is_page(request):
+    page: ErrorPage | None = getattr(request.app.state, ERROR_PAGE, None)
+    if page is not None and page.serves(request):
         if "retry_after" in extra:
             headers = {**(headers or {}), "Retry-After": str(extra["retry_after"])}
-        return web_errors.error_page(request, status=status, detail=detail, headers=headers)
+        return page.render(request, status=status, detail=detail, headers=headers)
     body = {
         "type": type_ if type_ == "about:blank" else PROBLEM_BASE + type_,
         "title": title,
@@ -68,7 +79,10 @@ def _field(item: dict[str, Any]) -> str:
     return ".".join(parts)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, error_page: ErrorPage | None = None) -> None:
+    """Render every error of ``app`` as a problem (or, for a console page, ``error_page``)."""
+    setattr(app.state, ERROR_PAGE, error_page)
+
     @app.exception_handler(ReliefError)
     async def _relief(request: Request, error: ReliefError) -> Response:
         # A 403 or 409 to a logged-in user is itself an audit event (written on its own).
@@ -155,7 +169,7 @@ def install(app: FastAPI) -> None:
             request=request,
         )
         # Starlette answers a 500 from its outermost layer, outside SecurityHeaders.
-        response.headers.update(security.headers_for(request.url.path))
+        response.headers.update(headers_for(request.url.path))
         return response
 
 
@@ -261,18 +275,6 @@ class Problem(BaseModel):
     instance: str | None = None
     request_id: str | None = None
     errors: list[dict[str, Any]] | None = None
-
-
-class ItemProblem(BaseModel):
-    """Why one item of a bulk request changed nothing: what a single request would answer."""
-
-    status: int
-    type: str
-    detail: str
-
-    @classmethod
-    def of(cls, error: ReliefError) -> ItemProblem:
-        return cls(status=error.status, type=PROBLEM_BASE + error.type, detail=error.detail)
 
 
 _DESCRIPTIONS = {
