@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from service.config import Settings
-from service.security import API_CSP, HEADERS, SecurityHeaders
+from service.http.headers import API_CSP, HEADERS, SecurityHeaders
 from tests.conftest import Api, Server
 from tests.flows.helpers import own_server
 

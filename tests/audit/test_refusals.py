@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from service.audit import refusals
+from service.auth.dependencies import CALLER_SCOPE_KEY
 from service.auth.models import User
-from service.context import CALLER_SCOPE_KEY
+from service.http import refusals
 from tests.audit.trail import read_all
 from tests.conftest import Api, Backend, MakeUser, assert_problem
 from tests.fresh_county import County, approve, make_county, submit_ready
