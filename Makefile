@@ -26,6 +26,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check service tests alembic bench
 	$(BIN)/mypy service
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 ## test-busy: the suite as on a busy machine: one more pytest worker than there are cores, each
@@ -51,6 +52,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check service tests alembic bench
 	$(BIN)/ruff format --check service tests bench
 	$(BIN)/mypy service
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format service tests

@@ -22,6 +22,7 @@ from service.clock import local_today
 from service.errors import Conflict, InvalidInput
 from service.masking import mask_card, mask_id_number, mask_phone
 from service.programs.models import Program
+from service.regions import jurisdiction
 from service.tasks.models import READY, Task
 
 _MASKS = {
@@ -74,7 +75,7 @@ def _check(program: Program, case: Application) -> None:
 async def correct(
     session: AsyncSession, *, user: User, application_id: int, edit: ApplicationEdit
 ) -> Application:
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     applications_service.require_caseworker(user, "corrects cases")
     if not await applications_service.waits_on_caseworker(session, application_id):
         raise Conflict(

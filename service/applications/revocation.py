@@ -13,7 +13,6 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import progress, storage
-from service.applications import service as applications_service
 from service.applications.models import (
     APPROVED,
     ENDED,
@@ -41,6 +40,7 @@ from service.payouts import service as payouts_service
 from service.payouts.models import Payout
 from service.programs.models import Program
 from service.recoveries import service as recoveries_service
+from service.regions import jurisdiction
 from service.tasks.models import CANCELLED, READY, Task
 
 # Only what the county approved can be revoked (on notice, held by an objection, owed, paid or
@@ -65,7 +65,7 @@ async def revoke(
     evidence: list[Evidence],
 ) -> Application:
     """Cancel a county-approved case: store the evidence, end its work, settle its payouts."""
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     reason, types = _check(case, user=user, reason=reason, evidence=evidence)
     assert case.id is not None
     before = case.status

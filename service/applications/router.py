@@ -23,6 +23,7 @@ from service.http import problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import Cursor, PathId, QueryDate, RegionPrefix
 from service.http.uploads import read_limited
+from service.regions import jurisdiction
 
 router = APIRouter(
     prefix="/applications",
@@ -82,7 +83,7 @@ async def get_application(
     application_id: PathId, user: CurrentUser, session: SessionDep
 ) -> ApplicationDetail:
     """A case with its open tasks, documents, timeline and payout."""
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     return await views.detail(session, case)
 
 

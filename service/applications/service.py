@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -33,13 +32,9 @@ from service.flows import service as flows_service
 from service.notifications import service as notifications_service
 from service.programs import service as programs_service
 from service.programs.models import Program
+from service.regions import jurisdiction
 from service.regions import service as regions_service
 from service.tasks.models import CANCELLED, READY, Task
-
-
-def visible_to(user: User) -> ColumnElement[bool]:
-    """The one jurisdiction filter every case read goes through."""
-    return col(Application.village_code).startswith(user.jurisdiction)
 
 
 def require_caseworker(user: User, action: str) -> None:
@@ -48,14 +43,6 @@ def require_caseworker(user: User, action: str) -> None:
     case, whatever other role they also hold)."""
     if CASEWORKER not in acting_roles(user):
         raise Forbidden(f"only the village caseworker {action}; auditors and admins act on no case")
-
-
-async def get_visible(session: AsyncSession, *, user: User, application_id: int) -> Application:
-    statement = select(Application).where(Application.id == application_id, visible_to(user))
-    case = (await session.exec(statement)).first()
-    if case is None:
-        raise NotFound(f"no case {application_id}")
-    return case
 
 
 def _check_event(program: Program, body: ApplicationCreate) -> None:
@@ -93,7 +80,9 @@ async def duplicate_problem(
         existing is not None
         and (
             await session.exec(
-                select(Application.id).where(Application.id == existing, visible_to(user))
+                select(Application.id).where(
+                    Application.id == existing, jurisdiction.visible_to(user)
+                )
             )
         ).first()
     )
@@ -230,7 +219,7 @@ class CaseQuery:
 
 async def list_cases(session: AsyncSession, *, user: User, query: CaseQuery) -> list[Application]:
     """Newest first, keyset-paginated on id (stable and fast at any depth)."""
-    statement = select(Application).where(visible_to(user))
+    statement = select(Application).where(jurisdiction.visible_to(user))
     if query.program:
         statement = statement.where(Application.program_code == query.program)
     if query.status:
@@ -259,7 +248,7 @@ async def places_of(
     if not ids:
         return {}
     statement = select(Application.id, Application.village_code, Application.program_code).where(
-        col(Application.id).in_(ids), visible_to(user)
+        col(Application.id).in_(ids), jurisdiction.visible_to(user)
     )
     return {int(row[0] or 0): (row[1], row[2]) for row in (await session.exec(statement)).all()}
 
@@ -308,7 +297,7 @@ async def add_document(
     content: bytes,
 ) -> Document:
     assert user.id is not None
-    case = await get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     require_caseworker(user, "attaches documents")
     # The file the village signed is the file that goes up: papers change only while the case
     # waits on the caseworker (investigation, or correction after a return).
@@ -348,7 +337,7 @@ async def document_file(
     """A document of a case the user may see, and where its bytes are stored (for download).
 
     A document of another case is as unknown as a case outside the jurisdiction (404)."""
-    await get_visible(session, user=user, application_id=application_id)
+    await jurisdiction.get_visible(session, user=user, application_id=application_id)
     document = await session.get(Document, document_id)
     if document is None or document.application_id != application_id:
         raise NotFound(f"no document {document_id} in case {application_id}")
@@ -359,7 +348,7 @@ async def withdraw(
     session: AsyncSession, *, user: User, application_id: int, reason: str
 ) -> Application:
     """The household withdraws before county approval: open tasks end, the claim is released."""
-    case = await get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     require_caseworker(user, "withdraws cases")
     if case.status not in (IN_PROGRESS, RETURNED):
         raise Conflict(

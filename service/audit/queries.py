@@ -19,11 +19,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from service.applications import service as applications_service
 from service.audit.models import AuditEvent
-from service.auth import service as auth_service
 from service.auth.models import ADMIN, AUDITOR, User
 from service.errors import Forbidden, NotFound
+from service.regions import jurisdiction
 
 # Events about people's conduct, not steps of the case: they stay out of the case's working
 # timeline (GET /applications/{id}) and are for auditors (GET /audit/…) only.
@@ -179,7 +178,7 @@ async def case_events(
 ) -> EventPage:
     """A case's trail, oldest first; 404 when the case is not in the caller's jurisdiction."""
     visible_to(user)  # the role check first: 403 before 404
-    await applications_service.get_visible(session, user=user, application_id=application_id)
+    await jurisdiction.get_visible(session, user=user, application_id=application_id)
     query = EventFilter(application_id=application_id, after_id=after_id, limit=limit)
     return await list_events(session, user=user, query=query)
 
@@ -194,7 +193,7 @@ async def user_events(
     """What one user did in the caller's jurisdiction, oldest first. 404 for an unknown user
     and for one whose jurisdiction lies wholly outside the caller's."""
     visible_to(user)
-    actor = await auth_service.get_by_username(session, username)
+    actor = (await session.exec(select(User).where(User.username == username))).first()
     if actor is None or not _overlap(user.jurisdiction, actor.jurisdiction):
         raise NotFound(f"no user {username}")
     query = EventFilter(actor=username, after_id=after_id, limit=limit)

@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service import rates
-from service.applications import service as applications_service
 from service.applications.models import Application
 from service.audit import service as audit_service
 from service.audit.models import AuditEvent
@@ -21,6 +20,7 @@ from service.auth.models import AUDITOR, User
 from service.clock import utcnow
 from service.config import get_settings
 from service.errors import Forbidden
+from service.regions import jurisdiction
 
 ACTION = "personal_data_revealed"
 FIELDS = ("applicant_id_number", "spouse_id_number", "bank_card", "phone")
@@ -53,7 +53,7 @@ async def reveal(
     """The case with its numbers in full, for a county auditor; recorded with the reason."""
     if AUDITOR not in user.roles or len(user.jurisdiction) != _COUNTY_CODE_LENGTH:
         raise Forbidden("only a county auditor may reveal personal numbers")
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     await _hold_rate(session, user)
     audit_service.record(
         session,

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from service.applications import service as applications_service
+from service.applications import objections
 from service.auth.dependencies import require_roles
 from service.auth.models import AUDITOR, COUNTY_APPROVER, User
 from service.http import problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import Cursor, PathId
 from service.masking import mask_phone, mask_text
-from service.notices import objections, public
+from service.notices import public
 from service.notices import service as notices_service
 from service.notices.schemas import (
     NoticePage,
@@ -23,6 +23,7 @@ from service.notices.schemas import (
     ObjectionReceipt,
     RecipientPage,
 )
+from service.regions import jurisdiction
 
 public_router = APIRouter(prefix="/public", tags=["public"], responses=problems.responses(422))
 router = APIRouter(tags=["notices"], responses=problems.responses(401, 403, 404, 422))
@@ -94,7 +95,7 @@ async def list_objections(
 ) -> list[ObjectionRead]:
     """The objections to a case, for the county approver who examines them (with the contact
     the objector gave) and auditors (contact masked). Numbers typed into the text are masked."""
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     assert case.id is not None
     examiner = COUNTY_APPROVER in user.roles
     return [

@@ -16,7 +16,7 @@ from service.http.deps import SessionDep, WriteSessionDep
 from service.http.idempotency import IdempotencyDep
 from service.http.params import Cursor, PathId, QueryId
 from service.http.uploads import read_limited
-from service.payouts import batches, settlement, yearly
+from service.payouts import batches, yearly
 from service.payouts import service as payouts_service
 from service.payouts.schemas import (
     MAX_RESULT_LINES,
@@ -33,6 +33,7 @@ from service.payouts.schemas import (
     YearlyRequest,
     YearlyResult,
 )
+from service.settlement import service as settlement
 
 router = APIRouter(
     prefix="/payouts", tags=["payouts"], responses=problems.responses(401, 403, 404, 409, 422)

@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications import service as applications_service
 from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User, acting_roles
@@ -24,6 +23,7 @@ from service.masking import mask_text
 from service.payouts.models import Payout
 from service.recoveries.models import CLOSED, OPEN, Recovery, RecoveryPayment
 from service.recoveries.schemas import PaymentCreate, PaymentRead, RecoveryRead
+from service.regions import jurisdiction
 
 
 async def open_for_payout(
@@ -122,7 +122,7 @@ async def _views(session: AsyncSession, recoveries: list[Recovery]) -> list[Reco
 
 def visible_to(user: User) -> ColumnElement[bool]:
     """A recovery is visible where its case is: the case filter, on a join with the case."""
-    return applications_service.visible_to(user)
+    return jurisdiction.visible_to(user)
 
 
 async def list_recoveries(

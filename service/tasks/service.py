@@ -43,6 +43,7 @@ from service.flows import service as flows_service
 from service.payouts import batches as payout_batches
 from service.payouts import service as payouts_service
 from service.programs.models import Program
+from service.regions import jurisdiction
 from service.reviews import service as reviews_service
 from service.tasks.models import COMPLETED, READY, Task
 from service.tasks.schemas import CompletionResult, Decision, TaskRead
@@ -202,9 +203,7 @@ async def _check_may_act(
 
 async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSummary:
     task = await _get_visible_task(session, user=user, task_id=task_id)
-    case = await applications_service.get_visible(
-        session, user=user, application_id=task.application_id
-    )
+    case = await jurisdiction.get_visible(session, user=user, application_id=task.application_id)
     await _check_may_act(session, user=user, task=task, case=case)
     if task.claimed_by == user.id:
         return TaskSummary.of(task, user.username)
@@ -400,9 +399,7 @@ async def _complete(
     session: AsyncSession, *, user: User, task_id: int, decision: Decision
 ) -> CompletionResult:
     task = await _get_visible_task(session, user=user, task_id=task_id)
-    case = await applications_service.get_visible(
-        session, user=user, application_id=task.application_id
-    )
+    case = await jurisdiction.get_visible(session, user=user, application_id=task.application_id)
     await _check_may_act(session, user=user, task=task, case=case)
     if task.review_id is not None:
         return await _complete_review(session, user=user, task=task, case=case, decision=decision)

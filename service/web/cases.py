@@ -25,6 +25,7 @@ from service.flows import service as flows_service
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
 from service.http.uploads import read_limited
+from service.regions import jurisdiction
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
 from service.web import errors as web_errors
@@ -47,7 +48,7 @@ REVOCABLE = (APPROVED, PAID, ENROLLED)
 async def case_page(
     request: Request, application_id: PathId, user: PageUser, session: SessionDep
 ) -> Response:
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     detail = await views.detail(session, case)
     # The tasks of this case waiting for this user: role, jurisdiction, separation of duties.
     my_tasks = await tasks_service.inbox(session, user=user, application_id=application_id)
@@ -73,7 +74,7 @@ async def case_page(
 @router.get("/applications/{application_id}/diagram.bpmn")
 async def case_diagram(application_id: PathId, user: PageUser, session: SessionDep) -> Response:
     """The BPMN of the flow version the case runs on, for anyone who may see the case."""
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     version = await flows_service.get_version(session, case.flow_version_id)
     return Response(version.bpmn_xml, media_type="application/xml")
 

@@ -17,13 +17,14 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.applications import objections
 from service.auth.models import User
 from service.clock import local_today
 from service.config import get_settings
 from service.errors import InvalidInput
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import Cursor, PathId
-from service.notices import objections, public
+from service.notices import public
 from service.notices.schemas import ObjectionCreate
 from service.web import labels, sessions
 from service.web.deps import MaybeUser

@@ -24,12 +24,13 @@ from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
 from service.http.uploads import read_limited
 from service.money import fen_of_yuan
-from service.payouts import batches, settlement
+from service.payouts import batches
 from service.payouts import service as payouts_service
 from service.payouts.models import ONCE, PENDING
 from service.payouts.schemas import BatchCreate, BatchRead, LineResult, Payment, ResultsOutcome
 from service.recoveries import service as recoveries_service
 from service.recoveries.schemas import PaymentCreate
+from service.settlement import service as settlement
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
 from service.web import labels, sessions

@@ -35,6 +35,7 @@ from service.http.params import PathId
 from service.http.uploads import read_limited, safe_filename
 from service.programs import service as programs_service
 from service.programs.models import Program
+from service.regions import jurisdiction
 from service.regions import service as regions_service
 from service.web import errors as web_errors
 from service.web import labels, sessions
@@ -311,7 +312,7 @@ async def _edit_form(
 async def edit_form(
     request: Request, application_id: PathId, user: Caseworker, session: SessionDep
 ) -> Response:
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     detail = await views.detail(session, case)
     return await _edit_form(request, session, user, detail, _edit_values(detail))
 
@@ -321,7 +322,7 @@ async def correct(
     request: Request, application_id: PathId, user: Caseworker, session: WriteSessionDep
 ) -> Response:
     values = await _form_values(request)
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     before = await views.detail(session, case)  # the form shows these if the correction fails
     try:
         body = _edit_body(values, before)
@@ -392,7 +393,7 @@ async def add_document(
         else:
             sessions.of(request).tell(N_("Document uploaded"))
         return redirect(request, back + "#documents")
-    case = await applications_service.get_visible(session, user=user, application_id=application_id)
+    case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     context = await documents_context(session, user, await views.detail(session, case))
     context["upload_error"] = error
     return render(request, "_documents.html", context, user=user, status_code=422 if error else 200)
