@@ -26,10 +26,10 @@ from sqlalchemy.dialects import postgresql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness import POSTGRES_ADMIN_URL, base_env, relief_cli  # noqa: E402
 from service.audit import queries  # noqa: E402
 from service.auth.models import User  # noqa: E402
 from tests.audit.trail import append_events, synthetic_events  # noqa: E402
-from tests.conftest import POSTGRES_ADMIN_URL, base_env, relief_cli  # noqa: E402
 
 COUNTIES = {"130123": 0.6, "130124": 0.1, "130125": 0.1, "130126": 0.1, "130127": 0.1}
 AUDITOR = User(username="au.county", full_name="-", password_hash="-", roles=["auditor"],

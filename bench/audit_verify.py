@@ -23,9 +23,9 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness import ROOT, base_env, relief_cli  # noqa: E402
 from service.audit.chain import format_at, link_hash  # noqa: E402
 from service.audit.models import GENESIS_HASH  # noqa: E402
-from tests.conftest import ROOT, base_env, relief_cli  # noqa: E402
 
 COLUMNS = (
     "county", "seq", "at", "actor", "role", "region", "action", "application_id", "task_id",

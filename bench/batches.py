@@ -21,7 +21,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import fresh_server  # noqa: E402
-from tests.conftest import DEMO_PASSWORD  # noqa: E402
+from harness import DEMO_PASSWORD  # noqa: E402
 from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
 
 USERS = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county", "fo.county", "au.county")

@@ -21,7 +21,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import CHAIN, fresh_server, percentiles_ms  # noqa: E402
-from tests.conftest import DEMO_PASSWORD  # noqa: E402
+from harness import DEMO_PASSWORD  # noqa: E402
 from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
 
 

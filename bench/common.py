@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,15 +15,15 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import (  # noqa: E402
+from harness import (  # noqa: E402
     DEMO_PASSWORD,
     POSTGRES_ADMIN_URL,
     Backend,
-    _free_port,
     base_env,
     migrated_database,
     relief_cli,
     start_server,
+    stop_server,
 )
 from tests.factories import EC_DOCUMENTS, PDF, application  # noqa: E402
 
@@ -108,8 +106,9 @@ def percentiles_ms(values: list[float]) -> tuple[float, float, float]:
     return at(0.5), at(0.95), at(0.99)
 
 
-# A benchmark's database is a test backend: name ("sqlite" or "postgres"), async_url (the
-# service's), sync_url, env (RELIEF_ settings of a server on it) and a synchronous engine.
+# A benchmark's database is the harness's Backend, as a test's is: name ("sqlite" or
+# "postgres"), async_url (the service's), sync_url, env (RELIEF_ settings of a server on it)
+# and a synchronous engine.
 Database = Backend
 
 
@@ -138,31 +137,11 @@ class Served:
 @contextmanager
 def serving(database: Database, *, workers: int = 1) -> Iterator[Served]:
     """``relief serve --workers N`` on the database."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
-        + ["--workers", str(workers)],
-        cwd=ROOT,
-        env=database.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_server(database.env, workers=workers)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("relief serve did not become healthy")
-            time.sleep(0.2)
         yield Served(url, process.pid)
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop_server(process, timeout=20)
 
 
 @contextmanager
@@ -177,8 +156,7 @@ def fresh_server(database_url: str | None) -> Iterator[str]:
     try:
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_server(process)
 
 
 async def bearer_headers(client: httpx.AsyncClient, users: tuple[str, ...]) -> dict[str, dict]:

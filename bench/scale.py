@@ -35,13 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bulk import fill  # noqa: E402
 from bench.common import ROOT, Database, bench_database, percentiles_ms, serving  # noqa: E402
+from harness import DEMO_PASSWORD  # noqa: E402
 from service.applications.models import Application  # noqa: E402
-from service.applications.service import visible_to  # noqa: E402
 from service.audit import queries as audit_queries  # noqa: E402
 from service.auth.dependencies import acting_roles  # noqa: E402
 from service.auth.models import User  # noqa: E402
+from service.regions.jurisdiction import visible_to  # noqa: E402
 from service.tasks import service as tasks_service  # noqa: E402
-from tests.conftest import DEMO_PASSWORD  # noqa: E402
 
 USERS = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county", "fo.county", "au.county")
 WARMUP = 5

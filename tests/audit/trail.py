@@ -5,14 +5,17 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from harness import Backend
 from service.audit.chain import link_hash
 from service.audit.models import GENESIS_HASH, AuditEvent, AuditHead
-from service.dbtypes import UTCDateTime
-from tests.conftest import Api, Backend
+from service.db import UTCDateTime
+
+if TYPE_CHECKING:  # bench/audit_queries.py imports this module, and never tests.conftest
+    from tests.conftest import Api
 
 EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
 HEADS = AuditHead.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,103 @@
+"""The service's own rules for an uploaded flow (service/flows/rules.py), on the shipped
+hardship relief flow changed the way a modeler's mistake would change it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from service.engine import FlowProblem, ParsedFlow, parse_flow
+from service.flows.rules import binding_problems, problems
+
+SHIPPED = (Path(__file__).resolve().parents[2] / "workflows" / "hardship_relief.bpmn").read_text(
+    encoding="utf-8"
+)
+
+
+def changed(*edits: tuple[str, str]) -> ParsedFlow:
+    """The shipped flow with each regex ``pattern`` replaced (each must match)."""
+    text = SHIPPED
+    for pattern, replacement in edits:
+        text, count = re.subn(pattern, replacement, text)
+        assert count, pattern
+    return parse_flow(text.encode())
+
+
+def where(found: list[FlowProblem]) -> dict[str | None, str]:
+    return {problem.element: problem.reason for problem in found}
+
+
+# The township's "return" branch, whose condition a typo can break.
+TOWNSHIP_RETURN = (
+    r"(sourceRef=\"gw_township_review\" targetRef=\"correction\">\s*"
+    r"<bpmn:conditionExpression [^>]*>)decision == 'return'"
+)
+
+
+def test_the_shipped_flow_breaks_no_rule() -> None:
+    flow = parse_flow(SHIPPED.encode())
+    assert problems(flow) == []
+    assert binding_problems(flow, kind="one_time", review=False) == []
+
+
+def test_a_lane_not_named_by_a_role_is_refused() -> None:
+    flow = changed(('name="village_head"', 'name="村委会"'))
+    found = where(problems(flow))
+    assert list(found) == ["Lane_village_head"]
+    assert "'村委会' is not a role" in found["Lane_village_head"]
+
+
+def test_an_end_that_names_no_final_status_is_refused() -> None:
+    flow = changed(("end_paid", "end_done"))
+    found = where(problems(flow))
+    assert "end_done" in found
+    assert "names no final status" in found["end_done"]
+
+
+def test_a_gateway_that_cannot_take_a_decision_is_refused() -> None:
+    flow = changed((TOWNSHIP_RETURN, r"\1decision == 'send_back'"))
+    found = where(problems(flow))
+    assert list(found) == ["gw_township_review"]
+    assert "does not handle decision 'return'" in found["gw_township_review"]
+
+
+def test_money_reachable_without_county_approval_is_refused() -> None:
+    # The township's approval goes straight to the public notice and the payout.
+    flow = changed(
+        (r'(id="Flow_township_approve"[^>]*targetRef=)"county_verification"', r'\1"notice_open"')
+    )
+    found = where(problems(flow))
+    assert set(found) == {"card_payout", "end_paid"}
+    assert all("without a county_approver task" in reason for reason in found.values())
+    # A yearly review confirms an enrolment the county approved before: not held to it.
+    assert problems(flow, review_flow=True) == []
+
+
+def test_every_broken_rule_is_reported_at_once() -> None:
+    flow = changed(
+        ('name="village_head"', 'name="村委会"'),
+        (TOWNSHIP_RETURN, r"\1decision == 'send_back'"),
+    )
+    assert set(where(problems(flow))) == {"Lane_village_head", "gw_township_review"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "review", "expected"),
+    [
+        ("one_time", False, set()),
+        ("yearly", False, {"end_paid", None}),  # a yearly program enrols: no end_paid
+        (
+            "one_time",
+            True,
+            {"end_paid", "end_rejected", "end_revoked", None},
+        ),  # review: enrolled|ended
+    ],
+)
+def test_a_flow_fits_only_where_its_ends_fit(kind: str, review: bool, expected: set) -> None:
+    flow = parse_flow(SHIPPED.encode())
+    found = where(binding_problems(flow, kind=kind, review=review))
+    assert set(found) == expected
+    if None in expected:
+        assert "needs an end event" in found[None]
