@@ -64,12 +64,21 @@ def _shown(name: str, value: Any) -> Any:
 def _check(program: Program, case: Application) -> None:
     if case.event_kind not in program.event_kinds:
         raise InvalidInput(
-            f"{program.code} covers events {', '.join(program.event_kinds)}", field="event.kind"
+            f"{program.code} covers events {', '.join(program.event_kinds)}",
+            field="event.kind",
+            code="event-kind-not-covered",
+            params={"program": program.code, "event_kinds": list(program.event_kinds)},
         )
     if case.event_date > local_today():
-        raise InvalidInput("the event date is in the future", field="event.date")
+        raise InvalidInput(
+            "the event date is in the future", field="event.date", code="event-date-future"
+        )
     if case.spouse_id_number and case.spouse_id_number == case.applicant_id_number:
-        raise InvalidInput("the spouse cannot be the applicant", field="spouse.id_number")
+        raise InvalidInput(
+            "the spouse cannot be the applicant",
+            field="spouse.id_number",
+            code="spouse-is-applicant",
+        )
 
 
 async def correct(
@@ -80,7 +89,9 @@ async def correct(
     if not await applications_service.waits_on_caseworker(session, application_id):
         raise Conflict(
             f"the case is {case.status} and not with the village caseworker; "
-            "it can be corrected before the village signs or after it is returned"
+            "it can be corrected before the village signs or after it is returned",
+            code="case-not-correctable",
+            params={"application_id": case.id, "status": case.status},
         )
     changes = _new_values(case, edit)
     if not changes:
@@ -131,8 +142,7 @@ async def _reclaim(session: AsyncSession, *, user: User, case: Application) -> N
         )
         await session.flush()
     except IntegrityError:
-        await session.rollback()
-        audit_service.discard_pending(session)
+        await audit_service.roll_back(session)
         raise await applications_service.duplicate_problem(
             session, user=user, program_code=program_code, claim_keys=keys
         ) from None

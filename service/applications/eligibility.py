@@ -85,5 +85,10 @@ def require(program: Program, case: Application, *, today: date) -> Outcome:
     """The outcome, unless the case is clearly ineligible (422 with the rule's reason)."""
     outcome = decide(program, case, today=today)
     if outcome.eligibility == INELIGIBLE:
-        raise Ineligible(outcome.reason or "the case is not eligible", reason=outcome.reason)
+        raise Ineligible(
+            outcome.reason or "the case is not eligible",
+            reason=outcome.reason,
+            code="ineligible",
+            params={"reason": outcome.reason},
+        )
     return outcome

@@ -21,9 +21,7 @@ from service.applications.models import NOTICE, Application
 from service.audit import service as audit_service
 from service.clock import utcnow
 from service.config import get_settings
-from service.engine import Instance
 from service.errors import Conflict, InvalidInput, NotFound, StaleTask
-from service.flows import service as flows_service
 from service.notices import models
 from service.notices.models import Objection, PublicNotice
 from service.notices.service import OBJECTION_SIGNAL, PUBLIC_ACTOR
@@ -47,10 +45,15 @@ def _checked(given: ObjectionInput) -> tuple[str, str | None]:
     settings = get_settings()
     text = given.text.strip()
     if not text:
-        raise InvalidInput("the objection must say what is wrong", field="text")
+        raise InvalidInput(
+            "the objection must say what is wrong", field="text", code="objection-blank"
+        )
     if len(text) > settings.objection_max_chars:
         raise InvalidInput(
-            f"an objection holds at most {settings.objection_max_chars} characters", field="text"
+            f"an objection holds at most {settings.objection_max_chars} characters",
+            field="text",
+            code="objection-too-long",
+            params={"limit": settings.objection_max_chars},
         )
     contact = (given.contact or "").strip() or None
     return text, contact
@@ -71,14 +74,20 @@ async def _hold_rate(session: AsyncSession, source: str) -> None:
 async def _open_notice(session: AsyncSession, notice_id: int) -> PublicNotice:
     notice = await session.get(PublicNotice, notice_id)
     if notice is None:
-        raise NotFound(f"no public notice {notice_id}")
+        raise NotFound(
+            f"no public notice {notice_id}",
+            code="notice-not-found",
+            params={"notice_id": notice_id},
+        )
     open_now = notice.state == models.HELD or (
         notice.state == models.OPEN and notice.ends_at > utcnow()
     )
     if not open_now:
         raise Conflict(
             f"notice {notice_id} is closed ({notice.state}); objections are taken during the "
-            "notice period"
+            "notice period",
+            code="notice-closed",
+            params={"notice_id": notice_id, "state": notice.state},
         )
     return notice
 
@@ -107,10 +116,10 @@ async def receive(
     await session.flush()
     before = status = case.status
     if case.status == NOTICE:
-        flow = await flows_service.parsed(session, case.flow_version_id)
-        instance = Instance.load(flow, case.workflow_state)
-        instance.signal(OBJECTION_SIGNAL)
-        status, _ready = await progress.record_engine_move(session, case=case, instance=instance)
+        moved = await progress.record_engine_move(
+            session, case=case, act=lambda instance: instance.signal(OBJECTION_SIGNAL)
+        )
+        status = moved.status
     audit_service.record(
         session,
         action="objection_received",
@@ -146,8 +155,7 @@ async def receive_with_retry(
         try:
             return await receive(session, notice_id=notice_id, given=given)
         except StaleTask:
-            await session.rollback()
-            audit_service.discard_pending(session)
+            await audit_service.roll_back(session)
             if attempt == ATTEMPTS:
                 raise
     raise AssertionError("unreachable")

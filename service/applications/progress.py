@@ -12,6 +12,9 @@ Status comes from the flow by convention, so uploaded flows need no Python:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +36,7 @@ from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.engine import Instance, ReadyTask
 from service.errors import FlowError, StaleTask
+from service.flows import service as flows_service
 from service.notices import service as notices_service
 from service.notifications import service as notifications_service
 from service.payouts import service as payouts_service
@@ -48,7 +52,11 @@ def derive_status(instance: Instance, ready: list[ReadyTask]) -> str:
     if outcome is not None:
         status = STATUS_OF_END.get(outcome) or outcome.removeprefix("end_")
         if status not in FINAL:
-            raise FlowError(f"the flow ended at {outcome!r}, which names no final status")
+            raise FlowError(
+                f"the flow ended at {outcome!r}, which names no final status",
+                code="flow-end-unknown",
+                params={"outcome": str(outcome)},
+            )
         return status
     if any(task.spec.startswith("correction") for task in ready):
         return RETURNED
@@ -59,6 +67,54 @@ def derive_status(instance: Instance, ready: list[ReadyTask]) -> str:
     if any(element.startswith(notices_service.NOTICE_PREFIX) for element in instance.waiting_at()):
         return NOTICE
     return IN_PROGRESS
+
+
+@dataclass(frozen=True)
+class Move:
+    """What one step of a workflow did: its instance after the step, the row's status before
+    and after, the ready user tasks and the task rows created for them."""
+
+    instance: Instance
+    before: str
+    status: str
+    ready: list[ReadyTask]
+    created: list[Task]
+
+
+# The status a step leaves its row in: derived from the instance and its ready tasks, or given.
+StatusRule = Callable[[Instance, list[ReadyTask]], str]
+
+
+async def load_instance(session: AsyncSession, row: Application | Review) -> Instance:
+    """The workflow of a case, or of one of its yearly reviews, as last saved."""
+    flow = await flows_service.parsed(session, row.flow_version_id)
+    return Instance.load(flow, row.workflow_state)
+
+
+async def move(
+    session: AsyncSession,
+    row: Application | Review,
+    act: Callable[[Instance], object],
+    *,
+    case: Application,
+    status: StatusRule | str = derive_status,
+) -> Move:
+    """Load the workflow of ``row`` (a case, or one of ``case``'s yearly reviews), ``act`` on
+    it, save it under the optimistic lock and mirror its ready tasks into the task table.
+
+    Every command and timer that moves a workflow goes through here; what the new status
+    then sets off (payouts, notices, messages) is ``apply_status``'s, and the audit event is
+    the caller's, who knows whose decision it was.
+    """
+    instance = await load_instance(session, row)
+    act(instance)
+    ready = instance.ready_tasks()
+    before = row.status
+    after = status if isinstance(status, str) else status(instance, ready)
+    await save_state(session, row, instance=instance, status=after)
+    review_id = row.id if isinstance(row, Review) else None
+    created = await sync_tasks(session, case=case, ready=ready, review_id=review_id)
+    return Move(instance=instance, before=before, status=after, ready=ready, created=created)
 
 
 async def save_state(
@@ -86,7 +142,11 @@ async def save_state(
     )
     if moved.rowcount != 1:
         what = "review" if isinstance(row, Review) else "case"
-        raise StaleTask(f"the {what} changed meanwhile; reload and try again")
+        raise StaleTask(
+            f"the {what} changed meanwhile; reload and try again",
+            code="record-changed-meanwhile",
+            params={"what": what},
+        )
 
 
 async def save_case_status(session: AsyncSession, *, case: Application, status: str) -> None:
@@ -97,7 +157,9 @@ async def save_case_status(session: AsyncSession, *, case: Application, status: 
         .values(status=status, version=case.version + 1, updated_at=utcnow())
     )
     if moved.rowcount != 1:
-        raise StaleTask("the case changed meanwhile; reload and try again")
+        raise StaleTask(
+            "the case changed meanwhile; reload and try again", code="case-changed-meanwhile"
+        )
 
 
 async def sync_tasks(
@@ -132,7 +194,11 @@ async def sync_tasks(
         if task.engine_task_id in current:
             continue
         if not task.lane:
-            raise FlowError(f"user task {task.spec!r} sits in no lane")
+            raise FlowError(
+                f"user task {task.spec!r} sits in no lane",
+                code="flow-task-no-lane",
+                params={"task": str(task.spec)},
+            )
         row = Task(
             application_id=case.id,
             review_id=review_id,
@@ -202,14 +268,13 @@ async def apply_status(
 
 
 async def record_engine_move(
-    session: AsyncSession, *, case: Application, instance: Instance
-) -> tuple[str, list[ReadyTask]]:
-    """Store what the engine did by itself (a timer fired, a signal arrived) and apply its
-    side effects as nobody's decision, like a person's; the new status and the ready tasks."""
-    ready = instance.ready_tasks()
-    before, status = case.status, derive_status(instance, ready)
-    await save_state(session, case, instance=instance, status=status)
-    await sync_tasks(session, case=case, ready=ready)
+    session: AsyncSession, *, case: Application, act: Callable[[Instance], object]
+) -> Move:
+    """``act`` on the case's workflow as the engine would by itself (fire its timers, deliver
+    a signal), store the move and apply its side effects as nobody's decision, like a
+    person's."""
+    moved = await move(session, case, act, case=case)
+    before, status, instance = moved.before, moved.status, moved.instance
     if status != before:
         program = await session.get(Program, case.program_code)
         assert program is not None
@@ -223,4 +288,4 @@ async def record_engine_move(
             role=None,
             instance=instance,
         )
-    return status, ready
+    return moved

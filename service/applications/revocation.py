@@ -32,7 +32,6 @@ from service.auth.models import COUNTY_APPROVER, User, acting_roles
 from service.clock import utcnow
 from service.engine import Instance
 from service.errors import Conflict, Forbidden, InvalidInput, StaleTask
-from service.flows import service as flows_service
 from service.notices import service as notices_service
 from service.notifications import service as notifications_service
 from service.payouts import models as payouts
@@ -69,10 +68,7 @@ async def revoke(
     reason, types = _check(case, user=user, reason=reason, evidence=evidence)
     assert case.id is not None
     before = case.status
-    flow = await flows_service.parsed(session, case.flow_version_id)
-    instance = Instance.load(flow, case.workflow_state)
-    instance.cancel()
-    await progress.save_state(session, case, instance=instance, status=REVOKED)
+    await progress.move(session, case, Instance.cancel, case=case, status=REVOKED)
     await notifications_service.status_changed(session, case=case, before=before, status=REVOKED)
     if before in (NOTICE, HELD):
         program = await session.get(Program, case.program_code)
@@ -114,17 +110,23 @@ def _check(
 ) -> tuple[str, list[str]]:
     """The refusals, before anything changes; returns the reason and each file's type."""
     if COUNTY_APPROVER not in acting_roles(user):
-        raise Forbidden("only the county approver revokes a case")
+        raise Forbidden(
+            "only the county approver revokes a case", code="revocation-county-approver-only"
+        )
     if case.status not in REVOCABLE:
         raise Conflict(
             f"a case that is {case.status} cannot be revoked; revocation cancels a case the "
-            "county approved (before that, the county rejects it)"
+            "county approved (before that, the county rejects it)",
+            code="case-not-revocable",
+            params={"application_id": case.id, "status": case.status},
         )
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("the reason must not be blank", field="reason")
+        raise InvalidInput("the reason must not be blank", field="reason", code="reason-blank")
     if not evidence:
-        raise InvalidInput("at least one evidence file is required", field="evidence")
+        raise InvalidInput(
+            "at least one evidence file is required", field="evidence", code="evidence-required"
+        )
     # Every file is checked before any is stored: one bad file refuses the whole request.
     return reason, [storage.sniff_content_type(item.content, field="evidence") for item in evidence]
 
@@ -167,8 +169,7 @@ async def _end_open_work(session: AsyncSession, *, application_id: int) -> None:
         select(Review).where(Review.application_id == application_id, Review.status == IN_PROGRESS)
     )
     for review in reviews.all():
-        flow = await flows_service.parsed(session, review.flow_version_id)
-        instance = Instance.load(flow, review.workflow_state)
+        instance = await progress.load_instance(session, review)
         instance.cancel()
         ended = await session.exec(
             update(Review)
@@ -181,7 +182,10 @@ async def _end_open_work(session: AsyncSession, *, application_id: int) -> None:
             )
         )
         if ended.rowcount != 1:
-            raise StaleTask("the case's yearly review changed meanwhile; reload and try again")
+            raise StaleTask(
+                "the case's yearly review changed meanwhile; reload and try again",
+                code="review-changed-meanwhile",
+            )
 
 
 async def _settle_payouts(
@@ -213,7 +217,10 @@ async def _cancel_pending(
         .values(status=payouts.CANCELLED)
     )
     if cancelled.rowcount != 1:
-        raise StaleTask("a payout of the case changed meanwhile; reload and try again")
+        raise StaleTask(
+            "a payout of the case changed meanwhile; reload and try again",
+            code="case-payouts-changed-meanwhile",
+        )
     payout.status = payouts.CANCELLED
     payouts_service.record_event(
         session, "payout_cancelled", case=case, payout=payout, actor=user, role=COUNTY_APPROVER

@@ -104,7 +104,10 @@ async def add_document(
     """Attach a document (PDF, JPEG or PNG) of one of the known kinds."""
     if kind not in CASEWORKER_DOCUMENT_KINDS:
         raise InvalidInput(
-            f"unknown document kind; one of {', '.join(CASEWORKER_DOCUMENT_KINDS)}", field="kind"
+            f"unknown document kind; one of {', '.join(CASEWORKER_DOCUMENT_KINDS)}",
+            field="kind",
+            code="document-kind-unknown",
+            params={"kinds": list(CASEWORKER_DOCUMENT_KINDS)},
         )
     content = await _read_limited(file, field="file")
     document = await applications_service.add_document(

@@ -5,6 +5,7 @@ import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from stdnum import luhn
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
@@ -39,24 +40,32 @@ def validate_id_number(value: str) -> str:
     """
     number = ric.compact(value).upper()
     if len(number) != 18 or not number[:17].isdigit():
-        raise ValueError("resident ID numbers have 17 digits and a check character")
+        raise PydanticCustomError(
+            "id-number-format", "resident ID numbers have 17 digits and a check character"
+        )
     if number[-1] != ric.calc_check_digit(number):
-        raise ValueError("resident ID number fails the GB 11643 check digit")
+        raise PydanticCustomError(
+            "id-check-digit", "resident ID number fails the GB 11643 check digit"
+        )
     try:
         ric.get_birth_date(number)
     except ValidationError:
-        raise ValueError("resident ID number holds no valid birth date") from None
+        raise PydanticCustomError(
+            "id-birth-date", "resident ID number holds no valid birth date"
+        ) from None
     return number
 
 
 def validate_bank_card(value: str) -> str:
     number = value.replace(" ", "").replace("-", "")
     if not number.isdigit() or not 16 <= len(number) <= 19:
-        raise ValueError("bank card numbers have 16 to 19 digits")
+        raise PydanticCustomError("bank-card-format", "bank card numbers have 16 to 19 digits")
     try:
         return luhn.validate(number)
     except ValidationError:
-        raise ValueError("bank card number fails the Luhn check") from None
+        raise PydanticCustomError(
+            "bank-card-check-digit", "bank card number fails the Luhn check"
+        ) from None
 
 
 class Person(BaseModel):
@@ -67,7 +76,7 @@ class Person(BaseModel):
     @classmethod
     def _strip_name(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("name must not be blank")
+            raise PydanticCustomError("name-blank", "name must not be blank")
         return value.strip()
 
     @field_validator("id_number")
@@ -98,7 +107,11 @@ class Event(BaseModel):
     @classmethod
     def _known_kind(cls, value: str) -> str:
         if value not in EVENT_KINDS:
-            raise ValueError(f"unknown event kind; one of {', '.join(EVENT_KINDS)}")
+            raise PydanticCustomError(
+                "event-kind-unknown",
+                f"unknown event kind; one of {', '.join(EVENT_KINDS)}",
+                {"kinds": list(EVENT_KINDS)},
+            )
         return value
 
 
@@ -119,10 +132,16 @@ class ApplicationCreate(BaseModel):
     @model_validator(mode="after")
     def _spouse_differs(self) -> ApplicationCreate:
         if self.spouse and self.spouse.id_number == self.applicant.id_number:
-            raise ValueError("spouse.id_number: the spouse cannot be the applicant")
+            raise PydanticCustomError(
+                "spouse-is-applicant", "spouse.id_number: the spouse cannot be the applicant"
+            )
         extra = {**(self.model_extra or {}), **(self.household.model_extra or {})}
         if len(json.dumps(extra, ensure_ascii=False, default=str)) > MAX_EXTRA_BYTES:
-            raise ValueError(f"additional fields exceed {MAX_EXTRA_BYTES} bytes")
+            raise PydanticCustomError(
+                "extra-fields-too-large",
+                "additional fields exceed {limit} bytes",
+                {"limit": MAX_EXTRA_BYTES},
+            )
         return self
 
     def details(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import eligibility, progress, storage
@@ -34,7 +34,7 @@ from service.programs import service as programs_service
 from service.programs.models import Program
 from service.regions import jurisdiction
 from service.regions import service as regions_service
-from service.tasks.models import CANCELLED, READY, Task
+from service.tasks.models import READY, Task
 
 
 def require_caseworker(user: User, action: str) -> None:
@@ -42,16 +42,25 @@ def require_caseworker(user: User, action: str) -> None:
     only at the door, so the console and the API cannot differ (auditors and admins act on no
     case, whatever other role they also hold)."""
     if CASEWORKER not in acting_roles(user):
-        raise Forbidden(f"only the village caseworker {action}; auditors and admins act on no case")
+        raise Forbidden(
+            f"only the village caseworker {action}; auditors and admins act on no case",
+            code="caseworker-only",
+            params={"action": action},
+        )
 
 
 def _check_event(program: Program, body: ApplicationCreate) -> None:
     if body.event.kind not in program.event_kinds:
         raise InvalidInput(
-            f"{program.code} covers events {', '.join(program.event_kinds)}", field="event.kind"
+            f"{program.code} covers events {', '.join(program.event_kinds)}",
+            field="event.kind",
+            code="event-kind-not-covered",
+            params={"program": program.code, "event_kinds": list(program.event_kinds)},
         )
     if body.event.date > local_today():
-        raise InvalidInput("the event date is in the future", field="event.date")
+        raise InvalidInput(
+            "the event date is in the future", field="event.date", code="event-date-future"
+        )
 
 
 async def _replayed(session: AsyncSession, *, user: User, key: str | None) -> Application | None:
@@ -90,10 +99,14 @@ async def duplicate_problem(
         return DuplicateCase(
             f"this household already has case {existing} in program {program_code}",
             existing_application_id=existing,
+            code="duplicate-case",
+            params={"existing_application_id": existing, "program": program_code},
         )
     # Outside the caller's jurisdiction: refuse without saying where or which case.
     return DuplicateCase(
-        f"this household already has a case in program {program_code}, in another jurisdiction"
+        f"this household already has a case in program {program_code}, in another jurisdiction",
+        code="duplicate-case-elsewhere",
+        params={"program": program_code},
     )
 
 
@@ -116,7 +129,11 @@ async def submit(
     # An unknown code is a typing error (422); a known village elsewhere is not theirs (403).
     await regions_service.get_village(session, body.village)
     if not user.covers(body.village):
-        raise Forbidden("the village is outside your jurisdiction")
+        raise Forbidden(
+            "the village is outside your jurisdiction",
+            code="village-outside-jurisdiction",
+            params={"village": body.village},
+        )
     _check_event(program, body)
     assert program.active_flow_version_id is not None
     flow = await flows_service.parsed(session, program.active_flow_version_id)
@@ -173,8 +190,7 @@ async def submit(
         await session.flush()
     except IntegrityError:
         # Objects of this session expire on rollback: use only values read before it.
-        await session.rollback()
-        audit_service.discard_pending(session)
+        await audit_service.roll_back(session)
         replay = await _replayed(session, user=user, key=idempotency_key)
         if replay is not None:
             return Submitted(replay, replayed=True)
@@ -304,7 +320,9 @@ async def add_document(
     if not await waits_on_caseworker(session, application_id):
         raise Conflict(
             f"the case is {case.status} and not with the village caseworker; "
-            "documents can be added before the village signs or after the case is returned"
+            "documents can be added before the village signs or after the case is returned",
+            code="case-not-editable",
+            params={"application_id": case.id, "status": case.status},
         )
     content_type = storage.sniff_content_type(content)
     document = storage.new_document(
@@ -340,7 +358,11 @@ async def document_file(
     await jurisdiction.get_visible(session, user=user, application_id=application_id)
     document = await session.get(Document, document_id)
     if document is None or document.application_id != application_id:
-        raise NotFound(f"no document {document_id} in case {application_id}")
+        raise NotFound(
+            f"no document {document_id} in case {application_id}",
+            code="document-not-found",
+            params={"document_id": document_id, "application_id": application_id},
+        )
     return document, storage.path_for(document.sha256)
 
 
@@ -353,21 +375,16 @@ async def withdraw(
     if case.status not in (IN_PROGRESS, RETURNED):
         raise Conflict(
             f"a case that is {case.status} cannot be withdrawn; withdrawal ends a case "
-            "before county approval"
+            "before county approval",
+            code="case-not-withdrawable",
+            params={"application_id": case.id, "status": case.status},
         )
     program = await session.get(Program, case.program_code)
     assert program is not None
     assert case.id is not None
-    flow = await flows_service.parsed(session, case.flow_version_id)
-    instance = Instance.load(flow, case.workflow_state)
-    instance.cancel()
-    before = case.status
-    await progress.save_state(session, case, instance=instance, status=WITHDRAWN)
-    await session.exec(
-        update(Task)
-        .where(col(Task.application_id) == case.id, col(Task.status) == READY)
-        .values(status=CANCELLED)
-    )
+    # Cancelled, the flow has no ready task left: move() cancels the case's task rows too.
+    moved = await progress.move(session, case, Instance.cancel, case=case, status=WITHDRAWN)
+    before = moved.before
     await progress.apply_status(
         session,
         case=case,

@@ -25,7 +25,11 @@ def sniff_content_type(content: bytes, *, field: str = "file") -> str:
     for signature, content_type in _SIGNATURES:
         if content.startswith(signature):
             return content_type
-    raise InvalidInput("only PDF, JPEG and PNG documents are accepted", field=field)
+    raise InvalidInput(
+        "only PDF, JPEG and PNG documents are accepted",
+        field=field,
+        code="document-type-unsupported",
+    )
 
 
 def path_for(sha256: str) -> Path:

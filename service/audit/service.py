@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +123,24 @@ async def commit(session: AsyncSession) -> None:
 
 def discard_pending(session: AsyncSession) -> None:
     session.info.pop(_PENDING, None)
+
+
+async def roll_back(session: AsyncSession) -> None:
+    """Undo a refused or failed command: roll its transaction back and drop the audit events
+    it queued, so a later commit on the same session cannot write a trail of what never
+    happened."""
+    await session.rollback()
+    discard_pending(session)
+
+
+@asynccontextmanager
+async def undone_on_error(session: AsyncSession) -> AsyncIterator[None]:
+    """Run a command's steps; on any exception, ``roll_back`` and let the exception go on."""
+    try:
+        yield
+    except BaseException:
+        await roll_back(session)
+        raise
 
 
 # --- verifying (reading the trail: service/audit/queries.py) ------------------------------

@@ -115,7 +115,15 @@ async def _check_totals(session: AsyncSession, batch: PayoutBatch) -> tuple[int,
     if (count, total) != (batch.line_count, batch.total_fen):
         raise Conflict(
             f"batch {batch_reference(batch.id or 0)} records {batch.line_count} lines and "
-            f"{batch.total_fen} fen, its lines hold {count} and {total}: it must not be paid"
+            f"{batch.total_fen} fen, its lines hold {count} and {total}: it must not be paid",
+            code="batch-totals-mismatch",
+            params={
+                "batch": batch_reference(batch.id or 0),
+                "line_count": batch.line_count,
+                "total_fen": batch.total_fen,
+                "count": int(count),
+                "total": int(total),
+            },
         )
     return int(count), int(total)
 
@@ -126,10 +134,16 @@ async def create(
     """Group the pending payouts of the caller's county that no open batch holds."""
     assert user.id is not None
     if len(user.jurisdiction) != len(user.county):
-        raise Forbidden("bank batches are made by the county's finance officer")
+        raise Forbidden(
+            "bank batches are made by the county's finance officer",
+            code="batch-finance-officer-only",
+        )
     payouts = await _batchable(session, user=user, program=program, period=period)
     if not payouts:
-        raise NothingToBatch("no pending payout to batch: every one is paid or already batched")
+        raise NothingToBatch(
+            "no pending payout to batch: every one is paid or already batched",
+            code="nothing-to-batch",
+        )
     batch = PayoutBatch(
         county_code=user.county,
         program_code=program,
@@ -173,9 +187,11 @@ async def create(
     try:
         await session.flush()
     except IntegrityError:
-        await session.rollback()
-        audit_service.discard_pending(session)
-        raise Conflict("another batch took some of these payouts meanwhile; try again") from None
+        await audit_service.roll_back(session)
+        raise Conflict(
+            "another batch took some of these payouts meanwhile; try again",
+            code="payouts-batched-meanwhile",
+        ) from None
     await _check_totals(session, batch)
     audit_service.record(
         session,
@@ -210,7 +226,9 @@ async def get_visible(
         statement = statement.with_for_update()
     batch = (await session.exec(statement)).first()
     if batch is None:
-        raise NotFound(f"no payout batch {batch_id}")
+        raise NotFound(
+            f"no payout batch {batch_id}", code="batch-not-found", params={"batch_id": batch_id}
+        )
     return batch
 
 
@@ -338,13 +356,19 @@ async def bank_file(
     await _check_totals(session, batch)
     rows = [row for row in await _lines(session, batch.id) if row[0].status == LINE_OPEN]
     if not rows:
-        raise Conflict(f"every line of {reference} has the bank's result: nothing to send")
+        raise Conflict(
+            f"every line of {reference} has the bank's result: nothing to send",
+            code="batch-nothing-to-send",
+            params={"batch": reference},
+        )
     stopped = [line.reference for line, payout, _ in rows if payout.status != PENDING]
     if stopped:
         raise Conflict(
             f"the payouts of {', '.join(stopped)} were cancelled after batching; record these "
             "lines as failed (not sent) before the file goes to the bank",
             lines=stopped,
+            code="batch-lines-cancelled",
+            params={"lines": stopped},
         )
     total = sum(line.amount_fen for line, _, _ in rows)
     sheet = Sheet(

@@ -19,7 +19,7 @@ from service.applications.models import ENDED, ENROLLED, Application, Review
 from service.audit import service as audit_service
 from service.auth.models import COUNTY_APPROVER, User
 from service.clock import utcnow
-from service.engine import Instance
+from service.engine import Instance, ReadyTask
 from service.errors import InvalidInput
 from service.flows import service as flows_service
 from service.notifications import service as notifications_service
@@ -107,6 +107,11 @@ def status_of(instance: Instance) -> str:
     return REVIEW_STATUS_OF_END.get(instance.outcome() or "", IN_PROGRESS)
 
 
+def status_rule(instance: Instance, _ready: list[ReadyTask]) -> str:
+    """``status_of`` as ``progress.move`` asks for a row's new status."""
+    return status_of(instance)
+
+
 async def complete_task(
     session: AsyncSession,
     *,
@@ -118,19 +123,23 @@ async def complete_task(
     """Complete a review task; returns the case's status before and after, and new tasks."""
     review = await session.get(Review, task.review_id)
     assert review is not None
-    flow = await flows_service.parsed(session, review.flow_version_id)
-    instance = Instance.load(flow, review.workflow_state)
-    instance.complete(task.engine_task_id, lane=task.role, data=data)
-    review_status = status_of(instance)
-    await progress.save_state(session, review, instance=instance, status=review_status)
-    created = await progress.sync_tasks(
-        session, case=case, ready=instance.ready_tasks(), review_id=review.id
+    moved = await progress.move(
+        session,
+        review,
+        lambda instance: instance.complete(task.engine_task_id, lane=task.role, data=data),
+        case=case,
+        status=status_rule,
     )
+    review_status, created = moved.status, moved.created
     parents = data.get("eligible_parents")
     if parents is not None:
         # A parent died but the other still qualifies: the yearly amount follows.
         if parents not in (1, 2):
-            raise InvalidInput("eligible_parents is 1 or 2", field="data.eligible_parents")
+            raise InvalidInput(
+                "eligible_parents is 1 or 2",
+                field="data.eligible_parents",
+                code="eligible-parents-invalid",
+            )
         case.eligible_parents = int(str(parents))
         session.add(case)
     before = case.status

@@ -24,7 +24,7 @@ from service.applications.models import REVOKED, Application
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
-from service.errors import Conflict, InvalidInput, ItemProblem, ReliefError
+from service.errors import Conflict, InvalidInput, ItemProblem, ReliefError, field_error
 from service.money import fen_of_yuan
 from service.payouts import batches
 from service.payouts import service as payouts_service
@@ -77,8 +77,7 @@ async def record_results(
         try:
             done = await _record_line(session, user=user, line_id=line_id, result=result)
         except ReliefError as error:
-            await session.rollback()
-            audit_service.discard_pending(session)
+            await audit_service.roll_back(session)
             outcomes.append(
                 LineOutcome(
                     reference=result.reference, result="refused", problem=ItemProblem.of(error)
@@ -103,23 +102,43 @@ async def record_results(
 
 def _check(results: list[LineResult], lines: dict[str, PayoutBatchLine]) -> None:
     """Refuse the whole request (nothing changed) on any line that does not fit the batch."""
-    errors: list[dict[str, str]] = []
+    errors: list[dict[str, Any]] = []
     conflicts: list[str] = []
     seen: set[str] = set()
     for index, result in enumerate(results):
         where = f"lines[{index}]"
         line = lines.get(result.reference)
         if result.reference in seen:
-            errors.append({"field": f"{where}.reference", "message": "the line is listed twice"})
+            errors.append(
+                field_error(
+                    f"{where}.reference",
+                    "the line is listed twice",
+                    code="result-line-duplicate",
+                    params={"reference": result.reference},
+                )
+            )
         elif line is None:
-            errors.append({"field": f"{where}.reference", "message": "no such line in the batch"})
+            errors.append(
+                field_error(
+                    f"{where}.reference",
+                    "no such line in the batch",
+                    code="result-line-unknown",
+                    params={"reference": result.reference},
+                )
+            )
         elif result.amount_fen != line.amount_fen:
             errors.append(
-                {
-                    "field": f"{where}.amount_fen",
-                    "message": f"the bank's amount {result.amount_fen} fen is not the line's "
+                field_error(
+                    f"{where}.amount_fen",
+                    f"the bank's amount {result.amount_fen} fen is not the line's "
                     f"{line.amount_fen} fen",
-                }
+                    code="result-amount-mismatch",
+                    params={
+                        "reference": result.reference,
+                        "amount_fen": result.amount_fen,
+                        "line_amount_fen": line.amount_fen,
+                    },
+                )
             )
         elif line.status != LINE_OPEN and _contradicts(line, result):
             conflicts.append(line.reference)
@@ -127,7 +146,9 @@ def _check(results: list[LineResult], lines: dict[str, PayoutBatchLine]) -> None
     if errors:
         error = InvalidInput(
             f"{len(errors)} line(s) do not match the batch; nothing was recorded: "
-            + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+            + "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]),
+            code="result-lines-mismatch",
+            params={"count": len(errors), "fields": [e["field"] for e in errors]},
         )
         error.extra["errors"] = errors
         raise error
@@ -136,6 +157,8 @@ def _check(results: list[LineResult], lines: dict[str, PayoutBatchLine]) -> None
             f"the bank's result of {', '.join(conflicts)} is already recorded otherwise; a "
             "recorded result is final (nothing was recorded)",
             lines=conflicts,
+            code="batch-results-conflict",
+            params={"lines": conflicts},
         )
 
 
@@ -222,7 +245,11 @@ async def _pay(
             )
         ).first()
         if task is None or task.id is None:
-            raise Conflict(f"case {case.id} has no open payout task to complete")
+            raise Conflict(
+                f"case {case.id} has no open payout task to complete",
+                code="payout-task-missing",
+                params={"application_id": case.id},
+            )
         decision = Decision(
             decision="approve",
             comment=f"银行批量代发 bank batch {line.reference}",
@@ -234,7 +261,11 @@ async def _pay(
     elif payout.status == CANCELLED and case.status == REVOKED:
         await _paid_after_revocation(session, user=user, payout=payout, case=case, ref=reference)
     else:
-        raise Conflict(f"payout {payout.id} is {payout.status}: settle this line by hand")
+        raise Conflict(
+            f"payout {payout.id} is {payout.status}: settle this line by hand",
+            code="payout-settle-by-hand",
+            params={"payout_id": payout.id, "status": payout.status},
+        )
 
 
 async def _paid_after_revocation(
@@ -248,7 +279,11 @@ async def _paid_after_revocation(
         .values(status=PAID, bank_reference=ref, paid_at=utcnow(), paid_by=user.id)
     )
     if moved.rowcount != 1:
-        raise Conflict(f"payout {payout.id} changed meanwhile; post the result again")
+        raise Conflict(
+            f"payout {payout.id} changed meanwhile; post the result again",
+            code="payout-changed-meanwhile",
+            params={"payout_id": payout.id},
+        )
     await session.refresh(payout)
     payouts_service.record_event(
         session, "payout_paid", case=case, payout=payout, actor=user, role=FINANCE_OFFICER
@@ -282,7 +317,11 @@ async def _settle_if_answered(session: AsyncSession, *, user: User, batch_id: in
         await session.rollback()
         return
     if sum(int(total or 0) for total in tally.values()) != batch.total_fen:
-        raise Conflict(f"the lines of batch {batch.id} do not add up to its total")
+        raise Conflict(
+            f"the lines of batch {batch.id} do not add up to its total",
+            code="batch-lines-total-mismatch",
+            params={"batch_id": batch.id},
+        )
     settled = await session.exec(
         update(PayoutBatch)
         .where(col(PayoutBatch.id) == batch.id, col(PayoutBatch.status) == BATCH_OPEN)
@@ -326,12 +365,17 @@ def parse_result_file(content: bytes) -> list[LineResult]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("the result file is not UTF-8 text", field="file") from None
+        raise InvalidInput(
+            "the result file is not UTF-8 text", field="file", code="result-file-encoding"
+        ) from None
     reader = csv.DictReader(io.StringIO(text))
     columns = {name.strip() for name in reader.fieldnames or []}
     if not {"reference", "status"} <= columns or not {"amount_fen", "amount"} & columns:
         raise InvalidInput(
-            "the result file needs a header row with " + ", ".join(RESULT_COLUMNS), field="file"
+            "the result file needs a header row with " + ", ".join(RESULT_COLUMNS),
+            field="file",
+            code="result-file-header",
+            params={"columns": list(RESULT_COLUMNS)},
         )
     results = []
     for number, raw in enumerate(reader, start=2):
@@ -352,7 +396,12 @@ def parse_result_file(content: bytes) -> list[LineResult]:
             )
         except ValidationError as error:
             message = "; ".join(str(item["msg"]) for item in error.errors())
-            raise InvalidInput(f"line {number}: {message}", field=f"file:{number}") from None
+            raise InvalidInput(
+                f"line {number}: {message}",
+                field=f"file:{number}",
+                code="result-file-line",
+                params={"line": number, "message": message},
+            ) from None
     if not results:
-        raise InvalidInput("the result file holds no line", field="file")
+        raise InvalidInput("the result file holds no line", field="file", code="result-file-empty")
     return results

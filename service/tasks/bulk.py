@@ -50,23 +50,21 @@ async def _complete_one(session: AsyncSession, *, user: User, item: BulkItem) ->
             session, user=user, task_id=item.task_id, decision=item
         )
     except ReliefError as error:
-        await _undo(session)
+        await audit_service.roll_back(session)
         return BulkItemResult(task_id=item.task_id, result="refused", problem=ItemProblem.of(error))
     except Exception:
         # Not a refusal but a fault (the database went away, say): this item is undone and
         # reported; the items before it stand, and those after it are still tried.
         log.exception("bulk_item_failed", task_id=item.task_id)
-        await _undo(session)
+        await audit_service.roll_back(session)
         problem = ItemProblem(
-            status=500, type=PROBLEM_BASE + "internal-error", detail="unexpected error; logged"
+            status=500,
+            type=PROBLEM_BASE + "internal-error",
+            detail="unexpected error; logged",
+            code="internal-error",
         )
         return BulkItemResult(task_id=item.task_id, result="refused", problem=problem)
     return BulkItemResult(task_id=item.task_id, result="done", status=outcome.status)
-
-
-async def _undo(session: AsyncSession) -> None:
-    await session.rollback()
-    audit_service.discard_pending(session)
 
 
 async def _check_lane(session: AsyncSession, *, user: User, task_id: int) -> None:
@@ -75,5 +73,7 @@ async def _check_lane(session: AsyncSession, *, user: User, task_id: int) -> Non
     if task is not None and user.covers(task.village_code) and task.role not in BULK_ROLES:
         raise Forbidden(
             f"a {task.role} task is completed on its own; bulk completion is for township "
-            "review and county verification"
+            "review and county verification",
+            code="bulk-role-not-allowed",
+            params={"role": task.role},
         )

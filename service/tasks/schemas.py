@@ -4,6 +4,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, field_validator
+from pydantic_core import PydanticCustomError
 
 from service.applications.schemas import TaskSummary
 from service.errors import ItemProblem
@@ -40,7 +41,11 @@ class Decision(BaseModel):
             for key, item in value.items():
                 is_integer = isinstance(item, int) and not isinstance(item, bool)
                 if is_integer and abs(item) > MAX_SAFE_INTEGER:
-                    raise ValueError(f"data {key!r}: integers are limited to ±2**53")
+                    raise PydanticCustomError(
+                        "data-integer-too-large",
+                        f"data {key!r}: integers are limited to ±2**53",
+                        {"key": key, "max": MAX_SAFE_INTEGER},
+                    )
         return value
 
     @field_validator("data")
@@ -48,9 +53,11 @@ class Decision(BaseModel):
     def _plain_names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key in value:
             if not DATA_KEY.match(key) or key in RESERVED_KEYS:
-                raise ValueError(
+                raise PydanticCustomError(
+                    "data-key-invalid",
                     f"data key {key!r}: use a lower-case name (a-z, 0-9, _) other than "
-                    + ", ".join(sorted(RESERVED_KEYS))
+                    + ", ".join(sorted(RESERVED_KEYS)),
+                    {"key": key, "reserved": sorted(RESERVED_KEYS)},
                 )
         return value
 
@@ -86,7 +93,11 @@ class BulkRequest(BaseModel):
         seen: set[int] = set()
         for item in items:
             if item.task_id in seen:
-                raise ValueError(f"task {item.task_id} is listed twice")
+                raise PydanticCustomError(
+                    "task-listed-twice",
+                    "task {task_id} is listed twice",
+                    {"task_id": item.task_id},
+                )
             seen.add(item.task_id)
         return items
 

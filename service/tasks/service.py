@@ -28,7 +28,6 @@ from service.auth.models import (
 )
 from service.clock import local_today, utcnow
 from service.counters import COMPLETIONS
-from service.engine import Instance
 from service.errors import (
     Conflict,
     Forbidden,
@@ -39,7 +38,6 @@ from service.errors import (
     SeparationOfDuties,
     StaleTask,
 )
-from service.flows import service as flows_service
 from service.payouts import batches as payout_batches
 from service.payouts import service as payouts_service
 from service.programs.models import Program
@@ -172,7 +170,7 @@ async def specs_of_case(session: AsyncSession, application_id: int) -> tuple[lis
 async def _get_visible_task(session: AsyncSession, *, user: User, task_id: int) -> Task:
     task = await session.get(Task, task_id)
     if task is None or not user.covers(task.village_code):
-        raise NotFound(f"no task {task_id}")
+        raise NotFound(f"no task {task_id}", code="task-not-found", params={"task_id": task_id})
     return task
 
 
@@ -180,13 +178,27 @@ async def _check_may_act(
     session: AsyncSession, *, user: User, task: Task, case: Application
 ) -> None:
     if task.role not in acting_roles(user):
-        raise Forbidden(f"this task is for the {task.role} role")
+        raise Forbidden(
+            f"this task is for the {task.role} role",
+            code="task-role-mismatch",
+            params={"task_id": task.id, "role": task.role},
+        )
     if task.status != READY:
-        raise StaleTask(f"task {task.id} is already {task.status}")
+        raise StaleTask(
+            f"task {task.id} is already {task.status}",
+            code="task-not-ready",
+            params={"task_id": task.id, "status": task.status},
+        )
     if task.claimed_by is not None and task.claimed_by != user.id:
-        raise Conflict(f"task {task.id} is claimed by another user")
+        raise Conflict(
+            f"task {task.id} is claimed by another user",
+            code="task-claimed-by-other",
+            params={"task_id": task.id},
+        )
     if case.submitted_by == user.id and task.role not in VILLAGE_LEVEL_ROLES:
-        raise SeparationOfDuties("nobody approves above village level a case they submitted")
+        raise SeparationOfDuties(
+            "nobody approves above village level a case they submitted", code="sod-own-submission"
+        )
     other_levels = await session.exec(
         select(Task.role).where(
             Task.application_id == case.id,
@@ -197,7 +209,9 @@ async def _check_may_act(
     done = other_levels.first()
     if done is not None:
         raise SeparationOfDuties(
-            f"you already acted on this case as {done}; one person completes one level only"
+            f"you already acted on this case as {done}; one person completes one level only",
+            code="sod-one-level",
+            params={"role": done},
         )
 
 
@@ -213,7 +227,11 @@ async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSumma
         .values(claimed_by=user.id)
     )
     if result.rowcount != 1:
-        raise Conflict(f"task {task_id} was claimed or completed meanwhile")
+        raise Conflict(
+            f"task {task_id} was claimed or completed meanwhile",
+            code="task-claimed-meanwhile",
+            params={"task_id": task_id},
+        )
     _record_task_event(session, "task_claimed", user=user, task=task)
     await audit_service.commit(session)
     await session.refresh(task)
@@ -223,11 +241,23 @@ async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSumma
 async def unclaim(session: AsyncSession, *, user: User, task_id: int) -> TaskSummary:
     task = await _get_visible_task(session, user=user, task_id=task_id)
     if task.role not in acting_roles(user):
-        raise Forbidden(f"this task is for the {task.role} role")
+        raise Forbidden(
+            f"this task is for the {task.role} role",
+            code="task-role-mismatch",
+            params={"task_id": task.id, "role": task.role},
+        )
     if task.status != READY:
-        raise StaleTask(f"task {task.id} is already {task.status}")
+        raise StaleTask(
+            f"task {task.id} is already {task.status}",
+            code="task-not-ready",
+            params={"task_id": task.id, "status": task.status},
+        )
     if task.claimed_by != user.id:
-        raise Conflict("only the user who claimed a task can release it")
+        raise Conflict(
+            "only the user who claimed a task can release it",
+            code="task-release-not-claimer",
+            params={"task_id": task.id},
+        )
     await session.exec(
         update(Task)
         .where(col(Task.id) == task_id, col(Task.claimed_by) == user.id)
@@ -261,7 +291,9 @@ async def _check_decision_rules(
         if waiting is not None:
             raise PayoutInBatch(
                 f"the payout awaits the bank in batch line {waiting}; record the bank's result "
-                "for that line instead"
+                "for that line instead",
+                code="payout-task-in-batch",
+                params={"line": waiting},
             )
     if decision.decision != "approve":
         return
@@ -272,13 +304,18 @@ async def _check_decision_rules(
         missing = await applications_service.missing_documents(session, case=case)
         if missing:
             raise MissingDocuments(
-                f"attach the required documents first: {', '.join(missing)}", missing=missing
+                f"attach the required documents first: {', '.join(missing)}",
+                missing=missing,
+                code="documents-missing",
+                params={"missing": missing},
             )
     if task.role == FINANCE_OFFICER:
         reference = decision.data.get("bank_reference")
         if not isinstance(reference, str) or not reference.strip():
             raise InvalidInput(
-                "the bank's reference is required to record a payout", field="data.bank_reference"
+                "the bank's reference is required to record a payout",
+                field="data.bank_reference",
+                code="bank-reference-required",
             )
 
 
@@ -376,7 +413,11 @@ async def mark_completed(
         update(Task).where(col(Task.id) == task.id, col(Task.status) == READY).values(**values)
     )
     if done.rowcount != 1:
-        raise StaleTask(f"task {task.id} was completed meanwhile")
+        raise StaleTask(
+            f"task {task.id} was completed meanwhile",
+            code="task-completed-meanwhile",
+            params={"task_id": task.id},
+        )
     # The row now says what the UPDATE wrote: no reload before the answer is built.
     for name, value in values.items():
         set_committed_value(task, name, value)
@@ -387,12 +428,15 @@ async def complete(
 ) -> CompletionResult:
     """Approve, reject or return one ready task: one transaction, stale or concurrent → 409."""
     try:
-        return await _complete(session, user=user, task_id=task_id, decision=decision)
+        async with audit_service.undone_on_error(session):
+            return await _complete(session, user=user, task_id=task_id, decision=decision)
     except IntegrityError as error:
         # A concurrent completion won the race on a unique key (e.g. the same task row twice).
-        await session.rollback()
-        audit_service.discard_pending(session)
-        raise StaleTask("the task was completed concurrently; reload and try again") from error
+        raise StaleTask(
+            "the task was completed concurrently; reload and try again",
+            code="task-completed-meanwhile",
+            params={"task_id": task_id},
+        ) from error
 
 
 async def _complete(
@@ -408,19 +452,19 @@ async def _complete(
     await _check_decision_rules(session, task=task, case=case, program=program, decision=decision)
     assert case.id is not None
 
-    flow = await flows_service.parsed(session, case.flow_version_id)
-    instance = Instance.load(flow, case.workflow_state)
     data = {**decision.data, "decision": decision.decision, "comment": decision.comment or ""}
-    instance.complete(task.engine_task_id, lane=task.role, data=data)
-    ready = instance.ready_tasks()
-    before, after = case.status, progress.derive_status(instance, ready)
-
-    await progress.save_state(session, case, instance=instance, status=after)
+    # The task row first: its guard, not the engine, tells a second completion it lost.
     await mark_completed(session, task=task, user=user, decision=decision)
+    moved = await progress.move(
+        session,
+        case,
+        lambda instance: instance.complete(task.engine_task_id, lane=task.role, data=data),
+        case=case,
+    )
+    before, after, created, instance = moved.before, moved.status, moved.created, moved.instance
     _record_completion(
         session, user=user, task=task, case=case, decision=decision, before=before, after=after
     )
-    created = await progress.sync_tasks(session, case=case, ready=ready)
     await progress.apply_status(
         session,
         case=case,

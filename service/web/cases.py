@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.applications import revocation, views
 from service.applications import service as applications_service
 from service.applications.models import APPROVED, ENROLLED, IN_PROGRESS, PAID, RETURNED
+from service.audit import service as audit_service
 from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER, User, acting_roles
 from service.config import get_settings
 from service.errors import InvalidInput, NotFound, ReliefError
@@ -94,7 +95,7 @@ async def decide(
     ``POST /api/v1/tasks/{id}/complete`` does; the payout task carries the bank reference."""
     back = f"/applications/{application_id}"
     if await tasks_service.case_of_task(session, task_id) != application_id:
-        raise NotFound("no such task on this case")
+        raise NotFound("no such task on this case", code="case-task-not-found")
     try:
         body = Decision(
             decision=decision,  # validated by the model: approve | reject | return
@@ -123,7 +124,11 @@ async def withdraw(
     back = f"/applications/{application_id}"
     try:
         if not reason.strip():
-            raise InvalidInput("give the household's reason for withdrawing", field="reason")
+            raise InvalidInput(
+                "give the household's reason for withdrawing",
+                field="reason",
+                code="withdrawal-reason-required",
+            )
         await applications_service.withdraw(
             session, user=user, application_id=application_id, reason=reason.strip()
         )
@@ -169,7 +174,7 @@ async def _back_with_refusal(
     an error page. A 404 stays a 404 (the case is not the user's to see). The refusal is
     recorded in the trail as the problem handler would (403/409 of a logged-in user)."""
     if refused.status == 404:
-        await session.rollback()
+        await audit_service.roll_back(session)
         raise refused
     await web_errors.shown_in_place(request, session, refused)
     sessions.of(request).tell(refused.detail, "error")

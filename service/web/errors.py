@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.audit import service as audit_service
 from service.auth.dependencies import CALLER_SCOPE_KEY
 from service.auth.models import User
 from service.errors import ReliefError
@@ -108,5 +109,11 @@ async def shown_in_place(request: Request, session: AsyncSession, refused: Relie
     is recorded in the trail as the problem handler records it (403 and 409 of a logged-in
     user). Rolled back first: on SQLite the trail's own write transaction would otherwise
     wait on the process's one write connection, held by the refused command."""
-    await session.rollback()
-    await refusals.record(request, status=refused.status, type_=refused.type, detail=refused.detail)
+    await audit_service.roll_back(session)
+    await refusals.record(
+        request,
+        status=refused.status,
+        type_=refused.type,
+        code=refused.code,
+        detail=refused.detail,
+    )

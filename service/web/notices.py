@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import objections
+from service.audit import service as audit_service
 from service.auth.models import User
 from service.clock import local_today
 from service.config import get_settings
@@ -140,7 +141,7 @@ async def raise_objection(
         given = objections.ObjectionInput(text=body.text, contact=body.contact, address=address)
         await objections.receive_with_retry(session, notice_id=notice_id, given=given)
     except (InvalidInput, ValidationError) as refused:
-        await session.rollback()
+        await audit_service.roll_back(session)
         form = {
             "notice_id": notice_id,
             "text": text,

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import FormData, UploadFile
 
 from service.applications import service as applications_service
+from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.config import get_settings
 from service.errors import InvalidInput
@@ -166,7 +167,9 @@ async def _results_of(form: FormData) -> list[LineResult]:
         content = await read_limited(upload, limit=limit, field="file", what="result files")
         return settlement.parse_result_file(content)
     if upload is not None and "reference" not in form:
-        raise InvalidInput("choose the bank's result file", field="file")
+        raise InvalidInput(
+            "choose the bank's result file", field="file", code="result-file-missing"
+        )
     try:
         return [
             LineResult.model_validate(
@@ -180,7 +183,9 @@ async def _results_of(form: FormData) -> list[LineResult]:
             )
         ]
     except ValidationError as error:
-        raise InvalidInput(_messages(error), field=_text(form, "reference") or "line") from None
+        raise InvalidInput(
+            _messages(error), field=_text(form, "reference") or "line", code="result-line-invalid"
+        ) from None
 
 
 @router.post("/payouts/batches/{batch_id}/results")
@@ -261,7 +266,9 @@ async def record_repayment(
     fen = fen_of_yuan(amount)
     try:
         if fen is None:
-            raise InvalidInput("amount: not an amount in yuan", field="amount")
+            raise InvalidInput(
+                "amount: not an amount in yuan", field="amount", code="amount-invalid"
+            )
         body = PaymentCreate(amount_fen=fen, reference=reference)
         await recoveries_service.record_payment(
             session, user=user, recovery_id=recovery_id, body=body
@@ -271,7 +278,7 @@ async def record_repayment(
         errors: dict[str, Any] = {key: message}
         return await _page(request, session, user, status_code=422, errors=errors, values=values)
     except InvalidInput as error:
-        await session.rollback()
+        await audit_service.roll_back(session)
         errors = {key: error.detail}
         return await _page(request, session, user, status_code=422, errors=errors, values=values)
     sessions.of(request).tell(N_("Repayment recorded"))

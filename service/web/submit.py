@@ -26,6 +26,7 @@ from service.applications.schemas import (
     ApplicationEdit,
     Relation,
 )
+from service.audit import service as audit_service
 from service.auth.models import CASEWORKER, User, acting_roles
 from service.config import get_settings
 from service.errors import InvalidInput, ReliefError
@@ -136,7 +137,7 @@ async def _refused(
     if isinstance(problem, ReliefError) and problem.status not in (409, 422):
         raise problem
     if isinstance(problem, ValidationError):
-        await session.rollback()
+        await audit_service.roll_back(session)
         return 422
     await web_errors.shown_in_place(request, session, problem)
     return problem.status
@@ -371,9 +372,11 @@ async def add_document(
     htmx = bool(request.headers.get("HX-Request"))
     try:
         if kind not in CASEWORKER_DOCUMENT_KINDS:
-            raise InvalidInput("choose the kind of document", field="kind")
+            raise InvalidInput(
+                "choose the kind of document", field="kind", code="document-kind-required"
+            )
         if file is None or not file.filename:
-            raise InvalidInput("choose a file to upload", field="file")
+            raise InvalidInput("choose a file to upload", field="file", code="file-required")
         limit = get_settings().max_upload_bytes
         content = await read_limited(file, limit=limit, field="file", what="documents")
         await applications_service.add_document(

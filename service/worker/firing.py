@@ -30,7 +30,6 @@ from service.clock import utcnow
 from service.db import get_database
 from service.engine import Instance, ReadyTask
 from service.errors import FlowError
-from service.flows import service as flows_service
 from service.incidents import service as incidents_service
 from service.incidents.retry import next_attempt_at
 from service.notifications import service as notifications_service
@@ -42,13 +41,11 @@ WORKER = "worker"  # the actor name of what the worker records
 
 
 async def _fire_case(session: AsyncSession, case: Any, now: datetime) -> None:
-    flow = await flows_service.parsed(session, case.flow_version_id)
-    instance = Instance.load(flow, case.workflow_state)
-    instance.fire_timers()
     before = case.status
     # A flow's own timer may move the case (say, a public notice ran out): the same side
     # effects as a person's decision, recorded as the worker's.
-    status, ready = await progress.record_engine_move(session, case=case, instance=instance)
+    moved = await progress.record_engine_move(session, case=case, act=Instance.fire_timers)
+    status, ready = moved.status, moved.ready
     if status != before:
         audit_service.record(
             session,
@@ -66,18 +63,19 @@ async def _fire_case(session: AsyncSession, case: Any, now: datetime) -> None:
 async def _fire_review(session: AsyncSession, review: Any, now: datetime) -> None:
     case = await session.get(Application, review.application_id)
     assert case is not None
-    flow = await flows_service.parsed(session, review.flow_version_id)
-    instance = Instance.load(flow, review.workflow_state)
-    instance.fire_timers()
-    ready = instance.ready_tasks()
-    status = reviews_service.status_of(instance)
-    if status != review.status:
+    moved = await progress.move(
+        session, review, Instance.fire_timers, case=case, status=reviews_service.status_rule
+    )
+    if moved.status != moved.before:
         # A review's outcome changes the enrolment: that is the village's decision, not a
-        # timer's (and its side effects follow decisions only).
-        raise FlowError(f"a timer would move the review from {review.status} to {status}")
-    await progress.save_state(session, review, instance=instance, status=status)
-    await progress.sync_tasks(session, case=case, ready=ready, review_id=review.id)
-    await _escalate(session, case=case, review_id=review.id, ready=ready, now=now)
+        # timer's (and its side effects follow decisions only). Raised before the commit: the
+        # move is rolled back whole.
+        raise FlowError(
+            f"a timer would move the review from {moved.before} to {moved.status}",
+            code="timer-transition-invalid",
+            params={"from": moved.before, "to": moved.status},
+        )
+    await _escalate(session, case=case, review_id=review.id, ready=moved.ready, now=now)
 
 
 @dataclass(frozen=True)
@@ -131,8 +129,7 @@ async def _fire_one(timed: _Timed, row_id: int, now: datetime) -> int:
             await audit_service.commit(session)
             return 1
         except Exception as error:  # noqa: BLE001 - any failure: roll back, count a try
-            await session.rollback()
-            audit_service.discard_pending(session)
+            await audit_service.roll_back(session)
             failure = f"{type(error).__name__}: {error}"
     log.warning("timer_failed", kind=timed.incident, ref_id=row_id, error=failure)
     async with database.write_sessions() as session:
