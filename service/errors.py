@@ -11,16 +11,39 @@ PROBLEM_BASE = "urn:relief:problem:"
 
 
 class ReliefError(Exception):
-    """Base of every refusal the service makes on purpose."""
+    """Base of every refusal the service makes on purpose.
+
+    ``detail`` is the English sentence; ``code`` a stable kebab-case name of this particular
+    refusal (``documents-missing``, ``task-not-found``) and ``params`` the JSON values its
+    message needs, so a client can say it in its own words. Every code is registered, with its
+    status and params, in ``service/http/codes.py``; without one, the class's ``type`` is the
+    code. ``extra`` are further top-level members of the problem (``retry_after``, ``errors``).
+    """
 
     status: int = 400
     type: str = "bad-request"
     title: str = "Bad request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.code = code or self.type
+        self.params: dict[str, Any] = dict(params or {})
         self.extra = extra
+
+
+def field_error(
+    field: str | None, message: str, *, code: str, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One entry of a problem's ``errors``: which field, why (English), and why as a code."""
+    return {"field": field, "message": message, "code": code, "params": dict(params or {})}
 
 
 class NotAuthenticated(ReliefError):
@@ -70,9 +93,18 @@ class TooManyRequests(ReliefError):
 class InvalidInput(ReliefError):
     status, type, title = 422, "invalid-input", "Invalid input"
 
-    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
-        errors = [{"field": field, "message": detail}] if field else []
-        super().__init__(detail, errors=errors, **extra)
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> None:
+        code = code or self.type
+        errors = [field_error(field, detail, code=code, params=params)] if field else []
+        super().__init__(detail, code=code, params=params, errors=errors, **extra)
 
 
 class FlowError(ReliefError):
@@ -103,7 +135,15 @@ class ItemProblem(BaseModel):
     status: int
     type: str
     detail: str
+    code: str
+    params: dict[str, Any] = {}
 
     @classmethod
     def of(cls, error: ReliefError) -> ItemProblem:
-        return cls(status=error.status, type=PROBLEM_BASE + error.type, detail=error.detail)
+        return cls(
+            status=error.status,
+            type=PROBLEM_BASE + error.type,
+            detail=error.detail,
+            code=error.code,
+            params=error.params,
+        )

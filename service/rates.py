@@ -21,5 +21,8 @@ def hold_to(recent: Sequence[datetime], *, limit: int, now: datetime, what: str)
     frees_at = recent[len(recent) - limit] + HOUR
     wait = max(1, math.ceil((frees_at - now).total_seconds()))
     raise TooManyRequests(
-        f"at most {limit} {what} an hour; try again in {wait} seconds", retry_after=wait
+        f"at most {limit} {what} an hour; try again in {wait} seconds",
+        retry_after=wait,
+        code="rate-limited",
+        params={"limit": limit, "what": what, "retry_after": wait},
     )

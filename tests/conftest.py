@@ -59,6 +59,9 @@ def assert_problem(response: httpx.Response, status: int, slug: str | None = Non
     assert body["detail"]
     assert body["instance"] == response.request.url.path
     assert body["request_id"]
+    assert isinstance(body["code"], str), body  # docs/problems.md lists them
+    assert body["code"], body
+    assert isinstance(body["params"], dict), body
     if slug is not None:
         assert body["type"] == PROBLEM + slug, body
     return body

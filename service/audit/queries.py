@@ -50,7 +50,9 @@ def region_within(prefix: str) -> ColumnElement[bool]:
 def visible_to(user: User) -> ColumnElement[bool]:
     """The one scope of every trail read: the caller's county chain, their regions."""
     if not ({AUDITOR, ADMIN} & set(user.roles)):
-        raise Forbidden("only auditors and administrators read the audit trail")
+        raise Forbidden(
+            "only auditors and administrators read the audit trail", code="audit-role-required"
+        )
     return and_(col(AuditEvent.county) == user.county, region_within(user.jurisdiction))
 
 
@@ -195,7 +197,7 @@ async def user_events(
     visible_to(user)
     actor = (await session.exec(select(User).where(User.username == username))).first()
     if actor is None or not _overlap(user.jurisdiction, actor.jurisdiction):
-        raise NotFound(f"no user {username}")
+        raise NotFound(f"no user {username}", code="user-not-found", params={"username": username})
     query = EventFilter(actor=username, after_id=after_id, limit=limit)
     return await list_events(session, user=user, query=query)
 

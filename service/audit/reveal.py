@@ -52,7 +52,9 @@ async def reveal(
 ) -> Application:
     """The case with its numbers in full, for a county auditor; recorded with the reason."""
     if AUDITOR not in user.roles or len(user.jurisdiction) != _COUNTY_CODE_LENGTH:
-        raise Forbidden("only a county auditor may reveal personal numbers")
+        raise Forbidden(
+            "only a county auditor may reveal personal numbers", code="reveal-county-auditor-only"
+        )
     case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     await _hold_rate(session, user)
     audit_service.record(

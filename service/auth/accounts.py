@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 from anyio import to_thread
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit_service
+from service.auth import passwords
 from service.auth.models import (
     ADMIN,
     AUDITOR,
@@ -28,7 +30,8 @@ from service.auth.models import (
 )
 from service.auth.passwords import check_policy, hash_password
 from service.clock import utcnow
-from service.errors import Conflict, InvalidInput, NotFound, ReliefError
+from service.config import get_settings
+from service.errors import Conflict, InvalidInput, NotFound, ReliefError, field_error
 from service.regions.models import COUNTY, TOWNSHIP, VILLAGE, Region
 
 # The level of region each role works at, as the demo county has them: a wider jurisdiction
@@ -45,6 +48,7 @@ ROLE_LEVELS = {
 ROLES = tuple(ROLE_LEVELS)
 # Lower case, so no two accounts differ only in case; as the demo users are spelt (cw.lizhuang).
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+PASSWORD_UNCHANGED = "must differ from the current password"
 USER_CREATED, PASSWORD_SET, PASSWORD_CHANGED = "user_created", "password_set", "password_changed"
 
 
@@ -53,10 +57,30 @@ class WeakPassword(InvalidInput):
 
     def __init__(self, reasons: list[str], *, field: str) -> None:
         detail = "the password does not meet the policy: " + "; ".join(reasons)
+        errors = [field_error(field, reason, **_policy_code(reason)) for reason in reasons]
         ReliefError.__init__(
-            self, detail, errors=[{"field": field, "message": reason} for reason in reasons]
+            self,
+            detail,
+            code="password-weak",
+            params={"reasons": [error["code"] for error in errors]},
+            errors=errors,
         )
         self.reasons = reasons
+
+
+_POLICY_CODES: dict[str, dict[str, Any]] = {
+    passwords.TOO_LONG: {"code": "password-too-long", "params": {"maximum": passwords.MAX_LENGTH}},
+    passwords.HAS_USERNAME: {"code": "password-has-username"},
+    passwords.SIMPLE: {"code": "password-simple"},
+    passwords.COMMON: {"code": "password-common"},
+    PASSWORD_UNCHANGED: {"code": "password-unchanged"},
+}
+
+
+def _policy_code(reason: str) -> dict[str, Any]:
+    """The code (and params) of one reason ``check_policy`` gives (the rest: too short)."""
+    minimum = get_settings().password_min_length
+    return _POLICY_CODES.get(reason, {"code": "password-too-short", "params": {"minimum": minimum}})
 
 
 def require_policy(password: str, *, username: str, field: str, current: str | None = None) -> None:
@@ -64,7 +88,7 @@ def require_policy(password: str, *, username: str, field: str, current: str | N
     ``current``, the password it replaces, when that is known)."""
     reasons = check_policy(password, username=username)
     if current is not None and password == current:
-        reasons.append("must differ from the current password")
+        reasons.append(PASSWORD_UNCHANGED)
     if reasons:
         raise WeakPassword(reasons, field=field)
 
@@ -88,22 +112,44 @@ async def add_user(
             "a username is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-', "
             "starting with a letter or digit",
             field="username",
+            code="username-invalid",
         )
     if role not in ROLE_LEVELS:
-        raise InvalidInput(f"unknown role {role!r}; one of: {', '.join(ROLES)}", field="role")
+        raise InvalidInput(
+            f"unknown role {role!r}; one of: {', '.join(ROLES)}",
+            field="role",
+            code="role-unknown",
+            params={"role": role, "roles": list(ROLES)},
+        )
     place = await session.get(Region, region)
     if place is None:
-        raise InvalidInput(f"unknown region code {region!r}", field="region")
+        raise InvalidInput(
+            f"unknown region code {region!r}",
+            field="region",
+            code="region-unknown",
+            params={"region": region},
+        )
     if place.level != ROLE_LEVELS[role]:
         raise InvalidInput(
             f"a {role} works at {ROLE_LEVELS[role]} level; {region} is a {place.level}",
             field="region",
+            code="region-level-mismatch",
+            params={
+                "role": role,
+                "level": ROLE_LEVELS[role],
+                "region": region,
+                "region_level": place.level,
+            },
         )
     name = (full_name or username).strip()
     if not 1 <= len(name) <= 100:
-        raise InvalidInput("a name is 1 to 100 characters", field="name")
+        raise InvalidInput(
+            "a name is 1 to 100 characters", field="name", code="name-length", params={"max": 100}
+        )
     if await get_user(session, username) is not None:
-        raise Conflict(f"user {username} already exists")
+        raise Conflict(
+            f"user {username} already exists", code="user-exists", params={"username": username}
+        )
     # Unusable until set-password: the hash of a random secret nobody keeps (a login with it
     # costs the same argon2 check as any other, so it tells nothing).
     unusable = await to_thread.run_sync(hash_password, secrets.token_urlsafe(32))
@@ -135,7 +181,7 @@ async def set_password(
     stay valid until they expire (they carry no password version to revoke them by)."""
     user = await get_user(session, username)
     if user is None:
-        raise NotFound(f"no user {username}")
+        raise NotFound(f"no user {username}", code="user-not-found", params={"username": username})
     require_policy(password, username=username, field="password")
     user.password_hash = await to_thread.run_sync(hash_password, password)
     session.add(user)

@@ -26,11 +26,11 @@ async def current_user(
     request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> User:
     if not token:
-        raise NotAuthenticated("missing bearer token")
+        raise NotAuthenticated("missing bearer token", code="token-missing")
     settings = get_settings()
     user = await load_user(read_token(settings, token), settings.user_cache_seconds)
     if user is None or not user.active:
-        raise NotAuthenticated("user unknown or disabled")
+        raise NotAuthenticated("user unknown or disabled", code="user-unknown-or-disabled")
     request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (problems.py)
     return user
 
@@ -43,7 +43,11 @@ def require_acting_role(role: str) -> Callable[[User], Awaitable[User]]:
 
     async def gate(user: CurrentUser) -> User:
         if role not in acting_roles(user):
-            raise Forbidden(f"requires the {role} role; auditors and admins act on no case")
+            raise Forbidden(
+                f"requires the {role} role; auditors and admins act on no case",
+                code="case-role-required",
+                params={"roles": [role]},
+            )
         return user
 
     return gate
@@ -55,7 +59,9 @@ def require_any_acting_role(*roles: str) -> Callable[[User], Awaitable[User]]:
     async def gate(user: CurrentUser) -> User:
         if not set(roles) & acting_roles(user):
             raise Forbidden(
-                f"requires one of the roles {', '.join(roles)}; auditors and admins act on no case"
+                f"requires one of the roles {', '.join(roles)}; auditors and admins act on no case",
+                code="case-role-required",
+                params={"roles": list(roles)},
             )
         return user
 
@@ -67,7 +73,11 @@ def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
 
     async def gate(user: CurrentUser) -> User:
         if not set(roles) & set(user.roles):
-            raise Forbidden(f"requires one of the roles: {', '.join(roles)}")
+            raise Forbidden(
+                f"requires one of the roles: {', '.join(roles)}",
+                code="role-required",
+                params={"roles": list(roles)},
+            )
         return user
 
     return gate

@@ -56,7 +56,10 @@ async def authenticate(
     wait = login_throttle.retry_after(username=username, address=address)
     if wait:
         raise TooManyAttempts(
-            f"too many failed logins; try again in {wait} seconds", retry_after=wait
+            f"too many failed logins; try again in {wait} seconds",
+            retry_after=wait,
+            code="login-throttled",
+            params={"retry_after": wait},
         )
     user = await get_by_username(session, username)
     stored_hash = user.password_hash if user else None
@@ -66,7 +69,7 @@ async def authenticate(
         await _record_login_event("login_failed", user, username)
         if locked:
             await _record_login_event("login_locked", user, username)
-        raise NotAuthenticated("wrong username or password")
+        raise NotAuthenticated("wrong username or password", code="login-failed")
     login_throttle.succeeded(username=username)
     return user
 
@@ -85,13 +88,16 @@ async def change_password(
     wait = login_throttle.retry_after(username=user.username, address=address)
     if wait:
         raise TooManyAttempts(
-            f"too many failed attempts; try again in {wait} seconds", retry_after=wait
+            f"too many failed attempts; try again in {wait} seconds",
+            retry_after=wait,
+            code="password-attempts-throttled",
+            params={"retry_after": wait},
         )
     # The stored hash as it is now: the caller's User may be a copy cached by the dependency.
     async with get_database().read_sessions() as session:
         fresh = await session.get(User, user.id)
     if fresh is None or not fresh.active:
-        raise NotAuthenticated("user unknown or disabled")
+        raise NotAuthenticated("user unknown or disabled", code="user-unknown-or-disabled")
     checked_hash = fresh.password_hash
     valid = await to_thread.run_sync(verify_password, current_password, checked_hash)
     if not valid:
@@ -99,7 +105,7 @@ async def change_password(
         await _record_login_event("password_change_failed", user, user.username)
         if locked:
             await _record_login_event("login_locked", user, user.username)
-        raise NotAuthenticated("the current password is wrong")
+        raise NotAuthenticated("the current password is wrong", code="current-password-wrong")
     login_throttle.succeeded(username=user.username)
     accounts.require_policy(
         new_password, username=user.username, field="new_password", current=current_password
@@ -109,7 +115,10 @@ async def change_password(
         stored = await session.get(User, user.id)
         if stored is None or not stored.active or stored.password_hash != checked_hash:
             # Changed (or disabled) since this request checked the current password.
-            raise Conflict("the password was changed meanwhile; log in again")
+            raise Conflict(
+                "the password was changed meanwhile; log in again",
+                code="password-changed-meanwhile",
+            )
         stored.password_hash = new_hash
         session.add(stored)
         audit_service.record(session, action=accounts.PASSWORD_CHANGED, actor=stored)

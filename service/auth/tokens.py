@@ -26,7 +26,7 @@ def read_token(settings: Settings, token: str) -> int:
         header = jwt.get_unverified_header(token)
         # jose checks the algorithm too; refusing early also rejects "none" before any parsing.
         if header.get("alg") != settings.jwt_algorithm:
-            raise NotAuthenticated("token algorithm not accepted")
+            raise NotAuthenticated("token algorithm not accepted", code="token-algorithm")
         claims = jwt.decode(
             token,
             settings.secret_key,
@@ -40,4 +40,4 @@ def read_token(settings: Settings, token: str) -> int:
     except NotAuthenticated:
         raise
     except (JWTError, ValueError, KeyError, TypeError):
-        raise NotAuthenticated("invalid or expired token") from None
+        raise NotAuthenticated("invalid or expired token", code="token-invalid") from None

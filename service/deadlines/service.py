@@ -43,7 +43,10 @@ def install() -> None:
 
 def _jurisdiction_of_supervisor(user: User) -> str:
     if not SUPERVISORS & set(user.roles):
-        raise Forbidden("the supervision view is for county approvers, auditors and admins")
+        raise Forbidden(
+            "the supervision view is for county approvers, auditors and admins",
+            code="supervision-role-required",
+        )
     return user.jurisdiction
 
 

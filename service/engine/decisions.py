@@ -32,11 +32,17 @@ def parse_decision(content: bytes) -> ParsedDecision:
     try:
         parser.add_dmn_xml(root, filename="decision.dmn")
         if len(parser.dmn_parsers) != 1:
-            raise InvalidFlow(f"a DMN file holds one decision, found {len(parser.dmn_parsers)}")
+            raise InvalidFlow(
+                f"a DMN file holds one decision, found {len(parser.dmn_parsers)}",
+                code="dmn-decision-count",
+                params={"count": len(parser.dmn_parsers)},
+            )
         (key,) = parser.dmn_parsers
         engine = parser.get_engine(key, root)
     except SpiffWorkflowException as error:
-        raise InvalidFlow(f"invalid DMN: {error}") from None
+        raise InvalidFlow(
+            f"invalid DMN: {error}", code="dmn-invalid", params={"error": str(error)}
+        ) from None
     _check_entries(engine.decision_table)
     return ParsedDecision(key=key, sha256=hashlib.sha256(content).hexdigest(), engine=engine)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from service.errors import FlowError, InvalidInput, ReliefError, StaleTask
 
@@ -27,9 +28,16 @@ class InvalidFlow(InvalidInput):
 
     type, title = "invalid-flow", "Invalid flow"
 
-    def __init__(self, detail: str, *, problems: list[FlowProblem] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        problems: list[FlowProblem] | None = None,
+        code: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         self.problems = problems or [FlowProblem(None, detail)]
-        super().__init__(detail)
+        super().__init__(detail, code=code, params=params)
         self.extra["errors"] = [problem.as_dict() for problem in self.problems]
 
     @classmethod
@@ -38,7 +46,18 @@ class InvalidFlow(InvalidInput):
         first = problems[0]
         where = f"{first.element}: " if first.element else ""
         more = f" (and {count - 1} more)" if count > 1 else ""
-        return cls(f"the flow was refused: {where}{first.reason}{more}", problems=problems)
+        return cls(
+            f"the flow was refused: {where}{first.reason}{more}",
+            problems=problems,
+            code="flow-refused",
+            # The reasons are English only (schema validators, the engine, the service's rules).
+            params={
+                "element": first.element,
+                "file": first.file,
+                "reason": first.reason,
+                "more": count - 1,
+            },
+        )
 
 
 class UnsafeExpression(FlowError):
@@ -65,4 +84,6 @@ def engine_call() -> Iterator[None]:
         cause = getattr(error, "exception", None) or error.__cause__
         if isinstance(cause, ReliefError):
             raise cause from None
-        raise FlowError(f"the flow could not proceed: {error}") from None
+        raise FlowError(
+            f"the flow could not proceed: {error}", code="flow-failed", params={"error": str(error)}
+        ) from None

@@ -179,7 +179,11 @@ class Instance:
             try:
                 self.workflow.send_event(BpmnEvent(SignalEventDefinition(name)))
             except WorkflowException:
-                raise TaskNotReady(f"the workflow is not waiting for {name!r}") from None
+                raise TaskNotReady(
+                    f"the workflow is not waiting for {name!r}",
+                    code="workflow-not-waiting",
+                    params={"signal": name},
+                ) from None
             self.workflow.refresh_waiting_tasks()
             self.workflow.do_engine_steps()
 
@@ -194,12 +198,16 @@ class Instance:
         try:
             task = self.workflow.get_task_from_id(UUID(engine_task_id))
         except (TaskNotFoundException, ValueError):
-            raise TaskNotReady("the task is not part of this case's workflow") from None
+            raise TaskNotReady(
+                "the task is not part of this case's workflow", code="task-not-in-workflow"
+            ) from None
         # task.run() does not check state: it would happily run a FUTURE task.
         if task.state != TaskState.READY or not task.task_spec.manual:
-            raise TaskNotReady("the task is not ready: it was completed or moved on")
+            raise TaskNotReady(
+                "the task is not ready: it was completed or moved on", code="task-moved-on"
+            )
         if task.task_spec.lane != lane:
-            raise TaskNotReady("the task is not in the caller's lane")
+            raise TaskNotReady("the task is not in the caller's lane", code="task-not-in-lane")
         with engine_call():
             task.data.update(data)
             task.run()

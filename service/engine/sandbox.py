@@ -126,7 +126,11 @@ def _size(value: Any) -> int:
 
 def _bounded(result: Any) -> Any:
     if _size(result) > MAX_SIZE:
-        raise UnsafeExpression(f"a value in a flow expression exceeded {MAX_SIZE} elements")
+        raise UnsafeExpression(
+            f"a value in a flow expression exceeded {MAX_SIZE} elements",
+            code="expression-too-large",
+            params={"limit": MAX_SIZE},
+        )
     return result
 
 
@@ -163,9 +167,16 @@ _PLAIN_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
 def _binop(op: str, left: Any, right: Any) -> Any:
     if op == "Mod" and isinstance(left, str | bytes):
         # printf-style formatting: '%*d' % (2000000000, 0) allocates gigabytes in one call.
-        raise UnsafeExpression("string formatting with % is not allowed in flow expressions")
+        raise UnsafeExpression(
+            "string formatting with % is not allowed in flow expressions",
+            code="expression-percent-format",
+        )
     if _predict(op, left, right) > MAX_SIZE:
-        raise UnsafeExpression(f"a value in a flow expression would exceed {MAX_SIZE} elements")
+        raise UnsafeExpression(
+            f"a value in a flow expression would exceed {MAX_SIZE} elements",
+            code="expression-too-large",
+            params={"limit": MAX_SIZE},
+        )
     return _bounded(_OPERATORS[op](left, right))
 
 
@@ -174,7 +185,11 @@ def _inplacevar(op: str, left: Any, right: Any) -> Any:
         return _binop(_INPLACE[op], left, right)
     if op in _PLAIN_INPLACE:
         return _PLAIN_INPLACE[op](left, right)
-    raise UnsafeExpression(f"operator {op} is not allowed in flow expressions")
+    raise UnsafeExpression(
+        f"operator {op} is not allowed in flow expressions",
+        code="expression-operator",
+        params={"operator": str(op)},
+    )
 
 
 _SCALARS = (bool, int, float, str, type(None))
@@ -183,7 +198,9 @@ _SCALARS = (bool, int, float, str, type(None))
 def _str(value: Any = "") -> str:
     # str() of a container renders every nested element in one C call: scalars only.
     if not isinstance(value, _SCALARS):
-        raise UnsafeExpression("str() takes a number or a string in flow expressions")
+        raise UnsafeExpression(
+            "str() takes a number or a string in flow expressions", code="expression-str-argument"
+        )
     text = str(value)
     _bounded(text)
     return text
@@ -195,16 +212,26 @@ def _sum(values: Any, start: int | float = 0) -> Any:
     if len(items) > MAX_SIZE or not all(
         isinstance(item, int | float) and not isinstance(item, bool) for item in items
     ):
-        raise UnsafeExpression("sum() adds up to 10,000 numbers in flow expressions")
+        raise UnsafeExpression(
+            "sum() adds up to 10,000 numbers in flow expressions",
+            code="expression-sum-too-long",
+            params={"limit": 10000},
+        )
     if not isinstance(start, int | float):
-        raise UnsafeExpression("sum() starts from a number in flow expressions")
+        raise UnsafeExpression(
+            "sum() starts from a number in flow expressions", code="expression-sum-start"
+        )
     return _bounded(sum(items, start))
 
 
 def _range(*args: int) -> range:
     bounded = range(*args)
     if len(bounded) > MAX_RANGE:
-        raise UnsafeExpression(f"range() is limited to {MAX_RANGE} numbers in flow expressions")
+        raise UnsafeExpression(
+            f"range() is limited to {MAX_RANGE} numbers in flow expressions",
+            code="expression-range-too-long",
+            params={"limit": MAX_RANGE},
+        )
     return bounded
 
 
@@ -225,7 +252,11 @@ _SAFE_METHODS: dict[type, frozenset[str]] = {
 def _getattr(obj: Any, name: str, default: Any = None) -> Any:
     allowed = _SAFE_METHODS.get(type(obj), frozenset())
     if name not in allowed:
-        raise UnsafeExpression(f"attribute {name!r} of {type(obj).__name__} is not allowed")
+        raise UnsafeExpression(
+            f"attribute {name!r} of {type(obj).__name__} is not allowed",
+            code="expression-attribute",
+            params={"attribute": name, "type": type(obj).__name__},
+        )
     return getattr(obj, name)
 
 
@@ -264,9 +295,17 @@ def _compile(source: str, *, mode: str) -> CodeType:
     try:
         result = compiler(source, policy=FlowExpressionPolicy)
     except SyntaxError as error:
-        raise UnsafeExpression(f"syntax error in {source!r}: {error.msg}") from None
+        raise UnsafeExpression(
+            f"syntax error in {source!r}: {error.msg}",
+            code="expression-syntax",
+            params={"expression": source, "error": str(error.msg)},
+        ) from None
     if result.errors or result.code is None:
-        raise UnsafeExpression(f"refused {source!r}: " + "; ".join(result.errors))
+        raise UnsafeExpression(
+            f"refused {source!r}: " + "; ".join(result.errors),
+            code="expression-refused",
+            params={"expression": source, "errors": list(result.errors)},
+        )
     return result.code
 
 
@@ -277,7 +316,11 @@ def _run_bounded(func: Callable[[], Any], timeout_s: float) -> Any:
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
         frame.f_trace_opcodes = True  # line events miss a jump back to the same line
         if time.monotonic() > deadline:
-            raise ExpressionTimeout(f"flow expression exceeded {timeout_s * 1000:.0f} ms")
+            raise ExpressionTimeout(
+                f"flow expression exceeded {timeout_s * 1000:.0f} ms",
+                code="expression-timeout",
+                params={"timeout_ms": round(timeout_s * 1000)},
+            )
         return tracer
 
     previous = sys.gettrace()
@@ -311,7 +354,9 @@ def provide(name: str, function: DataFunction) -> None:
 def _bind(function: DataFunction, data: dict[str, Any]) -> Callable[[str], Any]:
     def bound(argument: str) -> Any:
         if not isinstance(argument, str):
-            raise UnsafeExpression("flow functions take a step id (a string)")
+            raise UnsafeExpression(
+                "flow functions take a step id (a string)", code="expression-step-id"
+            )
         return function(dict(data), argument)
 
     return bound
@@ -365,7 +410,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
-        raise UnsafeExpression("service tasks are not available to flows")
+        raise UnsafeExpression("service tasks are not available to flows", code="flow-service-task")
 
 
 class RestrictedScriptEngine(PythonScriptEngine):

@@ -172,7 +172,9 @@ def parse_flow(
         process_ids = parser.get_process_ids()
         if len(process_ids) != 1:
             raise InvalidFlow(
-                f"a flow holds exactly one executable process, found {len(process_ids)}"
+                f"a flow holds exactly one executable process, found {len(process_ids)}",
+                code="flow-process-count",
+                params={"count": len(process_ids)},
             )
         key = process_ids[0]
         spec = parser.get_spec(key)
@@ -285,7 +287,9 @@ def _check_timer(event: TimerEventDefinition, source: str) -> None:
     except Exception:  # noqa: BLE001 - any parse failure means the same thing
         raise UnsafeExpression(
             f"timer {source!r} is not an ISO 8601 duration, date or cycle "
-            "(write a Python string such as 'PT72H')"
+            "(write a Python string such as 'PT72H')",
+            code="timer-invalid",
+            params={"timer": source},
         ) from None
 
 

@@ -28,14 +28,24 @@ def _parser() -> etree.XMLParser:
 def parse_xml(content: bytes) -> etree._Element:
     """Parse BPMN/DMN bytes into an element tree, refusing anything DTD-shaped."""
     if _DTD_MARKERS.search(content):
-        raise InvalidFlow("DOCTYPE and ENTITY declarations are not allowed in flows")
+        raise InvalidFlow(
+            "DOCTYPE and ENTITY declarations are not allowed in flows", code="xml-doctype-forbidden"
+        )
     try:
         root = etree.fromstring(content, parser=_parser())
     except etree.XMLSyntaxError as error:
-        raise InvalidFlow(f"not well-formed XML: {error}") from None
+        raise InvalidFlow(
+            f"not well-formed XML: {error}", code="xml-malformed", params={"error": str(error)}
+        ) from None
     if root.getroottree().docinfo.doctype:
-        raise InvalidFlow("DOCTYPE declarations are not allowed in flows")
+        raise InvalidFlow(
+            "DOCTYPE declarations are not allowed in flows", code="xml-doctype-forbidden"
+        )
     count = sum(1 for _ in root.iter())
     if count > MAX_ELEMENTS:
-        raise InvalidFlow(f"flow has {count} elements; the limit is {MAX_ELEMENTS}")
+        raise InvalidFlow(
+            f"flow has {count} elements; the limit is {MAX_ELEMENTS}",
+            code="xml-too-many-elements",
+            params={"count": count, "limit": MAX_ELEMENTS},
+        )
     return root

@@ -96,7 +96,9 @@ class Idempotent:
         ):
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was already used for another request "
-                f"({record.method} {record.path} with another body); use a new key"
+                f"({record.method} {record.path} with another body); use a new key",
+                code="idempotency-key-reused",
+                params={"method": record.method, "path": record.path},
             )
         return JSONResponse(
             record.response, status_code=record.status_code, headers={REPLAYED_HEADER: "true"}

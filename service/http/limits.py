@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import get_settings
+from service.flows.service import MAX_DECISIONS
 
 MULTIPART_SLACK = 64 * 1024
 PROBLEM_TYPE = "urn:relief:problem:payload-too-large"
@@ -25,9 +26,9 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body exceeds {limit} bytes")
+        self.limit = limit
 
 
-MAX_DECISIONS = 9  # DMN files in one flow upload, besides its BPMN
 FLOW_UPLOAD_PATH = "/api/v1/flows"
 
 
@@ -76,6 +77,8 @@ async def _refuse(scope: Scope, send: Send, limit: int) -> None:
             "title": "Payload too large",
             "status": 413,
             "detail": f"the request body exceeds {limit} bytes",
+            "code": "body-too-large",  # registered in codes.py, as the handler's 413
+            "params": {"limit": limit},
             "instance": scope.get("path"),
             "request_id": scope.get("relief.request_id"),
         }

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 from pydantic import AwareDatetime, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 MAX_ID = 2**31 - 1  # the range of the integer primary keys on every backend
 
@@ -23,8 +24,9 @@ def _iso_text(value: object) -> object:
     """Dates and times in a query are ISO 8601 text: pydantic would also read a bare number
     as seconds since 1970 (``until=0.5``), which no caller means."""
     if isinstance(value, str) and not ISO_PREFIX.match(value):
-        raise ValueError(
-            "expected an ISO 8601 date or time (2026-01-31, 2026-01-31T08:00:00+08:00)"
+        raise PydanticCustomError(
+            "iso-date-expected",
+            "expected an ISO 8601 date or time (2026-01-31, 2026-01-31T08:00:00+08:00)",
         )
     return value
 

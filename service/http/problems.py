@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import math
 import socket
 from http import HTTPStatus
 from typing import Any, Protocol
@@ -11,12 +12,12 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.errors import PROBLEM_BASE, PayloadTooLarge, ReliefError
-from service.http import refusals
+from service.errors import PROBLEM_BASE, PayloadTooLarge, ReliefError, field_error
+from service.http import codes, refusals
 from service.http.headers import headers_for
 from service.http.limits import BodyTooLarge
 from service.logging import request_id_var
@@ -44,9 +45,14 @@ def problem(
     title: str,
     detail: str,
     request: Request,
+    code: str,
+    params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
+    """The problem answer: ``code`` (registered in ``codes.py``) and ``params`` name the refusal
+    for a client that words it itself; ``detail`` says it in English."""
+    _check_registered(code, status, extra.get("errors"))
     page: ErrorPage | None = getattr(request.app.state, ERROR_PAGE, None)
     if page is not None and page.serves(request):
         if "retry_after" in extra:
@@ -57,6 +63,8 @@ def problem(
         "title": title,
         "status": status,
         "detail": detail,
+        "code": code,
+        "params": json_safe(params or {}),
         "instance": request.url.path,
         # The scope outlives the request-id middleware, which 500 handlers run outside of.
         "request_id": request_id_var.get() or request.scope.get("relief.request_id"),
@@ -68,6 +76,47 @@ def problem(
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _check_registered(code: str, status: int, errors: Any) -> None:
+    """Log an error for a code missing from the registry (tests/test_problem_codes.py keeps the
+    source from raising one; this catches what a static scan cannot see)."""
+    if not codes.known(code):
+        log.error("problem_code_unregistered", code=code, status=status)
+    elif codes.CODES[code].status != status and code != "http-error":
+        log.error("problem_code_status_mismatch", code=code, status=status)
+    for item in errors if isinstance(errors, list) else []:
+        field_code = item.get("code") if isinstance(item, dict) else None
+        if isinstance(field_code, str) and not codes.known(field_code, field=True):
+            log.error("problem_code_unregistered", code=field_code, status=status, field=True)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` as JSON can carry it: what pydantic puts in an error's context may be an
+    exception (dropped: the message says it) or another object (given as its text)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        return {
+            str(key): json_safe(item)
+            for key, item in value.items()
+            if not isinstance(item, BaseException)
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(item) for item in value]
+    return str(value)
+
+
+def _field_error(item: dict[str, Any]) -> dict[str, Any]:
+    """One pydantic error as a field error: its type is the code, its context the params."""
+    return field_error(
+        _field(item),
+        item.get("msg", "invalid"),
+        code=str(item.get("type", "value_error")),
+        params=json_safe(item.get("ctx") or {}),
+    )
 
 
 def _field(item: dict[str, Any]) -> str:
@@ -86,29 +135,32 @@ def install(app: FastAPI, *, error_page: ErrorPage | None = None) -> None:
     @app.exception_handler(ReliefError)
     async def _relief(request: Request, error: ReliefError) -> Response:
         # A 403 or 409 to a logged-in user is itself an audit event (written on its own).
-        await refusals.record(request, status=error.status, type_=error.type, detail=error.detail)
+        await refusals.record(
+            request, status=error.status, type_=error.type, code=error.code, detail=error.detail
+        )
         return problem(
             error.status,
             type_=error.type,
             title=error.title,
             detail=error.detail,
             request=request,
+            code=error.code,
+            params=error.params,
             **error.extra,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> Response:
-        errors = [
-            {"field": _field(item), "message": item.get("msg", "invalid")}
-            for item in error.errors()
-        ]
-        fields = ", ".join(e["field"] for e in errors)
+        errors = [_field_error(item) for item in error.errors()]
+        fields = [e["field"] for e in errors]
         return problem(
             422,
             type_="invalid-input",
             title="Invalid input",
-            detail=f"invalid fields: {fields}",
+            detail=f"invalid fields: {', '.join(fields)}",
             request=request,
+            code="invalid-input",
+            params={"fields": fields},
             errors=errors,
         )
 
@@ -120,6 +172,8 @@ def install(app: FastAPI, *, error_page: ErrorPage | None = None) -> None:
             title=PayloadTooLarge.title,
             detail=str(error.detail),
             request=request,
+            code="body-too-large",
+            params={"limit": error.limit},
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -130,8 +184,10 @@ def install(app: FastAPI, *, error_page: ErrorPage | None = None) -> None:
     async def _integrity(request: Request, error: IntegrityError) -> Response:
         log.warning("integrity_conflict", error=str(error.orig))
         detail = "the request conflicts with a concurrent change; reload and try again"
-        await refusals.record(request, status=409, type_="conflict", detail=detail)
-        return problem(409, type_="conflict", title="Conflict", detail=detail, request=request)
+        await refusals.record(request, status=409, type_="conflict", code="conflict", detail=detail)
+        return problem(
+            409, type_="conflict", title="Conflict", detail=detail, request=request, code="conflict"
+        )
 
     @app.exception_handler(DBAPIError)
     async def _database_unavailable(request: Request, error: DBAPIError) -> Response:
@@ -146,6 +202,7 @@ def install(app: FastAPI, *, error_page: ErrorPage | None = None) -> None:
                 detail="a value in the request cannot be stored or searched for "
                 "(for example, a NUL character)",
                 request=request,
+                code="value-not-storable",
             )
         # Connection lost, server gone, lock timeout: the request changed nothing; retry later.
         log.error("database_unavailable", error=str(error.orig))
@@ -167,6 +224,7 @@ def install(app: FastAPI, *, error_page: ErrorPage | None = None) -> None:
             title="Internal error",
             detail="an unexpected error occurred; it has been logged with the request id",
             request=request,
+            code="internal-error",
         )
         # Starlette answers a 500 from its outermost layer, outside SecurityHeaders.
         response.headers.update(headers_for(request.url.path))
@@ -190,6 +248,7 @@ def _unavailable(request: Request) -> Response:
         title="Service unavailable",
         detail="the database is unavailable; try again shortly",
         request=request,
+        code="service-unavailable",
     )
 
 
@@ -229,6 +288,7 @@ async def _connect_failed(request: Request, error: Exception) -> Response:
             title="Internal error",
             detail="an unexpected error occurred; it has been logged with the request id",
             request=request,
+            code="internal-error",
         )
     log.error("database_unavailable", error=f"{type(error).__name__}: {error}")
     return _unavailable(request)
@@ -246,10 +306,17 @@ def _http_problem(request: Request, error: StarletteHTTPException) -> Response:
             title="Invalid input",
             detail=f"invalid fields: body ({detail})",
             request=request,
-            errors=[{"field": "body", "message": detail}],
+            code="invalid-input",
+            params={"fields": ["body"]},
+            errors=[field_error("body", detail, code="body-invalid")],
         )
     headers = dict(error.headers or {})
+    code = _HTTP_CODES.get(error.status_code, "http-error")
+    params: dict[str, Any] = {}
+    if code == "http-error":
+        params = {"status": error.status_code}
     if error.status_code == 405:
+        params = {"method": request.method}
         # Starlette names only the methods of the first route that matched the path; the
         # resource supports those of every route on it (RFC 9110, section 15.5.6).
         allowed = _allowed_methods(request)
@@ -261,8 +328,13 @@ def _http_problem(request: Request, error: StarletteHTTPException) -> Response:
         title=phrase,
         detail=detail,
         request=request,
+        code=code,
+        params=params,
         headers=headers,
     )
+
+
+_HTTP_CODES = {404: "not-found", 405: "method-not-allowed"}
 
 
 class Problem(BaseModel):
@@ -272,9 +344,20 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    code: str = Field(
+        description="stable name of this refusal; the registry is docs/problems.md",
+        examples=["documents-missing"],
+    )
+    params: dict[str, Any] = Field(
+        description="the values the refusal's message needs, by name (see docs/problems.md)",
+        examples=[{"missing": ["hukou_booklet"]}],
+    )
     instance: str | None = None
     request_id: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="field errors of a 422: {field, message, code, params} each",
+    )
 
 
 _DESCRIPTIONS = {

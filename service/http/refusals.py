@@ -57,7 +57,9 @@ async def _case_of(session: AsyncSession, request: Request) -> Application | Non
     return await session.get(Application, application_id) if application_id else None
 
 
-async def _write(request: Request, user: User, *, status: int, type_: str, detail: str) -> None:
+async def _write(
+    request: Request, user: User, *, status: int, type_: str, code: str, detail: str
+) -> None:
     async with get_database().write_sessions() as session:
         case = await _case_of(session, request)
         # The case's village when the caller works there, so the case's auditors see it;
@@ -76,6 +78,7 @@ async def _write(request: Request, user: User, *, status: int, type_: str, detai
                 "route": route_template(request),
                 "status": status,
                 "type": type_,
+                "code": code,
                 "detail": detail[:500],
                 "roles": list(user.roles),
             },
@@ -83,12 +86,12 @@ async def _write(request: Request, user: User, *, status: int, type_: str, detai
         await audit_service.commit(session)
 
 
-async def record(request: Request, *, status: int, type_: str, detail: str) -> None:
+async def record(request: Request, *, status: int, type_: str, code: str, detail: str) -> None:
     """Record a refusal of a logged-in caller; log, never raise, if that fails."""
     user = request.scope.get(CALLER_SCOPE_KEY)
     if status not in RECORDED or not isinstance(user, User):
         return
     try:
-        await _write(request, user, status=status, type_=type_, detail=detail)
+        await _write(request, user, status=status, type_=type_, code=code, detail=detail)
     except Exception:  # the refusal is the answer; a trail failure must not become a 500
-        log.exception("refusal_not_recorded", status=status, type=type_)
+        log.exception("refusal_not_recorded", status=status, type=type_, code=code)

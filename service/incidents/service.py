@@ -69,14 +69,26 @@ async def retry(session: AsyncSession, *, incident_id: int, user: User) -> Incid
     """Put the failed job back in the queue, due now; the incident is marked retried."""
     incident = await session.get(Incident, incident_id, with_for_update=True)
     if incident is None:
-        raise NotFound(f"no incident {incident_id}")
+        raise NotFound(
+            f"no incident {incident_id}",
+            code="incident-not-found",
+            params={"incident_id": incident_id},
+        )
     if incident.status != OPEN:
-        raise Conflict(f"incident {incident_id} was already retried")
+        raise Conflict(
+            f"incident {incident_id} was already retried",
+            code="incident-already-retried",
+            params={"incident_id": incident_id},
+        )
     # The job modules register their handlers when imported; every entry point imports them
     # all through service.worker.loop (create_app and `relief worker`).
     handler = _RETRY.get(incident.kind)
     if handler is None:
-        raise Conflict(f"incidents of kind {incident.kind!r} cannot be retried here")
+        raise Conflict(
+            f"incidents of kind {incident.kind!r} cannot be retried here",
+            code="incident-kind-not-retriable",
+            params={"kind": incident.kind},
+        )
     await handler(session, incident.ref_id)
     incident.status, incident.retried_at, incident.retried_by = RETRIED, utcnow(), user.id
     session.add(incident)

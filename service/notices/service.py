@@ -176,11 +176,17 @@ async def of_case(session: AsyncSession, application_id: int) -> list[Objection]
 
 def _check_region(county: str, township: str | None) -> None:
     if not (len(county) == 6 and county.isdigit()):
-        raise InvalidInput("county is a 6-digit region code", field="county")
+        raise InvalidInput(
+            "county is a 6-digit region code", field="county", code="county-code-invalid"
+        )
     if township is not None and not (
         len(township) == 9 and township.isdigit() and township.startswith(county)
     ):
-        raise InvalidInput("township is a 9-digit code inside the county", field="township")
+        raise InvalidInput(
+            "township is a 9-digit code inside the county",
+            field="township",
+            code="township-code-invalid",
+        )
 
 
 # What the list of recipients shows of a case (masked): not its workflow state or bank card.

@@ -184,7 +184,9 @@ async def _results_of(request: Request) -> list[LineResult]:
         form = await request.form(max_files=1, max_fields=10)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise InvalidInput("upload the bank's result file as 'file'", field="file")
+            raise InvalidInput(
+                "upload the bank's result file as 'file'", field="file", code="result-file-missing"
+            )
         limit = get_settings().max_upload_bytes
         content = await read_limited(upload, limit=limit, field="file", what="result files")
         return settlement.parse_result_file(content)

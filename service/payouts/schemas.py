@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from service.errors import ItemProblem
 from service.money import amount_cny
@@ -122,7 +123,9 @@ class LineResult(BaseModel):
         self.bank_reference = (self.bank_reference or "").strip() or None
         self.reason = (self.reason or "").strip() or None
         if self.status == "failed" and not self.reason:
-            raise ValueError("a failed line needs the bank's reason")
+            raise PydanticCustomError(
+                "failed-line-reason-required", "a failed line needs the bank's reason"
+            )
         return self
 
 

@@ -167,15 +167,23 @@ async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: s
         )
     ).first()
     if row is None:
-        raise NotFound(f"no payout {payout_id}")
+        raise NotFound(
+            f"no payout {payout_id}", code="payout-not-found", params={"payout_id": payout_id}
+        )
     payout, case = row
     if payout.period == ONCE:
-        raise Conflict("a one-time payout is paid by completing the case's payout task")
+        raise Conflict(
+            "a one-time payout is paid by completing the case's payout task",
+            code="payout-one-time",
+            params={"payout_id": payout_id},
+        )
     waiting = await batches.open_line_for(session, payout_id=payout_id)
     if waiting is not None:
         raise PayoutInBatch(
             f"payout {payout_id} awaits the bank in batch line {waiting}; record the bank's "
-            "result there"
+            "result there",
+            code="payout-in-batch",
+            params={"payout_id": payout_id, "line": waiting},
         )
     paid = await session.exec(
         update(Payout)
@@ -183,7 +191,11 @@ async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: s
         .values(status=PAID, bank_reference=reference, paid_at=utcnow(), paid_by=user.id)
     )
     if paid.rowcount != 1:
-        raise Conflict(f"payout {payout_id} is {payout.status}, not pending")
+        raise Conflict(
+            f"payout {payout_id} is {payout.status}, not pending",
+            code="payout-not-pending",
+            params={"payout_id": payout_id, "status": payout.status},
+        )
     await session.refresh(payout)
     record_event(session, "payout_paid", case=case, payout=payout, actor=user, role=FINANCE_OFFICER)
     await notifications_service.payout_paid(session, case=case, payout=payout)

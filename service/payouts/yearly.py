@@ -135,6 +135,8 @@ async def generate(
                     f"no base standard of {program.code} for {year} and {case.event_kind}: "
                     "add it to the catalogue first",
                     field="year",
+                    code="standard-missing",
+                    params={"program": program.code, "year": year, "event_kind": case.event_kind},
                 )
             rule = yearly_rule(program, case, standard, year)
             payout_id = await _insert_once(

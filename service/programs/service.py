@@ -24,7 +24,12 @@ CATALOGUE = WORKFLOWS_DIR / "programs.yaml"
 async def get_active(session: AsyncSession, code: str) -> Program:
     program = await session.get(Program, code)
     if program is None or not program.active or program.active_flow_version_id is None:
-        raise InvalidInput(f"unknown or inactive program {code!r}", field="program")
+        raise InvalidInput(
+            f"unknown or inactive program {code!r}",
+            field="program",
+            code="program-unknown",
+            params={"program": code},
+        )
     return program
 
 
@@ -74,7 +79,7 @@ async def list_programs(session: AsyncSession, *, user: User) -> list[ProgramRea
 async def get_program(session: AsyncSession, *, code: str, user: User) -> ProgramRead:
     program = await session.get(Program, code)
     if program is None:
-        raise NotFound(f"no program {code!r}")
+        raise NotFound(f"no program {code!r}", code="program-not-found", params={"program": code})
     return await read(session, program)
 
 

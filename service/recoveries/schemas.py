@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 RecoveryStatus = Literal["open", "closed"]
 
@@ -18,7 +19,7 @@ class PaymentCreate(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("the reference must not be blank")
+            raise PydanticCustomError("reference-blank", "the reference must not be blank")
         return value.strip()
 
 

@@ -155,7 +155,11 @@ async def _get_visible(
     )
     row = (await session.exec(statement)).first()
     if row is None:
-        raise NotFound(f"no recovery {recovery_id}")
+        raise NotFound(
+            f"no recovery {recovery_id}",
+            code="recovery-not-found",
+            params={"recovery_id": recovery_id},
+        )
     return row[0], row[1]
 
 
@@ -189,7 +193,10 @@ async def _add_recovered(session: AsyncSession, *, recovery: Recovery, amount: i
         .values(recovered_fen=col(Recovery.recovered_fen) + amount)
     )
     if added.rowcount != 1:
-        raise Conflict("the recovery changed meanwhile; reload and try again")
+        raise Conflict(
+            "the recovery changed meanwhile; reload and try again",
+            code="recovery-changed-meanwhile",
+        )
     await session.refresh(recovery)
 
 
@@ -200,13 +207,23 @@ async def record_payment(
     assert user.id is not None
     recovery, village = await _get_visible(session, user=user, recovery_id=recovery_id)
     if FINANCE_OFFICER not in acting_roles(user):
-        raise Forbidden("only the finance officer records recovered money")
+        raise Forbidden(
+            "only the finance officer records recovered money", code="recovery-finance-officer-only"
+        )
     if recovery.status != OPEN:
-        raise Conflict(f"recovery {recovery_id} is {recovery.status}; nothing more is owed")
+        raise Conflict(
+            f"recovery {recovery_id} is {recovery.status}; nothing more is owed",
+            code="recovery-closed",
+            params={"recovery_id": recovery_id, "status": recovery.status},
+        )
     balance = recovery.amount_due_fen - recovery.recovered_fen
     if body.amount_fen > balance:
         raise InvalidInput(
-            f"the amount exceeds the balance of {balance} fen", field="amount_fen", balance=balance
+            f"the amount exceeds the balance of {balance} fen",
+            field="amount_fen",
+            balance=balance,
+            code="recovery-amount-exceeds-balance",
+            params={"balance": balance},
         )
     await _add_recovered(session, recovery=recovery, amount=body.amount_fen)
     now = utcnow()

@@ -22,5 +22,9 @@ async def get_visible(session: AsyncSession, *, user: User, application_id: int)
     statement = select(Application).where(Application.id == application_id, visible_to(user))
     case = (await session.exec(statement)).first()
     if case is None:
-        raise NotFound(f"no case {application_id}")
+        raise NotFound(
+            f"no case {application_id}",
+            code="case-not-found",
+            params={"application_id": application_id},
+        )
     return case

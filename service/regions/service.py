@@ -12,7 +12,12 @@ from service.regions.models import VILLAGE, Region
 async def get_village(session: AsyncSession, code: str) -> Region:
     region = await session.get(Region, code)
     if region is None or region.level != VILLAGE:
-        raise InvalidInput(f"unknown village code {code}", field="village")
+        raise InvalidInput(
+            f"unknown village code {code}",
+            field="village",
+            code="village-unknown",
+            params={"village": code},
+        )
     return region
 
 

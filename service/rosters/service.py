@@ -68,7 +68,11 @@ def _born(id_number: str) -> str:
 async def _township(session: AsyncSession, *, user: User, code: str) -> Region:
     region = await session.get(Region, code)
     if region is None or region.level != TOWNSHIP or not user.covers(code):
-        raise NotFound(f"no township {code} in your jurisdiction")
+        raise NotFound(
+            f"no township {code} in your jurisdiction",
+            code="township-not-found",
+            params={"township": code},
+        )
     return region
 
 
@@ -135,7 +139,12 @@ async def township_roster(
     region = await _township(session, user=user, code=township)
     catalogue = await session.get(Program, program)
     if catalogue is None:
-        raise InvalidInput(f"unknown program {program}", field="program")
+        raise InvalidInput(
+            f"unknown program {program}",
+            field="program",
+            code="program-unknown",
+            params={"program": program},
+        )
     sent = await _sent_up(session, township=township, program=program, year=year)
     amounts = await _amounts(
         session, program=catalogue, case_ids=[case.id or 0 for case, _, _ in sent], year=year

@@ -213,7 +213,9 @@ async def _export(
     user: User, session: SessionDep, writes: WriteSessionDep, filters: Search, format_: str
 ) -> StreamingResponse:
     if filters.errors:
-        raise InvalidInput("the filter is not valid; correct it on the audit page")
+        raise InvalidInput(
+            "the filter is not valid; correct it on the audit page", code="audit-filter-invalid"
+        )
     chosen: exports.Format = "csv" if format_ == "csv" else "xlsx"
     return _file(
         await exports.export(session, writes, user=user, query=filters.query, format_=chosen)

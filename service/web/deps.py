@@ -24,11 +24,11 @@ class LoginRequired(NotAuthenticated):
 
 async def page_user(request: Request, session: WebSessionDep) -> User:
     if session.user_id is None:
-        raise LoginRequired("log in to continue")
+        raise LoginRequired("log in to continue", code="login-required")
     user = await active_user(session.user_id)
     if user is None or not session.still_valid_for(user):
         session.log_out()
-        raise LoginRequired("the session has ended; log in again")
+        raise LoginRequired("the session has ended; log in again", code="session-ended")
     request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (problems.py)
     return user
 
@@ -56,7 +56,7 @@ def page_for(*roles: str) -> Callable[[User], Awaitable[User]]:
 
     async def gate(user: PageUser) -> User:
         if not set(roles) & page_roles(user):
-            raise NotFound("no such page")
+            raise NotFound("no such page", code="page-not-found")
         return user
 
     return gate

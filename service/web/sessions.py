@@ -171,14 +171,17 @@ async def check_csrf(request: Request, session: WebSessionDep) -> None:
     origin = request.headers.get("origin")
     # "null" is what a sandboxed frame or a local file sends: never this site.
     if origin and (origin == "null" or urlsplit(origin).netloc != request.headers.get("host")):
-        raise CsrfRefused("the form was sent from another site")
+        raise CsrfRefused("the form was sent from another site", code="csrf-cross-site")
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
         form = await request.form()
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
-        raise CsrfRefused("the form has expired or did not come from this site; reload the page")
+        raise CsrfRefused(
+            "the form has expired or did not come from this site; reload the page",
+            code="csrf-expired",
+        )
 
 
 async def from_this_site(request: Request) -> None:
@@ -187,4 +190,6 @@ async def from_this_site(request: Request) -> None:
     request came from in Sec-Fetch-Site; a typed or bookmarked address is "none"."""
     origin = request.headers.get("sec-fetch-site")
     if origin is not None and origin not in ("same-origin", "none"):
-        raise CsrfRefused("this download starts only from the console's own pages")
+        raise CsrfRefused(
+            "this download starts only from the console's own pages", code="csrf-download"
+        )

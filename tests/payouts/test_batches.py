@@ -223,8 +223,18 @@ def test_amounts_that_do_not_match_change_nothing(
     ]
     body = assert_problem(post_results(api, county, batch["id"], wrong), 422, "invalid-input")
     assert body["errors"] == [
-        {"field": "lines[1].amount_fen", "message": body["errors"][0]["message"]}
+        {
+            "field": "lines[1].amount_fen",
+            "message": body["errors"][0]["message"],
+            "code": "result-amount-mismatch",
+            "params": {
+                "reference": second["reference"],
+                "amount_fen": EC - 1,
+                "line_amount_fen": EC,
+            },
+        }
     ]
+    assert body["code"] == "result-lines-mismatch"
     assert "299999" in body["errors"][0]["message"]
     unknown = [{"reference": "B999999-0001", "status": "paid", "amount_fen": EC}]
     assert_problem(post_results(api, county, batch["id"], unknown), 422, "invalid-input")

@@ -1,0 +1,311 @@
+"""The registry of problem codes: every ``code`` the service answers with, its HTTP status,
+what it means and the ``params`` its message needs.
+
+A problem's ``detail`` is an English sentence; its ``code`` names the refusal so a client (the
+console, in Chinese) can say it in its own words from ``code`` and ``params``. Field errors
+(``errors[]`` of a 422) carry a code too: the service's own (status 422 here, kind ``field``),
+or one of pydantic's error types, documented at ``PYDANTIC_ERRORS`` rather than listed here.
+
+The domain raises with a literal ``code=`` and never imports this module (the layers contract);
+``tests/test_problem_codes.py`` checks that every code raised anywhere in ``service/`` is
+registered and every registered code is raised somewhere (or answered by the edge itself), and
+that ``docs/problems.md`` is what ``markdown()`` writes. The problem handler logs
+``problem_code_unregistered`` for a code it does not know.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from pydantic_core.core_schema import ErrorType
+
+PYDANTIC_ERRORS = "https://docs.pydantic.dev/latest/errors/validation_errors/"
+PYDANTIC_TYPES = frozenset(get_args(ErrorType))
+
+Kind = Literal["problem", "field", "edge"]
+
+
+@dataclass(frozen=True)
+class Code:
+    status: int  # of the problem it is the code of (a field code: of the 422 it is listed in)
+    meaning: str
+    params: tuple[str, ...] = ()
+    kind: Kind = "problem"  # problem: raised by the domain; edge: by service/http; field: errors[]
+
+
+def _c(status: int, meaning: str, params: str = "", kind: Kind = "problem") -> Code:
+    return Code(status, meaning, tuple(params.split()), kind)
+
+
+def _f(meaning: str, params: str = "") -> Code:
+    return _c(422, meaning, params, "field")
+
+
+def _e(status: int, meaning: str, params: str = "") -> Code:
+    return _c(status, meaning, params, "edge")
+
+
+CODES: dict[str, Code] = {
+    # --- answered by the HTTP edge itself ------------------------------------------------------
+    "invalid-input": _e(422, "the request has invalid fields; errors[] names each", "fields"),
+    "body-invalid": _f("the body cannot be parsed at all (not UTF-8, broken multipart)"),
+    "body-too-large": _e(413, "the request body exceeds the limit for its kind", "limit"),
+    "not-found": _e(404, "no such route"),
+    "method-not-allowed": _e(405, "the route does not take this method; see Allow", "method"),
+    "http-error": _e(400, "another HTTP error of the routing layer (status as answered)", "status"),
+    "conflict": _e(409, "the request conflicts with a concurrent change; reload and retry"),
+    "value-not-storable": _e(422, "a value cannot be stored or searched for (a NUL character)"),
+    "service-unavailable": _e(503, "the database is unavailable; retry shortly"),
+    "internal-error": _e(500, "an unexpected error, logged with the request id"),
+    # --- authentication and roles ----------------------------------------------------------------
+    "token-missing": _c(401, "no bearer token"),
+    "token-invalid": _c(401, "the token is invalid or expired"),
+    "token-algorithm": _c(401, "the token's algorithm is not accepted"),
+    "user-unknown-or-disabled": _c(401, "the token's user is unknown or disabled"),
+    "login-failed": _c(401, "wrong username or password"),
+    "login-required": _c(401, "console: log in to continue"),
+    "session-ended": _c(401, "console: the session has ended"),
+    "current-password-wrong": _c(401, "the current password is wrong"),
+    "login-throttled": _c(429, "too many failed logins; wait", "retry_after"),
+    "password-attempts-throttled": _c(429, "too many failed password checks", "retry_after"),
+    "rate-limited": _c(429, "at most limit of what an hour", "limit what retry_after"),
+    "password-changed-meanwhile": _c(409, "the password was changed meanwhile; log in again"),
+    "password-weak": _c(422, "the new password breaks the policy; errors[] per rule", "reasons"),
+    "password-too-short": _f("the password is shorter than the minimum", "minimum"),
+    "password-too-long": _f("the password is longer than the maximum", "maximum"),
+    "password-has-username": _f("the password contains the username"),
+    "password-simple": _f("the password is one character repeated, a pattern or a sequence"),
+    "password-common": _f("the password is a commonly used one"),
+    "password-unchanged": _f("the new password equals the current one"),
+    "case-role-required": _c(403, "acting on cases requires one of roles", "roles"),
+    "role-required": _c(403, "requires one of roles", "roles"),
+    "caseworker-only": _c(403, "only the village caseworker does this", "action"),
+    "audit-role-required": _c(403, "only auditors and administrators read the audit trail"),
+    "reveal-county-auditor-only": _c(403, "only a county auditor reveals personal numbers"),
+    "supervision-role-required": _c(403, "the supervision view is for county roles"),
+    "revocation-county-approver-only": _c(403, "only the county approver revokes a case"),
+    "batch-finance-officer-only": _c(403, "bank batches are made by the finance officer"),
+    "recovery-finance-officer-only": _c(403, "only the finance officer records recovered money"),
+    "village-outside-jurisdiction": _c(403, "the village is outside your jurisdiction", "village"),
+    "csrf-cross-site": _c(403, "console: the form was sent from another site"),
+    "csrf-expired": _c(403, "console: the form expired or did not come from this site"),
+    "csrf-download": _c(403, "console: a download starts only from the console's pages"),
+    # --- accounts ----------------------------------------------------------------------------
+    "username-invalid": _c(422, "a username is 2 to 64 lower-case letters, digits, . _ -"),
+    "role-unknown": _c(422, "unknown role", "role roles"),
+    "region-unknown": _c(422, "unknown region code", "region"),
+    "region-level-mismatch": _c(
+        422, "the role works at another region level", "role level region region_level"
+    ),
+    "name-length": _c(422, "a name is 1 to max characters", "max"),
+    "user-exists": _c(409, "the user already exists", "username"),
+    "user-not-found": _c(404, "no such user", "username"),
+    # --- cases -------------------------------------------------------------------------------
+    "case-not-found": _c(404, "no such case (or outside your jurisdiction)", "application_id"),
+    "duplicate-case": _c(
+        409, "the household already has a case in the program", "existing_application_id program"
+    ),
+    "duplicate-case-elsewhere": _c(
+        409, "the household already has a case in the program elsewhere", "program"
+    ),
+    "program-unknown": _c(422, "unknown or inactive program", "program"),
+    "program-not-found": _c(404, "no such program", "program"),
+    "village-unknown": _c(422, "unknown village code", "village"),
+    "event-kind-not-covered": _c(422, "the program covers other events", "program event_kinds"),
+    "event-date-future": _c(422, "the event date is in the future"),
+    "spouse-is-applicant": _c(422, "the spouse cannot be the applicant"),
+    "ineligible": _c(422, "the eligibility table finds the case ineligible", "reason"),
+    "case-not-correctable": _c(
+        409, "the case is not with the village caseworker", "application_id status"
+    ),
+    "case-not-editable": _c(409, "documents cannot be added now", "application_id status"),
+    "case-not-withdrawable": _c(409, "the case cannot be withdrawn", "application_id status"),
+    "case-not-revocable": _c(
+        409, "only a county-approved case is revoked", "application_id status"
+    ),
+    "reason-blank": _c(422, "the reason must not be blank"),
+    "evidence-required": _c(422, "at least one evidence file is required"),
+    "withdrawal-reason-required": _c(422, "console: give the household's reason"),
+    "document-kind-unknown": _c(422, "unknown document kind", "kinds"),
+    "document-kind-required": _c(422, "console: choose the kind of document"),
+    "document-type-unsupported": _c(422, "only PDF, JPEG and PNG documents are accepted"),
+    "document-not-found": _c(404, "no such document in the case", "document_id application_id"),
+    "documents-missing": _c(409, "attach the required documents first", "missing"),
+    "file-required": _c(422, "console: choose a file to upload"),
+    "file-empty": _c(422, "the file is empty"),
+    "file-too-large": _c(413, "the file exceeds the size limit", "what limit"),
+    "case-changed-meanwhile": _c(409, "the case changed meanwhile; reload and try again"),
+    "record-changed-meanwhile": _c(409, "the case's state changed meanwhile", "what"),
+    "review-changed-meanwhile": _c(409, "the case's yearly review changed meanwhile"),
+    "case-payouts-changed-meanwhile": _c(409, "a payout of the case changed meanwhile"),
+    "eligible-parents-invalid": _c(422, "eligible_parents is 1 or 2"),
+    # field errors of a submission (pydantic validators)
+    "id-number-format": _f("resident ID numbers have 17 digits and a check character"),
+    "id-check-digit": _f("the resident ID number fails the GB 11643 check digit"),
+    "id-birth-date": _f("the resident ID number holds no valid birth date"),
+    "bank-card-format": _f("bank card numbers have 16 to 19 digits"),
+    "bank-card-check-digit": _f("the bank card number fails the Luhn check"),
+    "name-blank": _f("the name must not be blank"),
+    "event-kind-unknown": _f("unknown event kind", "kinds"),
+    "extra-fields-too-large": _f("additional fields exceed limit bytes", "limit"),
+    # --- tasks -------------------------------------------------------------------------------
+    "task-not-found": _c(404, "no such task (or outside your jurisdiction)", "task_id"),
+    "case-task-not-found": _c(404, "console: no such task on this case"),
+    "task-role-mismatch": _c(403, "the task is for another role", "task_id role"),
+    "task-not-ready": _c(409, "the task is no longer ready", "task_id status"),
+    "task-claimed-by-other": _c(409, "another user claimed the task", "task_id"),
+    "task-claimed-meanwhile": _c(409, "the task was claimed or completed meanwhile", "task_id"),
+    "task-release-not-claimer": _c(409, "only the claimer releases a task", "task_id"),
+    "task-completed-meanwhile": _c(409, "the task was completed meanwhile", "task_id"),
+    "task-moved-on": _c(409, "the engine's task was completed or moved on"),
+    "task-not-in-lane": _c(409, "the engine's task is not in the caller's lane"),
+    "task-not-in-workflow": _c(409, "the task is not part of the case's workflow"),
+    "workflow-not-waiting": _c(409, "the workflow is not waiting for this signal", "signal"),
+    "sod-own-submission": _c(403, "nobody approves above village level a case they submitted"),
+    "sod-one-level": _c(403, "one person completes one level of a case only", "role"),
+    "bulk-role-not-allowed": _c(403, "this role's tasks are not completed in bulk", "role"),
+    "bank-reference-required": _c(422, "the bank's reference is required to record a payout"),
+    "data-integer-too-large": _f("a data integer exceeds ±2**53", "key max"),
+    "data-key-invalid": _f("a data key is not a plain lower-case name", "key reserved"),
+    "task-listed-twice": _f("a task is listed twice in a bulk request", "task_id"),
+    # --- flows and the engine ----------------------------------------------------------------
+    "flow-refused": _c(
+        422, "the flow was refused; errors[] lists every reason", "element file reason more"
+    ),
+    "flow-bpmn-count": _c(422, "upload exactly one BPMN file"),
+    "flow-dmn-count": _c(422, "too many DMN files", "limit"),
+    "flow-note-too-long": _c(422, "the note of a flow version is too long", "limit"),
+    "flow-process-count": _c(422, "a flow holds exactly one executable process", "count"),
+    "dmn-decision-count": _c(422, "a DMN file holds one decision", "count"),
+    "dmn-invalid": _c(422, "the DMN file is invalid", "error"),
+    "xml-doctype-forbidden": _c(422, "DOCTYPE and ENTITY declarations are not allowed"),
+    "xml-malformed": _c(422, "not well-formed XML", "error"),
+    "xml-too-many-elements": _c(422, "the flow has too many elements", "count limit"),
+    "flow-version-not-found": _c(404, "no such flow version", "version_id"),
+    "flow-version-number-not-found": _c(404, "no such version of the flow", "key number"),
+    "flow-dmn-not-found": _c(404, "the flow version has no such DMN file", "key number name"),
+    "flow-not-bound": _c(409, "the flow is bound to no program; name one", "key"),
+    "flow-bound-to-several": _c(409, "the flow is used by several programs; name one", "key"),
+    "flow-is-review": _c(409, "a yearly review flow cannot run applications", "key"),
+    "flow-failed": _c(422, "the flow could not proceed", "error"),
+    "flow-end-unknown": _c(422, "the flow ended at an end event naming no status", "outcome"),
+    "flow-task-no-lane": _c(422, "a user task sits in no lane", "task"),
+    "flow-service-task": _c(422, "service tasks are not available to flows"),
+    "timer-invalid": _c(422, "a timer is not an ISO 8601 duration, date or cycle", "timer"),
+    "timer-transition-invalid": _c(422, "a timer would move the review wrongly", "from to"),
+    "expression-syntax": _c(422, "a flow expression has a syntax error", "expression error"),
+    "expression-refused": _c(422, "the sandbox refused a flow expression", "expression errors"),
+    "expression-operator": _c(422, "an operator is not allowed in flow expressions", "operator"),
+    "expression-attribute": _c(422, "an attribute is not allowed", "attribute type"),
+    "expression-too-large": _c(422, "a value in a flow expression is too large", "limit"),
+    "expression-percent-format": _c(422, "string formatting with % is not allowed"),
+    "expression-str-argument": _c(422, "str() takes a number or a string"),
+    "expression-sum-too-long": _c(422, "sum() adds up to limit numbers", "limit"),
+    "expression-sum-start": _c(422, "sum() starts from a number"),
+    "expression-range-too-long": _c(422, "range() is limited to limit numbers", "limit"),
+    "expression-step-id": _c(422, "flow functions take a step id (a string)"),
+    "expression-timeout": _c(422, "a flow expression ran too long", "timeout_ms"),
+    # --- payouts, batches, recoveries --------------------------------------------------------
+    "payout-not-found": _c(404, "no such payout", "payout_id"),
+    "payout-one-time": _c(409, "a one-time payout is paid through its task", "payout_id"),
+    "payout-in-batch": _c(409, "the payout awaits the bank in a batch line", "payout_id line"),
+    "payout-task-in-batch": _c(409, "the task's payout awaits the bank in a batch line", "line"),
+    "payout-not-pending": _c(409, "the payout is not pending", "payout_id status"),
+    "payout-changed-meanwhile": _c(409, "the payout changed meanwhile", "payout_id"),
+    "payout-settle-by-hand": _c(409, "settle this line by hand", "payout_id status"),
+    "payout-task-missing": _c(409, "the case has no open payout task", "application_id"),
+    "payouts-batched-meanwhile": _c(409, "another batch took some of these payouts"),
+    "nothing-to-batch": _c(409, "no pending payout to batch"),
+    "batch-not-found": _c(404, "no such payout batch", "batch_id"),
+    "batch-totals-mismatch": _c(
+        409, "the batch's lines do not add up", "batch line_count total_fen count total"
+    ),
+    "batch-lines-total-mismatch": _c(409, "the batch's lines do not add up", "batch_id"),
+    "batch-nothing-to-send": _c(409, "every line has the bank's result already", "batch"),
+    "batch-lines-cancelled": _c(409, "some lines' payouts were cancelled", "lines"),
+    "batch-results-conflict": _c(409, "a recorded bank result is final", "lines"),
+    "result-file-missing": _c(422, "upload the bank's result file"),
+    "result-file-encoding": _c(422, "the result file is not UTF-8 text"),
+    "result-file-header": _c(422, "the result file needs its header row", "columns"),
+    "result-file-empty": _c(422, "the result file holds no line"),
+    "result-file-line": _c(422, "a line of the result file is invalid", "line message"),
+    "result-line-invalid": _c(422, "console: a result line is invalid"),
+    "result-lines-mismatch": _c(422, "lines do not match the batch", "count fields"),
+    "result-line-duplicate": _f("the line is listed twice", "reference"),
+    "result-line-unknown": _f("no such line in the batch", "reference"),
+    "result-amount-mismatch": _f(
+        "the bank's amount is not the line's", "reference amount_fen line_amount_fen"
+    ),
+    "failed-line-reason-required": _f("a failed line needs the bank's reason"),
+    "amount-invalid": _c(422, "console: not an amount in yuan"),
+    "standard-missing": _c(422, "no base standard for the year", "program year event_kind"),
+    "recovery-not-found": _c(404, "no such recovery", "recovery_id"),
+    "recovery-changed-meanwhile": _c(409, "the recovery changed meanwhile"),
+    "recovery-closed": _c(409, "nothing more is owed", "recovery_id status"),
+    "recovery-amount-exceeds-balance": _c(422, "the amount exceeds the balance", "balance"),
+    "reference-blank": _f("the reference must not be blank"),
+    # --- notices, rosters, incidents, audit, idempotency --------------------------------------
+    "notice-not-found": _c(404, "no such public notice", "notice_id"),
+    "notice-closed": _c(409, "the notice period is over", "notice_id state"),
+    "objection-blank": _c(422, "the objection must say what is wrong"),
+    "objection-too-long": _c(422, "the objection is too long", "limit"),
+    "county-code-invalid": _c(422, "county is a 6-digit region code"),
+    "township-code-invalid": _c(422, "township is a 9-digit code inside the county"),
+    "township-not-found": _c(404, "no such township in your jurisdiction", "township"),
+    "incident-not-found": _c(404, "no such incident", "incident_id"),
+    "incident-already-retried": _c(409, "the incident was already retried", "incident_id"),
+    "incident-kind-not-retriable": _c(409, "incidents of this kind are not retried", "kind"),
+    "audit-filter-invalid": _c(422, "console: the audit filter is not valid"),
+    "page-not-found": _c(404, "console: no such page"),
+    "idempotency-key-reused": _c(
+        422, "the Idempotency-Key was used for another request", "method path"
+    ),
+    "iso-date-expected": _f("expected an ISO 8601 date or time"),
+}
+
+
+def known(code: str, *, field: bool = False) -> bool:
+    """Whether ``code`` is registered (a field error may also carry a pydantic error type)."""
+    return code in CODES or (field and code in PYDANTIC_TYPES)
+
+
+def markdown() -> str:
+    """docs/problems.md: the registry as a reference a client can translate from."""
+    lines = [
+        "# Problem codes",
+        "",
+        "Every error the API answers is an RFC 9457 problem (`application/problem+json`) with",
+        "`type`, `title`, `status`, `detail`, `instance`, `request_id` and two members meant for",
+        "clients that speak to people in their own language:",
+        "",
+        "- `code`: a stable kebab-case name of this particular refusal;",
+        "- `params`: an object of the values its message needs (ids, names, lists, limits).",
+        "",
+        "`detail` stays an English sentence. A 422 with field errors lists them in `errors`, each",
+        "`{field, message, code, params}`. A field error's code is one of the service's below",
+        "(kind *field*), or one of pydantic's error types (`missing`, `string_too_long`,",
+        "`string_pattern_mismatch`, `int_parsing`, …) with pydantic's context as params: see",
+        f"<{PYDANTIC_ERRORS}>.",
+        "A per-item result of a bulk command (`problem` of a refused item) carries `code` and",
+        "`params` too.",
+        "",
+        "Kinds: *edge* — answered by the HTTP layer itself; *problem* — a refusal of the service;",
+        "*field* — appears only inside `errors` of a 422.",
+        "",
+        "This file is generated from `service/http/codes.py`",
+        "(`.venv/bin/python -m service.http.codes > docs/problems.md`); a test fails when they",
+        "differ.",
+        "",
+        "| code | status | kind | meaning | params |",
+        "|---|---|---|---|---|",
+    ]
+    for name, code in sorted(CODES.items()):
+        params = ", ".join(f"`{param}`" for param in code.params)
+        lines.append(f"| `{name}` | {code.status} | {code.kind} | {code.meaning} | {params} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.stdout.write(markdown())
