@@ -199,24 +199,19 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
     from service.errors import ReliefError
     from service.flows import service as flows_service
 
-    bpmns = [path for path in paths if path.suffix.lower() != ".dmn"]
-    if len(bpmns) != 1:
-        print("give exactly one BPMN file (and any .dmn files it calls)", file=sys.stderr)  # noqa: T201
-        return 2
+    # Read to one byte past the limit: the service judges sizes and counts (check_upload).
     limit = get_settings().max_flow_bytes
     files = []
     for path in paths:
-        if path.stat().st_size > limit:
-            print(f"{path}: larger than {limit} bytes (RELIEF_MAX_FLOW_BYTES)", file=sys.stderr)  # noqa: T201
-            return 1
-        files.append(flows_service.FlowFile(path.name, path.read_bytes()))
-    bpmn = next(file for file in files if file.name == bpmns[0].name)
-    dmns = [file for file in files if file is not bpmn]
+        with path.open("rb") as handle:
+            files.append((path, flows_service.FlowFile(path.name, handle.read(limit + 1))))
+    bpmns = [file for path, file in files if path.suffix.lower() != ".dmn"]
+    dmns = [file for path, file in files if path.suffix.lower() == ".dmn"]
     actor = _cli_actor()
     try:
         version, created = await _with_session(
             lambda session: flows_service.upload(
-                session, bpmn=bpmn, dmns=dmns, note=note, user=None, actor_name=actor
+                session, bpmns=bpmns, dmns=dmns, note=note, user=None, actor_name=actor
             )
         )
         state = "stored" if created else "already stored"

@@ -8,15 +8,13 @@ from fastapi import APIRouter, Body, Depends, File, Form, Path, Response, Upload
 
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
-from service.config import get_settings
-from service.errors import InvalidInput, NotFound
+from service.errors import NotFound
 from service.flows import service as flows_service
 from service.flows.schemas import Activation, ActivationRead, FlowSummary, FlowVersionRead
 from service.http import downloads, problems
 from service.http.deps import SessionDep, WriteSessionDep
-from service.http.limits import MAX_DECISIONS
 from service.http.params import MAX_ID
-from service.http.uploads import read_limited, safe_filename
+from service.http.uploads import read_flow_file
 
 router = APIRouter(
     prefix="/flows", tags=["flows"], responses=problems.responses(401, 403, 404, 422)
@@ -26,12 +24,6 @@ Reader = Annotated[User, Depends(require_roles(ADMIN, AUDITOR))]
 # A BPMN process id is an XML NCName; this is the subset a modeler writes.
 FlowKey = Annotated[str, Path(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-async def _flow_file(file: UploadFile, *, field: str, default: str) -> flows_service.FlowFile:
-    limit = get_settings().max_flow_bytes
-    content = await read_limited(file, limit=limit, field=field, what="flow files")
-    return flows_service.FlowFile(safe_filename(file.filename, default), content)
 
 
 @router.post(
@@ -51,22 +43,21 @@ async def upload_flow(
     dmn: Annotated[
         list[UploadFile] | None, File(description="DMN decisions its business rule tasks call")
     ] = None,
-    note: Annotated[str | None, Form(max_length=500, description="why this version")] = None,
+    note: Annotated[
+        str | None, Form(description="why this version (at most 500 characters)")
+    ] = None,
 ) -> FlowVersionRead:
     """Validate and store a flow as the next version of its key (the BPMN process id).
 
     Refused with 422 and every problem found (element, file, reason); a refused upload stores
     nothing. Uploading identical content again returns the stored version (200).
     """
-    # A form can repeat a field: a second BPMN would otherwise be dropped without a word.
-    if len(bpmn) != 1:
-        raise InvalidInput("upload exactly one BPMN file", field="bpmn")
-    if len(dmn or []) > MAX_DECISIONS:
-        raise InvalidInput(f"a flow calls at most {MAX_DECISIONS} DMN files", field="dmn")
-    bpmn_file = await _flow_file(bpmn[0], field="bpmn", default="flow.bpmn")
-    dmn_files = [await _flow_file(file, field="dmn", default="decision.dmn") for file in dmn or []]
+    # A form can repeat a field: every file is passed on, so a second BPMN is refused, not
+    # dropped without a word. The limits are the service's (flows_service.check_upload).
+    bpmn_files = [await read_flow_file(file, default="flow.bpmn") for file in bpmn]
+    dmn_files = [await read_flow_file(file, default="decision.dmn") for file in dmn or []]
     version, created = await flows_service.upload(
-        session, bpmn=bpmn_file, dmns=dmn_files, note=note or None, user=user
+        session, bpmns=bpmn_files, dmns=dmn_files, note=note or None, user=user
     )
     if not created:
         response.status_code = 200
@@ -121,7 +112,11 @@ async def download_dmn(
     version = await flows_service.get_numbered(session, key, number)
     text = (version.decisions or {}).get(name)
     if text is None:
-        raise NotFound(f"version {number} of {key!r} has no DMN file {name!r}")
+        raise NotFound(
+            f"version {number} of {key!r} has no DMN file {name!r}",
+            code="flow-dmn-not-found",
+            params={"key": key, "number": number, "name": name},
+        )
     return _xml(text, name)
 
 

@@ -20,9 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.clock import utcnow
+from service.config import get_settings
 from service.engine import FlowProblem, InvalidFlow, ParsedFlow, parse_flow, spec_cache
 from service.engine.xml import parse_xml
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from service.flows import rules
 from service.flows.models import FlowVersion
 from service.flows.schemas import (
@@ -44,10 +45,51 @@ class FlowFile:
     content: bytes
 
 
+MAX_DECISIONS = 9  # DMN files one flow upload may hold, besides its BPMN
+NOTE_LENGTH = 500  # characters of the note kept with a version ("why this version")
+
+
+def check_upload(bpmns: list[FlowFile], dmns: list[FlowFile], note: str | None) -> None:
+    """The limits of an upload, the same for the API, the console and ``relief flows upload``:
+    one BPMN, at most ``MAX_DECISIONS`` DMN files, each file non-empty and within
+    ``RELIEF_MAX_FLOW_BYTES`` (callers read at most one byte past it), a note of at most
+    ``NOTE_LENGTH`` characters."""
+    if len(bpmns) != 1:
+        raise InvalidInput("upload exactly one BPMN file", field="bpmn", code="flow-bpmn-count")
+    if len(dmns) > MAX_DECISIONS:
+        raise InvalidInput(
+            f"a flow calls at most {MAX_DECISIONS} DMN files",
+            field="dmn",
+            code="flow-dmn-count",
+            params={"limit": MAX_DECISIONS},
+        )
+    if note is not None and len(note) > NOTE_LENGTH:
+        raise InvalidInput(
+            f"the note is limited to {NOTE_LENGTH} characters",
+            field="note",
+            code="flow-note-too-long",
+            params={"limit": NOTE_LENGTH},
+        )
+    limit = get_settings().max_flow_bytes
+    for field, file in [("bpmn", bpmns[0]), *(("dmn", file) for file in dmns)]:
+        if len(file.content) > limit:
+            raise PayloadTooLarge(
+                f"flow files are limited to {limit} bytes",
+                code="file-too-large",
+                params={"what": "flow files", "limit": limit},
+            )
+        if not file.content:
+            raise InvalidInput("the file is empty", field=field, code="file-empty")
+
+
 async def get_version(session: AsyncSession, version_id: int | None) -> FlowVersion:
     version = await session.get(FlowVersion, version_id) if version_id else None
     if version is None:
-        raise NotFound(f"no flow version {version_id}")
+        raise NotFound(
+            f"no flow version {version_id}",
+            code="flow-version-not-found",
+            params={"version_id": version_id},
+        )
     return version
 
 
@@ -55,7 +97,11 @@ async def get_numbered(session: AsyncSession, key: str, number: int) -> FlowVers
     statement = select(FlowVersion).where(FlowVersion.key == key, FlowVersion.version == number)
     version = (await session.exec(statement)).first()
     if version is None:
-        raise NotFound(f"no version {number} of flow {key!r}")
+        raise NotFound(
+            f"no version {number} of flow {key!r}",
+            code="flow-version-number-not-found",
+            params={"key": key, "number": number},
+        )
     return version
 
 
@@ -268,13 +314,15 @@ def _record(
 async def upload(
     session: AsyncSession,
     *,
-    bpmn: FlowFile,
+    bpmns: list[FlowFile],
     dmns: list[FlowFile],
     note: str | None,
     user: User | None,
     actor_name: str | None = None,
 ) -> tuple[FlowVersion, bool]:
     """Validate and store an uploaded flow; identical content returns the stored version."""
+    check_upload(bpmns, dmns, note)
+    bpmn = bpmns[0]
     keys = await review_keys(session)
     # End the read: on SQLite a write session's transaction holds the database's write lock,
     # and no writer should wait while a file is checked.
@@ -461,7 +509,9 @@ async def _binding_for(session: AsyncSession, key: str, program_code: str | None
             raise Conflict(
                 f"flow {key!r} is bound to no program yet; name the program to bind it to"
                 if not found
-                else f"flow {key!r} is used by several programs; name the one to bind"
+                else f"flow {key!r} is used by several programs; name the one to bind",
+                code="flow-not-bound" if not found else "flow-bound-to-several",
+                params={"key": key},
             )
         return found[0]
     for binding in found:
@@ -472,7 +522,15 @@ async def _binding_for(session: AsyncSession, key: str, program_code: str | None
         None,
     )
     if program is None:
-        raise NotFound(f"no program {program_code!r}")
+        raise NotFound(
+            f"no program {program_code!r}",
+            code="program-not-found",
+            params={"program": program_code},
+        )
     if any(binding.review for binding in found):
-        raise Conflict(f"flow {key!r} is a yearly review flow; it cannot run applications")
+        raise Conflict(
+            f"flow {key!r} is a yearly review flow; it cannot run applications",
+            code="flow-is-review",
+            params={"key": key},
+        )
     return Binding(program, review=False)

@@ -23,9 +23,8 @@ from service.errors import InvalidInput, PayloadTooLarge
 from service.flows import service as flows_service
 from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
-from service.http.limits import MAX_DECISIONS
 from service.http.params import MAX_ID
-from service.http.uploads import read_limited, safe_filename
+from service.http.uploads import read_flow_file
 from service.web import labels, sessions
 from service.web.deps import page_for
 from service.web.i18n import N_
@@ -35,7 +34,11 @@ router = APIRouter()
 Admin = Annotated[User, Depends(page_for(ADMIN))]
 FlowKey = Annotated[str, Path(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,99}$")]
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_ID)]
-NOTE_LENGTH = 500  # as the API's form field
+# The upload limits flows_service.check_upload refuses, in the page's words beside the field.
+FIELD_MESSAGES = {
+    "flow-note-too-long": ("note", N_("The note is limited to 500 characters.")),
+    "flow-dmn-count": ("dmn", N_("Too many DMN files for one flow.")),
+}
 
 
 async def _list_context(request: Request, session: AsyncSession) -> dict[str, Any]:
@@ -44,7 +47,7 @@ async def _list_context(request: Request, session: AsyncSession) -> dict[str, An
         "labels": await labels.load(session, sessions.of(request).language),
         "changes": await flows_service.version_changes(session),
         "max_flow_bytes": get_settings().max_flow_bytes,
-        "max_decisions": MAX_DECISIONS,
+        "max_decisions": flows_service.MAX_DECISIONS,
     }
 
 
@@ -61,13 +64,6 @@ async def flows_page(request: Request, user: Admin, session: SessionDep) -> Resp
         "refusal": None,
     }
     return render(request, "flows.html", context, user=user)
-
-
-async def _flow_file(file: UploadFile, *, field: str, default: str) -> flows_service.FlowFile:
-    content = await read_limited(
-        file, limit=get_settings().max_flow_bytes, field=field, what="flow files"
-    )
-    return flows_service.FlowFile(safe_filename(file.filename, default), content)
 
 
 @router.post("/flows/upload")
@@ -88,20 +84,14 @@ async def upload(
     errors: dict[str, str] = {}
     if bpmn is None or not bpmn.filename:
         errors["bpmn"] = N_("Choose the BPMN file.")
-    if len(note) > NOTE_LENGTH:
-        errors["note"] = N_("The note is limited to 500 characters.")
-    if len(decision_files) > MAX_DECISIONS:
-        errors["dmn"] = N_("Too many DMN files for one flow.")
     if errors or bpmn is None:
         return await _refused(request, user, session, note, errors=errors)
     bpmn_file: flows_service.FlowFile | None = None
     try:
-        bpmn_file = await _flow_file(bpmn, field="bpmn", default="flow.bpmn")
-        dmn_files = [
-            await _flow_file(file, field="dmn", default="decision.dmn") for file in decision_files
-        ]
+        bpmn_file = await read_flow_file(bpmn, default="flow.bpmn")
+        dmn_files = [await read_flow_file(file, default="decision.dmn") for file in decision_files]
         version, created = await flows_service.upload(
-            writes, bpmn=bpmn_file, dmns=dmn_files, note=note or None, user=user
+            writes, bpmns=[bpmn_file], dmns=dmn_files, note=note or None, user=user
         )
     except InvalidFlow as error:
         await writes.rollback()
@@ -119,6 +109,9 @@ async def upload(
         return await _refused(request, user, session, note, refusal=refusal)
     except (InvalidInput, PayloadTooLarge) as error:
         await writes.rollback()
+        if error.code in FIELD_MESSAGES:  # the service's limits, beside their fields
+            field, message = FIELD_MESSAGES[error.code]
+            return await _refused(request, user, session, note, errors={field: message})
         field_errors = error.extra.get("errors") or [{"field": None, "message": error.detail}]
         refusal = {
             "detail": error.detail,
