@@ -31,7 +31,7 @@ async def current_user(
     user = await load_user(read_token(settings, token), settings.user_cache_seconds)
     if user is None or not user.active:
         raise NotAuthenticated("user unknown or disabled", code="user-unknown-or-disabled")
-    request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (problems.py)
+    request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (http/refusals.py)
     return user
 
 

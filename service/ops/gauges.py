@@ -3,7 +3,7 @@
 * open and overdue tasks by role: ``ready`` task rows, overdue when ``due_at`` is before the
   service clock (the inbox's ``overdue`` filter); one grouped query over ``ix_task_inbox``;
 * how late the worker is: the oldest ``next_timer_at`` at or before now of cases and yearly
-  reviews (what ``worker.timers.fire_due`` picks), and the outbox messages due but not sent
+  reviews (what ``worker.firing.fire_due`` picks), and the outbox messages due but not sent
   (what ``notifications.delivery`` claims); one statement of three scalar subqueries;
 * open incidents by kind; one grouped query over ``ix_incident_status_kind_ref``.
 

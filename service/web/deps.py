@@ -29,7 +29,7 @@ async def page_user(request: Request, session: WebSessionDep) -> User:
     if user is None or not session.still_valid_for(user):
         session.log_out()
         raise LoginRequired("the session has ended; log in again", code="session-ended")
-    request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (problems.py)
+    request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (http/refusals.py)
     return user
 
 
