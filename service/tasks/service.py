@@ -174,9 +174,8 @@ async def _get_visible_task(session: AsyncSession, *, user: User, task_id: int) 
     return task
 
 
-async def _check_may_act(
-    session: AsyncSession, *, user: User, task: Task, case: Application
-) -> None:
+def _check_lane_and_ready(user: User, task: Task) -> None:
+    """The caller acts in the task's lane, and the task still waits for someone."""
     if task.role not in acting_roles(user):
         raise Forbidden(
             f"this task is for the {task.role} role",
@@ -189,6 +188,12 @@ async def _check_may_act(
             code="task-not-ready",
             params={"task_id": task.id, "status": task.status},
         )
+
+
+async def _check_may_act(
+    session: AsyncSession, *, user: User, task: Task, case: Application
+) -> None:
+    _check_lane_and_ready(user, task)
     if task.claimed_by is not None and task.claimed_by != user.id:
         raise Conflict(
             f"task {task.id} is claimed by another user",
@@ -240,18 +245,7 @@ async def claim(session: AsyncSession, *, user: User, task_id: int) -> TaskSumma
 
 async def unclaim(session: AsyncSession, *, user: User, task_id: int) -> TaskSummary:
     task = await _get_visible_task(session, user=user, task_id=task_id)
-    if task.role not in acting_roles(user):
-        raise Forbidden(
-            f"this task is for the {task.role} role",
-            code="task-role-mismatch",
-            params={"task_id": task.id, "role": task.role},
-        )
-    if task.status != READY:
-        raise StaleTask(
-            f"task {task.id} is already {task.status}",
-            code="task-not-ready",
-            params={"task_id": task.id, "status": task.status},
-        )
+    _check_lane_and_ready(user, task)
     if task.claimed_by != user.id:
         raise Conflict(
             "only the user who claimed a task can release it",
