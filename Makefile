@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-busy bench lint format lock clean i18n vendor screenshots
+.PHONY: run test test-quick test-busy bench lint format lock clean i18n vendor screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,10 +24,17 @@ run: $(STAMP)
 
 ## test: the whole suite, on SQLite and on PostgreSQL
 test: $(STAMP)
-	$(BIN)/ruff check service tests alembic bench
+	$(BIN)/ruff check service tests alembic bench harness
 	$(BIN)/mypy service
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+
+## test-quick: the loop while you work, in under 3 minutes: SQLite only, without the browser
+## journeys and the slow tests (markers browser, postgres, slow), on pytest-xdist workers.
+## The unit tests of the pure rules alone (seconds): .venv/bin/python -m pytest -q tests/unit
+QUICK_WORKERS ?= 3
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser and not postgres and not slow" -n $(QUICK_WORKERS) --dist loadfile
 
 ## test-busy: the suite as on a busy machine: one more pytest worker than there are cores, each
 ## with its own databases and servers, so every test runs while others compete for the CPU.
@@ -49,14 +56,14 @@ screenshots: $(STAMP)
 	RELIEF_SCREENSHOTS=docs/img $(BIN)/python -m pytest -q tests/web/browser -k sqlite -p no:cacheprovider
 
 lint: $(STAMP)
-	$(BIN)/ruff check service tests alembic bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests alembic bench harness
+	$(BIN)/ruff format --check service tests bench harness
 	$(BIN)/mypy service
 	$(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff format service tests
-	$(BIN)/ruff check --fix service tests
+	$(BIN)/ruff format service tests bench harness
+	$(BIN)/ruff check --fix service tests bench harness
 
 ## i18n: collect the console's messages and merge them into the Chinese catalogue (then
 ## translate the new entries in service/web/locale/zh_CN/LC_MESSAGES/messages.po)

@@ -81,11 +81,56 @@ def postgres_admin_or_skip() -> sa.Engine:
 
 BROWSER_TESTS = Path(__file__).resolve().parent / "web" / "browser"
 
+# The tests marked ``slow``, by module (None: every test of it): each took 20 s to over 100 s on
+# SQLite (pytest --durations, two xdist workers on the 2-core machine under other load), most of
+# it migrating and serving a database of their own, driving worker processes, or crashing them.
+# A test may also mark itself (``pytestmark = pytest.mark.slow``).
+SLOW: dict[str, frozenset[str] | None] = {
+    "tests/attack/test_schema_fuzz.py": None,  # every operation fuzzed against its schema
+    "tests/audit/test_anchors.py": None,  # a server per test; twenty concurrent writers
+    "tests/deadlines/test_escalation.py": None,  # a clocked server and workers per test
+    "tests/flows/test_cli.py": None,  # a database per test, the relief command run on it
+    "tests/notifications/test_outbox.py": None,  # gateway failures, backoff, two workers
+    "tests/ops/test_crash.py": None,  # kill -9 under load, then restart
+    "tests/flows/test_versions.py": frozenset(
+        {
+            "test_running_cases_finish_on_the_version_they_started_with",
+            "test_activating_a_review_flow_rebinds_the_yearly_review",
+            "test_a_modeler_flow_is_activated_and_a_case_runs_through_it",
+        }
+    ),
+    "tests/idempotency/test_idempotency.py": frozenset(
+        {"test_records_are_kept_for_the_retention_and_then_pruned_by_the_worker"}
+    ),
+    "tests/notifications/test_events.py": frozenset(
+        {
+            "test_a_case_through_the_chain_tells_the_applicant_each_step",
+            "test_new_tasks_are_told_to_the_staff_who_may_act_on_them",
+            "test_an_overdue_step_is_told_to_the_level_above",
+        }
+    ),
+    "tests/ops/test_doctor.py": frozenset({"test_doctor_names_each_damaged_case_and_exits_1"}),
+    "tests/tasks/test_bulk.py": frozenset({"test_a_bulk_review_of_200_tasks_reports_each_item"}),
+    "tests/test_cli.py": frozenset({"test_upgrade_and_demo_seed_are_idempotent"}),
+    "tests/test_config.py": frozenset({"test_plain_database_urls_migrate_seed_and_serve"}),
+    "tests/test_logs.py": frozenset({"test_two_worker_processes_on_one_stderr_write_whole_lines"}),
+    "tests/test_metrics.py": frozenset(
+        {
+            "test_overdue_tasks_worker_lag_outbox_and_incidents",
+            "test_a_scrape_answers_without_the_database_gauges_when_a_query_fails",
+        }
+    ),
+    "tests/web/test_audit_flows_pages.py": frozenset(
+        {"test_activating_a_version_makes_new_cases_start_on_it"}
+    ),
+}
+
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by these markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """``browser`` on the journeys under tests/web/browser; ``postgres`` on every test
-    parametrised on PostgreSQL (the ``backend`` fixture, or a ``kind`` of its own)."""
+    parametrised on PostgreSQL (the ``backend`` fixture, or a ``kind`` of its own); ``slow``
+    on the tests of ``SLOW``, whose names must exist (a renamed test would quietly leave it)."""
     for item in items:
         if item.path.is_relative_to(BROWSER_TESTS):
             item.add_marker(pytest.mark.browser)
@@ -94,6 +139,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             isinstance(value, str) and value == "postgres" for value in callspec.params.values()
         ):
             item.add_marker(pytest.mark.postgres)
+        module = item.path.relative_to(ROOT).as_posix()
+        if module not in SLOW:
+            continue
+        names = SLOW[module]
+        if names is not None:
+            unknown = sorted(name for name in names if not hasattr(item.module, name))
+            if unknown:
+                raise pytest.UsageError(f"SLOW in tests/conftest.py: no {unknown} in {module}")
+        if names is None or getattr(item, "originalname", None) in names:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
