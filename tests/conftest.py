@@ -81,7 +81,7 @@ def postgres_admin_or_skip() -> sa.Engine:
 
 BROWSER_TESTS = Path(__file__).resolve().parent / "web" / "browser"
 
-# The tests marked ``slow``, by module (None: every test of it): each took 20 s to over 100 s on
+# The tests marked ``slow``, by module (None: every test of it): each took 15 s to over 100 s on
 # SQLite (pytest --durations, two xdist workers on the 2-core machine under other load), most of
 # it migrating and serving a database of their own, driving worker processes, or crashing them.
 # A test may also mark itself (``pytestmark = pytest.mark.slow``).
@@ -90,8 +90,20 @@ SLOW: dict[str, frozenset[str] | None] = {
     "tests/audit/test_anchors.py": None,  # a server per test; twenty concurrent writers
     "tests/deadlines/test_escalation.py": None,  # a clocked server and workers per test
     "tests/flows/test_cli.py": None,  # a database per test, the relief command run on it
-    "tests/notifications/test_outbox.py": None,  # gateway failures, backoff, two workers
+    # A server with an SMS gateway of their own (one per xdist worker); the outbox's tests drive
+    # gateway failures, backoff and two workers.
+    "tests/notifications/test_events.py": None,
+    "tests/notifications/test_outbox.py": None,
+    "tests/notifications/test_router.py": None,
     "tests/ops/test_crash.py": None,  # kill -9 under load, then restart
+    "tests/attack/test_headers.py": frozenset(  # a server of their own, with CORS configured
+        {
+            "test_a_configured_origin_gets_its_preflight_answered",
+            "test_another_origin_gets_no_grant",
+            "test_a_configured_origin_may_read_answers_and_their_retry_headers",
+        }
+    ),
+    "tests/flows/test_hostile.py": frozenset({"test_flow_files_are_limited_to_max_flow_bytes"}),
     "tests/flows/test_versions.py": frozenset(
         {
             "test_running_cases_finish_on_the_version_they_started_with",
@@ -102,17 +114,15 @@ SLOW: dict[str, frozenset[str] | None] = {
     "tests/idempotency/test_idempotency.py": frozenset(
         {"test_records_are_kept_for_the_retention_and_then_pruned_by_the_worker"}
     ),
-    "tests/notifications/test_events.py": frozenset(
-        {
-            "test_a_case_through_the_chain_tells_the_applicant_each_step",
-            "test_new_tasks_are_told_to_the_staff_who_may_act_on_them",
-            "test_an_overdue_step_is_told_to_the_level_above",
-        }
-    ),
     "tests/ops/test_doctor.py": frozenset({"test_doctor_names_each_damaged_case_and_exits_1"}),
     "tests/tasks/test_bulk.py": frozenset({"test_a_bulk_review_of_200_tasks_reports_each_item"}),
     "tests/test_cli.py": frozenset({"test_upgrade_and_demo_seed_are_idempotent"}),
-    "tests/test_config.py": frozenset({"test_plain_database_urls_migrate_seed_and_serve"}),
+    "tests/test_config.py": frozenset(
+        {
+            "test_plain_database_urls_migrate_seed_and_serve",
+            "test_serve_starts_in_production_with_a_strong_secret",
+        }
+    ),
     "tests/test_logs.py": frozenset({"test_two_worker_processes_on_one_stderr_write_whole_lines"}),
     "tests/test_metrics.py": frozenset(
         {
@@ -123,6 +133,7 @@ SLOW: dict[str, frozenset[str] | None] = {
     "tests/web/test_audit_flows_pages.py": frozenset(
         {"test_activating_a_version_makes_new_cases_start_on_it"}
     ),
+    "tests/web/test_session_pages.py": frozenset({"test_the_cookie_lives_as_long_as_configured"}),
 }
 
 
