@@ -22,12 +22,14 @@ run: $(STAMP)
 	$(BIN)/relief seed-demo
 	RELIEF_WORKER_IN_PROCESS=true RELIEF_NOTICE_DAYS=$${RELIEF_NOTICE_DAYS:-0} $(BIN)/relief serve
 
-## test: the whole suite, on SQLite and on PostgreSQL
+## test: the whole suite, on SQLite and on PostgreSQL, on pytest-xdist workers (one per core, each
+## with its own databases and servers; TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= $(shell nproc)
 test: $(STAMP)
 	$(BIN)/ruff check service tests alembic bench harness
 	$(BIN)/mypy service
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 ## test-quick: the loop while you work, in under 3 minutes: SQLite only, without the browser
 ## journeys and the slow tests (markers browser, postgres, slow), on pytest-xdist workers.
