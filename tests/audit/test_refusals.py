@@ -48,6 +48,7 @@ def test_a_separation_of_duties_refusal_is_one_event(
         "route": COMPLETE,
         "status": 403,
         "type": "separation-of-duties",
+        "code": "sod-one-level",
         "detail": event["after"]["detail"],
         "roles": ["caseworker", "village_head"],
     }

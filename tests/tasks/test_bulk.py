@@ -79,6 +79,8 @@ def test_a_bulk_review_of_200_tasks_reports_each_item(
     assert by_task[elsewhere]["problem"] == {
         "status": 404,
         "type": PROBLEM + "not-found",
+        "code": "task-not-found",
+        "params": {"task_id": elsewhere},
         "detail": by_task[elsewhere]["problem"]["detail"],
     }
     assert by_task[returned] == {
