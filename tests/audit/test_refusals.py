@@ -138,7 +138,13 @@ async def test_a_failure_to_record_never_changes_the_answer(
     user = User(username="someone", full_name="某人", password_hash="-", roles=["caseworker"],
                 jurisdiction="130123100201")  # fmt: skip
     # Logged the failure, raised nothing; and 404 or anonymous callers are not even tried.
-    await refusals.record(_request(user), status=403, type_="forbidden", detail="no")
-    await refusals.record(_request(user), status=404, type_="not-found", detail="no")
-    await refusals.record(_request(None), status=403, type_="forbidden", detail="no")
+    await refusals.record(
+        _request(user), status=403, type_="forbidden", code="forbidden", detail="no"
+    )
+    await refusals.record(
+        _request(user), status=404, type_="not-found", code="not-found", detail="no"
+    )
+    await refusals.record(
+        _request(None), status=403, type_="forbidden", code="forbidden", detail="no"
+    )
     assert calls == ["write"]
