@@ -34,7 +34,7 @@ test: $(STAMP)
 ## test-quick: the loop while you work, in under 3 minutes: SQLite only, without the browser
 ## journeys and the slow tests (markers browser, postgres, slow), on pytest-xdist workers.
 ## The unit tests of the pure rules alone (seconds): .venv/bin/python -m pytest -q tests/unit
-QUICK_WORKERS ?= 3
+QUICK_WORKERS ?= $(shell nproc)
 test-quick: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not browser and not postgres and not slow" -n $(QUICK_WORKERS) --dist loadfile
 

@@ -104,6 +104,28 @@ SLOW: dict[str, frozenset[str] | None] = {
         }
     ),
     "tests/flows/test_hostile.py": frozenset({"test_flow_files_are_limited_to_max_flow_bytes"}),
+    # The relief command in a process of its own per case (argon2 hashes included).
+    "tests/auth/test_passwords.py": frozenset(
+        {
+            "test_add_refuses_an_unknown_role_or_region",
+            "test_a_user_added_with_the_cli_logs_in_once_a_password_is_set",
+        }
+    ),
+    # A private chain on a server of its own.
+    "tests/audit/test_chain.py": frozenset({"test_untouched_private_chain_verifies"}),
+    # Every route against every role and region (hundreds of requests each).
+    "tests/attack/test_bola.py": frozenset(
+        {"test_id_routes_hide_objects_from_other_villages_townships_and_counties"}
+    ),
+    "tests/attack/test_role_matrix.py": frozenset(
+        {
+            "test_each_role_gate_lets_through_exactly_the_documented_roles",
+            "test_only_the_lane_role_may_claim_release_or_complete_a_task",
+        }
+    ),
+    "tests/ops/test_database_loss.py": frozenset(
+        {"test_no_database_server_at_all_gives_503_not_500"}
+    ),
     "tests/flows/test_versions.py": frozenset(
         {
             "test_running_cases_finish_on_the_version_they_started_with",
