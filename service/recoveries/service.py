@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -120,11 +119,6 @@ async def _views(session: AsyncSession, recoveries: list[Recovery]) -> list[Reco
     return views
 
 
-def visible_to(user: User) -> ColumnElement[bool]:
-    """A recovery is visible where its case is: the case filter, on a join with the case."""
-    return jurisdiction.visible_to(user)
-
-
 async def list_recoveries(
     session: AsyncSession, *, user: User, query: RecoveryQuery
 ) -> list[RecoveryRead]:
@@ -132,7 +126,7 @@ async def list_recoveries(
     statement = (
         select(Recovery)
         .join(Application, col(Application.id) == Recovery.application_id)
-        .where(visible_to(user))
+        .where(jurisdiction.visible_to(user))  # where its case is visible
     )
     if query.status:
         statement = statement.where(Recovery.status == query.status)
@@ -151,7 +145,7 @@ async def _get_visible(
     statement = (
         select(Recovery, Application.village_code)
         .join(Application, col(Application.id) == Recovery.application_id)
-        .where(Recovery.id == recovery_id, visible_to(user))
+        .where(Recovery.id == recovery_id, jurisdiction.visible_to(user))
     )
     row = (await session.exec(statement)).first()
     if row is None:
