@@ -23,6 +23,7 @@ from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER, Us
 from service.config import get_settings
 from service.errors import InvalidInput, NotFound, ReliefError
 from service.flows import service as flows_service
+from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
 from service.http.uploads import read_limited
@@ -74,10 +75,13 @@ async def case_page(
 
 @router.get("/applications/{application_id}/diagram.bpmn")
 async def case_diagram(application_id: PathId, user: PageUser, session: SessionDep) -> Response:
-    """The BPMN of the flow version the case runs on, for anyone who may see the case."""
+    """The BPMN of the flow version the case runs on, for anyone who may see the case: the
+    diagram's source, fetched by diagram.js. An administrator's upload, so served inert (plain
+    text, sandboxed): a version stored before uploads refused stylesheets and XHTML markup
+    is served as stored and still cannot run anything on this origin."""
     case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     version = await flows_service.get_version(session, case.flow_version_id)
-    return Response(version.bpmn_xml, media_type="application/xml")
+    return downloads.inert_text(version.bpmn_xml)
 
 
 @router.post("/applications/{application_id}/decision")
