@@ -26,3 +26,10 @@ def fen_of_yuan(text: str) -> int | None:
     if not _YUAN.fullmatch(plain):
         return None
     return int(Decimal(plain) * 100)
+
+
+# Task data that changes what is paid, by the case column it would change. A task may propose
+# a new value; it reaches the case (and so any payout) only when a county approver approves
+# (applications/changes.py), and upload refuses a flow whose path around the county lets a
+# proposal reach a payout (flows/rules.py).
+MONEY_FIELDS = ("eligible_parents", "bank_card")

@@ -47,6 +47,9 @@ _postgres_admin = postgres_admin
 
 
 PROBLEM = "urn:relief:problem:"
+# A reject or return needs a reason the applicant can read.
+REASON_NEEDED = ("reject", "return")
+REASON = "材料不全，请补充后再报"
 
 
 def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict:
@@ -279,6 +282,8 @@ class Api:
         comment: str | None = None,
         data: dict | None = None,
     ) -> httpx.Response:
+        if comment is None and decision in REASON_NEEDED:
+            comment = REASON  # as a person must give one (tests of its absence post directly)
         body = {"decision": decision, "comment": comment, "data": data or {}}
         return self.post(f"/tasks/{task_id}/complete", as_=as_, json=body)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import col, delete, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -79,6 +80,7 @@ class Move:
     status: str
     ready: list[ReadyTask]
     created: list[Task]
+    result: Any = None  # what ``act`` returned (a completion's changes to task data)
 
 
 # The status a step leaves its row in: derived from the instance and its ready tasks, or given.
@@ -107,14 +109,16 @@ async def move(
     the caller's, who knows whose decision it was.
     """
     instance = await load_instance(session, row)
-    act(instance)
+    result = act(instance)
     ready = instance.ready_tasks()
     before = row.status
     after = status if isinstance(status, str) else status(instance, ready)
     await save_state(session, row, instance=instance, status=after)
     review_id = row.id if isinstance(row, Review) else None
     created = await sync_tasks(session, case=case, ready=ready, review_id=review_id)
-    return Move(instance=instance, before=before, status=after, ready=ready, created=created)
+    return Move(
+        instance=instance, before=before, status=after, ready=ready, created=created, result=result
+    )
 
 
 async def save_state(

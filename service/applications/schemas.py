@@ -11,6 +11,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 from service.recoveries.schemas import RecoveryRead
+from service.text import FreeText, MaskedLine, StoredJson, StoredText, free_fields
 
 DOCUMENT_KINDS = (
     "application_form", "id_card", "spouse_id_card", "hukou", "only_child_certificate",
@@ -69,7 +70,7 @@ def validate_bank_card(value: str) -> str:
 
 
 class Person(BaseModel):
-    name: str = Field(min_length=1, max_length=50)
+    name: MaskedLine = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=1, max_length=32)
 
     @field_validator("name")
@@ -135,6 +136,10 @@ class ApplicationCreate(BaseModel):
             raise PydanticCustomError(
                 "spouse-is-applicant", "spouse.id_number: the spouse cannot be the applicant"
             )
+        # Additional fields are bounded and masked before anything stores or logs them.
+        for model, prefix in ((self, ""), (self.household, "household.")):
+            if model.__pydantic_extra__:
+                model.__pydantic_extra__ = free_fields(model.__pydantic_extra__, prefix=prefix)
         extra = {**(self.model_extra or {}), **(self.household.model_extra or {})}
         if len(json.dumps(extra, ensure_ascii=False, default=str)) > MAX_EXTRA_BYTES:
             raise PydanticCustomError(
@@ -182,7 +187,7 @@ class ApplicationEdit(BaseModel):
 
 
 class Withdrawal(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: FreeText = Field(min_length=1, max_length=2000)
 
 
 class PersonRead(BaseModel):
@@ -243,9 +248,9 @@ class TimelineEntry(BaseModel):
     role: str | None
     action: str
     task_id: int | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    comment: str | None
+    before: StoredJson
+    after: StoredJson
+    comment: StoredText
 
 
 class PayoutRead(BaseModel):
@@ -274,6 +279,9 @@ class ApplicationRead(BaseModel):
     relation: str
     eligibility: EligibilityRead
     priority: bool
+    # Parents paid the yearly benefit, as the county approved it (0 until enrolled; one-time
+    # programs: 0).
+    eligible_parents: int = 0
     submitted_by: str
     flow_version: str
     created_at: dt.datetime

@@ -87,6 +87,7 @@ def _read(
         relation=case.relation,
         eligibility=EligibilityRead(**case.eligibility),
         priority=case.priority,
+        eligible_parents=case.eligible_parents,
         event=Event(kind=case.event_kind, date=case.event_date),
         details=mask_numbers_in(case.details),
         submitted_by=submitter,

@@ -7,7 +7,8 @@ a ready task, and read what is ready or how the flow ended.
 from service.engine.decisions import ParsedDecision, decision_cache, parse_decision
 from service.engine.decisions import evaluate as evaluate_decision
 from service.engine.errors import FlowProblem, InvalidFlow, TaskNotReady, UnsafeExpression
-from service.engine.instances import Instance, ReadyTask
+from service.engine.fields import SERVICE_WRITTEN, FieldSpec, check_value, masked_value
+from service.engine.instances import Completed, Instance, ReadyTask
 from service.engine.sandbox import evaluate_condition, provide
 from service.engine.specs import (
     GatewayInfo,
@@ -19,6 +20,11 @@ from service.engine.specs import (
 )
 
 __all__ = [
+    "SERVICE_WRITTEN",
+    "Completed",
+    "FieldSpec",
+    "check_value",
+    "masked_value",
     "FlowProblem",
     "GatewayInfo",
     "ParsedDecision",

@@ -32,9 +32,11 @@ from SpiffWorkflow.util.task import TaskState
 from service.config import get_settings
 from service.engine.elements import SERVICE_SIGNALS
 from service.engine.errors import TaskNotReady, engine_call
+from service.engine.fields import SERVICE_WRITTEN, FieldSpec, check_data, declared_fields
 from service.engine.sandbox import RestrictedScriptEngine
 from service.engine.specs import ParsedFlow
 from service.engine.timers import due_of
+from service.errors import InvalidInput
 
 STATE_FORMAT = "relief-instance-1"
 
@@ -67,6 +69,28 @@ _registry = BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _Ins
 def decode_state(state: bytes) -> bytes:
     """A stored state's JSON: zlib-compressed, or plain JSON as stored before compression."""
     return state if state[:1] == b"{" else zlib.decompress(state)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a completion did to the task's data."""
+
+    fields: tuple[FieldSpec, ...]  # what the task declares (or the defaults it was given)
+    values: dict[str, Any]  # the data it took, checked
+    changes: dict[str, tuple[Any, Any]]  # field → (before, after), only where it changed
+    # Values of fields that change what is paid which differ from what the county approved.
+    proposed: dict[str, Any]
+
+
+def _refuse_service_variables(values: dict[str, Any], service_set: dict[str, Any]) -> None:
+    for name in values:
+        if name in service_set or name in SERVICE_WRITTEN:
+            raise InvalidInput(
+                f"data {name!r}: the service sets this variable; a task cannot change it",
+                field=f"data.{name}",
+                code="data-field-reserved",
+                params={"field": name},
+            )
 
 
 @dataclass(frozen=True)
@@ -193,8 +217,48 @@ class Instance:
             self.workflow.refresh_waiting_tasks()
             self.workflow.do_engine_steps()
 
-    def complete(self, engine_task_id: str, *, lane: str, data: dict[str, Any]) -> None:
-        """Complete one READY manual task in ``lane`` and run the engine to the next wait."""
+    def complete(
+        self,
+        engine_task_id: str,
+        *,
+        lane: str,
+        decision: str,
+        comment: str,
+        data: dict[str, Any],
+        default_fields: tuple[FieldSpec, ...] = (),
+        approved: dict[str, Any] | None = None,
+    ) -> Completed:
+        """Complete one READY manual task in ``lane`` and run the engine to the next wait.
+
+        ``data`` must be what the task declares (``default_fields`` where it declares
+        nothing); it can never overwrite a variable the service set when the instance
+        started. ``approved`` holds the values the county approved of fields that change what
+        is paid: a value the case's tasks now hold that differs is a proposal, and the flow
+        sees ``changes_money`` true (its gateways send such a change to the county).
+        """
+        task = self._ready_task(engine_task_id, lane)
+        properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
+        fields = declared_fields(properties)[0] or default_fields
+        values = check_data(fields, data, approving=decision == "approve")
+        _refuse_service_variables(values, self.workflow.data)
+        approved = approved or {}
+        before = {name: task.data.get(name, approved.get(name)) for name in values}
+        with engine_call():
+            task.data.update(values)
+            proposed = {
+                name: task.data[name]
+                for name in approved
+                if task.data.get(name) is not None and task.data[name] != approved[name]
+            }
+            task.data.update(changes_money=bool(proposed), decision=decision, comment=comment)
+            task.run()
+            self.workflow.do_engine_steps()
+        changes = {
+            name: (before[name], value) for name, value in values.items() if before[name] != value
+        }
+        return Completed(fields=fields, values=values, changes=changes, proposed=proposed)
+
+    def _ready_task(self, engine_task_id: str, lane: str) -> Any:
         try:
             task = self.workflow.get_task_from_id(UUID(engine_task_id))
         except (TaskNotFoundException, ValueError):
@@ -208,10 +272,7 @@ class Instance:
             )
         if task.task_spec.lane != lane:
             raise TaskNotReady("the task is not in the caller's lane", code="task-not-in-lane")
-        with engine_call():
-            task.data.update(data)
-            task.run()
-            self.workflow.do_engine_steps()
+        return task
 
     def cancel(self) -> None:
         """End the workflow where it stands (a withdrawn or revoked case): no task stays ready."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from threading import Lock
@@ -32,6 +32,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from service.engine.decisions import table_problems
 from service.engine.elements import BPMN_NS, lanes, unsupported_elements
 from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression
+from service.engine.fields import FieldSpec, declared_fields
 from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
 from service.engine.xml import parse_xml
 
@@ -43,6 +44,8 @@ class UserTaskInfo:
     id: str
     name: str
     lane: str | None
+    # The data the task takes (``field.*`` properties); none declared: it takes none.
+    fields: tuple[FieldSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,53 @@ class ParsedFlow:
 
         walk(self.spec, 0)
         return found
+
+    def reachable_from(
+        self, element: str, blocked: frozenset[str], branch_taken: Callable[[str], bool]
+    ) -> set[str]:
+        """The BPMN ids reachable after ``element`` without passing an element in ``blocked``,
+        where an exclusive gateway takes only the branches whose condition ``branch_taken``
+        says may hold (and its default when none may). Subprocesses are walked as one step."""
+        starts = [
+            t for s in self.all_specs() for t in s.task_specs.values() if t.bpmn_id == element
+        ]
+        found: set[str] = set()
+        stack = [output for start in starts for output in start.outputs]
+        seen: set[str] = set()
+        while stack:
+            task = stack.pop()
+            if task.name in seen:
+                continue
+            seen.add(task.name)
+            if task.bpmn_id:
+                found.add(task.bpmn_id)
+                if task.bpmn_id in blocked:
+                    continue
+            stack.extend(_branches(task, branch_taken))
+        return found
+
+    def all_specs(self) -> list[Any]:
+        return [self.spec, *self.subprocess_specs.values()]
+
+    def user_task(self, element: str) -> UserTaskInfo | None:
+        return next((task for task in self.user_tasks if task.id == element), None)
+
+
+def _branches(task: Any, branch_taken: Callable[[str], bool]) -> list[Any]:
+    """The outputs of ``task`` a walk follows: all, or a gateway's branches that may hold."""
+    conditions = getattr(task, "cond_task_specs", None)
+    if not conditions:
+        return list(task.outputs)
+    spec = task._wf_spec
+    taken = [
+        spec.task_specs[target]
+        for condition, target in conditions
+        if condition is None or branch_taken(condition.args[0])
+    ]
+    default = getattr(task, "default_task_spec", None)
+    if not taken and default is not None:
+        taken.append(spec.task_specs[default])
+    return taken
 
 
 def flow_digest(bpmn: bytes, decisions: Mapping[str, bytes] | None = None) -> str:
@@ -185,6 +235,13 @@ def parse_flow(
         raise InvalidFlow.of([*problems, FlowProblem(element, reason, current)]) from None
     specs = [spec, *subprocess_specs.values()]
     problems += [FlowProblem(p.element, p.reason, filename) for p in _expression_problems(specs)]
+    user_tasks = []
+    for task_spec in (t for s in specs for t in s.task_specs.values() if t.manual and t.bpmn_id):
+        properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+        fields, unreadable = declared_fields(properties)
+        problems += [FlowProblem(task_spec.bpmn_id, reason, filename) for reason in unreadable]
+        name = task_spec.bpmn_name or task_spec.bpmn_id
+        user_tasks.append(UserTaskInfo(task_spec.bpmn_id, name, task_spec.lane, fields))
     called = _called_decisions(root, specs)
     for decision_id, engine in called.items():
         decision_file = decision_files.get(decision_id, filename)
@@ -204,12 +261,7 @@ def parse_flow(
         sha256=flow_digest(content, decisions),
         spec=spec,
         subprocess_specs=subprocess_specs,
-        user_tasks=tuple(
-            UserTaskInfo(id=t.bpmn_id, name=t.bpmn_name or t.bpmn_id, lane=t.lane)
-            for s in specs
-            for t in s.task_specs.values()
-            if t.manual and t.bpmn_id
-        ),
+        user_tasks=tuple(user_tasks),
         # Ends of the process itself; a subprocess's end only hands back to its parent.
         end_events=tuple(t.bpmn_id for t in spec.task_specs.values() if isinstance(t, EndEvent)),
         lanes=tuple(lanes(root)),

@@ -13,7 +13,7 @@ MAX_ELEMENTS = 20_000
 _DTD_MARKERS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def _parser() -> etree.XMLParser:
+def _parser(*, remove_pis: bool = True) -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -21,18 +21,20 @@ def _parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_comments=True,
-        remove_pis=True,
+        remove_pis=remove_pis,
     )
 
 
-def parse_xml(content: bytes) -> etree._Element:
-    """Parse BPMN/DMN bytes into an element tree, refusing anything DTD-shaped."""
+def parse_xml(content: bytes, *, keep_processing_instructions: bool = False) -> etree._Element:
+    """Parse BPMN/DMN bytes into an element tree, refusing anything DTD-shaped. Processing
+    instructions are dropped unless kept for ``markup.markup_problems`` to refuse them."""
     if _DTD_MARKERS.search(content):
         raise InvalidFlow(
             "DOCTYPE and ENTITY declarations are not allowed in flows", code="xml-doctype-forbidden"
         )
     try:
-        root = etree.fromstring(content, parser=_parser())
+        parser = _parser(remove_pis=not keep_processing_instructions)
+        root = etree.fromstring(content, parser=parser)
     except etree.XMLSyntaxError as error:
         raise InvalidFlow(
             f"not well-formed XML: {error}", code="xml-malformed", params={"error": str(error)}

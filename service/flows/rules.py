@@ -10,7 +10,14 @@ import time
 
 from service.applications.models import ENDED, ENROLLED, PAID, REJECTED, REVOKED
 from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, LANE_ROLES
-from service.engine import FlowProblem, ParsedFlow, evaluate_condition
+from service.engine import (
+    SERVICE_WRITTEN,
+    FieldSpec,
+    FlowProblem,
+    ParsedFlow,
+    evaluate_condition,
+)
+from service.money import MONEY_FIELDS
 
 DECISIONS = ("approve", "reject", "return")
 # A flow ends at end_<status>. Withdrawal is a command, not an end of a flow; revocation is
@@ -22,8 +29,10 @@ PAYOUT_ENDS = frozenset({f"end_{PAID}", f"end_{ENROLLED}"})
 
 def problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem]:
     """Every rule ``flow`` breaks. ``review_flow``: a yearly review, which confirms an
-    enrolment the county already approved, is not held to the county-approval rule."""
+    enrolment the county already approved, may end enrolled without the county; but a change
+    to what is paid goes to the county in every flow (``data_problems``)."""
     found = [*_lane_problems(flow), *_end_problems(flow), *_gateway_problems(flow)]
+    found += data_problems(flow)
     if not review_flow:
         found += _county_approval_problems(flow)
     return found
@@ -73,14 +82,19 @@ def _end_problems(flow: ParsedFlow) -> list[FlowProblem]:
 CHECK_BUDGET_S = 2.0
 
 
-def _takes_a_branch(condition: str, decision: str, deadline: float) -> bool:
+def _takes_a_branch(
+    condition: str, decision: str, deadline: float, *, changes_money: bool, unknown: bool = False
+) -> bool:
+    """Whether ``condition`` holds after a task completed with ``decision`` (the service sets
+    ``changes_money`` at every completion); ``unknown`` when it reads other variables."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError
+    known = {"decision": decision, "changes_money": changes_money}
     try:
-        return bool(evaluate_condition(condition, {"decision": decision}, min(remaining, 0.1)))
-    except Exception:  # noqa: BLE001 - a condition that needs more than the decision
-        return False
+        return bool(evaluate_condition(condition, known, min(remaining, 0.1)))
+    except Exception:  # noqa: BLE001 - a condition that needs more than the service sets
+        return unknown
 
 
 def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
@@ -91,7 +105,13 @@ def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
             continue
         for decision in DECISIONS:
             try:
-                taken = any(_takes_a_branch(c, decision, deadline) for c in gateway.conditions)
+                taken = all(
+                    any(
+                        _takes_a_branch(c, decision, deadline, changes_money=money)
+                        for c in gateway.conditions
+                    )
+                    for money in (False, True)
+                )
             except TimeoutError:
                 reason = f"checking the gateways' conditions took over {CHECK_BUDGET_S:.0f} s"
                 return [*found, FlowProblem(gateway.id, reason)]
@@ -145,3 +165,112 @@ def binding_problems(flow: ParsedFlow, *, kind: str, review: bool) -> list[FlowP
     if needed not in ends:
         found.append(FlowProblem(None, f"{what} needs an end event {needed}"))
     return found
+
+
+# Variables the service writes into every instance (at start: the program, its time limits,
+# the facts the decision tables read; at every completion: the decision and comment). A task
+# declaring one could overwrite what the service decided; completion refuses them at run time
+# too (any name the instance started with).
+SERVICE_VARIABLES = frozenset(
+    {
+        "program",
+        "priority",
+        "county",
+        "time_limits",
+        "year",
+        "relation",
+        "event_kind",
+        "event_this_year",
+        "certificate_holder",
+        "two_daughters_sterilised",
+        "mother_age",
+        "has_spouse",
+        *SERVICE_WRITTEN,
+    }
+)
+# The type a field of what is paid must have: it becomes the case's column.
+MONEY_FIELD_TYPES = {"eligible_parents": ("integer", 0, 2), "bank_card": ("card", None, None)}
+
+
+def data_problems(flow: ParsedFlow) -> list[FlowProblem]:
+    """Task data declarations: no service variable, money fields of their column's type,
+    a payout's reference where a payout task declares data, and every change to what is
+    paid routed to a county approver before anything pays."""
+    found: list[FlowProblem] = []
+    county_tasks = frozenset(t.id for t in flow.user_tasks if t.lane == COUNTY_APPROVER)
+    for task in flow.user_tasks:
+        names = {spec.name: spec for spec in task.fields}
+        found += [
+            FlowProblem(task.id, f"field {name!r} is a variable the service sets; rename it")
+            for name in sorted(names.keys() & SERVICE_VARIABLES)
+        ]
+        found += _money_type_problems(task.id, names)
+        reference = names.get("bank_reference")
+        if (
+            task.lane == FINANCE_OFFICER
+            and names
+            and (reference is None or reference.type != "reference" or not reference.required)
+        ):
+            found.append(
+                FlowProblem(
+                    task.id,
+                    "a finance_officer task that declares data must declare "
+                    "field.bank_reference as 'reference required' (the bank's reference "
+                    "of the transfer)",
+                )
+            )
+        if names.keys() & set(MONEY_FIELDS) and task.lane != COUNTY_APPROVER:
+            found += _unapproved_money_paths(flow, task.id, county_tasks)
+    return found
+
+
+def _money_type_problems(task_id: str, names: dict[str, FieldSpec]) -> list[FlowProblem]:
+    found = []
+    for name, (kind, low, high) in MONEY_FIELD_TYPES.items():
+        spec = names.get(name)
+        if spec is None:
+            continue
+        in_bounds = low is None or (
+            spec.minimum is not None
+            and spec.maximum is not None
+            and low <= spec.minimum
+            and spec.maximum <= high
+        )
+        if spec.type != kind or not in_bounds:
+            bounds = f" min={low} max={high} (or narrower)" if low is not None else ""
+            found.append(
+                FlowProblem(
+                    task_id, f"field {name!r} changes what is paid: declare it as '{kind}{bounds}'"
+                )
+            )
+    return found
+
+
+def _unapproved_money_paths(
+    flow: ParsedFlow, task_id: str, county_tasks: frozenset[str]
+) -> list[FlowProblem]:
+    """Where a change proposed at ``task_id`` could reach a payout without the county: the
+    walk takes every branch that may hold once ``changes_money`` is true."""
+    deadline = time.monotonic() + CHECK_BUDGET_S
+
+    def may_hold(condition: str) -> bool:
+        return any(
+            _takes_a_branch(condition, decision, deadline, changes_money=True, unknown=True)
+            for decision in DECISIONS
+        )
+
+    payouts = {t.id for t in flow.user_tasks if t.lane == FINANCE_OFFICER}
+    payouts |= PAYOUT_ENDS & set(flow.end_events)
+    try:
+        reached = flow.reachable_from(task_id, county_tasks, may_hold)
+    except TimeoutError:
+        return [FlowProblem(task_id, f"checking its paths took over {CHECK_BUDGET_S:.0f} s")]
+    return [
+        FlowProblem(
+            task_id,
+            f"a change to what is paid made here can reach {element!r} without a "
+            "county_approver task: route decisions with changes_money to the county "
+            "(县级审批) first",
+        )
+        for element in sorted(payouts & reached)
+    ]

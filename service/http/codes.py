@@ -68,7 +68,22 @@ CODES: dict[str, Code] = {
     "login-required": _c(401, "console: log in to continue"),
     "session-ended": _c(401, "console: the session has ended"),
     "current-password-wrong": _c(401, "the current password is wrong"),
-    "login-throttled": _c(429, "too many failed logins; wait", "retry_after"),
+    "login-throttled": _c(
+        429, "too many failed logins of this user from this address; wait", "retry_after"
+    ),
+    "login-address-throttled": _c(
+        429, "too many failed logins from this address, any user; wait", "retry_after"
+    ),
+    "login-slowed": _c(
+        429, "many failed logins of this user; a short wait between attempts", "retry_after"
+    ),
+    "login-rate-limited": _c(
+        429, "too many logins of this user from this address a minute", "retry_after"
+    ),
+    "password-checks-busy": _c(
+        503, "every password-check slot is busy; retry after a moment", "retry_after"
+    ),
+    "token-revoked": _c(401, "the password changed after the token was issued; log in again"),
     "password-attempts-throttled": _c(429, "too many failed password checks", "retry_after"),
     "rate-limited": _c(429, "at most limit of what an hour", "limit what retry_after"),
     "password-changed-meanwhile": _c(409, "the password was changed meanwhile; log in again"),
@@ -140,7 +155,9 @@ CODES: dict[str, Code] = {
     "record-changed-meanwhile": _c(409, "the case's state changed meanwhile", "what"),
     "review-changed-meanwhile": _c(409, "the case's yearly review changed meanwhile"),
     "case-payouts-changed-meanwhile": _c(409, "a payout of the case changed meanwhile"),
-    "eligible-parents-invalid": _c(422, "eligible_parents is 1 or 2"),
+    "eligible-parents-above-record": _c(
+        422, "a proposed eligible_parents exceeds the parents the case names", "max"
+    ),
     # field errors of a submission (pydantic validators)
     "id-number-format": _f("resident ID numbers have 17 digits and a check character"),
     "id-check-digit": _f("the resident ID number fails the GB 11643 check digit"),
@@ -150,6 +167,18 @@ CODES: dict[str, Code] = {
     "name-blank": _f("the name must not be blank"),
     "event-kind-unknown": _f("unknown event kind", "kinds"),
     "extra-fields-too-large": _f("additional fields exceed limit bytes", "limit"),
+    # field errors of any text or free-form JSON the service stores (service/text.py)
+    "text-control-character": _f(
+        "a control character (U+0000-U+001F but tab and line breaks where lines are allowed, "
+        "U+007F-U+009F)",
+        "character position",
+    ),
+    "text-unpaired-surrogate": _f("an unpaired UTF-16 surrogate (U+D800-U+DFFF)", "position"),
+    "json-too-deep": _f("a free-form value nests deeper than max_depth levels", "path max_depth"),
+    "json-too-many-keys": _f("an object or list holds more than max_keys entries", "path max_keys"),
+    "json-string-too-long": _f("a string is longer than max_length characters", "path max_length"),
+    "json-key-invalid": _f("a key is too long or holds control characters", "path max_length"),
+    "json-number-invalid": _f("a number is not finite or too large to keep exactly", "path"),
     # --- tasks -------------------------------------------------------------------------------
     "task-not-found": _c(404, "no such task (or outside your jurisdiction)", "task_id"),
     "case-task-not-found": _c(404, "console: no such task on this case"),
@@ -166,7 +195,22 @@ CODES: dict[str, Code] = {
     "sod-own-submission": _c(403, "nobody approves above village level a case they submitted"),
     "sod-one-level": _c(403, "one person completes one level of a case only", "role"),
     "bulk-role-not-allowed": _c(403, "this role's tasks are not completed in bulk", "role"),
-    "bank-reference-required": _c(422, "the bank's reference is required to record a payout"),
+    "data-field-undeclared": _c(
+        422,
+        "the task does not declare this data field; params list what it takes",
+        "field accepted",
+    ),
+    "data-field-type": _c(422, "a data field is not of its declared type", "field type"),
+    "data-field-range": _c(
+        422, "a data number is outside its declared bounds", "field type min max"
+    ),
+    "data-field-too-long": _c(
+        422, "a data text is longer than its declaration allows", "field type max"
+    ),
+    "data-field-control-characters": _c(422, "a data text holds control characters", "field type"),
+    "data-field-required": _c(422, "approving needs this declared data field", "field type"),
+    "data-field-reserved": _c(422, "the service sets this variable; no task may write it", "field"),
+    "comment-required": _f("a reject or return needs a comment giving the reason", "decision"),
     "data-integer-too-large": _f("a data integer exceeds ±2**53", "key max"),
     "data-key-invalid": _f("a data key is not a plain lower-case name", "key reserved"),
     "task-listed-twice": _f("a task is listed twice in a bulk request", "task_id"),

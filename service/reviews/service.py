@@ -8,8 +8,8 @@ enrolment (status ``ended``: no payouts for later years).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -19,8 +19,7 @@ from service.applications.models import ENDED, ENROLLED, Application, Review
 from service.audit import service as audit_service
 from service.auth.models import COUNTY_APPROVER, User
 from service.clock import utcnow
-from service.engine import Instance, ReadyTask
-from service.errors import InvalidInput
+from service.engine import Completed, Instance, ReadyTask
 from service.flows import service as flows_service
 from service.notifications import service as notifications_service
 from service.programs.models import Program
@@ -118,33 +117,18 @@ async def complete_task(
     user: User,
     task: Task,
     case: Application,
-    data: dict[str, Any],
-) -> tuple[str, str, list[Task]]:
-    """Complete a review task; returns the case's status before and after, and new tasks."""
+    act: Callable[[Instance], Completed],
+) -> tuple[str, str, list[Task], Completed]:
+    """Complete a review task; returns the case's status before and after, the new tasks and
+    what the task's data changed. A change to what is paid waits for the county (the review
+    flow's county step): it reaches the case only through ``tasks.data.settle_proposal``."""
     review = await session.get(Review, task.review_id)
     assert review is not None
-    moved = await progress.move(
-        session,
-        review,
-        lambda instance: instance.complete(task.engine_task_id, lane=task.role, data=data),
-        case=case,
-        status=status_rule,
-    )
+    moved = await progress.move(session, review, act, case=case, status=status_rule)
     review_status, created = moved.status, moved.created
-    parents = data.get("eligible_parents")
-    if parents is not None:
-        # A parent died but the other still qualifies: the yearly amount follows.
-        if parents not in (1, 2):
-            raise InvalidInput(
-                "eligible_parents is 1 or 2",
-                field="data.eligible_parents",
-                code="eligible-parents-invalid",
-            )
-        case.eligible_parents = int(str(parents))
-        session.add(case)
     before = case.status
     if review_status == ENDED:
         await progress.save_case_status(session, case=case, status=ENDED)
         await notifications_service.status_changed(session, case=case, before=before, status=ENDED)
-        return before, ENDED, created
-    return before, before, created
+        return before, ENDED, created, moved.result
+    return before, before, created, moved.result

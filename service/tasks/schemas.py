@@ -3,11 +3,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, field_validator
+from pydantic import BaseModel, Field, StrictBool, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from service.applications.schemas import TaskSummary
 from service.errors import ItemProblem
+from service.text import FreeText
 
 MAX_DATA_FIELDS = 20
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -30,8 +31,23 @@ DataValue = Annotated[
 
 class Decision(BaseModel):
     decision: Literal["approve", "reject", "return"]
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: FreeText | None = Field(default=None, max_length=2000, validate_default=True)
+    # Checked here for shape; what a task takes is its declaration in the flow
+    # (service/engine/fields.py), checked when the engine completes it.
     data: dict[str, DataValue] = Field(default_factory=dict, max_length=MAX_DATA_FIELDS)
+
+    @field_validator("comment")
+    @classmethod
+    def _reason_to_refuse(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A household is told why it was turned down or sent back: in words, not silence.
+        if info.data.get("decision") in ("reject", "return") and not (value or "").strip():
+            raise PydanticCustomError(
+                "comment-required",
+                "a {decision} needs a comment giving the reason, in words the applicant "
+                "can understand",
+                {"decision": info.data["decision"]},
+            )
+        return value
 
     @field_validator("data", mode="before")
     @classmethod

@@ -28,10 +28,10 @@ from service.auth.models import (
 )
 from service.clock import local_today, utcnow
 from service.counters import COMPLETIONS
+from service.engine import Completed
 from service.errors import (
     Conflict,
     Forbidden,
-    InvalidInput,
     MissingDocuments,
     NotFound,
     PayoutInBatch,
@@ -43,6 +43,7 @@ from service.payouts import service as payouts_service
 from service.programs.models import Program
 from service.regions import jurisdiction
 from service.reviews import service as reviews_service
+from service.tasks import data as task_data
 from service.tasks.models import COMPLETED, READY, Task
 from service.tasks.schemas import CompletionResult, Decision, TaskRead
 
@@ -303,14 +304,6 @@ async def _check_decision_rules(
                 code="documents-missing",
                 params={"missing": missing},
             )
-    if task.role == FINANCE_OFFICER:
-        reference = decision.data.get("bank_reference")
-        if not isinstance(reference, str) or not reference.strip():
-            raise InvalidInput(
-                "the bank's reference is required to record a payout",
-                field="data.bank_reference",
-                code="bank-reference-required",
-            )
 
 
 async def _complete_review(
@@ -318,14 +311,23 @@ async def _complete_review(
 ) -> CompletionResult:
     """A task of a yearly review 年审: the review's own workflow moves, the case's may end."""
     assert case.id is not None
-    data = {**decision.data, "decision": decision.decision, "comment": decision.comment or ""}
     # The row first: the review's task sync then sees it completed, not vanished.
     await mark_completed(session, task=task, user=user, decision=decision)
-    before, after, created = await reviews_service.complete_task(
-        session, user=user, task=task, case=case, data=data
+    before, after, created, completed = await reviews_service.complete_task(
+        session, user=user, task=task, case=case, act=task_data.completing(task, decision, case)
     )
     _record_completion(
-        session, user=user, task=task, case=case, decision=decision, before=before, after=after
+        session,
+        user=user,
+        task=task,
+        case=case,
+        decision=decision,
+        before=before,
+        after=after,
+        completed=completed,
+    )
+    await task_data.settle_proposal(
+        session, user=user, task=task, case=case, decision=decision, completed=completed
     )
     return await _finish(
         session, user=user, task=task, case=case, decision=decision, after=after, created=created
@@ -366,7 +368,9 @@ def _record_completion(
     decision: Decision,
     before: str,
     after: str,
+    completed: Completed,
 ) -> None:
+    data_before, data_after = task_data.trail(completed)
     audit_service.record(
         session,
         action="task_completed",
@@ -375,8 +379,8 @@ def _record_completion(
         region=case.village_code,
         application_id=case.id,
         task_id=task.id,
-        before={"status": before, "task": task.spec, "review_id": task.review_id},
-        after={"status": after, "decision": decision.decision},
+        before={"status": before, "task": task.spec, "review_id": task.review_id, **data_before},
+        after={"status": after, "decision": decision.decision, **data_after},
         comment=decision.comment,
     )
     if after != before:
@@ -446,18 +450,25 @@ async def _complete(
     await _check_decision_rules(session, task=task, case=case, program=program, decision=decision)
     assert case.id is not None
 
-    data = {**decision.data, "decision": decision.decision, "comment": decision.comment or ""}
     # The task row first: its guard, not the engine, tells a second completion it lost.
     await mark_completed(session, task=task, user=user, decision=decision)
     moved = await progress.move(
-        session,
-        case,
-        lambda instance: instance.complete(task.engine_task_id, lane=task.role, data=data),
-        case=case,
+        session, case, task_data.completing(task, decision, case), case=case
     )
     before, after, created, instance = moved.before, moved.status, moved.created, moved.instance
+    completed: Completed = moved.result
     _record_completion(
-        session, user=user, task=task, case=case, decision=decision, before=before, after=after
+        session,
+        user=user,
+        task=task,
+        case=case,
+        decision=decision,
+        before=before,
+        after=after,
+        completed=completed,
+    )
+    await task_data.settle_proposal(
+        session, user=user, task=task, case=case, decision=decision, completed=completed
     )
     await progress.apply_status(
         session,
@@ -475,7 +486,7 @@ async def _complete(
             case=case,
             program=program,
             actor=user,
-            reference=str(decision.data["bank_reference"]),
+            reference=task_data.bank_reference(completed),
         )
     return await _finish(
         session, user=user, task=task, case=case, decision=decision, after=after, created=created

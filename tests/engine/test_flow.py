@@ -17,6 +17,7 @@ from service.clock import utcnow
 from service.config import get_settings
 from service.engine import Instance, InvalidFlow, ParsedFlow, TaskNotReady, parse_flow, spec_cache
 from service.engine.instances import decode_state
+from tests.unit.test_shipped_flows import payout_data
 from service.engine.xml import MAX_ELEMENTS, parse_xml
 from service.errors import FlowError
 from service.notices import service as notices_service
@@ -63,7 +64,13 @@ def _advance(flow: ParsedFlow, state: bytes, lane: str, decision: str, **data: o
     """Load a stored state, complete its one ready task in ``lane``, store the state again."""
     instance = Instance.load(flow, state)
     [task] = instance.ready_tasks()
-    instance.complete(task.engine_task_id, lane=lane, data={"decision": decision, **data})
+    instance.complete(
+        task.engine_task_id,
+        lane=lane,
+        decision=decision,
+        comment=str(data.get("comment", "")),
+        data=payout_data(lane, decision),
+    )
     return instance.dump()
 
 
@@ -137,12 +144,16 @@ def test_return_sends_a_correction_to_the_caseworker_then_up_again(flow: ParsedF
 def test_completed_task_cannot_be_completed_again(flow: ParsedFlow) -> None:
     instance = Instance.load(flow, _started(flow))
     [task] = instance.ready_tasks()
-    instance.complete(task.engine_task_id, lane="caseworker", data={"decision": "approve"})
+    instance.complete(
+        task.engine_task_id, lane="caseworker", decision="approve", comment="", data={}
+    )
     state = instance.dump()
 
     replay = Instance.load(flow, state)
     with pytest.raises(TaskNotReady) as caught:
-        replay.complete(task.engine_task_id, lane="caseworker", data={"decision": "approve"})
+        replay.complete(
+            task.engine_task_id, lane="caseworker", decision="approve", comment="", data={}
+        )
     assert caught.value.status == 409
     assert replay.dump() == state
     assert [t.spec for t in replay.ready_tasks()] == ["village_cosign"]
@@ -155,7 +166,7 @@ def test_unknown_task_id_is_not_ready(flow: ParsedFlow, task_id: str) -> None:
     state = _started(flow)
     instance = Instance.load(flow, state)
     with pytest.raises(TaskNotReady):
-        instance.complete(task_id, lane="caseworker", data={"decision": "approve"})
+        instance.complete(task_id, lane="caseworker", decision="approve", comment="", data={})
     assert instance.dump() == state
 
 
@@ -165,7 +176,7 @@ def test_ready_task_in_another_lane_is_refused(flow: ParsedFlow, lane: str) -> N
     instance = Instance.load(flow, state)
     [task] = instance.ready_tasks()
     with pytest.raises(TaskNotReady):
-        instance.complete(task.engine_task_id, lane=lane, data={"decision": "approve"})
+        instance.complete(task.engine_task_id, lane=lane, decision="approve", comment="", data={})
     assert instance.dump() == state
     assert instance.ready_tasks() == [task]
 
@@ -183,7 +194,9 @@ def test_task_not_reached_yet_cannot_be_completed(flow: ParsedFlow) -> None:
     assert {task.task_spec.bpmn_id for task in waiting} >= {"township_review", "correction"}
     for task in waiting:
         with pytest.raises(TaskNotReady):
-            instance.complete(str(task.id), lane=task.task_spec.lane, data={"decision": "approve"})
+            instance.complete(
+                str(task.id), lane=task.task_spec.lane, decision="approve", comment="", data={}
+            )
     assert instance.dump() == state
     assert [t.spec for t in instance.ready_tasks()] == ["village_cosign"]
 
@@ -192,7 +205,9 @@ def test_unknown_decision_is_a_flow_error(flow: ParsedFlow) -> None:
     instance = Instance.load(flow, _started(flow))
     [task] = instance.ready_tasks()
     with pytest.raises(FlowError) as caught:
-        instance.complete(task.engine_task_id, lane="caseworker", data={"decision": "bogus"})
+        instance.complete(
+            task.engine_task_id, lane="caseworker", decision="bogus", comment="", data={}
+        )
     assert caught.value.status == 422
     assert not isinstance(caught.value, TaskNotReady)
 
@@ -246,7 +261,9 @@ def test_sandbox_is_in_place_after_a_load() -> None:
     instance = Instance.load(flow, _started(flow))
     [task] = instance.ready_tasks()
     with pytest.raises(FlowError):
-        instance.complete(task.engine_task_id, lane="caseworker", data={"decision": "approve"})
+        instance.complete(
+            task.engine_task_id, lane="caseworker", decision="approve", comment="", data={}
+        )
 
 
 # --- hostile flow documents -----------------------------------------------------------------

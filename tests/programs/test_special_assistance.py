@@ -154,6 +154,10 @@ def test_annual_review_holds_the_year_s_payout_and_records_a_parent_s_death(api:
     done = api.decide(review["id"], "approve", as_="cw.lizhuang", data={"eligible_parents": 1})
     assert done.status_code == 200, done.text
     api.act(case_id, "approve", as_="vh.lizhuang")
+    # One parent fewer changes what is paid: the county approves it before the year is paid.
+    generate(api, 2027)
+    assert "2027" not in payouts_of(api, case_id)
+    api.act(case_id, "approve", as_="ca.county")
     assert api.case(case_id)["status"] == "enrolled"
     generate(api, 2027)
     assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * STANDARD[2027] + PREMIUM

@@ -43,8 +43,23 @@ def walk(instance: Instance, decisions: list[str]) -> list[tuple[str, str | None
         [task] = instance.ready_tasks()
         flow_steps.append((task.spec, task.lane))
         assert task.lane is not None
-        instance.complete(task.engine_task_id, lane=task.lane, data={"decision": decision})
+        instance.complete(
+            task.engine_task_id,
+            lane=task.lane,
+            decision=decision,
+            comment="",
+            data=payout_data(task.lane, decision),
+        )
     return flow_steps
+
+
+def payout_data(lane: str, decision: str) -> dict[str, str]:
+    """The payout task's declared reference, which approving it requires."""
+    return (
+        {"bank_reference": "BANK-2026-1"}
+        if (lane, decision) == ("finance_officer", "approve")
+        else {}
+    )
 
 
 def test_every_shipped_flow_keeps_the_services_rules(flows: dict[str, ParsedFlow]) -> None:
@@ -89,7 +104,9 @@ def test_only_the_lane_of_the_step_may_decide_it(flows: dict[str, ParsedFlow]) -
     [task] = instance.ready_tasks()
     for lane in ("village_head", "county_approver", "finance_officer"):
         with pytest.raises(TaskNotReady):
-            instance.complete(task.engine_task_id, lane=lane, data={"decision": "approve"})
+            instance.complete(
+                task.engine_task_id, lane=lane, decision="approve", comment="", data={}
+            )
     assert instance.ready_tasks() == [task]
 
 

@@ -1,0 +1,84 @@
+"""The data a completion carries: what a task may take, what the trail shows of it, and a
+proposed change to what is paid, which only a county approver's approval applies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.applications import changes
+from service.applications.models import Application
+from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, User
+from service.engine import Completed, FieldSpec, Instance, masked_value
+from service.tasks.models import Task
+from service.tasks.schemas import Decision
+
+# A payout task records the bank's reference, which the bank's result file repeats. Flows
+# declare it (upload requires it); a flow version stored before declarations existed gets it.
+BANK_REFERENCE = FieldSpec("bank_reference", "reference", 1, 64, required=True)
+
+
+def default_fields(task: Task) -> tuple[FieldSpec, ...]:
+    """What a task that declares nothing takes: the payout's reference, else nothing."""
+    return (BANK_REFERENCE,) if task.role == FINANCE_OFFICER else ()
+
+
+def completing(task: Task, decision: Decision, case: Application) -> Callable[[Instance], Any]:
+    """The engine step of completing ``task`` with ``decision``."""
+    approved = changes.approved_values(case)
+
+    def act(instance: Instance) -> Completed:
+        return instance.complete(
+            task.engine_task_id,
+            lane=task.role,
+            decision=decision.decision,
+            comment=decision.comment or "",
+            data=decision.data,
+            default_fields=default_fields(task),
+            approved=approved,
+        )
+
+    return act
+
+
+def trail(completed: Completed) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the task's data changed, before and after, masked as the trail shows numbers."""
+    if not completed.changes:
+        return {}, {}
+    types = {spec.name: spec.type for spec in completed.fields}
+    before = {
+        name: masked_value(types.get(name), old) for name, (old, _) in completed.changes.items()
+    }
+    after = {
+        name: masked_value(types.get(name), new) for name, (_, new) in completed.changes.items()
+    }
+    return {"data": before}, {"data": after}
+
+
+async def settle_proposal(
+    session: AsyncSession,
+    *,
+    user: User,
+    task: Task,
+    case: Application,
+    decision: Decision,
+    completed: Completed,
+) -> None:
+    """A proposal must be one the county could approve; the county's approval applies it."""
+    changes.check_proposal(case, completed.proposed)
+    if task.role == COUNTY_APPROVER and decision.decision == "approve":
+        changes.apply_approved(
+            session,
+            case=case,
+            proposed=completed.proposed,
+            actor=user,
+            role=task.role,
+            task_id=task.id,
+        )
+
+
+def bank_reference(completed: Completed) -> str:
+    """The payout's reference, as the finance officer's approval recorded it."""
+    return str(completed.values["bank_reference"])
