@@ -9,6 +9,7 @@ unrelated concurrent request into a spurious 409), while readers keep reading th
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -73,6 +74,23 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+UNREADABLE: dict[str, Any] = {"unreadable": "…"}
+
+
+def load_json(text: str | bytes) -> Any:
+    """A JSON column's value: orjson's fast parse, or, for what it refuses (NaN, nesting past
+    its 1,024 levels: stored before the service bounded what it takes), the standard parser
+    with NaN as null, or ``UNREADABLE``: a stored value never makes a read fail."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(text, parse_constant=lambda _: None)
+    except (ValueError, RecursionError):
+        return dict(UNREADABLE)
+
+
 def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
     url = settings.database_url
     if settings.is_sqlite:
@@ -85,7 +103,7 @@ def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
         # p99 of 2 s (bench/load.py). Other processes still meet the busy handler.
         pool = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 30} if for_writes else {}
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, json_deserializer=orjson.loads, **pool
+            url, connect_args={"timeout": 30}, json_deserializer=load_json, **pool
         )
         _configure_sqlite(engine, immediate=for_writes)
         return engine
@@ -102,7 +120,7 @@ def make_engine(settings: Settings, *, for_writes: bool = False) -> AsyncEngine:
         pool_pre_ping=False,
         connect_args=connect_args,
         # JSON columns are read far more than written (the trail, verify): the fast parser.
-        json_deserializer=orjson.loads,
+        json_deserializer=load_json,
     )
 
 

@@ -10,10 +10,10 @@ appending. (Until December 2026 structlog printed on its own, under another lock
 message and its line break in two writes: an aiosqlite record from the driver's thread could
 land between them, two records on one line.)
 
-Before rendering, every string of an event (its message, its values, a formatted traceback)
-goes through ``mask_text``: a resident ID, bank card or mobile number that reached a log call (a
-driver's DEBUG line with SQL parameters, a constraint's error text) leaves masked, as in the
-audit trail.
+Before rendering, every string and number of an event (its message, its values, a formatted
+traceback) goes through ``mask_text``: a resident ID, bank card or mobile number that reached
+a log call (a driver's DEBUG line with SQL parameters, a constraint's error text) leaves
+masked, as in the audit trail.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
 
-from service.masking import mask_text
+from service.masking import DEEPER, MAX_READ_DEPTH, mask_number, mask_text
 
 # The id of the request being served (set by service/http/observe.py): its log lines and the
 # audit events it writes carry it, however deep the layer that writes them.
@@ -37,15 +37,19 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
-def _masked(value: Any) -> Any:
+def _masked(value: Any, depth: int = MAX_READ_DEPTH) -> Any:
     if isinstance(value, str):
         return mask_text(value)
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_masked(item) for item in value]
-    if isinstance(value, int | float | bool) or value is None:
+    if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, int | float):
+        return mask_number(value)  # a card number logged as a number
+    if isinstance(value, dict | list | tuple | set | frozenset) and depth <= 0:
+        return DEEPER  # a value nested without end never takes the log call down
+    if isinstance(value, dict):
+        return {mask_text(str(key)): _masked(item, depth - 1) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_masked(item, depth - 1) for item in value]
     return mask_text(str(value))
 
 

@@ -3,7 +3,10 @@
 Cells hold text people typed (names), so nothing may turn into a formula: a CSV cell that
 starts like one is prefixed with an apostrophe (OWASP "CSV injection"), and an xlsx cell is
 written as a string cell whatever it starts with. Long digit runs (card numbers) are text
-in xlsx, so Excel keeps every digit instead of rounding them to a float.
+in xlsx, so Excel keeps every digit instead of rounding them to a float. A stored value never
+breaks a file and no file carries a raw control byte: control characters and unpaired
+surrogates become U+FFFD (a ``Sheet``, one line per cell for the bank and the township, turns
+tab and line breaks into spaces; the audit export keeps a comment's lines).
 """
 
 from __future__ import annotations
@@ -20,15 +23,19 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from service.text import printable
+
 Cell = str | int | None
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _inert(value: Cell) -> Cell:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+def _inert(value: Cell, *, lines: bool = True) -> Cell:
+    if isinstance(value, str):
+        value = printable(value, lines=lines)
+        if value.startswith(FORMULA_START):
+            return "'" + value
     return value
 
 
@@ -50,7 +57,7 @@ class Sheet:
         if self.title:
             writer.writerow([self.title])
         for row in (self.header, *self.rows, *self.footer):
-            writer.writerow([_inert(value) for value in row])
+            writer.writerow([_inert(value, lines=False) for value in row])
         return out.getvalue().encode("utf-8-sig")
 
     def xlsx_bytes(self) -> bytes:
@@ -69,6 +76,8 @@ class Sheet:
         sheet.freeze_panes = sheet.cell(row=row_no + 1, column=1)
         for offset, row in enumerate((*self.rows, *self.footer), start=row_no + 1):
             for column, value in enumerate(row, start=1):
+                if isinstance(value, str):
+                    value = printable(value, lines=False)
                 cell = sheet.cell(row=offset, column=column, value=value)
                 if isinstance(value, str):
                     cell.data_type = "s"  # never a formula, whatever the text starts with
@@ -116,7 +125,7 @@ class XlsxStream:
     def _cell(self, value: Cell, *, font: Font | None = None) -> WriteOnlyCell | Cell:
         if isinstance(value, str):
             # openpyxl refuses control characters; Excel cells hold at most 32,767 characters.
-            text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:32767]
+            text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", printable(value))[:32767]
             # Plain text stays a plain value (a cell object for each made exports 40% slower); what
             # openpyxl would read as a formula or an error code is forced to a string cell.
             if font is None and not text.startswith("=") and text not in ERROR_CODES:

@@ -25,6 +25,7 @@ from service.errors import Conflict, InvalidInput, NotFound, StaleTask
 from service.notices import models
 from service.notices.models import Objection, PublicNotice
 from service.notices.service import OBJECTION_SIGNAL, PUBLIC_ACTOR
+from service.text import checked
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _source(address: str) -> str:
 
 def _checked(given: ObjectionInput) -> tuple[str, str | None]:
     settings = get_settings()
-    text = given.text.strip()
+    text = checked(given.text.strip(), field="text")
     if not text:
         raise InvalidInput(
             "the objection must say what is wrong", field="text", code="objection-blank"
@@ -56,6 +57,9 @@ def _checked(given: ObjectionInput) -> tuple[str, str | None]:
             params={"limit": settings.objection_max_chars},
         )
     contact = (given.contact or "").strip() or None
+    # The contact is kept as given, for the county approver to call back (auditors see it
+    # masked); the text is masked like any free text.
+    contact = checked(contact, field="contact", lines=False, mask=False) if contact else None
     return text, contact
 
 

@@ -41,6 +41,7 @@ from service.programs.models import Program
 from service.recoveries import service as recoveries_service
 from service.regions import jurisdiction
 from service.tasks.models import CANCELLED, READY, Task
+from service.text import checked
 
 # Only what the county approved can be revoked (on notice, held by an objection, owed, paid or
 # enrolled); before that the county rejects instead.
@@ -120,7 +121,7 @@ def _check(
             code="case-not-revocable",
             params={"application_id": case.id, "status": case.status},
         )
-    reason = reason.strip()
+    reason = checked(reason.strip(), field="reason")
     if not reason:
         raise InvalidInput("the reason must not be blank", field="reason", code="reason-blank")
     if not evidence:

@@ -35,6 +35,7 @@ from service.programs.models import Program
 from service.regions import jurisdiction
 from service.regions import service as regions_service
 from service.tasks.models import READY, Task
+from service.text import checked
 
 
 def require_caseworker(user: User, action: str) -> None:
@@ -370,6 +371,7 @@ async def withdraw(
     session: AsyncSession, *, user: User, application_id: int, reason: str
 ) -> Application:
     """The household withdraws before county approval: open tasks end, the claim is released."""
+    reason = checked(reason, field="reason")
     case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     require_caseworker(user, "withdraws cases")
     if case.status not in (IN_PROGRESS, RETURNED):

@@ -6,9 +6,12 @@ last, so its rows go page by page into openpyxl's temporary file (write-only mod
 event loop), and the finished file is then streamed in chunks from a temporary file.
 
 Every export is itself an audit event: who exported, in which format, with which filter.
-Numbers are as the trail holds them, masked at write time; ``at`` is UTC in the chain's own
-format, so the columns recompute the hashes (except where a text cell starting like a formula
-got an apostrophe in the CSV).
+Numbers are masked when an event is written, and masked again here: rows written before the
+masking knew every shape of a number (a card in groups, a card sent as a JSON number) cannot
+be rewritten, so the file masks them. ``at`` is UTC in the chain's own format, so the columns
+recompute the hashes, except where a text cell starting like a formula got an apostrophe in
+the CSV, a control character became U+FFFD, or such an old row had a number masked here
+(``/audit/verify`` recomputes the chain from the database, as stored).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from service.audit.chain import format_at
 from service.audit.models import AuditEvent
 from service.auth.models import ADMIN, AUDITOR, User
 from service.clock import utcnow
+from service.masking import mask_numbers_in, mask_text
 from service.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Cell, XlsxStream, csv_rows
 
 Format = Literal["csv", "xlsx"]
@@ -42,14 +46,17 @@ TRUNCATED = "… Excel holds no more rows: narrow the filter, or export CSV"
 
 
 def _json(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if value is None:
+        return None
+    return json.dumps(mask_numbers_in(value), ensure_ascii=False, sort_keys=True)
 
 
 def _cells(event: AuditEvent) -> list[Cell]:
     return [
         event.id, event.county, event.seq, format_at(event.at), event.actor, event.role,
         event.region, event.action, event.application_id, event.task_id, _json(event.before),
-        _json(event.after), event.comment, event.request_id, event.prev_hash, event.hash,
+        _json(event.after), event.comment and mask_text(event.comment), event.request_id,
+        event.prev_hash, event.hash,
     ]  # fmt: skip
 
 

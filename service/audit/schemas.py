@@ -5,6 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from service.text import FreeText, StoredJson, StoredText
+
 
 class EventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -19,9 +21,9 @@ class EventRead(BaseModel):
     action: str
     application_id: int | None
     task_id: int | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    comment: str | None
+    before: StoredJson
+    after: StoredJson
+    comment: StoredText
     request_id: str | None
     prev_hash: str
     hash: str
@@ -40,7 +42,9 @@ class VerifyReport(BaseModel):
 
 
 class RevealRequest(BaseModel):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)]
+    reason: Annotated[
+        FreeText, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)
+    ]
 
 
 class RevealedCase(BaseModel):

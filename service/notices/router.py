@@ -13,7 +13,7 @@ from service.auth.models import AUDITOR, COUNTY_APPROVER, User
 from service.http import problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import Cursor, PathId
-from service.masking import mask_phone, mask_text
+from service.masking import mask_contact, mask_text
 from service.notices import public
 from service.notices import service as notices_service
 from service.notices.schemas import (
@@ -103,16 +103,10 @@ async def list_objections(
             id=item.id or 0,
             notice_id=item.notice_id,
             text=mask_text(item.text),
-            contact=item.contact if examiner else _masked_contact(item.contact),
+            contact=item.contact if examiner else mask_contact(item.contact),
             received_at=item.received_at,
             resolution=item.resolution,
             resolved_at=item.resolved_at if item.resolved_at else None,
         )
         for item in await notices_service.of_case(session, case.id)
     ]
-
-
-def _masked_contact(contact: str | None) -> str | None:
-    if not contact:
-        return contact
-    return mask_phone(contact) if contact.isdigit() else mask_text(contact)

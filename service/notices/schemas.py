@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from service.text import FreeText, Line
+
 
 class NoticeRead(BaseModel):
     id: int
@@ -36,8 +38,9 @@ class NoticePage(BaseModel):
 
 class ObjectionCreate(BaseModel):
     # The service bounds the text by RELIEF_OBJECTION_MAX_CHARS; this is the outer wall.
-    text: str = Field(min_length=1, max_length=20000)
-    contact: str | None = Field(default=None, max_length=100)
+    text: FreeText = Field(min_length=1, max_length=20000)
+    # Kept as given, for the county approver to call back; auditors see it masked.
+    contact: Line | None = Field(default=None, max_length=100)
 
 
 class ObjectionReceipt(BaseModel):

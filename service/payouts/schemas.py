@@ -8,6 +8,7 @@ from pydantic_core import PydanticCustomError
 
 from service.errors import ItemProblem
 from service.money import amount_cny
+from service.text import FreeText, Line
 
 
 class PayoutListItem(BaseModel):
@@ -48,7 +49,8 @@ class YearlyResult(BaseModel):
 
 
 class Payment(BaseModel):
-    bank_reference: str = Field(min_length=1, max_length=100)
+    # A reference, kept in full: it must match the bank's result file.
+    bank_reference: Line = Field(min_length=1, max_length=100)
 
 
 # --- bank batches --------------------------------------------------------------------------
@@ -115,8 +117,8 @@ class LineResult(BaseModel):
     reference: str = Field(pattern=r"^B\d{6}-\d{4}$")
     status: Literal["paid", "failed"]
     amount_fen: int = Field(ge=0, le=2**31 - 1)
-    bank_reference: str | None = Field(default=None, max_length=100)
-    reason: str | None = Field(default=None, max_length=500)
+    bank_reference: Line | None = Field(default=None, max_length=100)
+    reason: FreeText | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _reason_when_failed(self) -> LineResult:

@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from service.text import Line
+
 RecoveryStatus = Literal["open", "closed"]
 
 
@@ -13,7 +15,7 @@ class PaymentCreate(BaseModel):
     """An amount the finance officer got back, with the bank's or the receipt's reference."""
 
     amount_fen: int = Field(gt=0, le=2**31 - 1)  # integer fen, never float
-    reference: str = Field(min_length=1, max_length=100)
+    reference: Line = Field(min_length=1, max_length=100)
 
     @field_validator("reference")
     @classmethod

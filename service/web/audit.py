@@ -26,6 +26,7 @@ from service.errors import InvalidInput
 from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import MAX_ID
+from service.masking import mask_numbers_in
 from service.web import labels, sessions
 from service.web.deps import page_for
 from service.web.i18n import N_
@@ -149,7 +150,8 @@ def summary(event: AuditEvent) -> tuple[str, Any, Any] | None:
     before, after = event.before or {}, event.after or {}
     for key in SUMMARY_KEYS:
         if key in before or key in after:
-            return key, before.get(key), after.get(key)
+            # As the API reads the trail: masked again, never deeper than a page can show.
+            return key, mask_numbers_in(before.get(key)), mask_numbers_in(after.get(key))
     return None
 
 
