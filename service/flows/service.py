@@ -35,6 +35,7 @@ from service.flows.schemas import (
     VersionSummary,
 )
 from service.programs.models import Program
+from service.text import checked
 
 _LARGE_COLUMNS = ("bpmn_xml", "decisions", "outline", "changes")
 
@@ -322,6 +323,7 @@ async def upload(
 ) -> tuple[FlowVersion, bool]:
     """Validate and store an uploaded flow; identical content returns the stored version."""
     check_upload(bpmns, dmns, note)
+    note = checked(note, field="note") if note is not None else None
     bpmn = bpmns[0]
     keys = await review_keys(session)
     # End the read: on SQLite a write session's transaction holds the database's write lock,
