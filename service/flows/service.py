@@ -22,6 +22,7 @@ from service.auth.models import ADMIN, User
 from service.clock import utcnow
 from service.config import get_settings
 from service.engine import FlowProblem, InvalidFlow, ParsedFlow, parse_flow, spec_cache
+from service.engine.markup import markup_problems
 from service.engine.xml import parse_xml
 from service.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from service.flows import rules
@@ -185,18 +186,36 @@ def validate(bpmn: FlowFile, dmns: list[FlowFile], *, review_keys: set[str]) -> 
     if problems:
         raise InvalidFlow.of(problems)
     decisions = {file.name: file.content for file in dmns}
-    flow = parse_flow(bpmn.content, decisions, filename=bpmn.name, strict=False)
-    return _checked(flow, filename=bpmn.name, review=flow.key in review_keys)
+    markup = _markup([bpmn, *dmns])
+    try:
+        flow = parse_flow(bpmn.content, decisions, filename=bpmn.name, strict=False)
+    except InvalidFlow as error:
+        if not markup:
+            raise
+        raise InvalidFlow.of([*markup, *error.problems]) from None
+    return _checked(flow, filename=bpmn.name, review=flow.key in review_keys, markup=markup)
 
 
-def _checked(flow: ParsedFlow, *, filename: str, review: bool) -> ParsedFlow:
+def _markup(files: list[FlowFile]) -> list[FlowProblem]:
+    """Stylesheets, XHTML and other foreign markup in the files (engine.markup): refused, not
+    removed, so a stored version is what was uploaded and what the console serves."""
+    return [
+        FlowProblem(p.element, p.reason, file.name)
+        for file in files
+        for p in markup_problems(file.content)
+    ]
+
+
+def _checked(
+    flow: ParsedFlow, *, filename: str, review: bool, markup: list[FlowProblem]
+) -> ParsedFlow:
     """The engine's findings and the service's rules in one report (the rules never run an
     expression the sandbox refused: it does not compile)."""
     found = [
         FlowProblem(p.element, p.reason, filename) for p in rules.problems(flow, review_flow=review)
     ]
-    if flow.problems or found:
-        raise InvalidFlow.of([*flow.problems, *found])
+    if markup or flow.problems or found:
+        raise InvalidFlow.of([*markup, *flow.problems, *found])
     return flow
 
 
@@ -289,7 +308,7 @@ async def ensure_version(
     """Store a shipped flow (the catalogue) as the next version of its key, or find it."""
     bpmn = FlowFile("catalogue.bpmn", content)
     parsed_flow = parse_flow(content, filename=bpmn.name, strict=False)
-    flow = _checked(parsed_flow, filename=bpmn.name, review=review)
+    flow = _checked(parsed_flow, filename=bpmn.name, review=review, markup=_markup([bpmn]))
     return await _store(session, flow, bpmn=bpmn, dmns=[], actor=actor, note=None)
 
 

@@ -245,6 +245,18 @@ CASES: dict[str, Case] = {
     "standard_loop": Case(
         corpus("standard_loop.bpmn"), (Expected("township_review", UNSUPPORTED),)
     ),
+    # --- markup a browser would act on when it opens the file (issue 18 part 5) -------------
+    "xml_stylesheet": Case(
+        corpus("xml_stylesheet.bpmn"), (Expected(None, "<?xml-stylesheet?> is not allowed"),)
+    ),
+    "html_meta_refresh": Case(
+        corpus("html_meta_refresh.bpmn"),
+        (Expected("objection_review", ("<html:meta>", "http://www.w3.org/1999/xhtml")),),
+    ),
+    "svg_script": Case(
+        corpus("svg_script.bpmn"),
+        (Expected("village_cosign", ("<svg:svg>", "http://www.w3.org/2000/svg")),),
+    ),
     # --- decisions (DMN) -------------------------------------------------------------------
     "unknown_decision": Case(
         corpus("unknown_decision.bpmn"), (Expected("determine_priority", "modeler_priority"),)

@@ -1,0 +1,147 @@
+"""What an uploaded BPMN or DMN file may carry besides the model: nothing a browser acts on.
+
+A flow's XML is served back (downloads, the console's diagram). A processing instruction such
+as ``<?xml-stylesheet?>`` makes a browser fetch and run XSLT; an XHTML, SVG or MathML element
+(``<html:meta http-equiv="refresh">`` in a task's documentation) is rendered as such in an XML
+document. So an upload holds only the model's own namespaces (BPMN and DMN with their diagram
+interchange, XML Schema instance types, SpiffWorkflow's extensions) and the modelers' colour
+and platform attributes; documentation and annotations hold text only. Anything else is
+refused, naming the element that holds it, not removed: the version stored stays byte for byte
+what the administrator uploaded (its SHA-256 is in the trail), and the administrator learns
+what their modeler added.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from service.engine.errors import FlowProblem, InvalidFlow
+from service.engine.xml import parse_xml
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# Namespaces whose elements a flow file may hold.
+ELEMENT_NAMESPACES = frozenset(
+    {
+        BPMN_NS,
+        "http://www.omg.org/spec/BPMN/20100524/DI",
+        "http://www.omg.org/spec/DD/20100524/DC",
+        "http://www.omg.org/spec/DD/20100524/DI",
+        SPIFF_NS,
+        # DMN 1.1, 1.2 and 1.3 (the versions SpiffWorkflow reads) and their diagrams.
+        "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+        "http://www.omg.org/spec/DMN/20180521/MODEL/",
+        "http://www.omg.org/spec/DMN/20180521/DMNDI/",
+        "http://www.omg.org/spec/DMN/20180521/DC/",
+        "http://www.omg.org/spec/DMN/20180521/DI/",
+        "https://www.omg.org/spec/DMN/20191111/MODEL/",
+        "https://www.omg.org/spec/DMN/20191111/DMNDI/",
+        # bpmn.io's DMN layout (bounds and edges of DMN 1.1 tables).
+        "http://bpmn.io/schema/dmn/biodi/1.0",
+        "http://bpmn.io/schema/dmn/biodi/2.0",
+    }
+)
+# Namespaces of attributes, besides the elements' own: types, xml:lang, and what modelers
+# write on shapes and the root (colours, the target platform); none of them means anything
+# to a browser.
+ATTRIBUTE_NAMESPACES = ELEMENT_NAMESPACES | {
+    "http://www.w3.org/2001/XMLSchema-instance",
+    "http://www.w3.org/XML/1998/namespace",
+    "http://bpmn.io/schema/bpmn/biocolor/1.0",
+    "http://www.omg.org/spec/BPMN/non-normative/color/1.0",
+    "http://camunda.org/schema/modeler/1.0",
+}
+# Elements whose content is text for people: no element inside.
+TEXT_ONLY = frozenset({"documentation", "text", "description"})
+
+
+def markup_problems(content: bytes) -> list[FlowProblem]:
+    """Every processing instruction and every element or attribute outside the allowed
+    namespaces in one flow file; an element inside documentation or an annotation's text.
+    A file that does not parse gives none here (``parse_xml`` refuses it on its own)."""
+    try:
+        root = parse_xml(content, keep_processing_instructions=True)
+    except InvalidFlow:
+        return []
+    problems = [
+        _instruction(node, owner=None)
+        for node in (*root.itersiblings(preceding=True), *root.itersiblings())
+        if isinstance(node, etree._ProcessingInstruction)
+    ]
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, etree._ProcessingInstruction):
+            problems.append(_instruction(node, owner=_owner(node)))
+        elif isinstance(node.tag, str):
+            found = _element_problems(node)
+            problems += found
+            if not _is_foreign(node):  # a refused element is named once, not its inside
+                pending.extend(reversed(node))
+    return problems
+
+
+def _is_foreign(element: etree._Element) -> bool:
+    return etree.QName(element).namespace not in ELEMENT_NAMESPACES
+
+
+def _element_problems(element: etree._Element) -> list[FlowProblem]:
+    name = etree.QName(element)
+    problems = []
+    if _is_foreign(element):
+        problems.append(
+            FlowProblem(
+                _owner(element),
+                f"element {_shown(element.prefix, name)} is not part of BPMN or DMN "
+                f"({_namespace(name.namespace)}); flows hold no markup of other vocabularies "
+                "(such as XHTML or SVG): remove it",
+            )
+        )
+    else:
+        parent = element.getparent()
+        if parent is not None and etree.QName(parent).localname in TEXT_ONLY:
+            problems.append(
+                FlowProblem(
+                    _owner(element),
+                    f"{etree.QName(parent).localname} holds text only, not the element "
+                    f"{_shown(element.prefix, name)}",
+                )
+            )
+    for attribute in element.attrib:
+        found = etree.QName(attribute)
+        if found.namespace and found.namespace not in ATTRIBUTE_NAMESPACES:
+            problems.append(
+                FlowProblem(
+                    _owner(element),
+                    f"attribute {found.localname!r} in {_namespace(found.namespace)} on "
+                    f"{_shown(element.prefix, name)} is not part of BPMN or DMN: remove it",
+                )
+            )
+    return problems
+
+
+def _instruction(node: etree._ProcessingInstruction, *, owner: str | None) -> FlowProblem:
+    return FlowProblem(
+        owner,
+        f"processing instruction <?{node.target}?> is not allowed in flows (a browser "
+        "would act on it): remove it",
+    )
+
+
+def _owner(node: etree._Element) -> str | None:
+    """The id of the nearest element (itself or above) that has one: what a refusal names."""
+    current: etree._Element | None = node if isinstance(node.tag, str) else node.getparent()
+    while current is not None:
+        found: str | None = current.get("id")
+        if found:
+            return found
+        current = current.getparent()
+    return None
+
+
+def _shown(prefix: str | None, name: etree.QName) -> str:
+    return f"<{prefix}:{name.localname}>" if prefix else f"<{name.localname}>"
+
+
+def _namespace(uri: str | None) -> str:
+    return f"namespace {uri}" if uri else "no namespace"
