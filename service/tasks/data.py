@@ -9,9 +9,10 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import changes
-from service.applications.models import Application
+from service.applications.models import Application, Review
 from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, User
 from service.engine import Completed, FieldSpec, Instance, masked_value
+from service.flows import service as flows_service
 from service.tasks.models import Task
 from service.tasks.schemas import Decision
 
@@ -23,6 +24,18 @@ BANK_REFERENCE = FieldSpec("bank_reference", "reference", 1, 64, required=True)
 def default_fields(task: Task) -> tuple[FieldSpec, ...]:
     """What a task that declares nothing takes: the payout's reference, else nothing."""
     return (BANK_REFERENCE,) if task.role == FINANCE_OFFICER else ()
+
+
+async def declared_fields(session: AsyncSession, *, task_id: int) -> tuple[FieldSpec, ...]:
+    """What a task takes, from its flow version (a yearly review's own, or the case's)."""
+    task = await session.get(Task, task_id)
+    if task is None:
+        return ()
+    row = await session.get(Review, task.review_id) if task.review_id else None
+    row = row or await session.get(Application, task.application_id)
+    assert row is not None
+    declared = (await flows_service.parsed(session, row.flow_version_id)).user_task(task.spec)
+    return (declared.fields if declared else ()) or default_fields(task)
 
 
 def completing(task: Task, decision: Decision, case: Application) -> Callable[[Instance], Any]:

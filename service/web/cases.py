@@ -28,10 +28,11 @@ from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
 from service.http.uploads import read_limited
 from service.regions import jurisdiction
+from service.tasks import data as task_data
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
 from service.web import errors as web_errors
-from service.web import labels, sessions, submit
+from service.web import labels, sessions, submit, task_forms
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
@@ -66,6 +67,9 @@ async def case_page(
         "may_withdraw": CASEWORKER in roles and detail.status in WITHDRAWABLE,
         "may_revoke": COUNTY_APPROVER in roles and detail.status in REVOCABLE,
         "finance": FINANCE_OFFICER in roles,
+        "fields": await task_data.declared_fields(session, task_id=my_tasks[0].id)
+        if my_tasks
+        else (),
     }
     # The documents section: checklist, downloads and (while the case waits on the
     # caseworker) the upload form, shared with the upload's own answer.
@@ -93,18 +97,24 @@ async def decide(
     task_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
     decision: Annotated[str, Form(max_length=16)] = "",
     comment: Annotated[str, Form(max_length=4000)] = "",
-    bank_reference: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Complete the user's task with approve / reject / return and a comment, as
-    ``POST /api/v1/tasks/{id}/complete`` does; the payout task carries the bank reference."""
+    ``POST /api/v1/tasks/{id}/complete`` does, with the fields the task declares
+    (``data.<name>`` inputs: the payout's bank reference, a review's parents)."""
     back = f"/applications/{application_id}"
     if await tasks_service.case_of_task(session, task_id) != application_id:
         raise NotFound("no such task on this case", code="case-task-not-found")
+    if decision in ("reject", "return") and not comment.strip():
+        sessions.of(request).tell(
+            N_("Reject and return need a reason the applicant can read."), "error"
+        )
+        return redirect(request, back)
+    fields = await task_data.declared_fields(session, task_id=task_id)
     try:
         body = Decision(
             decision=decision,  # validated by the model: approve | reject | return
             comment=comment.strip() or None,
-            data={"bank_reference": bank_reference.strip()} if bank_reference.strip() else {},
+            data=task_forms.data_of(await request.form(), fields),
         )
     except ValidationError:
         sessions.of(request).tell(N_("Choose approve, reject or return."), "error")
@@ -112,7 +122,10 @@ async def decide(
     try:
         await tasks_service.complete(session, user=user, task_id=task_id, decision=body)
     except ReliefError as refused:
-        return await _back_with_refusal(request, session, refused, back)
+        answer = await _back_with_refusal(request, session, refused, back)
+        if refused.code.startswith("data-field-"):
+            sessions.of(request).tell(task_forms.REFUSED, "error")  # in the page's language
+        return answer
     sessions.of(request).tell(N_("Decision recorded."))
     return redirect(request, back)
 

@@ -30,6 +30,13 @@ TERMS: dict[str, dict[str, str]] = {
         "settled": N_("Settled"),
         "closed": N_("Closed"),
     },
+    # Fields a task declares in its flow (field.<name>); a field an uploaded flow adds and this
+    # list lacks is shown by its name.
+    "field": {
+        "eligible_parents": N_("Parents receiving the benefit"),
+        "bank_card": N_("New bank card to pay into"),
+        "bank_reference": N_("Bank transfer reference"),
+    },
     "role": {
         "caseworker": N_("Village caseworker"),
         "village_head": N_("Village committee chair"),
@@ -97,6 +104,8 @@ TERMS: dict[str, dict[str, str]] = {
         "action_refused": N_("Action refused"),
         "login_failed": N_("Failed login"),
         "login_locked": N_("Login locked"),
+        "login_address_locked": N_("Logins from an address locked"),
+        "login_slowed": N_("Logins slowed down"),
         "personal_data_revealed": N_("Personal numbers revealed"),
         "audit_exported": N_("Audit trail exported"),
         "flow_uploaded": N_("Flow uploaded"),
@@ -106,6 +115,7 @@ TERMS: dict[str, dict[str, str]] = {
         "recovery_payment_recorded": N_("Repayment recorded"),
         "recovery_closed": N_("Recovery closed"),
         "review_started": N_("Yearly review started"),
+        "payment_terms_changed": N_("What is paid changed (county approval)"),
         "task_assigned": N_("Task assigned"),
         "incident_retried": N_("Incident retried"),
         "notification_failed": N_("Message not delivered"),
