@@ -122,10 +122,9 @@ async def decide(
     try:
         await tasks_service.complete(session, user=user, task_id=task_id, decision=body)
     except ReliefError as refused:
-        answer = await _back_with_refusal(request, session, refused, back)
-        if refused.code.startswith("data-field-"):
-            sessions.of(request).tell(task_forms.REFUSED, "error")  # in the page's language
-        return answer
+        # A declared field's refusal, in the page's language (the others: issue 20).
+        said = task_forms.REFUSED if refused.code.startswith("data-field-") else None
+        return await _back_with_refusal(request, session, refused, back, message=said)
     sessions.of(request).tell(N_("Decision recorded."))
     return redirect(request, back)
 
@@ -185,7 +184,12 @@ async def revoke(
 
 
 async def _back_with_refusal(
-    request: Request, session: AsyncSession, refused: ReliefError, back: str
+    request: Request,
+    session: AsyncSession,
+    refused: ReliefError,
+    back: str,
+    *,
+    message: str | None = None,
 ) -> Response:
     """A refused command on the case page: back to the page with the reason shown, instead of
     an error page. A 404 stays a 404 (the case is not the user's to see). The refusal is
@@ -194,5 +198,5 @@ async def _back_with_refusal(
         await audit_service.roll_back(session)
         raise refused
     await web_errors.shown_in_place(request, session, refused)
-    sessions.of(request).tell(refused.detail, "error")
+    sessions.of(request).tell(message or refused.detail, "error")
     return redirect(request, back)
