@@ -207,7 +207,6 @@ CODES: dict[str, Code] = {
     "data-field-too-long": _c(
         422, "a data text is longer than its declaration allows", "field type max"
     ),
-    "data-field-control-characters": _c(422, "a data text holds control characters", "field type"),
     "data-field-required": _c(422, "approving needs this declared data field", "field type"),
     "data-field-reserved": _c(422, "the service sets this variable; no task may write it", "field"),
     "comment-required": _f("a reject or return needs a comment giving the reason", "decision"),

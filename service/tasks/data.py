@@ -18,7 +18,7 @@ from service.tasks.schemas import Decision
 
 # A payout task records the bank's reference, which the bank's result file repeats. Flows
 # declare it (upload requires it); a flow version stored before declarations existed gets it.
-BANK_REFERENCE = FieldSpec("bank_reference", "reference", 1, 64, required=True)
+BANK_REFERENCE = FieldSpec("bank_reference", "reference", 1, 100, required=True)
 
 
 def default_fields(task: Task) -> tuple[FieldSpec, ...]:

@@ -99,7 +99,11 @@ async def review_decide(request: Request, user: Reviewer, session: WriteSessionD
         except ValidationError as error:
             for problem in error.errors():
                 where = [str(part) for part in problem["loc"]]
-                if "comment" in where:
+                if "comment" in where and problem["type"] == "comment-required":
+                    errors["comment"] = N_(
+                        "Reject and return need a reason the applicant can read."
+                    )
+                elif "comment" in where:
                     errors["comment"] = N_("The comment is limited to 2,000 characters.")
                 else:
                     errors["task_id"] = N_("The selection is not valid; reload the page.")

@@ -58,11 +58,11 @@ def test_a_task_takes_only_what_it_declares(
         (True, "data-field-type"),
         (12345, "data-field-type"),
         ("", "data-field-required"),
-        ("ICBC 77", "data-field-type"),
-        ("A" * 65, "data-field-too-long"),
-        ("ICBC\u000077", "data-field-control-characters"),
+        ("ICBC\n77", "text-control-character"),
+        ("A" * 101, "data-field-too-long"),
+        ("ICBC\u000077", "text-control-character"),
     ],
-    ids=["boolean", "number", "empty", "space", "too-long", "control"],
+    ids=["boolean", "number", "empty", "two-lines", "too-long", "control"],
 )
 def test_the_payout_reference_is_typed_as_the_flow_declares(
     api: Api, backend: Backend, ready_case: dict, value: object, code: str

@@ -257,3 +257,17 @@ def test_a_repayment_is_recorded_against_a_recovery(
     assert (after["recovered_fen"], after["balance_fen"]) == (100050, EC_AMOUNT_FEN - 100050)
     assert [p["reference"] for p in after["payments"]] == ["R-1"]
     assert "Repayment recorded" in page.get("/payouts").text
+
+
+def test_a_batch_reject_without_a_reason_is_refused_and_changes_nothing(
+    server: Server, api: Api
+) -> None:
+    case = case_at(api, COUNTY_READY)
+    task = api.task_for(case, as_="ca.county")["id"]
+    page = logged_in(server, "ca.county")
+    page.get("/review")
+    answer = page.post("/review", {"task_id": str(task), "decision": "reject", "comment": " "})
+    assert answer.status_code == 422
+    assert "理由" in answer.text
+    assert api.task_for(case, as_="ca.county")["id"] == task
+    assert api.case(case)["status"] == "in_progress"
