@@ -171,17 +171,17 @@ def _check_text(spec: FieldSpec, value: Any) -> str:
     # Free text keeps its lines and loses full numbers (it is shown to others); a reference
     # is one line kept as written (the bank's result file repeats it).
     free = spec.type == "text"
-    value = checked(value.strip(), field=f"data.{spec.name}", lines=free, mask=free)
-    if spec.maximum is not None and len(value) > spec.maximum:
+    text = checked(value.strip(), field=f"data.{spec.name}", lines=free, mask=free)
+    if spec.maximum is not None and len(text) > spec.maximum:
         raise _refuse(
             spec,
             f"at most {_number_text(spec.maximum)} characters",
             "data-field-too-long",
             max=spec.maximum,
         )
-    if spec.minimum and len(value) < spec.minimum:
+    if spec.minimum and len(text) < spec.minimum:
         raise _refuse(spec, "is empty", "data-field-required")
-    return value
+    return text
 
 
 def _check_other(spec: FieldSpec, value: Any) -> Any:

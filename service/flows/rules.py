@@ -230,7 +230,7 @@ def _money_type_problems(task_id: str, names: dict[str, FieldSpec]) -> list[Flow
         spec = names.get(name)
         if spec is None:
             continue
-        in_bounds = low is None or (
+        in_bounds = low is None or high is None or (
             spec.minimum is not None
             and spec.maximum is not None
             and low <= spec.minimum

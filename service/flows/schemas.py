@@ -9,6 +9,8 @@ class TaskOutline(BaseModel):
     id: str
     name: str
     lane: str | None
+    # The data the task takes: field name → its declaration ("integer min=1 max=2").
+    fields: dict[str, str] = {}
 
 
 class Renamed(BaseModel):

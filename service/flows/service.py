@@ -222,15 +222,25 @@ def _checked(
 def _outline(flow: ParsedFlow) -> dict[str, Any]:
     return {
         "lanes": list(dict.fromkeys(name for _id, name in flow.lanes)),
-        "tasks": [{"id": t.id, "name": t.name, "lane": t.lane} for t in flow.user_tasks],
+        "tasks": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "lane": t.lane,
+                "fields": {spec.name: spec.describe() for spec in t.fields},
+            }
+            for t in flow.user_tasks
+        ],
         "decisions": list(flow.decisions),
     }
 
 
 async def outline_of(session: AsyncSession, version: FlowVersion) -> dict[str, Any]:
     """A version's outline; versions stored before outlines were kept are read once."""
-    if version.outline is not None:
-        return version.outline
+    stored = version.outline
+    # Outlines stored before tasks declared their data lack "fields": read those again.
+    if stored is not None and all("fields" in task for task in stored.get("tasks", [])):
+        return stored
     assert version.id is not None
     return _outline(await parsed(session, version.id))
 

@@ -31,8 +31,9 @@ async def declared_fields(session: AsyncSession, *, task_id: int) -> tuple[Field
     task = await session.get(Task, task_id)
     if task is None:
         return ()
-    row = await session.get(Review, task.review_id) if task.review_id else None
-    row = row or await session.get(Application, task.application_id)
+    review = await session.get(Review, task.review_id) if task.review_id else None
+    case = None if review else await session.get(Application, task.application_id)
+    row = review or case
     assert row is not None
     declared = (await flows_service.parsed(session, row.flow_version_id)).user_task(task.spec)
     return (declared.fields if declared else ()) or default_fields(task)

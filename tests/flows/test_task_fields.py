@@ -100,3 +100,14 @@ def test_a_task_cannot_overwrite_a_variable_the_instance_started_with() -> None:
         )
     assert refused.value.code == "data-field-reserved"
     assert instance.dump() == state
+
+
+def test_a_version_s_outline_lists_the_data_each_task_takes(api: Api) -> None:
+    response = api.get("/flows/special_assistance_review/versions/1", as_="au.county")
+    assert response.status_code == 200, response.text
+    tasks = {task["id"]: task["fields"] for task in response.json()["tasks"]}
+    assert tasks["annual_review"] == {
+        "eligible_parents": "integer min=1 max=2",
+        "bank_card": "card",
+    }
+    assert tasks["county_confirm_change"] == {}
