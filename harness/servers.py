@@ -97,6 +97,9 @@ def base_env(tmp: Path, database_url: str) -> dict[str, str]:
         # Every test client comes from 127.0.0.1: keep the per-address lock out of their way
         # (the per-account lock is what tests/auth/test_throttle.py exercises).
         RELIEF_LOGIN_MAX_FAILURES_PER_ADDRESS="10000",
+        # Nor the logins-a-minute limit: console tests log the same demo users in again and
+        # again (tests/auth/test_login_limits.py runs servers with the real limits).
+        RELIEF_LOGIN_MAX_PER_MINUTE="10000",
         # Chains run straight from county approval to payout; tests/notices sets the days.
         RELIEF_NOTICE_DAYS="0",
     )

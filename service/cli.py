@@ -7,7 +7,10 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,8 +87,28 @@ def _serve(args: argparse.Namespace) -> int:
         # Not uvicorn's own plain-text handlers: its records go to the service's JSON handler
         # (main() installed it here; each worker process installs it again in create_app).
         log_config=None,
+        **connection_limits(settings),
     )
     return 0
+
+
+def connection_limits(settings: Settings) -> dict[str, Any]:
+    """What one server process accepts from its clients (docs/operations.md, "Behind a
+    reverse proxy"): idle keep-alive connections are closed after RELIEF_KEEP_ALIVE_SECONDS;
+    past RELIEF_MAX_CONCURRENCY connections and requests at once it answers 503; a request
+    head over RELIEF_MAX_HEADER_BYTES is refused (400) before it is parsed; X-Forwarded-For
+    names the client only when the connection comes from RELIEF_FORWARDED_ALLOW_IPS, so the
+    per-address login and objection limits see the address the trusted proxy saw."""
+    return {
+        # h11, not httptools: httptools buffers a request head of any size (5 MB were read
+        # whole), h11 refuses one that grows past the bound before it is complete.
+        "http": "h11",
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "limit_concurrency": settings.max_concurrency,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
 
 
 def _audit_verify(args: argparse.Namespace) -> int:

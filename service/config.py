@@ -68,10 +68,30 @@ class Settings(BaseSettings):
     # requests instead of reading it again: a disabled user or a changed role takes effect
     # within this many seconds. 0 reads it on every request.
     user_cache_seconds: float = Field(default=5.0, ge=0, le=60)
-    # Failed logins allowed per username (and per client address) within the window.
-    login_max_failures: int = 5
-    login_max_failures_per_address: int = 50
-    login_window_seconds: int = 900
+    # Logging in (service/auth/throttle.py; counted in the database, so shared by every
+    # process and replica). Failed logins of one username from one client address within the
+    # window before that pair is locked (429) until the window frees it; other addresses are
+    # not locked out by it.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=60)
+    # Failed logins of one username from every address within the window after which each
+    # further attempt from an address the user has not logged in from lately is slowed: it
+    # must wait 2, 4, 8 … seconds (at most login_max_delay_seconds) after the last failure.
+    login_slow_after_failures: int = Field(default=10, ge=1)
+    login_max_delay_seconds: int = Field(default=60, ge=1, le=900)
+    # An address the user logged in from within this many days is "usual": it is not slowed.
+    login_usual_address_days: int = Field(default=30, ge=1, le=365)
+    # Failed logins from one client address, whatever the usernames, within the window
+    # (password spraying): then the address is locked until the window frees it.
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    # Logins of one username from one address per minute, successful or not (each costs an
+    # argon2 verification): then 429.
+    login_max_per_minute: int = Field(default=20, ge=1)
+    # Password verifications (argon2, 64 MiB each) one process runs at once; unset: one per
+    # core. A login that finds them all busy waits at most the seconds below, then gets 503
+    # with Retry-After.
+    password_verify_concurrency: int | None = Field(default=None, ge=1, le=256)
+    password_verify_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     # Passwords follow NIST SP 800-63B (service/auth/passwords.py): at least this many
     # characters, at most 128, no composition rules; common and guessable ones are refused.
     password_min_length: int = Field(default=12, ge=8, le=128)
@@ -102,6 +122,17 @@ class Settings(BaseSettings):
     # Wall-clock bound on one gateway condition or script of a flow.
     expression_timeout_ms: int = 200
     log_level: str = "INFO"
+    # uvicorn (relief serve): how long an idle keep-alive connection is kept; how many
+    # connections and requests one process accepts at once before answering 503; the largest
+    # request head (request line and headers) h11 buffers before refusing it. Slow clients
+    # (slowloris) are the reverse proxy's to absorb (docs/operations.md).
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300)
+    max_concurrency: int = Field(default=1000, ge=1)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    # The proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    # addresses or networks, "*" for any): the client address of the login and objection limits
+    # is the forwarded one only when the connection comes from one of these.
+    forwarded_allow_ips: str = "127.0.0.1"
     # Holidays and worked weekends for deadlines in working days (default workflows/calendar.yaml).
     calendar_file: Path | None = None
     # The key that signs audit anchors (HMAC-SHA256). Empty: one derived from the secret key;

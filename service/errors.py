@@ -90,6 +90,12 @@ class TooManyRequests(ReliefError):
     status, type, title = 429, "too-many-requests", "Too many requests"
 
 
+class ServiceBusy(ReliefError):
+    """The service has no capacity for this now (every password-check slot is taken)."""
+
+    status, type, title = 503, "service-busy", "Service busy"
+
+
 class InvalidInput(ReliefError):
     status, type, title = 422, "invalid-input", "Invalid input"
 

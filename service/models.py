@@ -2,7 +2,7 @@
 
 from service.applications.models import Application, Document, HouseholdClaim, Review
 from service.audit.models import AuditAnchor, AuditEvent, AuditHead
-from service.auth.models import User
+from service.auth.models import LoginAttempt, User
 from service.flows.models import FlowVersion
 from service.idempotency import IdempotencyRecord
 from service.incidents.models import Incident
@@ -25,6 +25,7 @@ __all__ = [
     "HouseholdClaim",
     "IdempotencyRecord",
     "Incident",
+    "LoginAttempt",
     "Notification",
     "Objection",
     "Payout",

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from service.auth.models import User, acting_roles
-from service.auth.tokens import read_token
+from service.auth.tokens import read_token, still_valid_for
 from service.auth.users import load_user
 from service.config import get_settings
 from service.errors import Forbidden, NotAuthenticated
@@ -28,9 +28,15 @@ async def current_user(
     if not token:
         raise NotAuthenticated("missing bearer token", code="token-missing")
     settings = get_settings()
-    user = await load_user(read_token(settings, token), settings.user_cache_seconds)
+    claims = read_token(settings, token)
+    user = await load_user(claims.user_id, settings.user_cache_seconds)
     if user is None or not user.active:
         raise NotAuthenticated("user unknown or disabled", code="user-unknown-or-disabled")
+    if not still_valid_for(claims, user):
+        raise NotAuthenticated(
+            "the password was changed after this token was issued; log in again",
+            code="token-revoked",
+        )
     request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (http/refusals.py)
     return user
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -42,6 +42,27 @@ class User(SQLModel, table=True):
     @property
     def county(self) -> str:
         return self.jurisdiction[:6]
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One password check at login (or of the current password on a change): who, from which
+    client address, whether it matched, when. The login limits count these rows
+    (service/auth/throttle.py), so every process and replica sees the same counts; the worker
+    deletes failures once they leave the window and successes once they no longer make an
+    address usual. Refused attempts (throttled before any check) are not rows."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+        Index("ix_login_attempt_succeeded_at", "succeeded", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)  # as typed (at most 64 characters): may be no user's
+    address: str = Field(max_length=64)  # the client address (IPv6 at most 45 characters)
+    succeeded: bool
+    at: datetime = Field(sa_type=UTCDateTime)
 
 
 def acting_roles(user: User) -> set[str]:

@@ -1,6 +1,11 @@
 """Passwords: hashing with argon2 (pwdlib) and the policy new passwords must meet.
 
-Hashes are verified at login (and on a password change) only, never per request.
+Hashes are verified at login (and on a password change) only, never per request. Each
+verification or hashing takes argon2's 64 MiB and ~0.2 s of a core, so a process runs at most
+``RELIEF_PASSWORD_VERIFY_CONCURRENCY`` of them at once (one per core by default); a login that
+finds every slot busy waits ``RELIEF_PASSWORD_VERIFY_WAIT_SECONDS`` at most, then is refused
+with 503 and ``Retry-After`` (``verify_bounded``, ``hash_bounded``). Eighty concurrent logins
+then cost a few slots' memory, not eighty times 64 MiB, and leave cores to the other pages.
 
 The policy follows NIST SP 800-63B (5.1.1.2, memorized secrets): a minimum length
 (``RELIEF_PASSWORD_MIN_LENGTH``, 12 by default) and a maximum of 128 characters, any characters
@@ -13,13 +18,20 @@ simple sequences (``abcd…``, ``1234…``, keyboard rows). The reasons never qu
 
 from __future__ import annotations
 
+import asyncio
+import math
+import os
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import cache
 from importlib import resources
 
+from anyio import to_thread
 from pwdlib import PasswordHash
 
 from service.config import get_settings
+from service.errors import ServiceBusy
 
 MAX_LENGTH = 128  # argon2 hashes all of it: the bound keeps a login from being made expensive
 
@@ -34,6 +46,76 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     return _hasher.verify(password, password_hash or _DUMMY_HASH)
+
+
+class Slots:
+    """At most ``size`` argon2 computations of this process at once; the next waits up to
+    ``wait_seconds`` for one to end, then is refused (503, ``password-checks-busy``). One
+    event loop per process, so an asyncio semaphore is the whole bound."""
+
+    def __init__(self, size: int, wait_seconds: float) -> None:
+        self.size = size
+        self.wait_seconds = wait_seconds
+        self.held = 0  # slots taken now
+        self._semaphore = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self._semaphore.locked() and self.wait_seconds <= 0:
+            raise self._busy()
+        try:
+            async with asyncio.timeout(self.wait_seconds or None):
+                await self._semaphore.acquire()
+        except TimeoutError:
+            raise self._busy() from None
+        self.held += 1
+        try:
+            yield
+        finally:
+            self.held -= 1
+            self._semaphore.release()
+
+    def _busy(self) -> ServiceBusy:
+        wait = max(1, math.ceil(self.wait_seconds))
+        return ServiceBusy(
+            f"too many passwords are being checked at once; try again in {wait} seconds",
+            retry_after=wait,
+            code="password-checks-busy",
+            params={"retry_after": wait},
+        )
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity, as a container limits it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_slots: Slots | None = None
+
+
+def slots() -> Slots:
+    """This process's slots, sized by the settings on first use."""
+    global _slots
+    if _slots is None:
+        settings = get_settings()
+        size = settings.password_verify_concurrency or cores()
+        _slots = Slots(size, settings.password_verify_wait_seconds)
+    return _slots
+
+
+async def verify_bounded(password: str, password_hash: str | None) -> bool:
+    """``verify_password`` in a slot, off the event loop."""
+    async with slots().slot():
+        return await to_thread.run_sync(verify_password, password, password_hash)
+
+
+async def hash_bounded(password: str) -> str:
+    """``hash_password`` in a slot, off the event loop."""
+    async with slots().slot():
+        return await to_thread.run_sync(hash_password, password)
 
 
 # --- the policy ----------------------------------------------------------------------------

@@ -9,16 +9,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit_service
-from service.auth import accounts
+from service.auth import accounts, passwords, throttle
 from service.auth.models import User
-from service.auth.passwords import hash_password, verify_password
 from service.auth.schemas import Me, Token
-from service.auth.throttle import login_throttle
 from service.auth.tokens import issue_token
 from service.auth.users import forget_user
+from service.clock import utcnow
 from service.config import get_settings
 from service.db import get_database
-from service.errors import Conflict, NotAuthenticated, TooManyAttempts
+from service.errors import Conflict, NotAuthenticated
 from service.regions.models import Region
 
 
@@ -26,51 +25,96 @@ async def get_by_username(session: AsyncSession, username: str) -> User | None:
     return (await session.exec(select(User).where(User.username == username))).first()
 
 
-async def _record_login_event(action: str, user: User | None, username: str) -> None:
-    # Its own write transaction: the password check ran outside any write lock.
-    async with get_database().write_sessions() as session:
-        audit_service.record(
-            session,
-            action=action,
-            actor=user,
-            actor_name=None if user else username,
-            region=user.jurisdiction if user else None,
+async def _limits(*, username: str, address: str, code: str) -> throttle.Counts:
+    """The login limits' verdict now (429 when one holds the attempt back), read in a short
+    session of its own: a long one would not see attempts other processes recorded since."""
+    async with get_database().read_sessions() as session:
+        return await throttle.check(
+            session, username=username, address=address, now=utcnow(), code=code
         )
+
+
+async def _verify(
+    password: str, stored_hash: str | None, *, username: str, address: str, code: str
+) -> tuple[bool, throttle.Counts]:
+    """Check a password within the limits and the process's argon2 slots. The limits are
+    read before waiting for a slot (a held-back guess costs no slot) and again once a slot is
+    held, so concurrent guesses cannot all pass on the counts from before any of them."""
+    await _limits(username=username, address=address, code=code)
+    async with passwords.slots().slot():
+        before = await _limits(username=username, address=address, code=code)
+        valid = await to_thread.run_sync(passwords.verify_password, password, stored_hash)
+    return valid, before
+
+
+async def _record_attempt(
+    *,
+    user: User | None,
+    username: str,
+    address: str,
+    succeeded: bool,
+    before: throttle.Counts,
+    failed_action: str,
+) -> None:
+    """Store the attempt; a failure is audited (``failed_action``), with the lock or slowdown
+    it starts. One write transaction, after the password check, which ran outside any."""
+    async with get_database().write_sessions() as session:
+        crossed = await throttle.record(
+            session,
+            username=username,
+            address=address,
+            succeeded=succeeded,
+            now=utcnow(),
+            before=before,
+        )
+        if succeeded:
+            await session.commit()
+            return
+        for action in (failed_action, *crossed):
+            audit_service.record(
+                session,
+                action=action,
+                actor=user,
+                actor_name=None if user else username,
+                region=user.jurisdiction if user else None,
+                comment=f"from {address}" if action in crossed else None,
+            )
         await audit_service.commit(session)
 
 
 async def login(session: AsyncSession, *, username: str, password: str, address: str) -> Token:
     """Check a password (argon2, off the event loop) and issue a bearer token."""
     user = await authenticate(session, username=username, password=password, address=address)
-    assert user.id is not None
-    token, expires_in = issue_token(get_settings(), user_id=user.id, username=user.username)
+    token, expires_in = issue_token(get_settings(), user=user)
     return Token(access_token=token, expires_in=expires_in)
 
 
 async def authenticate(
     session: AsyncSession, *, username: str, password: str, address: str
 ) -> User:
-    """The active user with this password, or 401 (429 when throttled). The API's token and
-    the web console's session both log in here: one throttle, one audit of failures."""
-    username = username[:64]
-    wait = login_throttle.retry_after(username=username, address=address)
-    if wait:
-        raise TooManyAttempts(
-            f"too many failed logins; try again in {wait} seconds",
-            retry_after=wait,
-            code="login-throttled",
-            params={"retry_after": wait},
-        )
+    """The active user with this password, or 401 (429 when a login limit holds the attempt
+    back, 503 when every password-check slot stays busy). The API's token and the web
+    console's session both log in here: one set of limits, one audit of failures."""
+    username, address = username[:64], address[:64]
     user = await get_by_username(session, username)
-    stored_hash = user.password_hash if user else None
-    valid = await to_thread.run_sync(verify_password, password, stored_hash)
-    if not valid or user is None or not user.active:
-        locked = login_throttle.failed(username=username, address=address)
-        await _record_login_event("login_failed", user, username)
-        if locked:
-            await _record_login_event("login_locked", user, username)
+    valid, before = await _verify(
+        password,
+        user.password_hash if user else None,
+        username=username,
+        address=address,
+        code="login-throttled",
+    )
+    succeeded = valid and user is not None and user.active
+    await _record_attempt(
+        user=user,
+        username=username,
+        address=address,
+        succeeded=succeeded,
+        before=before,
+        failed_action="login_failed",
+    )
+    if not succeeded or user is None:
         raise NotAuthenticated("wrong username or password", code="login-failed")
-    login_throttle.succeeded(username=username)
     return user
 
 
@@ -78,39 +122,41 @@ async def change_password(
     user: User, *, current_password: str, new_password: str, address: str
 ) -> None:
     """Replace the caller's password after checking the current one (argon2, off the event
-    loop). A wrong current password counts as a failed login of the account and the address:
-    it is throttled and audited the same way (``password_change_failed``, then
+    loop, in a slot). A wrong current password counts as a failed login of the account from
+    the address: limited and audited the same way (``password_change_failed``, then
     ``login_locked``), so a stolen token cannot be used to guess the password. The new one
     must meet the policy (422 with the reasons); success is audited as ``password_changed``.
 
-    Tokens issued before, this one included, stay valid until they expire
-    (``RELIEF_TOKEN_TTL_MINUTES``): a token carries no password version to revoke it by."""
-    wait = login_throttle.retry_after(username=user.username, address=address)
-    if wait:
-        raise TooManyAttempts(
-            f"too many failed attempts; try again in {wait} seconds",
-            retry_after=wait,
-            code="password-attempts-throttled",
-            params={"retry_after": wait},
-        )
+    Every token and console session issued before, this request's included, is refused from
+    then on: they carry a mark of the password hash (``tokens.password_mark``)."""
+    address = address[:64]
     # The stored hash as it is now: the caller's User may be a copy cached by the dependency.
     async with get_database().read_sessions() as session:
         fresh = await session.get(User, user.id)
     if fresh is None or not fresh.active:
         raise NotAuthenticated("user unknown or disabled", code="user-unknown-or-disabled")
     checked_hash = fresh.password_hash
-    valid = await to_thread.run_sync(verify_password, current_password, checked_hash)
+    valid, before = await _verify(
+        current_password,
+        checked_hash,
+        username=user.username,
+        address=address,
+        code="password-attempts-throttled",
+    )
+    await _record_attempt(
+        user=user,
+        username=user.username,
+        address=address,
+        succeeded=valid,
+        before=before,
+        failed_action="password_change_failed",
+    )
     if not valid:
-        locked = login_throttle.failed(username=user.username, address=address)
-        await _record_login_event("password_change_failed", user, user.username)
-        if locked:
-            await _record_login_event("login_locked", user, user.username)
         raise NotAuthenticated("the current password is wrong", code="current-password-wrong")
-    login_throttle.succeeded(username=user.username)
     accounts.require_policy(
         new_password, username=user.username, field="new_password", current=current_password
     )
-    new_hash = await to_thread.run_sync(hash_password, new_password)
+    new_hash = await passwords.hash_bounded(new_password)
     async with get_database().write_sessions() as session:
         stored = await session.get(User, user.id)
         if stored is None or not stored.active or stored.password_hash != checked_hash:
@@ -123,6 +169,8 @@ async def change_password(
         session.add(stored)
         audit_service.record(session, action=accounts.PASSWORD_CHANGED, actor=stored)
         await audit_service.commit(session)
+    assert user.id is not None
+    forget_user(user.id)  # this process refuses the old tokens at once
 
 
 async def end_web_sessions(user: User) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from service.auth import service as auth_service
-from service.errors import NotAuthenticated, TooManyAttempts
+from service.errors import NotAuthenticated, ServiceBusy, TooManyAttempts
 from service.http.deps import SessionDep
 from service.web.deps import MaybeUser
 from service.web.sessions import WebSessionDep
@@ -37,7 +37,7 @@ async def login_form(request: Request, user: MaybeUser, next: str | None = None)
     return render(
         request,
         "login.html",
-        {"next": local_path(next), "username": "", "error": None, "wrong": False},
+        {"next": local_path(next), "username": "", "refusal": None, "wrong": False},
     )
 
 
@@ -50,21 +50,23 @@ async def log_in(
     password: Annotated[str, Form(max_length=1000)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    """The same check, throttle and audit of failures as the API's token endpoint."""
+    """The same check, limits and audit of failures as the API's token endpoint. A refusal
+    shows the form again with why (by its code, in the page's language) and when to retry."""
     address = request.client.host if request.client else "unknown"
     try:
         user = await auth_service.authenticate(
             session, username=username, password=password, address=address
         )
-    except (NotAuthenticated, TooManyAttempts) as refused:
-        throttled = isinstance(refused, TooManyAttempts)
+    except (NotAuthenticated, TooManyAttempts, ServiceBusy) as refused:
+        wait = refused.extra.get("retry_after")
         context = {
             "next": local_path(next),
             "username": username[:64],
-            "error": refused.detail if throttled else None,
-            "wrong": not throttled,
+            "refusal": refused.code if wait else None,
+            "retry_after": wait,
+            "wrong": not wait,
         }
-        headers = {"Retry-After": str(refused.extra["retry_after"])} if throttled else None
+        headers = {"Retry-After": str(wait)} if wait else None
         return render(request, "login.html", context, status_code=refused.status, headers=headers)
     web.log_in(user)
     return redirect(request, local_path(next))

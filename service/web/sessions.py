@@ -14,7 +14,6 @@ right token, or from another origin, is refused (403) before its handler runs.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -26,6 +25,7 @@ from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from service.auth.models import User
+from service.auth.tokens import password_mark
 from service.config import get_settings
 from service.errors import Forbidden
 from service.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -89,11 +89,6 @@ class WebSession:
     def set_language(self, language: str) -> None:
         if language in LANGUAGES and language != self.language:
             self.language, self.changed = language, True
-
-
-def password_mark(user: User) -> str:
-    """A short digest of the stored password hash: it changes when the password does."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def _serializer() -> URLSafeSerializer:

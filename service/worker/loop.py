@@ -17,6 +17,7 @@ import structlog
 
 from service import idempotency
 from service.audit import anchors
+from service.auth import throttle
 from service.clock import utcnow
 from service.config import get_settings
 from service.notifications import delivery
@@ -34,6 +35,7 @@ def job_sources() -> list[tuple[str, JobSource]]:
     # After the timers, so the messages of a deadline fired this round go out this round.
     sources.append(("notifications", delivery.deliver_due))
     sources.append(("idempotency", idempotency.prune_due))
+    sources.append(("logins", throttle.prune_due))  # attempts the login limits no longer count
     # Last: the heads it signs include what this round recorded.
     sources.append(("anchors", anchors.anchor_due))
     return sources

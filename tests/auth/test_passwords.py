@@ -162,12 +162,16 @@ def _token(api: Api, username: str, password: str) -> str:
 Change = Callable[[str, str], httpx.Response]
 
 
-def _changer(api: Api, token: str) -> Change:
+def _changer(api: Api, token: str, address: str | None = None) -> Change:
+    """Password changes with ``token``, from ``address`` or one of their own (through the
+    test server's trusted proxy, 127.0.0.1): the login limits count per username and address."""
+    address = address or _address()
+
     def change(current: str, new: str) -> httpx.Response:
         return api.client.post(
             "/auth/password",
             json={"current_password": current, "new_password": new},
-            headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": _address()},
+            headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": address},
         )
 
     return change
@@ -248,14 +252,16 @@ def test_a_good_change_replaces_the_password(api: Api, account: tuple[str, str])
     assert response.content == b""
 
     assert_problem(_login(api, username, password), 401, "not-authenticated")
-    assert _login(api, username, new).status_code == 200
-    # Documented: tokens issued before the change stay valid until they expire.
-    still = api.client.get("/auth/me", headers={"Authorization": f"Bearer {old_token}"})
-    assert still.status_code == 200
+    new_token = _token(api, username, new)
+    # Every token issued before the change is refused from then on, this one included.
+    revoked = api.client.get("/auth/me", headers={"Authorization": f"Bearer {old_token}"})
+    assert assert_problem(revoked, 401, "not-authenticated")["code"] == "token-revoked"
+    fresh = api.client.get("/auth/me", headers={"Authorization": f"Bearer {new_token}"})
+    assert fresh.status_code == 200, fresh.text
 
-    # At once again, with the same token: checked against the stored password, not a copy.
+    # At once again: checked against the stored password, not a copy.
     newer = f"second {uuid.uuid4().hex[:6]} harbour light"
-    again = _changer(api, old_token)(new, newer)
+    again = _changer(api, new_token)(new, newer)
     assert again.status_code == 204, again.text
     assert _login(api, username, newer).status_code == 200
 
@@ -268,18 +274,27 @@ def test_a_good_change_replaces_the_password(api: Api, account: tuple[str, str])
     assert password not in trail
 
 
-def test_guessing_the_current_password_locks_the_account(
+def test_guessing_the_current_password_locks_the_account_at_that_address(
     api: Api, account: tuple[str, str]
 ) -> None:
-    """A stolen token must not become a password oracle: the guesses count as failed logins."""
+    """A stolen token must not become a password oracle: the guesses count as failed logins
+    of the account from the thief's address, which is then locked for it (the owner
+    elsewhere is not)."""
     username, password = account
-    change = _changer(api, _token(api, username, password))
+    thief = _address()
+    change = _changer(api, _token(api, username, password), thief)
     for _ in range(5):
         assert_problem(change("guess-" + uuid.uuid4().hex, GOOD), 401)
     locked = change(password, GOOD)
     assert_problem(locked, 429, "too-many-attempts")
     assert int(locked.headers["Retry-After"]) > 0
-    assert_problem(_login(api, username, password), 429, "too-many-attempts")
+    from_thief = api.client.post(
+        "/auth/token",
+        data={"username": username, "password": password},
+        headers={"X-Forwarded-For": thief},
+    )
+    assert assert_problem(from_thief, 429, "too-many-attempts")["code"] == "login-throttled"
+    assert _login(api, username, password).status_code == 200  # the owner, elsewhere
     actions = [event["action"] for event in _trail(api, username)]
     assert actions.count("password_change_failed") == 5
     assert actions.count("login_locked") == 1

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from jose import jwt
 
 from service.auth.models import User
+from service.auth.passwords import hash_password
 from tests.conftest import DEMO_PASSWORD, Api, MakeUser, Server, served_until_refused
 from tests.factories import application
 
@@ -122,13 +123,24 @@ def _secret(server: Server) -> str:
     return server.backend.env["RELIEF_SECRET_KEY"]
 
 
+def _mark(token: str) -> str:
+    """The password mark a token of the server carries (``pwd``)."""
+    return str(_unb64(token.split(".")[1])["pwd"])
+
+
 def _claims(
-    sub: int, *, exp: timedelta | None = timedelta(minutes=30), age: timedelta = timedelta(0)
+    sub: int,
+    *,
+    exp: timedelta | None = timedelta(minutes=30),
+    age: timedelta = timedelta(0),
+    pwd: str = "",
 ) -> dict[str, object]:
-    """Claims like the server's own, issued ``age`` ago and expiring ``exp`` from now."""
+    """Claims like the server's own, issued ``age`` ago and expiring ``exp`` from now, with
+    the password mark ``pwd`` (that of a token the server issued, to pass that check)."""
     now = datetime.now(UTC)
     issued = now - age
     claims: dict[str, object] = {"sub": str(sub), "name": "cw.lizhuang", "iat": issued}
+    claims["pwd"] = pwd
     claims["nbf"] = issued
     if exp is not None:
         claims["exp"] = now + exp
@@ -142,8 +154,8 @@ def _edited(token: str, other_id: int) -> str:
     return f"{header}.{_b64(claims)}.{signature}"
 
 
-def _alg_none(user_id: int) -> str:
-    claims = _claims(user_id)
+def _alg_none(user_id: int, pwd: str) -> str:
+    claims = _claims(user_id, pwd=pwd)
     claims = {k: int(v.timestamp()) if isinstance(v, datetime) else v for k, v in claims.items()}
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
 
@@ -152,23 +164,25 @@ BAD_TOKENS: dict[str, Forger] = {
     "missing": lambda server, uid, other, valid: None,
     "malformed": lambda server, uid, other, valid: "abc",
     "expired": lambda server, uid, other, valid: jwt.encode(
-        _claims(uid, exp=timedelta(minutes=-5), age=timedelta(hours=2)),
+        _claims(uid, exp=timedelta(minutes=-5), age=timedelta(hours=2), pwd=_mark(valid)),
         _secret(server),
         algorithm="HS256",
     ),
     "no_exp": lambda server, uid, other, valid: jwt.encode(
-        _claims(uid, exp=None), _secret(server), algorithm="HS256"
+        _claims(uid, exp=None, pwd=_mark(valid)), _secret(server), algorithm="HS256"
     ),
-    "alg_none": lambda server, uid, other, valid: _alg_none(uid),
+    "alg_none": lambda server, uid, other, valid: _alg_none(uid, _mark(valid)),
     "other_key": lambda server, uid, other, valid: jwt.encode(
-        _claims(uid), "another-key-" + uuid.uuid4().hex + uuid.uuid4().hex, algorithm="HS256"
+        _claims(uid, pwd=_mark(valid)),
+        "another-key-" + uuid.uuid4().hex + uuid.uuid4().hex,
+        algorithm="HS256",
     ),
     "hs512_right_secret": lambda server, uid, other, valid: jwt.encode(
-        _claims(uid), _secret(server), algorithm="HS512"
+        _claims(uid, pwd=_mark(valid)), _secret(server), algorithm="HS512"
     ),
     "edited_payload": lambda server, uid, other, valid: _edited(valid, other),
     "unknown_user": lambda server, uid, other, valid: jwt.encode(
-        _claims(987654321), _secret(server), algorithm="HS256"
+        _claims(987654321, pwd=_mark(valid)), _secret(server), algorithm="HS256"
     ),
 }
 
@@ -200,7 +214,8 @@ def test_bad_tokens_are_refused_with_401_everywhere(api: Api) -> None:
 def test_genuine_token_passes_the_same_checks(api: Api) -> None:
     # Control for the forgeries: a token built the same way, but valid, is accepted.
     user_id = _user_id(api, "cw.lizhuang")
-    token = jwt.encode(_claims(user_id), _secret(api.server), algorithm="HS256")
+    pwd = _mark(api.server.token("cw.lizhuang"))
+    token = jwt.encode(_claims(user_id, pwd=pwd), _secret(api.server), algorithm="HS256")
     response = api.client.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     assert response.json()["username"] == "cw.lizhuang"
@@ -252,3 +267,28 @@ def test_a_disabled_user_is_refused_within_the_user_cache_window(
     )
     assert response.status_code == 401, response.text
     assert response.json()["detail"] == "user unknown or disabled"
+
+
+def test_a_password_set_elsewhere_revokes_earlier_tokens_within_the_user_cache_window(
+    api: Api, server: Server, make_user: MakeUser
+) -> None:
+    """A token carries a mark of the password it was issued under: a password set in another
+    process (here the database, as ``relief users set-password`` writes it) refuses every
+    token issued before, within ``RELIEF_USER_CACHE_SECONDS``, as a disabled user is."""
+    username = make_user(["caseworker"], "130123100201")
+    headers = {"Authorization": f"Bearer {server.token(username)}"}
+    assert api.client.get("/tasks", headers=headers).status_code == 200  # now cached
+    new_password = f"harbour {uuid.uuid4().hex[:8]} lantern"
+    with server.backend.engine.begin() as connection:
+        connection.execute(
+            sa.update(User.__table__).where(User.__table__.c.username == username),
+            {"password_hash": hash_password(new_password)},
+        )
+    response = served_until_refused(
+        lambda: api.client.get("/tasks", headers=headers), changed_at=time.monotonic()
+    )
+    assert _assert_problem(response, 401)["code"] == "token-revoked"
+    fresh = _login(api, username, new_password)
+    assert fresh.status_code == 200, fresh.text
+    again = {"Authorization": f"Bearer {fresh.json()['access_token']}"}
+    assert api.client.get("/tasks", headers=again).status_code == 200
