@@ -107,6 +107,10 @@ SLOW: dict[str, frozenset[str] | None] = {
         }
     ),
     "tests/flows/test_hostile.py": frozenset({"test_flow_files_are_limited_to_max_flow_bytes"}),
+    # A clocked database and server of its own, and the worker run on it.
+    "tests/auth/test_login_limits.py": frozenset(
+        {"test_failed_logins_expire_and_the_worker_deletes_them"}
+    ),
     # The relief command in a process of its own per case (argon2 hashes included).
     "tests/auth/test_passwords.py": frozenset(
         {

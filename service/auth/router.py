@@ -11,7 +11,7 @@ from service.auth.schemas import Me, PasswordChange, Token
 from service.http import problems
 from service.http.deps import SessionDep
 
-router = APIRouter(prefix="/auth", tags=["auth"], responses=problems.responses(401, 422, 429))
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problems.responses(401, 422, 429, 503))
 
 
 @router.post("/token", response_model=Token)
@@ -41,8 +41,8 @@ async def change_password(body: PasswordChange, user: CurrentUser, request: Requ
     """Change the caller's own password: the current one, then a new one that meets the policy
     (at least ``RELIEF_PASSWORD_MIN_LENGTH`` characters, at most 128, not common, not the
     username, not a sequence; each reason a refusal breaks is listed in ``errors``). A wrong
-    current password counts as a failed login (401, then 429). Tokens issued before stay valid
-    until they expire."""
+    current password counts as a failed login (401, then 429). Every token issued before,
+    this one included, is refused afterwards (401 ``token-revoked``): log in again."""
     await auth_service.change_password(
         user,
         current_password=body.current_password,

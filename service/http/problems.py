@@ -368,6 +368,7 @@ _DESCRIPTIONS = {
     413: "payload too large",
     429: "too many failed attempts or requests; see Retry-After",
     422: "invalid input",
+    503: "busy (password checks) or the database unavailable; see Retry-After",
 }
 
 

@@ -16,17 +16,18 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
 
-from harness import ANSWER_S, Backend, Server, migrated_database, relief_cli, serving
+from harness import ANSWER_S, DEMO_PASSWORD, Backend, Server, migrated_database, relief_cli, serving
 from service.cli import connection_limits
 from service.clock import set_clock
 from service.config import Settings
-from tests.conftest import DEMO_PASSWORD, Api, MakeUser, assert_problem, postgres_admin_or_skip
+from tests.conftest import Api, MakeUser, assert_problem, postgres_admin_or_skip
 
 PER_MINUTE = 5
 PER_ADDRESS = 8
@@ -83,7 +84,7 @@ def _refusal(response: httpx.Response, status: int = 429) -> str:
     return str(body["code"])
 
 
-def _trail(api: Api, username: str) -> list[dict]:
+def _trail(api: Api, username: str) -> list[dict[str, Any]]:
     response = api.get("/audit/events", as_="au.county", params={"actor": username, "limit": 500})
     assert response.status_code == 200, response.text
     return list(response.json()["items"])

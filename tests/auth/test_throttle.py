@@ -1,4 +1,5 @@
-"""Guessing passwords: after five failures an account waits, and the lock is on the trail."""
+"""Guessing passwords: after five failures from one address the account waits there, and the
+lock is on the trail (the other limits: test_login_limits.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ def _login(api: Api, username: str, password: str) -> httpx.Response:
     return api.post("/auth/token", as_=None, data={"username": username, "password": password})
 
 
-def test_fifth_failure_locks_the_account_even_for_the_right_password(
+def test_fifth_failure_locks_the_account_at_that_address_even_for_the_right_password(
     api: Api, make_user: MakeUser
 ) -> None:
     username = make_user(["caseworker"], "130123100201")
