@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # Send the session cookie over HTTPS only. Unset: on in production, off elsewhere (so
     # `make run` works on http://127.0.0.1:8000).
     web_cookie_secure: bool | None = None
+    # The API's interactive docs, /docs (Swagger UI) and /redoc, from vendored files. Unset: on,
+    # except with RELIEF_ENV=production, where they answer 404 unless set to true. The schema
+    # (/openapi.json) is served either way: clients generate their code from it.
+    api_docs: bool | None = None
     files_dir: Path = Path("var/files")
     max_upload_bytes: int = 10 * 1024 * 1024
     # One uploaded BPMN or DMN file (RELIEF_MAX_FLOW_BYTES); flows are text, a few KB each.
@@ -214,6 +218,10 @@ class Settings(BaseSettings):
                     f"RELIEF_ENV=production: SQLite path {sqlite_path} is not writable"
                 )
         return self
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self.api_docs if self.api_docs is not None else self.env != "production"
 
     @property
     def is_sqlite(self) -> bool:

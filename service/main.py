@@ -17,7 +17,7 @@ from service.db import get_database
 from service.deadlines import service as deadlines_service
 from service.deadlines.router import router as deadlines_router
 from service.flows.router import router as flows_router
-from service.http import metrics, problems
+from service.http import docs, metrics, problems
 from service.http.headers import SecurityHeaders
 from service.http.health import router as health_router
 from service.http.limits import BodySizeLimit
@@ -63,6 +63,9 @@ def create_app() -> FastAPI:
         summary="Approval chains of county family-planning benefit and relief programs",
         version="0.1.0",
         lifespan=lifespan,
+        # /docs and /redoc come from http/docs.py (vendored files, a CSP), when enabled.
+        docs_url=None,
+        redoc_url=None,
     )
     api = APIRouter(prefix="/api/v1")
     for router in (
@@ -86,6 +89,8 @@ def create_app() -> FastAPI:
     app.include_router(api)
     app.include_router(health_router)
     app.include_router(metrics.router)
+    if get_settings().api_docs_enabled:
+        docs.install(app)
     # The web console: pages at the root, their scripts and styles under /static.
     app.include_router(web_router)
     app.mount("/static", static_files, name="static")

@@ -11,6 +11,9 @@ set -euo pipefail
 
 HTMX_VERSION="2.0.11"      # latest 2.0.x:  npm view htmx.org versions
 BPMN_JS_VERSION="18.31.1"  # latest:        npm view bpmn-js version
+# The API's interactive docs (/docs, /redoc; RELIEF_API_DOCS), served from here, not a CDN.
+SWAGGER_UI_VERSION="5.36.0"  # latest 5.x:  npm view swagger-ui-dist version
+REDOC_VERSION="2.5.4"        # latest 2.x (FastAPI's pages are written for it): npm view redoc@2 version
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENDOR="$ROOT/service/web/static/vendor"
@@ -21,12 +24,16 @@ trap 'rm -rf "$TMP"' EXIT
 cd "$TMP"
 npm pack --silent "htmx.org@${HTMX_VERSION}" >/dev/null
 npm pack --silent "bpmn-js@${BPMN_JS_VERSION}" >/dev/null
-mkdir htmx bpmn-js
+npm pack --silent "swagger-ui-dist@${SWAGGER_UI_VERSION}" >/dev/null
+npm pack --silent "redoc@${REDOC_VERSION}" >/dev/null
+mkdir htmx bpmn-js swagger-ui-dist redoc
 tar -xzf "htmx.org-${HTMX_VERSION}.tgz" -C htmx
 tar -xzf "bpmn-js-${BPMN_JS_VERSION}.tgz" -C bpmn-js
+tar -xzf "swagger-ui-dist-${SWAGGER_UI_VERSION}.tgz" -C swagger-ui-dist
+tar -xzf "redoc-${REDOC_VERSION}.tgz" -C redoc
 
 # The packed package.json must carry the version we asked for.
-for pkg in htmx:"$HTMX_VERSION" bpmn-js:"$BPMN_JS_VERSION"; do
+for pkg in htmx:"$HTMX_VERSION" bpmn-js:"$BPMN_JS_VERSION" swagger-ui-dist:"$SWAGGER_UI_VERSION" redoc:"$REDOC_VERSION"; do
   dir="${pkg%%:*}" want="${pkg#*:}"
   got="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$dir/package/package.json")"
   [ "$got" = "$want" ] || { echo "vendor.sh: $dir is $got, expected $want" >&2; exit 1; }
@@ -42,6 +49,12 @@ cp bpmn-js/package/dist/assets/diagram-js.css                   "$VENDOR/diagram
 cp bpmn-js/package/dist/assets/bpmn-js.css                      "$VENDOR/bpmn-js.css"
 cp htmx/package/LICENSE                                         "$VENDOR/LICENSES/htmx.org.txt"
 cp bpmn-js/package/LICENSE                                      "$VENDOR/LICENSES/bpmn-js.txt"
+cp swagger-ui-dist/package/swagger-ui-bundle.js                 "$VENDOR/swagger-ui-bundle.js"
+cp swagger-ui-dist/package/swagger-ui.css                       "$VENDOR/swagger-ui.css"
+cp redoc/package/bundles/redoc.standalone.js                    "$VENDOR/redoc.standalone.js"
+# Apache-2.0: the licence and the NOTICE travel together.
+cat swagger-ui-dist/package/LICENSE swagger-ui-dist/package/NOTICE > "$VENDOR/LICENSES/swagger-ui-dist.txt"
+cp redoc/package/LICENSE                                        "$VENDOR/LICENSES/redoc.txt"
 
 # The bpmn-font (bpmn-font/css/*.css + font/*) is only needed by the modeler's palette and
 # context pad. Ship it only if one of the two stylesheets we serve refers to it, so no
@@ -52,13 +65,14 @@ if grep -Eq 'bpmn-font|\.woff2?|\.ttf|\.eot|@import' "$VENDOR/diagram-js.css" "$
   exit 1
 fi
 
-python3 - "$VENDOR" "$HTMX_VERSION" "$BPMN_JS_VERSION" <<'PY'
+python3 - "$VENDOR" "$HTMX_VERSION" "$BPMN_JS_VERSION" "$SWAGGER_UI_VERSION" "$REDOC_VERSION" <<'PY'
 import hashlib
 import json
 import sys
 from pathlib import Path
 
 vendor, htmx_version, bpmn_version = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+swagger_version, redoc_version = sys.argv[4], sys.argv[5]
 packages = {
     "htmx.org": (htmx_version, "0BSD", ["htmx.min.js"]),
     "bpmn-js": (
@@ -66,6 +80,12 @@ packages = {
         "bpmn.io License (MIT with watermark clause)",
         ["bpmn-navigated-viewer.production.min.js", "diagram-js.css", "bpmn-js.css"],
     ),
+    "swagger-ui-dist": (
+        swagger_version,
+        "Apache-2.0",
+        ["swagger-ui-bundle.js", "swagger-ui.css"],
+    ),
+    "redoc": (redoc_version, "MIT", ["redoc.standalone.js"]),
 }
 manifest = []
 for name, (version, licence, files) in packages.items():

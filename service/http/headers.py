@@ -1,8 +1,9 @@
 """Security headers on every response, as an ASGI middleware (no response body is touched).
 
 An API that answers personal data keeps browsers from sniffing, framing, caching or leaking
-it through a referrer. The interactive docs (/docs, /redoc) load Swagger UI's scripts, so the
-strict content security policy applies to everything else.
+it through a referrer. The interactive docs (/docs, /redoc) set their own policy (http/docs.py:
+the vendored Swagger UI or ReDoc and Swagger UI's inline start, by hash); anything else under
+their paths gets the API's.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def is_console_page(path: str) -> bool:
 def headers_for(path: str) -> dict[str, str]:
     """The security headers of a response to ``path``."""
     headers = dict(HEADERS)
-    if path.startswith(API_PATHS):
+    if path.startswith((*API_PATHS, *DOCS_PATHS)):
         headers["Content-Security-Policy"] = API_CSP
     elif is_console_page(path):
         headers["Content-Security-Policy"] = PAGE_CSP

@@ -2,7 +2,8 @@
 
 Plain file checks, no server: every file in vendor/MANIFEST.json exists with the recorded
 SHA-256, each package's licence is shipped, the stylesheets load nothing from the network,
-and htmx is on the 2.0.x line the console is written against.
+htmx is on the 2.0.x line the console is written against, and the API docs' Swagger UI and
+ReDoc are the versions listed.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ def test_manifest_lists_the_expected_files() -> None:
         "bpmn-navigated-viewer.production.min.js",
         "diagram-js.css",
         "htmx.min.js",
+        "redoc.standalone.js",
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
     ]
 
 
@@ -60,7 +64,7 @@ def test_each_package_ships_its_licence(name: str) -> None:
     licence = VENDOR / "LICENSES" / f"{name}.txt"
     assert licence.is_file(), licence
     text = licence.read_text(encoding="utf-8")
-    assert "Permission" in text
+    assert "Permission" in text or "Apache License" in text
 
 
 def test_bpmn_js_licence_keeps_the_watermark_clause() -> None:
@@ -68,7 +72,7 @@ def test_bpmn_js_licence_keeps_the_watermark_clause() -> None:
     assert "watermark must stay fully visible" in text
 
 
-@pytest.mark.parametrize("css", ["diagram-js.css", "bpmn-js.css"])
+@pytest.mark.parametrize("css", ["diagram-js.css", "bpmn-js.css", "swagger-ui.css"])
 def test_stylesheets_load_nothing_from_elsewhere(css: str) -> None:
     text = (VENDOR / css).read_text(encoding="utf-8")
     assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", text, re.IGNORECASE)
@@ -96,3 +100,21 @@ def test_bpmn_js_is_the_navigated_viewer_of_the_listed_version() -> None:
     (entry, *_) = [e for e in manifest() if e["name"] == "bpmn-js"]
     head = (VENDOR / "bpmn-navigated-viewer.production.min.js").read_text(encoding="utf-8")[:300]
     assert f"bpmn-navigated-viewer v{entry['version']}" in head
+
+
+def test_swagger_ui_ships_its_notice() -> None:
+    """Apache-2.0 §4(d): the NOTICE travels with the files."""
+    text = (VENDOR / "LICENSES" / "swagger-ui-dist.txt").read_text(encoding="utf-8")
+    assert "Apache License" in text
+    assert "SmartBear Software" in text
+
+
+def test_the_api_docs_are_the_listed_versions() -> None:
+    """/docs and /redoc (service/http/docs.py) serve these files, pinned, never a CDN's latest."""
+    (swagger, *_) = [e for e in manifest() if e["name"] == "swagger-ui-dist"]
+    (redoc,) = [e for e in manifest() if e["name"] == "redoc"]
+    bundle = (VENDOR / "swagger-ui-bundle.js").read_text(encoding="utf-8")
+    assert f'PACKAGE_VERSION:"{swagger["version"]}"' in bundle
+    assert re.fullmatch(r"2\.\d+\.\d+", redoc["version"]), redoc["version"]
+    standalone = (VENDOR / "redoc.standalone.js").read_text(encoding="utf-8")
+    assert f'"{redoc["version"]}"' in standalone
