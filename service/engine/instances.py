@@ -245,11 +245,7 @@ class Instance:
         before = {name: task.data.get(name, approved.get(name)) for name in values}
         with engine_call():
             task.data.update(values)
-            proposed = {
-                name: task.data[name]
-                for name in approved
-                if task.data.get(name) is not None and task.data[name] != approved[name]
-            }
+            proposed = self.proposed(engine_task_id, approved)
             task.data.update(changes_money=bool(proposed), decision=decision, comment=comment)
             task.run()
             self.workflow.do_engine_steps()
@@ -257,6 +253,19 @@ class Instance:
             name: (before[name], value) for name, value in values.items() if before[name] != value
         }
         return Completed(fields=fields, values=values, changes=changes, proposed=proposed)
+
+    def proposed(self, engine_task_id: str, approved: dict[str, Any]) -> dict[str, Any]:
+        """What the case's earlier tasks propose, as a ready task sees it: the values of
+        ``approved``'s fields that differ from it (what a county approver decides on)."""
+        try:
+            task = self.workflow.get_task_from_id(UUID(engine_task_id))
+        except (TaskNotFoundException, ValueError):
+            return {}
+        return {
+            name: task.data[name]
+            for name in approved
+            if task.data.get(name) is not None and task.data[name] != approved[name]
+        }
 
     def _ready_task(self, engine_task_id: str, lane: str) -> Any:
         try:

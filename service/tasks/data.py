@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications import changes
+from service.applications import changes, progress
 from service.applications.models import Application, Review
 from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, User
 from service.engine import Completed, FieldSpec, Instance, masked_value
@@ -37,6 +37,22 @@ async def declared_fields(session: AsyncSession, *, task_id: int) -> tuple[Field
     assert row is not None
     declared = (await flows_service.parsed(session, row.flow_version_id)).user_task(task.spec)
     return (declared.fields if declared else ()) or default_fields(task)
+
+
+async def proposal(session: AsyncSession, *, task_id: int) -> dict[str, tuple[Any, Any]]:
+    """What a county approver's ready task decides on: each proposed change to what is paid,
+    (approved, proposed), the card masked. Empty for any other task."""
+    task = await session.get(Task, task_id)
+    if task is None or task.role != COUNTY_APPROVER:
+        return {}
+    case = await session.get(Application, task.application_id)
+    review = await session.get(Review, task.review_id) if task.review_id else None
+    assert case is not None
+    approved = changes.approved_values(case)
+    instance = await progress.load_instance(session, review or case)
+    proposed = instance.proposed(task.engine_task_id, approved)
+    before, after = changes.shown({n: approved[n] for n in proposed}), changes.shown(proposed)
+    return {name: (before[name], after[name]) for name in proposed}
 
 
 def completing(task: Task, decision: Decision, case: Application) -> Callable[[Instance], Any]:

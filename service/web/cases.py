@@ -70,6 +70,14 @@ async def case_page(
         "fields": await task_data.declared_fields(session, task_id=my_tasks[0].id)
         if my_tasks
         else (),
+        "proposal": await task_data.proposal(session, task_id=my_tasks[0].id)
+        if my_tasks
+        else {},
+        # What the county approved of what is paid (a field changing it shows it, masked).
+        "approved": {
+            "eligible_parents": detail.eligible_parents,
+            "bank_card": detail.household.bank_card,
+        },
     }
     # The documents section: checklist, downloads and (while the case waits on the
     # caseworker) the upload form, shared with the upload's own answer.

@@ -34,7 +34,7 @@ TERMS: dict[str, dict[str, str]] = {
     # list lacks is shown by its name.
     "field": {
         "eligible_parents": N_("Parents receiving the benefit"),
-        "bank_card": N_("New bank card to pay into"),
+        "bank_card": N_("Bank card paid into"),
         "bank_reference": N_("Bank transfer reference"),
     },
     "role": {

@@ -49,6 +49,10 @@ def test_the_annual_review_form_takes_the_parents_and_sends_a_change_to_the_coun
     api.act(case_id, "approve", as_="vh.lizhuang")
     assert api.task_for(case_id, as_="ca.county")["spec"] == "county_confirm_change"
     assert api.case(case_id)["eligible_parents"] == 2
+    # The county sees what it decides on: what it approved, and what the village proposes.
+    county_page = logged_in(server, "ca.county").get(f"/applications/{case_id}").text
+    assert "待您审批的发放变更" in county_page
+    assert "2 → <strong>1</strong>" in county_page
 
 
 def test_the_payout_form_takes_the_bank_reference_as_declared(
