@@ -87,9 +87,9 @@ class Settings(BaseSettings):
     # Logins of one username from one address per minute, successful or not (each costs an
     # argon2 verification): then 429.
     login_max_per_minute: int = Field(default=20, ge=1)
-    # Password verifications (argon2, 64 MiB each) one process runs at once; unset: one per
-    # core. A login that finds them all busy waits at most the seconds below, then gets 503
-    # with Retry-After.
+    # Password verifications (argon2, 64 MiB each) one process runs at once; unset: half the
+    # cores, at least one. A login that finds them all busy waits at most the seconds below,
+    # then gets 503 with Retry-After.
     password_verify_concurrency: int | None = Field(default=None, ge=1, le=256)
     password_verify_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     # Passwords follow NIST SP 800-63B (service/auth/passwords.py): at least this many

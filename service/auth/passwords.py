@@ -2,7 +2,7 @@
 
 Hashes are verified at login (and on a password change) only, never per request. Each
 verification or hashing takes argon2's 64 MiB and ~0.2 s of a core, so a process runs at most
-``RELIEF_PASSWORD_VERIFY_CONCURRENCY`` of them at once (one per core by default); a login that
+``RELIEF_PASSWORD_VERIFY_CONCURRENCY`` of them at once (half the cores by default); a login that
 finds every slot busy waits ``RELIEF_PASSWORD_VERIFY_WAIT_SECONDS`` at most, then is refused
 with 503 and ``Retry-After`` (``verify_bounded``, ``hash_bounded``). Eighty concurrent logins
 then cost a few slots' memory, not eighty times 64 MiB, and leave cores to the other pages.
@@ -96,12 +96,19 @@ def cores() -> int:
 _slots: Slots | None = None
 
 
+def default_slots() -> int:
+    """Half the cores, at least one. One argon2 verification (p=4 lanes) already keeps two
+    cores busy: on the 2-core machine one slot left /public/notices at p95 79–166 ms during
+    80 concurrent logins, two slots at ~640 ms, with no more logins done (docs/benchmarks.md)."""
+    return max(1, cores() // 2)
+
+
 def slots() -> Slots:
     """This process's slots, sized by the settings on first use."""
     global _slots
     if _slots is None:
         settings = get_settings()
-        size = settings.password_verify_concurrency or cores()
+        size = settings.password_verify_concurrency or default_slots()
         _slots = Slots(size, settings.password_verify_wait_seconds)
     return _slots
 

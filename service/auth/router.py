@@ -15,12 +15,10 @@ router = APIRouter(prefix="/auth", tags=["auth"], responses=problems.responses(4
 
 
 @router.post("/token", response_model=Token)
-async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, session: SessionDep
-) -> Token:
+async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request) -> Token:
     """Exchange username and password for a bearer token (OAuth2 password flow)."""
     return await auth_service.login(
-        session, username=form.username, password=form.password, address=_address(request)
+        username=form.username, password=form.password, address=_address(request)
     )
 
 

@@ -82,21 +82,24 @@ async def _record_attempt(
         await audit_service.commit(session)
 
 
-async def login(session: AsyncSession, *, username: str, password: str, address: str) -> Token:
+async def login(*, username: str, password: str, address: str) -> Token:
     """Check a password (argon2, off the event loop) and issue a bearer token."""
-    user = await authenticate(session, username=username, password=password, address=address)
+    user = await authenticate(username=username, password=password, address=address)
     token, expires_in = issue_token(get_settings(), user=user)
     return Token(access_token=token, expires_in=expires_in)
 
 
-async def authenticate(
-    session: AsyncSession, *, username: str, password: str, address: str
-) -> User:
+async def authenticate(*, username: str, password: str, address: str) -> User:
     """The active user with this password, or 401 (429 when a login limit holds the attempt
     back, 503 when every password-check slot stays busy). The API's token and the web
-    console's session both log in here: one set of limits, one audit of failures."""
+    console's session both log in here: one set of limits, one audit of failures.
+
+    Every read is a short session of its own: no database connection is held while the
+    login waits for a slot or argon2 runs (eighty waiting logins held the whole pool, and the
+    other pages timed out waiting for a connection)."""
     username, address = username[:64], address[:64]
-    user = await get_by_username(session, username)
+    async with get_database().read_sessions() as session:
+        user = await get_by_username(session, username)
     valid, before = await _verify(
         password,
         user.password_hash if user else None,

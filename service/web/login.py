@@ -10,7 +10,6 @@ from fastapi.responses import Response
 
 from service.auth import service as auth_service
 from service.errors import NotAuthenticated, ServiceBusy, TooManyAttempts
-from service.http.deps import SessionDep
 from service.web.deps import MaybeUser
 from service.web.sessions import WebSessionDep
 from service.web.templating import redirect, render
@@ -44,7 +43,6 @@ async def login_form(request: Request, user: MaybeUser, next: str | None = None)
 @router.post("/login")
 async def log_in(
     request: Request,
-    session: SessionDep,
     web: WebSessionDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
@@ -55,7 +53,7 @@ async def log_in(
     address = request.client.host if request.client else "unknown"
     try:
         user = await auth_service.authenticate(
-            session, username=username, password=password, address=address
+            username=username, password=password, address=address
         )
     except (NotAuthenticated, TooManyAttempts, ServiceBusy) as refused:
         wait = refused.extra.get("retry_after")
