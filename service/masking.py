@@ -112,7 +112,7 @@ class _Luhn:
 
 def _grouped(chars: str, bounds: list[tuple[int, int]], luhn: _Luhn) -> list[tuple[int, int, int]]:
     """Numbers as people write them, whole groups of a sequence: an 18-character ID (valid or
-    mistyped), a card, a mobile number (maybe after 86 or 0086). (start, end, how many leading
+    mistyped), a mobile number (maybe after 86 or 0086). (start, end, how many leading
     characters stay visible.)"""
     found: list[tuple[int, int, int]] = []
     digits_end = len(luhn.sums[0]) - 1
@@ -122,8 +122,7 @@ def _grouped(chars: str, bounds: list[tuple[int, int]], luhn: _Luhn) -> list[tup
             length = end - start
             if length > _LONGEST:
                 break
-            card = length in _CARD_LENGTHS and end <= digits_end and luhn.valid(start, end)
-            if card or (length == _ID_LENGTH and end - 1 <= digits_end):
+            if length == _ID_LENGTH and end - 1 <= digits_end:
                 found.append((start, end, 4))
             if length in _PHONE_LENGTHS and end <= digits_end:
                 prefix = length - 11
@@ -133,23 +132,22 @@ def _grouped(chars: str, bounds: list[tuple[int, int]], luhn: _Luhn) -> list[tup
     return found
 
 
-def _glued(chars: str, luhn: _Luhn) -> list[tuple[int, int, int]]:
-    """Numbers glued to other digits: a valid ID (check character and birth date) anywhere; a
-    Luhn-valid card anywhere in a run longer than any card (a run of card length that fails the
-    check is no card, whatever its parts would pass)."""
+def _anywhere(chars: str, luhn: _Luhn) -> list[tuple[int, int, int]]:
+    """Numbers wherever they stand, glued to other digits or not, in groups or not: a valid
+    ID (check character and birth date) and a Luhn-valid card of 16-19 digits. (A run of 19
+    digits that fails the check is masked too when a part of it passes: in free text the doubt
+    goes to the person, and a reference that must stay whole has a field of its own.)"""
     found: list[tuple[int, int, int]] = []
     digits_end = len(luhn.sums[0]) - 1
-    longer_than_a_card = digits_end > max(_CARD_LENGTHS)
     for start in range(len(chars) - 10):
         end = start + _ID_LENGTH
         if end <= len(chars) and end - 1 <= digits_end and _valid_id(chars[start:end]):
             found.append((start, end, 4))
-        if longer_than_a_card:
-            found.extend(
-                (start, start + length, 4)
-                for length in _CARD_LENGTHS
-                if start + length <= digits_end and luhn.valid(start, start + length)
-            )
+        found.extend(
+            (start, start + length, 4)
+            for length in _CARD_LENGTHS
+            if start + length <= digits_end and luhn.valid(start, start + length)
+        )
     return found
 
 
@@ -165,7 +163,7 @@ def _mask_sequence(match: re.Match[str]) -> str:
     chars = "".join(_plain(text[i]) for i in positions)
     luhn = _Luhn(chars[: len(chars) - (chars[-1] == "X")])
     hidden: set[int] = set()
-    for start, end, shown in _grouped(chars, bounds, luhn) + _glued(chars, luhn):
+    for start, end, shown in _grouped(chars, bounds, luhn) + _anywhere(chars, luhn):
         hidden.update(range(start + shown, end - 4))
     if not hidden:
         return text

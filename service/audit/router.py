@@ -22,6 +22,7 @@ from service.http import downloads, problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import Cursor, PathId, QueryId, QueryInstant, RegionPrefix
 from service.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
+from service.text import Line
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=problems.responses(401, 403, 422))
 Supervisor = Annotated[User, Depends(require_roles(AUDITOR, ADMIN))]
@@ -31,9 +32,10 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 
 def _filters(
     application_id: QueryId = None,
-    actor: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    role: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
-    action: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    # Plain lines: an export records its filter in the trail.
+    actor: Annotated[Line | None, Query(min_length=1, max_length=64)] = None,
+    role: Annotated[Line | None, Query(min_length=1, max_length=40)] = None,
+    action: Annotated[Line | None, Query(min_length=1, max_length=40)] = None,
     region: RegionPrefix = None,
     since: QueryInstant = None,
     until: QueryInstant = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from stdnum import luhn
 
 from service.masking import (
     mask_card,
@@ -55,9 +56,18 @@ def test_numbers_typed_into_a_comment_are_masked() -> None:
 
 
 def test_numbers_that_are_not_personal_are_left_alone() -> None:
-    # A village code (12 digits), a digit run that fails the card check, an amount, a year.
-    text = f"村 130123100201 单号 {NOT_A_CARD} 金额 500000 年 2026"
+    # A village code (12 digits), a 16-digit run that fails the card check, an amount, a
+    # year, a date and a time.
+    text = f"村 130123100201 单号 {NOT_A_CARD[:16]} 金额 500000 年 2026 于 2026-12-07 12:00"
     assert mask_text(text) == text
+
+
+def test_a_longer_run_is_masked_when_a_card_hides_in_it() -> None:
+    # 19 digits that fail the check, but 16 of which pass: in free text the doubt goes to the
+    # person (a reference that must stay whole has a field of its own).
+    hidden = NOT_A_CARD[1:17]
+    assert luhn.is_valid(hidden)
+    assert mask_text(f"单号{NOT_A_CARD}") == "单号62220********345678"
 
 
 def test_every_string_inside_a_record_is_masked_except_digests() -> None:
