@@ -81,7 +81,8 @@ def _masked_line(value: str) -> str:
     return mask_text(_check(value, lines=False))
 
 
-def _free_text(value: str) -> str:
+def free_text(value: str) -> str:
+    """``FreeText``'s check, for a type that adds its own constraints first."""
     return mask_text(_check(value, lines=True))
 
 
@@ -90,7 +91,7 @@ Line = Annotated[str, AfterValidator(_line)]
 # A single line with personal numbers masked: names.
 MaskedLine = Annotated[str, AfterValidator(_masked_line)]
 # Lines of free text with personal numbers masked: comments, reasons, notes, objections.
-FreeText = Annotated[str, AfterValidator(_free_text)]
+FreeText = Annotated[str, AfterValidator(free_text)]
 
 
 def checked(value: str, *, field: str, lines: bool = True, mask: bool = True) -> str:
@@ -107,7 +108,7 @@ def checked(value: str, *, field: str, lines: bool = True, mask: bool = True) ->
     return mask_text(value) if mask else value
 
 
-def _json_refusal(code: str, message: str, path: str, **params: Any) -> PydanticCustomError:
+def _json_refusal(message: str, path: str, *, code: str, **params: Any) -> PydanticCustomError:
     path = mask_text(_CONTROL.sub("?", _SURROGATE.sub("?", path)))  # echoed to the caller
     return PydanticCustomError(code, f"{path}: {message}", {"path": path, **params})
 
@@ -115,9 +116,9 @@ def _json_refusal(code: str, message: str, path: str, **params: Any) -> Pydantic
 def _check_key(key: object, path: str) -> None:
     if isinstance(key, str) and (len(key) > MAX_KEY or _refusal(key, lines=False) is not None):
         raise _json_refusal(
-            "json-key-invalid",
-            f"keys are at most {MAX_KEY} characters, without control characters",
-            path,
+            code="json-key-invalid",
+            message=f"keys are at most {MAX_KEY} characters, without control characters",
+            path=path,
             max_length=MAX_KEY,
         )
 
@@ -126,18 +127,20 @@ def _bounded_scalar(value: Any, path: str) -> None:
     if isinstance(value, str):
         if len(value) > MAX_STRING:
             raise _json_refusal(
-                "json-string-too-long",
-                f"strings hold at most {MAX_STRING} characters",
-                path,
+                code="json-string-too-long",
+                message=f"strings hold at most {MAX_STRING} characters",
+                path=path,
                 max_length=MAX_STRING,
             )
         refusal = _refusal(value, lines=True)
         if refusal is not None:
-            raise _json_refusal(refusal[0], refusal[1], path, **refusal[2])
+            raise _json_refusal(refusal[1], path=path, code=refusal[0], **refusal[2])
     elif isinstance(value, float) and not math.isfinite(value):
-        raise _json_refusal("json-number-invalid", "numbers must be finite", path)
+        raise _json_refusal(code="json-number-invalid", message="numbers must be finite", path=path)
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
-        raise _json_refusal("json-number-invalid", f"integers are limited to ±{MAX_INTEGER}", path)
+        raise _json_refusal(
+            code="json-number-invalid", message=f"integers are limited to ±{MAX_INTEGER}", path=path
+        )
 
 
 def _bounded(value: Any, path: str, depth: int) -> None:
@@ -147,13 +150,16 @@ def _bounded(value: Any, path: str, depth: int) -> None:
         return
     if depth >= MAX_DEPTH:
         raise _json_refusal(
-            "json-too-deep", f"values nest at most {MAX_DEPTH} levels", path, max_depth=MAX_DEPTH
+            code="json-too-deep",
+            message=f"values nest at most {MAX_DEPTH} levels",
+            path=path,
+            max_depth=MAX_DEPTH,
         )
     if len(value) > MAX_KEYS:
         raise _json_refusal(
-            "json-too-many-keys",
-            f"objects and lists hold at most {MAX_KEYS} entries",
-            path,
+            code="json-too-many-keys",
+            message=f"objects and lists hold at most {MAX_KEYS} entries",
+            path=path,
             max_keys=MAX_KEYS,
         )
     items = value.items() if isinstance(value, dict) else enumerate(value)
@@ -183,9 +189,9 @@ def _shallow(value: Any, path: str) -> None:
         if isinstance(item, dict | list):
             if depth >= MAX_DEPTH:
                 raise _json_refusal(
-                    "json-too-deep",
-                    f"values nest at most {MAX_DEPTH} levels",
-                    path,
+                    code="json-too-deep",
+                    message=f"values nest at most {MAX_DEPTH} levels",
+                    path=path,
                     max_depth=MAX_DEPTH,
                 )
             children = item.values() if isinstance(item, dict) else item
@@ -197,9 +203,9 @@ def free_fields(fields: dict[str, Any], *, prefix: str = "") -> dict[str, Any]:
     plain keys, each value ``free_json``; keys and values masked."""
     if len(fields) > MAX_KEYS:
         raise _json_refusal(
-            "json-too-many-keys",
-            f"at most {MAX_KEYS} additional fields",
-            prefix.rstrip(".") or "body",
+            code="json-too-many-keys",
+            message=f"at most {MAX_KEYS} additional fields",
+            path=prefix.rstrip(".") or "body",
             max_keys=MAX_KEYS,
         )
     bounded: dict[str, Any] = {}

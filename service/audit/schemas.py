@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-from service.text import FreeText, StoredJson, StoredText
+from service.text import StoredJson, StoredText, free_text
 
 
 class EventRead(BaseModel):
@@ -42,8 +42,11 @@ class VerifyReport(BaseModel):
 
 
 class RevealRequest(BaseModel):
+    # Stripped and counted first, then checked and masked as free text.
     reason: Annotated[
-        FreeText, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=5, max_length=500),
+        AfterValidator(free_text),
     ]
 
 
