@@ -397,3 +397,33 @@ def test_a_notice_closed_by_its_end_takes_no_objection(
     assert api.case(case["id"])["status"] == "notice"
     _worker(noticed_server[0])
     assert api.case(case["id"])["status"] == "approved"
+
+
+def test_auditors_see_every_shape_of_an_objectors_contact_masked(api: Api) -> None:
+    """The contact goes to the county approver as given; auditors see it masked however it
+    was written (docs/api.md), and numbers typed into the text are masked before it is stored."""
+    card = "6228 4829 1417 7763 174"
+    contacts = ["+86 138-0000-1111", "139 1234 5678", "wang.xiaoming@example.com", "微信 wxm_1990"]
+    case_ids = []
+    for contact in contacts:
+        _body, case = _approved_by_county(api)
+        notice = _notice_of(api, case)
+        assert notice is not None
+        response = _object(
+            api, notice["id"], text=f"他家的卡号是 {card}，请核查。", contact=contact
+        )
+        assert response.status_code == 202, response.text
+        case_ids.append(case["id"])
+    for contact, case_id in zip(contacts, case_ids, strict=True):
+        path = f"/applications/{case_id}/objections"
+        [seen] = api.get(path, as_="ca.county").json()
+        assert seen["contact"] == contact
+        assert seen["text"] == "他家的卡号是 6228 **** **** ***3 174，请核查。"
+        [audited] = api.get(path, as_="au.county").json()
+        assert audited["contact"] != contact
+        assert audited["contact"] in {
+            "+86 138-****-1111",
+            "139 **** 5678",
+            "w" + "*" * (len(contact) - 1),
+            "微" + "*" * (len(contact) - 1),
+        }
