@@ -136,7 +136,7 @@ def declared_fields(properties: dict[str, str]) -> tuple[tuple[FieldSpec, ...], 
     return tuple(fields), problems
 
 
-def _refuse(spec: FieldSpec, message: str, code: str, **params: Any) -> InvalidInput:
+def _refuse(spec: FieldSpec, message: str, *, code: str, **params: Any) -> InvalidInput:
     return InvalidInput(
         f"data {spec.name!r}: {message}",
         field=f"data.{spec.name}",
@@ -152,13 +152,13 @@ def _check_number(spec: FieldSpec, value: Any) -> int | float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         ok = ok and math.isfinite(value)
     if not ok:
-        raise _refuse(spec, f"expected {TYPES[spec.type][0]}", "data-field-type")
+        raise _refuse(spec, f"expected {TYPES[spec.type][0]}", code="data-field-type")
     low, high = spec.minimum, spec.maximum
     if (low is not None and value < low) or (high is not None and value > high):
         raise _refuse(
             spec,
             f"must be between {_number_text(low)} and {_number_text(high)}",
-            "data-field-range",
+            code="data-field-range",
             min=low,
             max=high,
         )
@@ -167,7 +167,7 @@ def _check_number(spec: FieldSpec, value: Any) -> int | float:
 
 def _check_text(spec: FieldSpec, value: Any) -> str:
     if not isinstance(value, str):
-        raise _refuse(spec, f"expected {TYPES[spec.type][0]}", "data-field-type")
+        raise _refuse(spec, f"expected {TYPES[spec.type][0]}", code="data-field-type")
     # Free text keeps its lines and loses full numbers (it is shown to others); a reference
     # is one line kept as written (the bank's result file repeats it).
     free = spec.type == "text"
@@ -176,11 +176,11 @@ def _check_text(spec: FieldSpec, value: Any) -> str:
         raise _refuse(
             spec,
             f"at most {_number_text(spec.maximum)} characters",
-            "data-field-too-long",
+            code="data-field-too-long",
             max=spec.maximum,
         )
     if spec.minimum and len(text) < spec.minimum:
-        raise _refuse(spec, "is empty", "data-field-required")
+        raise _refuse(spec, "is empty", code="data-field-required")
     return text
 
 
@@ -196,7 +196,7 @@ def _check_other(spec: FieldSpec, value: Any) -> Any:
         digits = re.sub(r"[ -]", "", value)
         if digits.isdigit() and 16 <= len(digits) <= 19 and luhn.is_valid(digits):
             return digits
-    raise _refuse(spec, f"expected {TYPES[spec.type][0]}", "data-field-type")
+    raise _refuse(spec, f"expected {TYPES[spec.type][0]}", code="data-field-type")
 
 
 def check_value(spec: FieldSpec, value: Any) -> Any:
@@ -228,7 +228,7 @@ def check_data(
         value = data.get(spec.name)
         if value is None:
             if spec.required and approving:
-                raise _refuse(spec, "is required to approve", "data-field-required")
+                raise _refuse(spec, "is required to approve", code="data-field-required")
             continue
         checked[spec.name] = check_value(spec, value)
     return checked

@@ -124,8 +124,14 @@ async def decide(
             comment=comment.strip() or None,
             data=task_forms.data_of(await request.form(), fields),
         )
-    except ValidationError:
-        sessions.of(request).tell(N_("Choose approve, reject or return."), "error")
+    except ValidationError as invalid:
+        fields = {str(error["loc"][0]) for error in invalid.errors() if error["loc"]}
+        said = (
+            N_("The comment holds characters that cannot be stored; remove them and try again.")
+            if "comment" in fields
+            else N_("Choose approve, reject or return.")
+        )
+        sessions.of(request).tell(said, "error")
         return redirect(request, back)
     try:
         await tasks_service.complete(session, user=user, task_id=task_id, decision=body)

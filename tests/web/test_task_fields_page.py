@@ -72,3 +72,17 @@ def test_the_payout_form_takes_the_bank_reference_as_declared(
     page.post(path, {**form, "data.bank_reference": "BOC-2026-0001"})
     case = api.case(case_id)
     assert (case["status"], case["payout"]["bank_reference"]) == ("paid", "BOC-2026-0001")
+
+
+def test_a_comment_with_control_characters_is_refused_in_words(
+    server: Server, api: Api, ready_case: dict
+) -> None:
+    case_id = ready_case["id"]
+    page = logged_in(server, "cw.lizhuang")
+    task_id = _task_id(page.get(f"/applications/{case_id}").text)
+    page.post(
+        f"/applications/{case_id}/decision",
+        {"task_id": task_id, "decision": "approve", "comment": "核实\x1b[31m无误"},
+    )
+    assert "控制字符" in _flash(page.get(f"/applications/{case_id}").text)
+    assert api.case(case_id)["tasks"][0]["id"] == int(task_id)
