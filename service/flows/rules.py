@@ -230,11 +230,15 @@ def _money_type_problems(task_id: str, names: dict[str, FieldSpec]) -> list[Flow
         spec = names.get(name)
         if spec is None:
             continue
-        in_bounds = low is None or high is None or (
-            spec.minimum is not None
-            and spec.maximum is not None
-            and low <= spec.minimum
-            and spec.maximum <= high
+        in_bounds = (
+            low is None
+            or high is None
+            or (
+                spec.minimum is not None
+                and spec.maximum is not None
+                and low <= spec.minimum
+                and spec.maximum <= high
+            )
         )
         if spec.type != kind or not in_bounds:
             bounds = f" min={low} max={high} (or narrower)" if low is not None else ""

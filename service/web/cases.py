@@ -70,9 +70,7 @@ async def case_page(
         "fields": await task_data.declared_fields(session, task_id=my_tasks[0].id)
         if my_tasks
         else (),
-        "proposal": await task_data.proposal(session, task_id=my_tasks[0].id)
-        if my_tasks
-        else {},
+        "proposal": await task_data.proposal(session, task_id=my_tasks[0].id) if my_tasks else {},
         # What the county approved of what is paid (a field changing it shows it, masked).
         "approved": {
             "eligible_parents": detail.eligible_parents,
@@ -125,20 +123,20 @@ async def decide(
             data=task_forms.data_of(await request.form(), fields),
         )
     except ValidationError as invalid:
-        fields = {str(error["loc"][0]) for error in invalid.errors() if error["loc"]}
-        said = (
+        wrong = {str(error["loc"][0]) for error in invalid.errors() if error["loc"]}
+        sessions.of(request).tell(
             N_("The comment holds characters that cannot be stored; remove them and try again.")
-            if "comment" in fields
-            else N_("Choose approve, reject or return.")
+            if "comment" in wrong
+            else N_("Choose approve, reject or return."),
+            "error",
         )
-        sessions.of(request).tell(said, "error")
         return redirect(request, back)
     try:
         await tasks_service.complete(session, user=user, task_id=task_id, decision=body)
     except ReliefError as refused:
         # A declared field's refusal, in the page's language (the others: issue 20).
-        said = task_forms.REFUSED if refused.code.startswith("data-field-") else None
-        return await _back_with_refusal(request, session, refused, back, message=said)
+        own_words = task_forms.REFUSED if refused.code.startswith("data-field-") else None
+        return await _back_with_refusal(request, session, refused, back, message=own_words)
     sessions.of(request).tell(N_("Decision recorded."))
     return redirect(request, back)
 

@@ -17,10 +17,10 @@ from service.clock import utcnow
 from service.config import get_settings
 from service.engine import Instance, InvalidFlow, ParsedFlow, TaskNotReady, parse_flow, spec_cache
 from service.engine.instances import decode_state
-from tests.unit.test_shipped_flows import payout_data
 from service.engine.xml import MAX_ELEMENTS, parse_xml
 from service.errors import FlowError
 from service.notices import service as notices_service
+from tests.unit.test_shipped_flows import payout_data
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_PATH = ROOT / "workflows" / "emergency_consolation.bpmn"

@@ -133,7 +133,7 @@ def decide(
     if comment:
         form.locator("textarea[name=comment]").fill(comment)
     if bank_reference is not None:
-        form.locator("input[name=\"data.bank_reference\"]").fill(bank_reference)
+        form.locator('input[name="data.bank_reference"]').fill(bank_reference)
     response = submit(page, form.locator("button[type=submit]").first)
     assert response.status < 400, f"the decision was refused: {response.status} {response.url}"
 
