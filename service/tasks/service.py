@@ -316,7 +316,7 @@ async def _complete_review(
     before, after, created, completed = await reviews_service.complete_task(
         session, user=user, task=task, case=case, act=task_data.completing(task, decision, case)
     )
-    _record_completion(
+    await _record_completion(
         session,
         user=user,
         task=task,
@@ -325,9 +325,6 @@ async def _complete_review(
         before=before,
         after=after,
         completed=completed,
-    )
-    await task_data.settle_proposal(
-        session, user=user, task=task, case=case, decision=decision, completed=completed
     )
     return await _finish(
         session, user=user, task=task, case=case, decision=decision, after=after, created=created
@@ -359,7 +356,7 @@ async def _finish(
     return result
 
 
-def _record_completion(
+async def _record_completion(
     session: AsyncSession,
     *,
     user: User,
@@ -370,6 +367,8 @@ def _record_completion(
     after: str,
     completed: Completed,
 ) -> None:
+    """The completion's audit events (what its data changed among them), then any change it
+    proposes to what is paid: checked, and applied when it is the county's approval."""
     data_before, data_after = task_data.trail(completed)
     audit_service.record(
         session,
@@ -394,6 +393,9 @@ def _record_completion(
             before={"status": before},
             after={"status": after},
         )
+    await task_data.settle_proposal(
+        session, user=user, task=task, case=case, decision=decision, completed=completed
+    )
 
 
 async def mark_completed(
@@ -457,7 +459,7 @@ async def _complete(
     )
     before, after, created, instance = moved.before, moved.status, moved.created, moved.instance
     completed: Completed = moved.result
-    _record_completion(
+    await _record_completion(
         session,
         user=user,
         task=task,
@@ -466,9 +468,6 @@ async def _complete(
         before=before,
         after=after,
         completed=completed,
-    )
-    await task_data.settle_proposal(
-        session, user=user, task=task, case=case, decision=decision, completed=completed
     )
     await progress.apply_status(
         session,
