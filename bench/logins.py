@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 import uuid
 from collections import Counter
 from pathlib import Path
 
 import httpx
-from common import DEMO_PASSWORD, bench_database, percentiles_ms, serving
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import DEMO_PASSWORD, bench_database, percentiles_ms, serving  # noqa: E402
 
 USER = "cw.lizhuang"
 
