@@ -32,7 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 from service.config import get_settings
 from service.engine.elements import SERVICE_SIGNALS
 from service.engine.errors import TaskNotReady, engine_call
-from service.engine.fields import SERVICE_WRITTEN, FieldSpec, check_data, declared_fields
+from service.engine.fields import SERVICE_WRITTEN, FieldSpec, check_data
 from service.engine.sandbox import RestrictedScriptEngine
 from service.engine.specs import ParsedFlow
 from service.engine.timers import due_of
@@ -111,8 +111,9 @@ def _script_engine() -> RestrictedScriptEngine:
 class Instance:
     """One case's workflow, loaded for a single command."""
 
-    def __init__(self, workflow: BpmnWorkflow) -> None:
+    def __init__(self, workflow: BpmnWorkflow, flow: ParsedFlow) -> None:
         self.workflow = workflow
+        self.flow = flow  # its version's spec, and what the spec's user tasks declare
 
     @classmethod
     def start(cls, flow: ParsedFlow, data: dict[str, Any]) -> Instance:
@@ -123,7 +124,7 @@ class Instance:
             workflow.data.update(data)
             workflow.task_tree.data.update(data)
             workflow.do_engine_steps()
-        return cls(workflow)
+        return cls(workflow, flow)
 
     @classmethod
     def load(cls, flow: ParsedFlow, state: bytes) -> Instance:
@@ -133,7 +134,7 @@ class Instance:
             workflow = _registry.restore(dct, flow=flow)
             # The script engine is not serialised: set the sandbox again after every load.
             workflow.script_engine = _script_engine()
-        return cls(workflow)
+        return cls(workflow, flow)
 
     def dump(self) -> bytes:
         dct = _registry.convert(self.workflow)
@@ -237,8 +238,9 @@ class Instance:
         sees ``changes_money`` true (its gateways send such a change to the county).
         """
         task = self._ready_task(engine_task_id, lane)
-        properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
-        fields = declared_fields(properties)[0] or default_fields
+        # Declarations were read when the flow was parsed (ParsedFlow.user_tasks).
+        declared = self.flow.user_task(task.task_spec.bpmn_id)
+        fields = (declared.fields if declared else ()) or default_fields
         values = check_data(fields, data, approving=decision == "approve")
         _refuse_service_variables(values, self.workflow.data)
         approved = approved or {}
