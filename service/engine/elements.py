@@ -14,6 +14,8 @@ from lxml import etree
 from service.engine.errors import FlowProblem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+# SpiffWorkflow's extensions (properties, calledDecisionId, pre- and post-scripts).
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 _UNSUPPORTED: dict[str, str] = {
     "serviceTask": "service tasks",

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from lxml import etree
 
+from service.engine.elements import BPMN_NS, SPIFF_NS
 from service.engine.errors import FlowProblem, InvalidFlow
 from service.engine.xml import parse_xml
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 # Namespaces whose elements a flow file may hold.
 ELEMENT_NAMESPACES = frozenset(
     {

@@ -30,13 +30,11 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from service.engine.decisions import table_problems
-from service.engine.elements import BPMN_NS, lanes, unsupported_elements
+from service.engine.elements import BPMN_NS, SPIFF_NS, lanes, unsupported_elements
 from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression
 from service.engine.fields import FieldSpec, declared_fields
 from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
 from service.engine.xml import parse_xml
-
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 
 @dataclass(frozen=True)
@@ -84,25 +82,14 @@ class ParsedFlow:
         found: set[str] = set()
 
         def walk(spec: Any, depth: int) -> bool:
-            stack, seen, ends = [spec.start], set(), False
-            while stack:
-                task = stack.pop()
-                if task.name in seen:
-                    continue
-                seen.add(task.name)
-                if task.bpmn_id:
-                    found.add(task.bpmn_id)
-                    if task.bpmn_id in blocked:
-                        continue
-                if task is spec.end:
-                    ends = True
-                passable = True
+            def outputs(task: Any) -> list[Any]:
                 if isinstance(task, SubWorkflowTaskMixin):
                     inner = self.subprocess_specs.get(task.spec)
-                    passable = inner is not None and depth < 16 and walk(inner, depth + 1)
-                if passable:
-                    stack.extend(task.outputs)
-            return ends
+                    if inner is None or depth >= 16 or not walk(inner, depth + 1):
+                        return []
+                return list(task.outputs)
+
+            return spec.end.name in _walk([spec.start], blocked, found, outputs)
 
         walk(self.spec, 0)
         return found
@@ -117,18 +104,8 @@ class ParsedFlow:
             t for s in self.all_specs() for t in s.task_specs.values() if t.bpmn_id == element
         ]
         found: set[str] = set()
-        stack = [output for start in starts for output in start.outputs]
-        seen: set[str] = set()
-        while stack:
-            task = stack.pop()
-            if task.name in seen:
-                continue
-            seen.add(task.name)
-            if task.bpmn_id:
-                found.add(task.bpmn_id)
-                if task.bpmn_id in blocked:
-                    continue
-            stack.extend(_branches(task, branch_taken))
+        after = [output for start in starts for output in start.outputs]
+        _walk(after, blocked, found, lambda task: _branches(task, branch_taken))
         return found
 
     def all_specs(self) -> list[Any]:
@@ -136,6 +113,26 @@ class ParsedFlow:
 
     def user_task(self, element: str) -> UserTaskInfo | None:
         return next((task for task in self.user_tasks if task.id == element), None)
+
+
+def _walk(
+    starts: list[Any], blocked: frozenset[str], found: set[str], outputs: Callable[[Any], list[Any]]
+) -> set[str]:
+    """Walk the task specs from ``starts``, following ``outputs``; an element in ``blocked`` is
+    reached (added to ``found``, as every BPMN element reached is) but not gone through.
+    Returns the names of the specs reached."""
+    stack, seen = list(starts), set()
+    while stack:
+        task = stack.pop()
+        if task.name in seen:
+            continue
+        seen.add(task.name)
+        if task.bpmn_id:
+            found.add(task.bpmn_id)
+            if task.bpmn_id in blocked:
+                continue
+        stack.extend(outputs(task))
+    return seen
 
 
 def _branches(task: Any, branch_taken: Callable[[str], bool]) -> list[Any]:
