@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications import revocation, views
+from service.applications import changes, revocation, views
 from service.applications import service as applications_service
 from service.applications.models import APPROVED, ENROLLED, IN_PROGRESS, PAID, RETURNED
 from service.audit import service as audit_service
@@ -72,10 +72,7 @@ async def case_page(
         else (),
         "proposal": await task_data.proposal(session, task_id=my_tasks[0].id) if my_tasks else {},
         # What the county approved of what is paid (a field changing it shows it, masked).
-        "approved": {
-            "eligible_parents": detail.eligible_parents,
-            "bank_card": detail.household.bank_card,
-        },
+        "approved": changes.shown(changes.approved_values(case)),
     }
     # The documents section: checklist, downloads and (while the case waits on the
     # caseworker) the upload form, shared with the upload's own answer.
