@@ -4,7 +4,8 @@ Hashes are verified at login (and on a password change) only, never per request.
 verification or hashing takes argon2's 64 MiB and ~0.2 s of a core, so a process runs at most
 ``RELIEF_PASSWORD_VERIFY_CONCURRENCY`` of them at once (half the cores by default); a login that
 finds every slot busy waits ``RELIEF_PASSWORD_VERIFY_WAIT_SECONDS`` at most, then is refused
-with 503 and ``Retry-After`` (``verify_bounded``, ``hash_bounded``). Eighty concurrent logins
+with 503 and ``Retry-After`` (``slots``; a login checks its limits again once it holds
+one, ``auth.service._verify``; ``hash_bounded``). Eighty concurrent logins
 then cost a few slots' memory, not eighty times 64 MiB, and leave cores to the other pages.
 
 The policy follows NIST SP 800-63B (5.1.1.2, memorized secrets): a minimum length
@@ -111,12 +112,6 @@ def slots() -> Slots:
         size = settings.password_verify_concurrency or default_slots()
         _slots = Slots(size, settings.password_verify_wait_seconds)
     return _slots
-
-
-async def verify_bounded(password: str, password_hash: str | None) -> bool:
-    """``verify_password`` in a slot, off the event loop."""
-    async with slots().slot():
-        return await to_thread.run_sync(verify_password, password, password_hash)
 
 
 async def hash_bounded(password: str) -> str:
