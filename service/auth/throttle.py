@@ -117,37 +117,22 @@ async def _account_failures(
     return int(count), last
 
 
-async def _address_failures(session: AsyncSession, address: str, since: datetime) -> int:
-    return int(
-        (
-            await session.exec(
-                select(func.count()).where(
-                    LoginAttempt.address == address,
-                    LoginAttempt.succeeded == False,  # noqa: E712
-                    LoginAttempt.at > since,
-                )
-            )
-        ).one()
-    )
-
-
-async def _nth_address_failure(
-    session: AsyncSession, address: str, since: datetime, n: int
-) -> datetime | None:
-    """The ``n``-th newest failure from the address in the window, if there are that many."""
-    return (
-        await session.exec(
-            select(LoginAttempt.at)
-            .where(
-                LoginAttempt.address == address,
-                LoginAttempt.succeeded == False,  # noqa: E712
-                LoginAttempt.at > since,
-            )
-            .order_by(col(LoginAttempt.at).desc())
-            .offset(n - 1)
-            .limit(1)
+async def _address_failures(
+    session: AsyncSession, address: str, since: datetime, limit: int
+) -> list[datetime]:
+    """The address's failures in the window, newest first, at most ``limit`` of them: their
+    number up to the limit, and the one whose leaving the window frees a locked address."""
+    rows = await session.exec(
+        select(LoginAttempt.at)
+        .where(
+            LoginAttempt.address == address,
+            LoginAttempt.succeeded == False,  # noqa: E712 - SQL, not Python
+            LoginAttempt.at > since,
         )
-    ).first()
+        .order_by(col(LoginAttempt.at).desc())
+        .limit(limit)
+    )
+    return list(rows)
 
 
 async def _is_usual(session: AsyncSession, username: str, address: str, now: datetime) -> bool:
@@ -190,12 +175,11 @@ async def check(
             detail=f"at most {per_minute} logins a minute",
             code="login-rate-limited",
         )
-    nth = await _nth_address_failure(
-        session, address, since, settings.login_max_failures_per_address
-    )
-    if nth is not None:
+    per_address = settings.login_max_failures_per_address
+    address_failures = await _address_failures(session, address, since, per_address)
+    if len(address_failures) >= per_address:
         raise _refuse(
-            _wait(nth + _window(settings), now),
+            _wait(address_failures[per_address - 1] + _window(settings), now),
             detail="too many failed logins from this address",
             code="login-address-throttled",
         )
@@ -208,8 +192,7 @@ async def check(
             detail="many failed logins of this account; slowed down",
             code="login-slowed",
         )
-    address_count = await _address_failures(session, address, since)
-    return Counts(pair=len(failures), account=account, address=address_count)
+    return Counts(pair=len(failures), account=account, address=len(address_failures))
 
 
 async def record(
@@ -234,7 +217,11 @@ async def record(
     after = Counts(
         pair=len(_failures_since_success(rows)),
         account=(await _account_failures(session, username, since))[0],
-        address=await _address_failures(session, address, since),
+        address=len(
+            await _address_failures(
+                session, address, since, settings.login_max_failures_per_address
+            )
+        ),
     )
     thresholds = (
         (LOCKED, before.pair, after.pair, settings.login_max_failures),
