@@ -143,18 +143,12 @@ def _bounded_scalar(value: Any, path: str) -> None:
         )
 
 
-def _bounded(value: Any, path: str, depth: int) -> None:
-    """Raise if ``value`` (parsed JSON) is deeper, wider or longer than a field may hold."""
+def _bounded(value: Any, path: str) -> None:
+    """Raise if ``value`` (parsed JSON, its depth checked by ``_shallow``) is wider or longer
+    than a field may hold."""
     if not isinstance(value, dict | list):
         _bounded_scalar(value, path)
         return
-    if depth >= MAX_DEPTH:
-        raise _json_refusal(
-            code="json-too-deep",
-            message=f"values nest at most {MAX_DEPTH} levels",
-            path=path,
-            max_depth=MAX_DEPTH,
-        )
     if len(value) > MAX_KEYS:
         raise _json_refusal(
             code="json-too-many-keys",
@@ -165,7 +159,7 @@ def _bounded(value: Any, path: str, depth: int) -> None:
     items = value.items() if isinstance(value, dict) else enumerate(value)
     for key, item in items:
         _check_key(key, path)
-        _bounded(item, f"{path}.{key}", depth + 1)
+        _bounded(item, f"{path}.{key}")
 
 
 def free_json(value: Any, *, path: str) -> Any:
@@ -176,7 +170,7 @@ def free_json(value: Any, *, path: str) -> Any:
     masked, not refused)."""
     _shallow(value, path)
     masked = mask_numbers_in(value, depth=MAX_DEPTH + 1)
-    _bounded(masked, path, 0)
+    _bounded(masked, path)
     return masked
 
 
