@@ -459,6 +459,12 @@ def main(argv: list[str] | None = None) -> int:
     anchor.add_argument("--county")
     anchor.set_defaults(func=_audit_anchor)
 
+    from service.ops import backup_cli
+    from service.regions import cli as regions_cli
+
+    regions_cli.register(commands)
+    backup_cli.register(commands)
+
     args = parser.parse_args(argv)
     refused = _settings_refused()
     if refused:

@@ -36,7 +36,12 @@ class Application(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     program_code: str = Field(foreign_key="program.code", max_length=64)
     flow_version_id: int = Field(foreign_key="flow_version.id")
+    # The village the case belongs to in the current region tree: every jurisdiction check
+    # reads it (a prefix of the user's jurisdiction). A merger of villages or townships moves
+    # it to the successor village; ``submitted_village_code`` keeps the code the case was
+    # submitted under, for the record and for reports by the old places.
     village_code: str = Field(foreign_key="region.code", max_length=12)
+    submitted_village_code: str = Field(max_length=12, index=True)
     county_code: str = Field(max_length=6)
     status: str = Field(max_length=16, index=True)
     applicant_name: str = Field(max_length=100)

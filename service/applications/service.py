@@ -143,6 +143,7 @@ async def submit(
         program_code=program.code,
         flow_version_id=program.active_flow_version_id,
         village_code=body.village,
+        submitted_village_code=body.village,
         county_code=body.village[:6],
         status=IN_PROGRESS,
         applicant_name=body.applicant.name,

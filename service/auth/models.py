@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, Index
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from service.db import UTCDateTime
@@ -31,6 +32,11 @@ class User(SQLModel, table=True):
     # A region code: the user sees and acts on cases in villages whose code starts with it.
     jurisdiction: str = Field(foreign_key="region.code", max_length=12)
     active: bool = True
+    # Set when an administrator resets the password: the user must choose their own at the
+    # next login before anything else (console and API alike).
+    must_change_password: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa_false()}
+    )
     created_at: datetime = Field(sa_type=UTCDateTime)
     # Logging out of the console ends every web session of the user started before this
     # instant (the session cookie itself is stateless; a copy of it would outlive the logout).

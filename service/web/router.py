@@ -15,6 +15,8 @@ from service.web import (
     login,
     notices,
     payouts,
+    people,
+    regions,
     review,
     sessions,
     submit,
@@ -26,7 +28,19 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # session's CSRF token: the check sits here, not on each route, so no form can forget it.
 router = APIRouter(include_in_schema=False, dependencies=[Depends(sessions.check_csrf)])
 # submit before cases: /applications/new is not a case id.
-for module in (login, inbox, submit, cases, review, payouts, audit, flows, notices):
+for module in (
+    login,
+    inbox,
+    submit,
+    cases,
+    review,
+    payouts,
+    audit,
+    flows,
+    notices,
+    people,
+    regions,
+):
     router.include_router(module.router)
 
 static_files = StaticFiles(directory=STATIC_DIR)

@@ -45,6 +45,8 @@ NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/payouts", "Payouts", frozenset({FINANCE_OFFICER})),
     ("/audit", "Audit", frozenset({AUDITOR})),
     ("/flows", "Flows", frozenset({ADMIN})),
+    ("/people", "People", frozenset({ADMIN})),
+    ("/regions", "Places", frozenset({ADMIN})),
     ("/public/notices", "Public notices", frozenset()),
 )
 

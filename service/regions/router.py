@@ -1,0 +1,7 @@
+"""``/api/v1/regions``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/regions", tags=["regions"])
