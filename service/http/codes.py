@@ -111,12 +111,30 @@ CODES: dict[str, Code] = {
     "username-invalid": _c(422, "a username is 2 to 64 lower-case letters, digits, . _ -"),
     "role-unknown": _c(422, "unknown role", "role roles"),
     "region-unknown": _c(422, "unknown region code", "region"),
+    "region-merged": _c(422, "the region was merged into another", "region merged_into"),
     "region-level-mismatch": _c(
         422, "the role works at another region level", "role level region region_level"
     ),
     "name-length": _c(422, "a name is 1 to max characters", "max"),
     "user-exists": _c(409, "the user already exists", "username"),
     "user-not-found": _c(404, "no such user", "username"),
+    # --- places (the region tree; service/regions) ----------------------------------------------
+    "region-not-found": _c(404, "no such region (or outside your jurisdiction)", "region"),
+    "region-code-invalid": _c(422, "a region code is 6, 9 or 12 digits", "region"),
+    "region-exists": _c(409, "a region with this code exists", "region"),
+    "region-parent-mismatch": _c(
+        422, "a code starts with its parent's, one level above", "region parent"
+    ),
+    "region-county-cli-only": _c(
+        403, "a county is added on the server (relief regions add)", "region"
+    ),
+    "region-merge-self": _c(422, "a region cannot be merged into itself", "region into"),
+    "region-merge-level": _c(
+        422, "villages into villages, townships into townships", "region into level into_level"
+    ),
+    "region-merge-county": _c(422, "regions merge within one county", "region into"),
+    "region-already-merged": _c(409, "the region was merged already", "region merged_into"),
+    "region-no-free-code": _c(409, "the township has no free village number left", "township"),
     # --- cases -------------------------------------------------------------------------------
     "case-not-found": _c(404, "no such case (or outside your jurisdiction)", "application_id"),
     "duplicate-case": _c(
@@ -128,6 +146,9 @@ CODES: dict[str, Code] = {
     "program-unknown": _c(422, "unknown or inactive program", "program"),
     "program-not-found": _c(404, "no such program", "program"),
     "village-unknown": _c(422, "unknown village code", "village"),
+    "village-merged": _c(
+        422, "the village was merged; submit to its successor", "village merged_into"
+    ),
     "event-kind-not-covered": _c(422, "the program covers other events", "program event_kinds"),
     "event-date-future": _c(422, "the event date is in the future"),
     "spouse-is-applicant": _c(422, "the spouse cannot be the applicant"),
