@@ -270,6 +270,7 @@ class ApplicationRead(BaseModel):
     id: int
     program: str
     village: str
+    submitted_village: str  # the village it was submitted under (``village``: now, after merges)
     status: str
     applicant: PersonRead
     spouse: PersonRead | None

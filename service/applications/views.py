@@ -73,6 +73,7 @@ def _read(
         id=case.id,
         program=case.program_code,
         village=case.village_code,
+        submitted_village=case.submitted_village_code,
         status=case.status,
         applicant=PersonRead(
             name=case.applicant_name, id_number=mask_id_number(case.applicant_id_number) or ""
