@@ -264,21 +264,113 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    from service.auth import accounts
+    roles = ", ".join(args.role)
+    return _people_command(
+        lambda session, actor: _people().create(
+            session,
+            actor=actor,
+            username=args.username,
+            full_name=args.name,
+            roles=args.role,
+            jurisdiction=args.region,
+            issue_password=False,
+        ),
+        f"user {args.username} added ({roles}, {args.region}); "
+        f"set a password: relief users set-password {args.username}",
+    )
 
-    return asyncio.run(
-        _account_command(
-            lambda session: accounts.add_user(
-                session,
-                username=args.username,
-                role=args.role,
-                region=args.region,
-                full_name=args.name,
-                actor_name=_cli_actor(),
+
+def _people() -> Any:
+    from service.people import service as people_service
+
+    return people_service
+
+
+def _people_command(work: Any, done: str) -> int:
+    """Run a change of ``service.people`` as the operator (no jurisdiction bound); print
+    ``done``, the tasks handed over and any one-time password (to give the user; shown once)."""
+    actor = _people().Actor(None, _cli_actor())
+    change = asyncio.run(_account_command(lambda session: work(session, actor), done))
+    if change is None:
+        return 1
+    if change.tasks_handed_over:
+        tasks = ", ".join(str(task) for task in change.tasks_handed_over)
+        print(f"claimed tasks released or handed over: {tasks}")  # noqa: T201
+    if change.one_time_password:
+        print(f"one-time password (the user must change it at login): {change.one_time_password}")  # noqa: T201
+    return 0
+
+
+def _users_list(args: argparse.Namespace) -> int:
+    people = asyncio.run(
+        _with_session(
+            lambda session: _people().list_people(
+                session, actor=_people().Actor(None, _cli_actor()), active=None, role=None
             ),
-            f"user {args.username} added ({args.role}, {args.region}); "
-            f"set a password: relief users set-password {args.username}",
+            write=False,
         )
+    )
+    for user in people:
+        if user.jurisdiction.startswith(args.region):
+            state = "active" if user.active else "inactive"
+            line = f"{user.username:<24} {user.jurisdiction:<12} {state:<8} {','.join(user.roles)}"
+            print(f"{line}  {user.full_name}")  # noqa: T201
+    return 0
+
+
+def _users_deactivate(args: argparse.Namespace) -> int:
+    return _people_command(
+        lambda session, actor: _people().deactivate(
+            session, actor=actor, username=args.username, reason=args.reason, hand_to=args.hand_to
+        ),
+        f"user {args.username} deactivated",
+    )
+
+
+def _users_reactivate(args: argparse.Namespace) -> int:
+    return _people_command(
+        lambda session, actor: _people().reactivate(
+            session, actor=actor, username=args.username, reason=args.reason
+        ),
+        f"user {args.username} reactivated",
+    )
+
+
+def _users_roles(args: argparse.Namespace) -> int:
+    return _people_command(
+        lambda session, actor: _people().change_roles(
+            session,
+            actor=actor,
+            username=args.username,
+            roles=args.role,
+            reason=args.reason,
+            hand_to=args.hand_to,
+        ),
+        f"roles of {args.username} now: {', '.join(args.role)}",
+    )
+
+
+def _users_move(args: argparse.Namespace) -> int:
+    return _people_command(
+        lambda session, actor: _people().move(
+            session,
+            actor=actor,
+            username=args.username,
+            jurisdiction=args.region,
+            roles=args.role,
+            reason=args.reason,
+            hand_to=args.hand_to,
+        ),
+        f"user {args.username} moved to {args.region}",
+    )
+
+
+def _users_reset_password(args: argparse.Namespace) -> int:
+    return _people_command(
+        lambda session, actor: _people().reset_password(
+            session, actor=actor, username=args.username, reason=args.reason
+        ),
+        f"password of {args.username} reset",
     )
 
 
@@ -288,7 +380,7 @@ def _users_set_password(args: argparse.Namespace) -> int:
     password = _read_password()
     if password is None:
         return 1
-    return asyncio.run(
+    done = asyncio.run(
         _account_command(
             lambda session: accounts.set_password(
                 session, username=args.username, password=password, actor_name=_cli_actor()
@@ -296,6 +388,7 @@ def _users_set_password(args: argparse.Namespace) -> int:
             f"password of {args.username} set",
         )
     )
+    return 0 if done is not None else 1
 
 
 def _read_password() -> str | None:
@@ -312,21 +405,23 @@ def _read_password() -> str | None:
     return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
 
 
-async def _account_command(work: Any, done: str) -> int:
+async def _account_command(work: Any, done: str) -> Any:
+    """Run ``work`` in a session; print ``done`` and return its result, or print why it was
+    refused and return None."""
     from service.auth.accounts import WeakPassword
     from service.errors import ReliefError
 
     try:
-        await _with_session(work)
+        result = await _with_session(work)
     except WeakPassword as weak:
         for reason in weak.reasons:
             print(f"password {reason}", file=sys.stderr)  # noqa: T201
-        return 1
+        return None
     except ReliefError as error:
         print(error.detail, file=sys.stderr)  # noqa: T201
-        return 1
+        return None
     print(done)  # noqa: T201
-    return 0
+    return result
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -373,6 +468,41 @@ def _settings_refused() -> list[str]:
     return []
 
 
+def _user_change_commands(users_commands: Any) -> None:
+    """``relief users list/deactivate/reactivate/roles/move/reset-password``: the changes an
+    administrator makes in the console, as the operator (audited as cli:<login>)."""
+    listing = users_commands.add_parser("list", help="list users (of a region, default all)")
+    listing.add_argument("--region", default="", metavar="CODE")
+    listing.set_defaults(func=_users_list)
+
+    def change(name: str, help_text: str, func: Any, *, hand_to: bool = False) -> Any:
+        parser = users_commands.add_parser(name, help=help_text)
+        parser.add_argument("username")
+        parser.add_argument("--reason", required=True, help="why (kept in the audit trail)")
+        if hand_to:
+            parser.add_argument(
+                "--hand-to", metavar="USERNAME", help="give their claimed tasks to this colleague"
+            )
+        parser.set_defaults(func=func)
+        return parser
+
+    change(
+        "deactivate",
+        "stop a user logging in; releases their tasks",
+        _users_deactivate,
+        hand_to=True,
+    )
+    change("reactivate", "let a user log in again (prints a one-time password)", _users_reactivate)
+    roles = change("roles", "give a user other roles", _users_roles, hand_to=True)
+    roles.add_argument("--role", required=True, action="append")
+    moved = change("move", "move a user to another region", _users_move, hand_to=True)
+    moved.add_argument("--region", required=True, metavar="CODE")
+    moved.add_argument("--role", action="append", help="new roles (when the level changes)")
+    change(
+        "reset-password", "a one-time password the user must change at login", _users_reset_password
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="relief", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -399,10 +529,13 @@ def main(argv: list[str] | None = None) -> int:
         "add", help="add a user (who can log in once a password is set)"
     )
     add.add_argument("username")
-    add.add_argument("--role", required=True, help="caseworker, village_head, … or admin")
+    add.add_argument(
+        "--role", required=True, action="append", help="caseworker, village_head, … or admin"
+    )
     add.add_argument("--region", required=True, metavar="CODE", help="jurisdiction region code")
     add.add_argument("--name", help="full name (default: the username)")
     add.set_defaults(func=_users_add)
+    _user_change_commands(users_commands)
     set_password = users_commands.add_parser(
         "set-password",
         help="set a user's password: typed twice at a terminal, else one line of standard input",

@@ -246,6 +246,9 @@ class Api:
         headers = {**self.headers(as_), **kwargs.pop("headers", {})}  # type: ignore[dict-item]
         return self.client.post(path, headers=headers, **kwargs)  # type: ignore[arg-type]
 
+    def patch(self, path: str, *, as_: str | None, **kwargs: object) -> httpx.Response:
+        return self.client.patch(path, headers=self.headers(as_), **kwargs)  # type: ignore[arg-type]
+
     # --- the chain, step by step ------------------------------------------------------
 
     def submit(self, body: dict[str, object] | None = None, *, as_: str = "cw.lizhuang") -> dict:

@@ -1,15 +1,15 @@
-"""User accounts for operators: adding users and setting their passwords (``relief users``).
+"""Accounts: the roles and the level each works at, the username and password policies, and
+the operator's ``relief users set-password``.
 
-Users have no self-registration: an operator adds them on the server with ``relief users add``
-(the account cannot log in yet), then gives them a password with ``relief users set-password``.
-Both are audit events in the chain of the user's county, with the operator as ``cli:<login>``;
-no password and no hash is ever written to the trail or printed.
+Users have no self-registration: an administrator adds them (service/people, the console, the
+API, or ``relief users add`` on the server). ``set-password`` is an audit event in the chain of
+the user's county, with the operator as ``cli:<login>``; no password and no hash is ever
+written to the trail or printed.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any
 
 from anyio import to_thread
@@ -29,10 +29,9 @@ from service.auth.models import (
     User,
 )
 from service.auth.passwords import check_policy, hash_password
-from service.clock import utcnow
 from service.config import get_settings
-from service.errors import Conflict, InvalidInput, NotFound, ReliefError, field_error
-from service.regions.models import COUNTY, TOWNSHIP, VILLAGE, Region
+from service.errors import InvalidInput, NotFound, ReliefError, field_error
+from service.regions.models import COUNTY, TOWNSHIP, VILLAGE
 
 # The level of region each role works at, as the demo county has them: a wider jurisdiction
 # than its role needs would let the user see more cases than they work on.
@@ -95,83 +94,6 @@ def require_policy(password: str, *, username: str, field: str, current: str | N
 
 async def get_user(session: AsyncSession, username: str) -> User | None:
     return (await session.exec(select(User).where(User.username == username))).first()
-
-
-async def add_user(
-    session: AsyncSession,
-    *,
-    username: str,
-    role: str,
-    region: str,
-    full_name: str | None,
-    actor_name: str,
-) -> User:
-    """Create an active user who cannot log in until a password is set; commits."""
-    if not USERNAME.fullmatch(username):
-        raise InvalidInput(
-            "a username is 2 to 64 characters: lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit",
-            field="username",
-            code="username-invalid",
-        )
-    if role not in ROLE_LEVELS:
-        raise InvalidInput(
-            f"unknown role {role!r}; one of: {', '.join(ROLES)}",
-            field="role",
-            code="role-unknown",
-            params={"role": role, "roles": list(ROLES)},
-        )
-    place = await session.get(Region, region)
-    if place is None:
-        raise InvalidInput(
-            f"unknown region code {region!r}",
-            field="region",
-            code="region-unknown",
-            params={"region": region},
-        )
-    if place.level != ROLE_LEVELS[role]:
-        raise InvalidInput(
-            f"a {role} works at {ROLE_LEVELS[role]} level; {region} is a {place.level}",
-            field="region",
-            code="region-level-mismatch",
-            params={
-                "role": role,
-                "level": ROLE_LEVELS[role],
-                "region": region,
-                "region_level": place.level,
-            },
-        )
-    name = (full_name or username).strip()
-    if not 1 <= len(name) <= 100:
-        raise InvalidInput(
-            "a name is 1 to 100 characters", field="name", code="name-length", params={"max": 100}
-        )
-    if await get_user(session, username) is not None:
-        raise Conflict(
-            f"user {username} already exists", code="user-exists", params={"username": username}
-        )
-    # Unusable until set-password: the hash of a random secret nobody keeps (a login with it
-    # costs the same argon2 check as any other, so it tells nothing).
-    unusable = await to_thread.run_sync(hash_password, secrets.token_urlsafe(32))
-    user = User(
-        username=username,
-        full_name=name,
-        password_hash=unusable,
-        roles=[role],
-        jurisdiction=region,
-        created_at=utcnow(),
-    )
-    session.add(user)
-    audit_service.record(
-        session,
-        action=USER_CREATED,
-        actor=None,
-        actor_name=actor_name,
-        region=region,
-        after={"username": username, "roles": [role], "jurisdiction": region},
-    )
-    await audit_service.commit(session)
-    return user
 
 
 async def set_password(

@@ -19,6 +19,9 @@ from service.errors import Forbidden, NotAuthenticated
 # run after the request's dependencies have closed and record refusals of that user.
 CALLER_SCOPE_KEY = "relief.user"
 
+# What a user whose password an administrator set may still do: see who they are, and change it.
+PASSWORD_CHANGE_PATHS = frozenset({"/api/v1/auth/me", "/api/v1/auth/password"})
+
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
@@ -38,6 +41,12 @@ async def current_user(
             code="token-revoked",
         )
     request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (http/refusals.py)
+    if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise Forbidden(
+            "an administrator set this password: change it (POST /api/v1/auth/password) "
+            "before anything else",
+            code="password-change-required",
+        )
     return user
 
 

@@ -16,6 +16,8 @@ class Me(BaseModel):
     roles: list[str]
     jurisdictions: list[str]
     jurisdiction_name: str | None = None
+    # An administrator set the password: every other call answers 403 until it is changed.
+    must_change_password: bool = False
 
 
 class PasswordChange(BaseModel):

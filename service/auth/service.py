@@ -169,6 +169,7 @@ async def change_password(
                 code="password-changed-meanwhile",
             )
         stored.password_hash = new_hash
+        stored.must_change_password = False
         session.add(stored)
         audit_service.record(session, action=accounts.PASSWORD_CHANGED, actor=stored)
         await audit_service.commit(session)
@@ -202,4 +203,5 @@ async def describe(session: AsyncSession, user: User) -> Me:
         roles=user.roles,
         jurisdictions=[user.jurisdiction],
         jurisdiction_name=region.name if region else None,
+        must_change_password=user.must_change_password,
     )

@@ -118,6 +118,21 @@ CODES: dict[str, Code] = {
     "name-length": _c(422, "a name is 1 to max characters", "max"),
     "user-exists": _c(409, "the user already exists", "username"),
     "user-not-found": _c(404, "no such user", "username"),
+    # --- people (administrators manage the users of their county) ---------------------------
+    "people-own-account": _c(403, "nobody changes their own account; another administrator does"),
+    "people-outside-jurisdiction": _c(
+        403, "the region is outside the administrator's jurisdiction", "region jurisdiction"
+    ),
+    "last-admin": _c(409, "the last active administrator of a county stays", "username county"),
+    "user-already-inactive": _c(409, "the user is already deactivated", "username"),
+    "user-already-active": _c(409, "the user is active", "username"),
+    "user-unchanged": _c(409, "the change changes nothing", "username"),
+    "roles-empty": _c(422, "a user needs at least one role"),
+    "reason-required": _c(422, "say why, in 1 to 500 characters"),
+    "hand-to-self": _c(422, "claimed tasks are handed to someone else"),
+    "password-change-required": _c(
+        403, "an administrator set the password: change it before anything else"
+    ),
     # --- places (the region tree; service/regions) ----------------------------------------------
     "region-not-found": _c(404, "no such region (or outside your jurisdiction)", "region"),
     "region-code-invalid": _c(422, "a region code is 6, 9 or 12 digits", "region"),
@@ -213,6 +228,17 @@ CODES: dict[str, Code] = {
     "task-not-in-lane": _c(409, "the engine's task is not in the caller's lane"),
     "task-not-in-workflow": _c(409, "the task is not part of the case's workflow"),
     "workflow-not-waiting": _c(409, "the workflow is not waiting for this signal", "signal"),
+    "task-not-reassignable": _c(
+        409, "only a ready task that is claimed or overdue is reassigned", "task_id status"
+    ),
+    "reassign-role-required": _c(
+        403, "reassigning needs a county approver, or a township reviewer for its steps", "task_id"
+    ),
+    "reassign-target-cannot-act": _c(
+        422, "the user named may not act on the task (role, region, active, duties)", "task_id to"
+    ),
+    "reassign-same-holder": _c(422, "the user named already holds the task", "task_id to"),
+    "user-inactive": _c(403, "the user is deactivated and acts on no task", "task_id"),
     "sod-own-submission": _c(403, "nobody approves above village level a case they submitted"),
     "sod-one-level": _c(403, "one person completes one level of a case only", "role"),
     "bulk-role-not-allowed": _c(403, "this role's tasks are not completed in bulk", "role"),
