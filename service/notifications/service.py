@@ -28,7 +28,7 @@ from service.auth.models import (
     acting_roles,
 )
 from service.clock import utcnow
-from service.masking import mask_id_number, mask_name
+from service.masking import mask_id_number, mask_name, mask_text
 from service.notifications import templates
 from service.notifications.models import (
     APPLICANT,
@@ -216,6 +216,26 @@ async def tasks_assigned(session: AsyncSession, *, case: Application, tasks: lis
                 )
 
 
+async def task_reassigned(
+    session: AsyncSession, *, case: Application, task: Task, to: User, reason: str
+) -> None:
+    """A task was handed to ``to`` (改派): they are told, with the reason. Each hand-over is
+    its own message (a task may come back to the same person later)."""
+    facts = await _facts(session, case)
+    body = templates.task_reassigned_body(facts, task_name=task.name, reason=mask_text(reason))
+    now = utcnow()
+    await _write(
+        session,
+        case=case,
+        event=TASK_ASSIGNED,
+        recipient_kind=USER,
+        recipient=to.username,
+        channel=FILE,
+        body=body,
+        key=f"task{task.id}:reassigned:{now.timestamp():.6f}:user{to.id}",
+    )
+
+
 def _stamp(moment: datetime | None) -> str:
     return str(int(moment.timestamp())) if moment else "-"
 
@@ -232,8 +252,15 @@ async def task_overdue(session: AsyncSession, *, case: Application, task: Task) 
         users = [user for user in users if user.id != task.claimed_by]
     if not users:
         return
+    holder = await session.get(User, task.claimed_by) if task.claimed_by is not None else None
     body = templates.overdue_body(
-        await _facts(session, case), task_name=task.name, role=task.role, due_at=task.due_at
+        await _facts(session, case),
+        task_name=task.name,
+        role=task.role,
+        due_at=task.due_at,
+        holder=templates.holder_text(
+            holder.full_name if holder else None, holder.username if holder else None
+        ),
     )
     for user in users:
         await _write(

@@ -87,16 +87,35 @@ def task_assigned_body(facts: CaseFacts, *, task_name: str) -> str:
     )
 
 
+def task_reassigned_body(facts: CaseFacts, *, task_name: str, reason: str) -> str:
+    """改派: a task was handed to this person by the level above (or an administrator)."""
+    return (
+        f"{SIGNATURE}待办“{task_name}”（{facts.program}，{facts.village}，申请人{facts.name}，"
+        f"案件编号{facts.case_id}）已改派给您，原因：{reason}。请及时办理。"
+    )
+
+
+def holder_text(full_name: str | None, username: str | None) -> str:
+    """Who holds a task now, as a notice names them: 张三（zhangsan）, or 未认领."""
+    if username is None:
+        return "未认领"
+    return f"{full_name}（{username}）" if full_name else username
+
+
 def _local(moment: datetime) -> str:
     local = moment.astimezone(ZoneInfo(get_settings().timezone))
     return f"{local.year}年{local.month}月{local.day}日{local:%H:%M}"
 
 
-def overdue_body(facts: CaseFacts, *, task_name: str, role: str, due_at: datetime | None) -> str:
-    """督办: the level above hears that a step passed its time limit."""
+def overdue_body(
+    facts: CaseFacts, *, task_name: str, role: str, due_at: datetime | None, holder: str = "未认领"
+) -> str:
+    """督办: the level above hears that a step passed its time limit, and who holds it now
+    (``holder_text``): after a reassignment, the new holder."""
     who = ROLE_NAMES.get(role, role)
     due = f"（应于{_local(due_at)}前办结）" if due_at else ""
     return (
         f"{SIGNATURE}督办：{facts.village}案件编号{facts.case_id}（{facts.program}，"
-        f"申请人{facts.name}）的待办“{task_name}”（{who}）已超过办理期限{due}，请督促办理。"
+        f"申请人{facts.name}）的待办“{task_name}”（{who}，办理人：{holder}）已超过办理期限{due}，"
+        "请督促办理。"
     )

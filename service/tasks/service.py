@@ -119,7 +119,7 @@ async def inbox(
     """Ready tasks the caller may act on now.
 
     Lane role, jurisdiction and separation of duties; tasks claimed by others are left out.
-    The same rules as ``_check_may_act``, written as SQL so the inbox stays one indexed query.
+    The same rules as ``may_act``, written as SQL so the inbox stays one indexed query.
     """
     roles = acting_roles(user)
     if not roles:
@@ -191,16 +191,23 @@ def _check_lane_and_ready(user: User, task: Task) -> None:
         )
 
 
-async def _check_may_act(
-    session: AsyncSession, *, user: User, task: Task, case: Application
-) -> None:
-    _check_lane_and_ready(user, task)
-    if task.claimed_by is not None and task.claimed_by != user.id:
-        raise Conflict(
-            f"task {task.id} is claimed by another user",
-            code="task-claimed-by-other",
+async def may_act(session: AsyncSession, *, user: User, task: Task, case: Application) -> None:
+    """Whether ``user`` may act on ``task`` of ``case`` at all, whoever holds it now: an active
+    user, covering the task's village, in its lane, while it is ready, and separation of
+    duties (not above village level on a case they submitted; one level per case, counted by
+    ``Task.completed_by``, so what a person did still counts after they move).
+
+    The rules of ``inbox`` as checks; a reassignment asks them of the user it hands a task to.
+    """
+    if not user.active:
+        raise Forbidden(
+            f"user {user.username} is deactivated",
+            code="user-inactive",
             params={"task_id": task.id},
         )
+    if not user.covers(task.village_code):
+        raise NotFound(f"no task {task.id}", code="task-not-found", params={"task_id": task.id})
+    _check_lane_and_ready(user, task)
     if case.submitted_by == user.id and task.role not in VILLAGE_LEVEL_ROLES:
         raise SeparationOfDuties(
             "nobody approves above village level a case they submitted", code="sod-own-submission"
@@ -218,6 +225,19 @@ async def _check_may_act(
             f"you already acted on this case as {done}; one person completes one level only",
             code="sod-one-level",
             params={"role": done},
+        )
+
+
+async def _check_may_act(
+    session: AsyncSession, *, user: User, task: Task, case: Application
+) -> None:
+    """``may_act``, and the task is not claimed by someone else."""
+    await may_act(session, user=user, task=task, case=case)
+    if task.claimed_by is not None and task.claimed_by != user.id:
+        raise Conflict(
+            f"task {task.id} is claimed by another user",
+            code="task-claimed-by-other",
+            params={"task_id": task.id},
         )
 
 
