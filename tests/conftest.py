@@ -99,6 +99,7 @@ SLOW: dict[str, frozenset[str] | None] = {
     "tests/notifications/test_outbox.py": None,
     "tests/notifications/test_router.py": None,
     "tests/ops/test_crash.py": None,  # kill -9 under load, then restart
+    "tests/ops/test_backup.py": None,  # an installation backed up, restored into new databases
     "tests/attack/test_headers.py": frozenset(  # a server of their own, with CORS configured
         {
             "test_a_configured_origin_gets_its_preflight_answered",
