@@ -243,7 +243,9 @@ def _check_pair(old: Region, new: Region) -> None:
         )
     if old.level != new.level or old.level == COUNTY:
         raise InvalidInput(
-            f"a {old.level} merges into another {old.level} only (townships and villages)",
+            "counties do not merge"
+            if old.level == COUNTY
+            else f"a {old.level} merges into another {old.level} only",
             field="into",
             code="region-merge-level",
             params={**params, "level": old.level, "into_level": new.level},
