@@ -14,8 +14,11 @@ from fastapi import Depends, Request
 from service.auth.dependencies import CALLER_SCOPE_KEY
 from service.auth.models import ADMIN, AUDITOR, User, acting_roles
 from service.auth.users import active_user
-from service.errors import NotAuthenticated, NotFound
+from service.errors import Forbidden, NotAuthenticated, NotFound
 from service.web.sessions import WebSessionDep
+
+# The pages a user whose password an administrator set may open before changing it.
+OPEN_BEFORE_PASSWORD_CHANGE = frozenset({"/password", "/logout", "/language"})
 
 
 class LoginRequired(NotAuthenticated):
@@ -30,6 +33,11 @@ async def page_user(request: Request, session: WebSessionDep) -> User:
         session.log_out()
         raise LoginRequired("the session has ended; log in again", code="session-ended")
     request.scope[CALLER_SCOPE_KEY] = user  # refusals of this user are audited (http/refusals.py)
+    if user.must_change_password and request.url.path not in OPEN_BEFORE_PASSWORD_CHANGE:
+        # The error page sends them to /password (web/errors.py).
+        raise Forbidden(
+            "change the password an administrator set first", code="password-change-required"
+        )
     return user
 
 

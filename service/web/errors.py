@@ -67,6 +67,8 @@ def error_page(
         target = request.url.path if request.method == "GET" else "/"
         return redirect(request, f"/login?next={quote(target, safe='/')}")
     user = request.scope.get(CALLER_SCOPE_KEY)
+    if status == 403 and isinstance(user, User) and user.must_change_password:
+        return redirect(request, "/password")  # web/deps.page_user refused every other page
     headers = {k: v for k, v in (headers or {}).items() if k.lower() != "www-authenticate"}
     if request.headers.get("HX-Request"):
         # HTMX swaps only 2xx answers by default: show the refusal where the action was.

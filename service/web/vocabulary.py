@@ -123,6 +123,11 @@ TERMS: dict[str, dict[str, str]] = {
         "password_set": N_("Password set"),
         "password_changed": N_("Password changed"),
         "password_change_failed": N_("Failed password change"),
+        "user_deactivated": N_("User deactivated"),
+        "user_reactivated": N_("User reactivated"),
+        "user_roles_changed": N_("User's roles changed"),
+        "user_moved": N_("User moved to another region"),
+        "password_reset": N_("Password reset by an administrator"),
     },
 }
 
