@@ -11,9 +11,17 @@ from service.http import problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.idempotency import IdempotencyDep
 from service.http.params import PathId, QueryId
-from service.tasks import bulk
+from service.tasks import bulk, handover
 from service.tasks import service as tasks_service
-from service.tasks.schemas import BulkRequest, BulkResult, CompletionResult, Decision, TaskRead
+from service.tasks.schemas import (
+    BulkRequest,
+    BulkResult,
+    CandidateRead,
+    CompletionResult,
+    Decision,
+    ReassignRequest,
+    TaskRead,
+)
 
 router = APIRouter(
     prefix="/tasks", tags=["tasks"], responses=problems.responses(401, 403, 404, 409, 422)
@@ -71,3 +79,22 @@ async def complete(
         payload=body,
         action=lambda: tasks_service.complete(session, user=user, task_id=task_id, decision=body),
     )
+
+
+@router.post("/{task_id}/reassign", response_model=TaskSummary)
+async def reassign(
+    task_id: PathId, body: ReassignRequest, user: CurrentUser, session: WriteSessionDep
+) -> TaskSummary:
+    """Hand a claimed or overdue task to another user who may act on it, with a reason (改派):
+    a county approver any task of the county, a township reviewer the village's and the
+    township's tasks of the township."""
+    return await handover.reassign(
+        session, user=user, task_id=task_id, to=body.to, reason=body.reason
+    )
+
+
+@router.get("/{task_id}/candidates", response_model=list[CandidateRead])
+async def candidates(task_id: PathId, user: CurrentUser, session: SessionDep) -> list[User]:
+    """The users the caller may hand the task to: its role, covering its village, active,
+    separation of duties."""
+    return await handover.candidates_for(session, user=user, task_id=task_id)

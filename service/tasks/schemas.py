@@ -129,3 +129,18 @@ class BulkResult(BaseModel):
     done: int
     refused: int
     items: list[BulkItemResult]
+
+
+class ReassignRequest(BaseModel):
+    """Hand a claimed or overdue task to another user (改派), saying why."""
+
+    to: str = Field(min_length=1, max_length=64, description="the username of the new holder")
+    # 1 to 500 characters once trimmed, checked by the service (the console calls it too).
+    reason: str = Field(max_length=2000, description="why, in 1 to 500 characters")
+
+
+class CandidateRead(BaseModel):
+    """A user a task may be handed to."""
+
+    username: str
+    full_name: str
