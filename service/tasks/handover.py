@@ -33,10 +33,12 @@ from service.notifications import service as notifications_service
 from service.regions import jurisdiction
 from service.tasks import service as tasks_service
 from service.tasks.models import READY, Task
+from service.text import checked
 
 # What a township reviewer may hand over: the village's and the township's own steps, not the
 # county's or the payout (those belong to the county, whose approver supervises them).
 TOWNSHIP_LANES = (CASEWORKER, VILLAGE_HEAD, TOWNSHIP_REVIEWER)
+MAX_REASON = 500
 
 
 async def _case(session: AsyncSession, task: Task) -> Application:
@@ -235,6 +237,22 @@ async def candidates(session: AsyncSession, *, task: Task) -> list[User]:
     return fit
 
 
+async def candidates_for(session: AsyncSession, *, user: User, task_id: int) -> list[User]:
+    """``candidates`` of a task the caller may reassign, its current holder left out."""
+    task, _case_, _role = await reassignable(session, user=user, task_id=task_id)
+    return [other for other in await candidates(session, task=task) if other.id != task.claimed_by]
+
+
+def _reason(reason: str) -> str:
+    """Why the task moves, kept in the trail and told to the new holder: in words."""
+    text = checked(reason.strip(), field="reason", lines=True)
+    if not 1 <= len(text) <= MAX_REASON:
+        raise InvalidInput(
+            f"say why, in 1 to {MAX_REASON} characters", field="reason", code="reason-required"
+        )
+    return text
+
+
 async def reassign(
     session: AsyncSession, *, user: User, task_id: int, to: str, reason: str
 ) -> TaskSummary:
@@ -242,6 +260,7 @@ async def reassign(
     transaction, audited ``task_reassigned``; the new holder is told. A concurrent claim,
     reassignment or completion makes this one a 409 that changes nothing."""
     task, case, role = await reassignable(session, user=user, task_id=task_id)
+    reason = _reason(reason)
     if not _is_reassignable(task, utcnow()):
         raise Conflict(
             f"task {task.id} is neither claimed nor overdue (or no longer ready)",
