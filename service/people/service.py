@@ -33,6 +33,7 @@ from service.auth.models import ADMIN, User
 from service.auth.users import forget_user
 from service.clock import utcnow
 from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.regions import service as regions_service
 from service.regions.models import Region
 from service.tasks import handover
 from service.text import checked
@@ -144,21 +145,7 @@ async def _check_place(
             code="people-outside-jurisdiction",
             params={"region": region, "jurisdiction": actor.scope},
         )
-    place = await session.get(Region, region)
-    if place is None:
-        raise InvalidInput(
-            f"unknown region code {region!r}",
-            field="jurisdiction",
-            code="region-unknown",
-            params={"region": region},
-        )
-    if not place.current:
-        raise InvalidInput(
-            f"{region} was merged into {place.merged_into}",
-            field="jurisdiction",
-            code="region-merged",
-            params={"region": region, "merged_into": place.merged_into},
-        )
+    place = await regions_service.get_current(session, region, field="jurisdiction")
     for role in roles:
         if place.level != accounts.ROLE_LEVELS[role]:
             raise InvalidInput(
