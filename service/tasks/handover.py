@@ -243,6 +243,27 @@ async def candidates_for(session: AsyncSession, *, user: User, task_id: int) -> 
     return [other for other in await candidates(session, task=task) if other.id != task.claimed_by]
 
 
+async def offers(
+    session: AsyncSession, *, user: User, tasks: list[TaskSummary]
+) -> dict[int, list[User]]:
+    """For the case page: each of ``tasks`` (a case's open tasks) the caller may reassign now,
+    with whom it may go to. A hint only: ``reassign`` checks everything again."""
+    if not {COUNTY_APPROVER, TOWNSHIP_REVIEWER} & acting_roles(user):
+        return {}
+    now, offered = utcnow(), {}
+    for summary in tasks:
+        task = await session.get(Task, summary.id)
+        if task is None or not user.covers(task.village_code) or not _is_reassignable(task, now):
+            continue
+        try:
+            _reassigning_role(user, task)
+        except ReliefError:
+            continue
+        fit = await candidates(session, task=task)
+        offered[summary.id] = [other for other in fit if other.id != task.claimed_by]
+    return offered
+
+
 def _reason(reason: str) -> str:
     """Why the task moves, kept in the trail and told to the new holder: in words."""
     text = checked(reason.strip(), field="reason", lines=True)

@@ -29,6 +29,7 @@ from service.http.params import PathId
 from service.http.uploads import read_limited
 from service.regions import jurisdiction
 from service.tasks import data as task_data
+from service.tasks import handover
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
 from service.web import errors as web_errors
@@ -73,6 +74,8 @@ async def case_page(
         "proposal": await task_data.proposal(session, task_id=my_tasks[0].id) if my_tasks else {},
         # What the county approved of what is paid (a field changing it shows it, masked).
         "approved": changes.shown(changes.approved_values(case)),
+        # Open tasks a county approver / township reviewer may hand to someone (改派).
+        "reassign": await handover.offers(session, user=user, tasks=detail.tasks),
     }
     # The documents section: checklist, downloads and (while the case waits on the
     # caseworker) the upload form, shared with the upload's own answer.
@@ -189,6 +192,48 @@ async def revoke(
     except ReliefError as refused:
         return await _back_with_refusal(request, session, refused, back)
     sessions.of(request).tell(N_("The application was revoked."))
+    return redirect(request, back)
+
+
+# The reassign form's refusals, in the page's language.
+REASSIGN_REFUSALS = {
+    "reassign-target-cannot-act": N_(
+        "This person may not take the task: it needs its role, a jurisdiction covering its "
+        "village, an active account, and no decision at another level of this case."
+    ),
+    "reassign-same-holder": N_("This person already holds the task."),
+    "task-not-reassignable": N_("Only a task that is claimed or past its deadline is reassigned."),
+    "task-claimed-meanwhile": N_(
+        "The task was claimed, reassigned or completed meanwhile; look at it again."
+    ),
+    "reason-required": N_("Give the reason for the reassignment, in 1 to 500 characters."),
+    "reassign-role-required": N_(
+        "Only a county approver, or a township reviewer for the township's steps, reassigns."
+    ),
+}
+
+
+@router.post("/applications/{application_id}/reassign")
+async def reassign(
+    request: Request,
+    application_id: PathId,
+    user: PageUser,
+    session: WriteSessionDep,
+    task_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    to: Annotated[str, Form(max_length=64)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Hand an open task to a colleague, with a reason, as ``POST /api/v1/tasks/{id}/reassign``
+    does (改派)."""
+    back = f"/applications/{application_id}"
+    if await tasks_service.case_of_task(session, task_id) != application_id:
+        raise NotFound("no such task on this case", code="case-task-not-found")
+    try:
+        await handover.reassign(session, user=user, task_id=task_id, to=to, reason=reason)
+    except ReliefError as refused:
+        message = REASSIGN_REFUSALS.get(refused.code, N_("The task could not be reassigned."))
+        return await _back_with_refusal(request, session, refused, back, message=message)
+    sessions.of(request).tell(N_("The task was reassigned."))
     return redirect(request, back)
 
 

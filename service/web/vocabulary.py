@@ -91,6 +91,8 @@ TERMS: dict[str, dict[str, str]] = {
         "task_completed": N_("Task completed"),
         "task_claimed": N_("Task claimed"),
         "task_unclaimed": N_("Task released"),
+        "task_reassigned": N_("Task reassigned"),
+        "task_released": N_("Task released to the role's inbox"),
         "task_escalated": N_("Task escalated"),
         "tasks_bulk_completed": N_("Batch review"),
         "status_changed": N_("Status changed"),
