@@ -170,8 +170,9 @@ def sha256_of(path: Path) -> str:
 
 
 def copy_file(source: Path, target: Path) -> str:
-    """Copy ``source`` to ``target`` (through a temporary file, renamed once it is on disk);
-    return the SHA-256 of what was copied."""
+    """Copy ``source`` to ``target`` (through a temporary file, renamed once written); return
+    the SHA-256 of what was copied. Not synced to disk one by one: 4 ms a file on this machine,
+    so the callers sync them all at once (``os.sync``) before they count on them."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".copy-")
@@ -180,8 +181,6 @@ def copy_file(source: Path, target: Path) -> str:
             while chunk := reader.read(_CHUNK):
                 digest.update(chunk)
                 writer.write(chunk)
-            writer.flush()
-            os.fsync(writer.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -248,7 +247,8 @@ def _prepare(directory: Path) -> bool:
         if any(directory.iterdir()):
             raise BackupError(f"{directory} is not empty: back up into a new directory")
         return False
-    directory.mkdir(parents=True)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700)  # it holds ID numbers and bank cards: the owner's alone
     return True
 
 
@@ -337,6 +337,7 @@ async def backup(settings: Settings, directory: Path) -> dict[str, Any]:
             snapshot = await _snapshot_postgres(settings, directory)
         await asyncio.to_thread(_copy_documents, snapshot, directory / FILES)
         files = await asyncio.to_thread(_file_entries, directory)
+        await asyncio.to_thread(os.sync)  # every file on disk before the manifest says so
         manifest = {
             "format": FORMAT,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),

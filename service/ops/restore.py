@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -191,6 +192,7 @@ async def restore(settings: Settings, directory: Path, *, force: bool) -> Restor
             "database, or pass --force to replace everything in it; nothing was restored"
         )
     files = await asyncio.to_thread(_restore_files, directory, manifest)
+    await asyncio.to_thread(os.sync)  # the files on disk before the database names them
     if settings.is_sqlite:
         assert settings.sqlite_path is not None
         await asyncio.to_thread(
