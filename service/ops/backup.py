@@ -129,7 +129,7 @@ def libpq_environment(database_url: str) -> dict[str, str]:
     child process: the password travels in PGPASSWORD, never on a command line (where ``ps``
     shows it to every user of the machine)."""
     url = make_url(database_url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env = dict(os.environ)  # PG* variables the URL does not name apply, as they do for asyncpg
     named = {
         "PGHOST": url.host or url.query.get("host"),
         "PGPORT": str(url.port) if url.port else url.query.get("port"),
