@@ -106,6 +106,12 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/audit/verify"): SUPERVISORS,
     ("GET", f"{API}/notifications"): SUPERVISORS,
     ("GET", f"{API}/supervision/overdue"): _only(COUNTY_APPROVER, AUDITOR, ADMIN),
+    # The region tree of the caller's county; administrators change it (issue 19, places).
+    ("GET", f"{API}/regions"): SUPERVISORS,
+    ("GET", f"{API}/regions/{{code}}"): SUPERVISORS,
+    ("POST", f"{API}/regions"): _only(ADMIN),
+    ("PATCH", f"{API}/regions/{{code}}"): _only(ADMIN),
+    ("POST", f"{API}/regions/{{code}}/merge"): _only(ADMIN),
     ("GET", f"{API}/incidents"): _only(ADMIN),
     ("POST", f"{API}/incidents/{{incident_id}}/retry"): _only(ADMIN),
     # The public notice 公示 of approved cases, open to everyone by design (DOMAIN.md).
