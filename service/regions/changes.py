@@ -226,6 +226,50 @@ async def check_merge(
     return old, new
 
 
+@dataclass
+class Preview:
+    """What a merge would move, for the administrator to confirm: cases and users, and for a
+    township the codes its villages would get."""
+
+    source: Region
+    into: Region
+    cases: int
+    users: int
+    villages: dict[str, tuple[str, str]] = field(default_factory=dict)  # old → (new, name)
+
+
+async def preview(session: AsyncSession, *, source: str, into: str, actor: User | None) -> Preview:
+    """The merge's checks, and what it would move now (read only)."""
+    old, new = await check_merge(session, source=source, into=into, actor=actor)
+    cases, users = await regions_service.counts(session, code=old.code)
+    shown = Preview(old, new, cases, users)
+    if old.level == TOWNSHIP:
+        taken = await _codes_under(session, new.code)
+        for village in await _current_villages(session, old.code):
+            code = _free_code(new.code, village.code[9:], taken)
+            taken.add(code)
+            shown.villages[village.code] = (code, village.name)
+    return shown
+
+
+async def _codes_under(session: AsyncSession, township: str) -> set[str]:
+    statement = select(Region.code).where(col(Region.code).startswith(township))
+    return set((await session.exec(statement)).all())
+
+
+async def _current_villages(
+    session: AsyncSession, township: str, *, lock: bool = False
+) -> list[Region]:
+    statement = (
+        select(Region)
+        .where(Region.parent_code == township, col(Region.merged_into).is_(None))
+        .order_by(col(Region.code))
+    )
+    if lock:
+        statement = statement.with_for_update()
+    return list((await session.exec(statement)).all())
+
+
 def _check_pair(old: Region, new: Region) -> None:
     params = {"region": old.code, "into": new.code}
     if old.code == new.code:
@@ -386,18 +430,8 @@ async def _move_villages(
     """Each current village of the township ``done.source`` gets a code under
     ``done.into`` (its own number when free there) and is merged into it."""
     old, new = done.source.code, done.into.code
-    villages = (
-        await session.exec(
-            select(Region)
-            .where(Region.parent_code == old, col(Region.merged_into).is_(None))
-            .order_by(col(Region.code))
-            .with_for_update()
-        )
-    ).all()
-    taken = set(
-        (await session.exec(select(Region.code).where(col(Region.code).startswith(new)))).all()
-    )
-    for village in villages:
+    taken = await _codes_under(session, new)
+    for village in await _current_villages(session, old, lock=True):
         code = _free_code(new, village.code[9:], taken)
         taken.add(code)
         successor = Region(code=code, name=village.name, level=VILLAGE, parent_code=new)

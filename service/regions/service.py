@@ -171,15 +171,6 @@ async def history(session: AsyncSession, *, prefix: str) -> list[Node]:
     return [Node(region, successor_name=names.get(region.merged_into or "")) for region in merged]
 
 
-@dataclass
-class Preview:
-    """What a merge would move: cases and users, and for a township its villages."""
-
-    cases: int
-    users: int
-    villages: list[Region]
-
-
 async def counts(session: AsyncSession, *, code: str) -> tuple[int, int]:
     """Cases whose current village lies in ``code``, and users whose jurisdiction does."""
     cases = await session.exec(
