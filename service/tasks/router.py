@@ -83,7 +83,7 @@ async def complete(
 
 @router.post("/{task_id}/reassign", response_model=TaskSummary)
 async def reassign(
-    task_id: PathId, body: ReassignRequest, user: CurrentUser, session: WriteSessionDep
+    task_id: PathId, body: ReassignRequest, user: Reviewer, session: WriteSessionDep
 ) -> TaskSummary:
     """Hand a claimed or overdue task to another user who may act on it, with a reason (改派):
     a county approver any task of the county, a township reviewer the village's and the
@@ -94,7 +94,7 @@ async def reassign(
 
 
 @router.get("/{task_id}/candidates", response_model=list[CandidateRead])
-async def candidates(task_id: PathId, user: CurrentUser, session: SessionDep) -> list[User]:
+async def candidates(task_id: PathId, user: Reviewer, session: SessionDep) -> list[User]:
     """The users the caller may hand the task to: its role, covering its village, active,
     separation of duties."""
     return await handover.candidates_for(session, user=user, task_id=task_id)

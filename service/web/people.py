@@ -154,8 +154,8 @@ async def add_person(
         )
     except ReliefError as refused:
         await web_errors.shown_in_place(request, writes, refused)
-        form = {"username": username, "full_name": full_name, "jurisdiction": jurisdiction}
-        form["roles"] = roles or []
+        form: dict[str, Any] = {"username": username, "full_name": full_name}
+        form |= {"jurisdiction": jurisdiction, "roles": roles or []}
         return await _list_page(
             request, user, session, form=form, refusal=_refusal(refused), status_code=refused.status
         )

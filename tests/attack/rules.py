@@ -78,6 +78,9 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/tasks/{{task_id}}/claim"): TASK_ROLE,
     ("POST", f"{API}/tasks/{{task_id}}/unclaim"): TASK_ROLE,
     ("POST", f"{API}/tasks/{{task_id}}/complete"): TASK_ROLE,
+    # 改派: a county approver, or a township reviewer for the township's steps.
+    ("POST", f"{API}/tasks/{{task_id}}/reassign"): _only(TOWNSHIP_REVIEWER, COUNTY_APPROVER),
+    ("GET", f"{API}/tasks/{{task_id}}/candidates"): _only(TOWNSHIP_REVIEWER, COUNTY_APPROVER),
     ("GET", f"{API}/payouts"): READERS,
     ("POST", f"{API}/payouts/yearly"): _only(FINANCE_OFFICER),
     ("POST", f"{API}/payouts/{{payout_id}}/pay"): _only(FINANCE_OFFICER),
@@ -114,6 +117,14 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/regions/{{code}}/merge"): _only(ADMIN),
     ("GET", f"{API}/incidents"): _only(ADMIN),
     ("POST", f"{API}/incidents/{{incident_id}}/retry"): _only(ADMIN),
+    # People of the administrator's county (issue 19).
+    ("GET", f"{API}/people"): _only(ADMIN),
+    ("POST", f"{API}/people"): _only(ADMIN),
+    ("GET", f"{API}/people/{{username}}"): _only(ADMIN),
+    ("PATCH", f"{API}/people/{{username}}"): _only(ADMIN),
+    ("POST", f"{API}/people/{{username}}/deactivate"): _only(ADMIN),
+    ("POST", f"{API}/people/{{username}}/reactivate"): _only(ADMIN),
+    ("POST", f"{API}/people/{{username}}/password-reset"): _only(ADMIN),
     # The public notice 公示 of approved cases, open to everyone by design (DOMAIN.md).
     ("GET", f"{API}/public/notices"): Rule(PUBLIC),
     ("POST", f"{API}/public/notices/{{notice_id}}/objections"): Rule(PUBLIC),

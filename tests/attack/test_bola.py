@@ -173,6 +173,29 @@ TARGETS: dict[tuple[str, str], tuple[str, Request]] = {
         _json("POST", {"reason": "核查群众举报"}),
     ),
     ("GET", "/api/v1/audit/users/{username}"): ("username", _json("GET")),
+    ("POST", "/api/v1/tasks/{task_id}/reassign"): (
+        "task",
+        _json("POST", {"to": "t.nobody", "reason": "越权改派"}),
+    ),
+    ("GET", "/api/v1/tasks/{task_id}/candidates"): ("task", _json("GET")),
+    # Users of another county do not exist for an administrator (service/people).
+    ("GET", "/api/v1/people/{username}"): ("username", _json("GET")),
+    ("PATCH", "/api/v1/people/{username}"): (
+        "username",
+        _json("PATCH", {"roles": ["village_head"], "reason": "越权"}),
+    ),
+    ("POST", "/api/v1/people/{username}/deactivate"): (
+        "username",
+        _json("POST", {"reason": "越权"}),
+    ),
+    ("POST", "/api/v1/people/{username}/reactivate"): (
+        "username",
+        _json("POST", {"reason": "越权"}),
+    ),
+    ("POST", "/api/v1/people/{username}/password-reset"): (
+        "username",
+        _json("POST", {"reason": "越权"}),
+    ),
     ("GET", "/api/v1/applications/{application_id}/objections"): ("open_case", _json("GET")),
 }
 
@@ -195,7 +218,9 @@ def _state(world: World) -> list[object]:
     cases = [api.case(int(world.ids[k]), as_=auditor) for k in ("open_case", "approved_case")]
     recovery = api.get(f"/recoveries/{world.ids['recovery']}", as_=auditor).json()
     batch = api.get(f"/payouts/batches/{world.ids['batch']}", as_=auditor).json()
+    person = api.get(f"/people/{world.ids['username']}", as_=world.home["admin"]).json()
     return [
+        person,
         *[(c["status"], c["household"], len(c["documents"]), c["tasks"]) for c in cases],
         (recovery["status"], recovery["payments"]),
         (batch["status"], [(line["reference"], line.get("status")) for line in batch["lines"]]),

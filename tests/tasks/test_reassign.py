@@ -162,8 +162,9 @@ def test_refusals_change_nothing(
             {"no": False, "name": inactive},
         )
 
+    # The route's role gate (the console's form meets the service's own check instead).
     for caller in (county["cw"], county["vh"], county["au"], county["admin"], county["fo"]):
-        refused(reassign(api, task_id, county["cw2"], as_=caller), 403, "reassign-role-required")
+        refused(reassign(api, task_id, county["cw2"], as_=caller), 403, "case-role-required")
         refused(api.get(f"/tasks/{task_id}/candidates", as_=caller), 403)
     # Another county's approver, another township's reviewer: no such task for them.
     refused(reassign(api, task_id, county["cw"], as_="ca.county"), 404, "task-not-found")
