@@ -593,9 +593,9 @@ def main(argv: list[str] | None = None) -> int:
     anchor.set_defaults(func=_audit_anchor)
 
     from service.ops import backup_cli
-    from service.regions import cli as regions_cli
+    from service.places import cli as places_cli
 
-    regions_cli.register(commands)
+    places_cli.register(commands)
     backup_cli.register(commands)
 
     args = parser.parse_args(argv)

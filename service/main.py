@@ -30,9 +30,9 @@ from service.notices.router import router as notices_router
 from service.notifications.router import router as notifications_router
 from service.payouts.router import router as payouts_router
 from service.people.router import router as people_router
+from service.places.router import router as places_router
 from service.programs.router import router as programs_router
 from service.recoveries.router import router as recoveries_router
-from service.regions.router import router as regions_router
 from service.reviews.router import router as reviews_router
 from service.rosters.router import router as rosters_router
 from service.tasks.router import router as tasks_router
@@ -85,7 +85,7 @@ def create_app() -> FastAPI:
         deadlines_router,
         notifications_router,
         people_router,
-        regions_router,
+        places_router,
         notices_router,
         public_notices_router,
     ):

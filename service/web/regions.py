@@ -19,7 +19,7 @@ from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.errors import ReliefError
 from service.http.deps import SessionDep, WriteSessionDep
-from service.regions import changes
+from service.places import changes
 from service.regions import service as regions_service
 from service.web import errors as web_errors
 from service.web import sessions

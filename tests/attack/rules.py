@@ -111,10 +111,10 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/supervision/overdue"): _only(COUNTY_APPROVER, AUDITOR, ADMIN),
     # The region tree of the caller's county; administrators change it (issue 19, places).
     ("GET", f"{API}/regions"): SUPERVISORS,
-    ("GET", f"{API}/regions/{{code}}"): SUPERVISORS,
+    ("GET", f"{API}/regions/{{region_code}}"): SUPERVISORS,
     ("POST", f"{API}/regions"): _only(ADMIN),
-    ("PATCH", f"{API}/regions/{{code}}"): _only(ADMIN),
-    ("POST", f"{API}/regions/{{code}}/merge"): _only(ADMIN),
+    ("PATCH", f"{API}/regions/{{region_code}}"): _only(ADMIN),
+    ("POST", f"{API}/regions/{{region_code}}/merge"): _only(ADMIN),
     ("GET", f"{API}/incidents"): _only(ADMIN),
     ("POST", f"{API}/incidents/{{incident_id}}/retry"): _only(ADMIN),
     # People of the administrator's county (issue 19).

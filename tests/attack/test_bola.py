@@ -109,6 +109,7 @@ def _build(api: Api, home: County, away: County) -> World:
     recoveries = api.get("/recoveries", as_=home["fo"], params={"application_id": case["id"]})
     world.ids["recovery"] = recoveries.json()[0]["id"]
     world.ids["username"] = home["cw"]
+    world.ids["region"] = home.village(1)
     return world
 
 
@@ -178,7 +179,13 @@ TARGETS: dict[tuple[str, str], tuple[str, Request]] = {
         _json("POST", {"to": "t.nobody", "reason": "越权改派"}),
     ),
     ("GET", "/api/v1/tasks/{task_id}/candidates"): ("task", _json("GET")),
-    # Users of another county do not exist for an administrator (service/people).
+    # Regions and users of another county do not exist for its administrator or auditor.
+    ("GET", "/api/v1/regions/{region_code}"): ("region", _json("GET")),
+    ("PATCH", "/api/v1/regions/{region_code}"): ("region", _json("PATCH", {"name": "改名村"})),
+    ("POST", "/api/v1/regions/{region_code}/merge"): (
+        "region",
+        _json("POST", {"into": "130123100202"}),
+    ),
     ("GET", "/api/v1/people/{username}"): ("username", _json("GET")),
     ("PATCH", "/api/v1/people/{username}"): (
         "username",
@@ -219,8 +226,10 @@ def _state(world: World) -> list[object]:
     recovery = api.get(f"/recoveries/{world.ids['recovery']}", as_=auditor).json()
     batch = api.get(f"/payouts/batches/{world.ids['batch']}", as_=auditor).json()
     person = api.get(f"/people/{world.ids['username']}", as_=world.home["admin"]).json()
+    region = api.get(f"/regions/{world.ids['region']}", as_=auditor).json()
     return [
         person,
+        region,
         *[(c["status"], c["household"], len(c["documents"]), c["tasks"]) for c in cases],
         (recovery["status"], recovery["payments"]),
         (batch["status"], [(line["reference"], line.get("status")) for line in batch["lines"]]),

@@ -102,7 +102,7 @@ def _print(node: Any, *, depth: int) -> None:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from service.regions import changes
+    from service.places import changes
 
     region = _run(
         lambda session: changes.add_region(
@@ -116,7 +116,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _rename(args: argparse.Namespace) -> int:
-    from service.regions import changes
+    from service.places import changes
 
     region = _run(
         lambda session: changes.rename_region(
@@ -130,7 +130,7 @@ def _rename(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from service.regions import changes
+    from service.places import changes
 
     done = _run(
         lambda session: changes.merge_region(

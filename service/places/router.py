@@ -11,22 +11,22 @@ from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.http import problems
 from service.http.deps import SessionDep, WriteSessionDep
-from service.regions import changes
-from service.regions import service as regions_service
-from service.regions.schemas import (
+from service.places import changes
+from service.places.schemas import (
     MergeRequest,
     MergeResult,
     RegionCreate,
     RegionRead,
     RegionRename,
 )
+from service.regions import service as regions_service
 
 router = APIRouter(
     prefix="/regions", tags=["regions"], responses=problems.responses(401, 403, 404, 422)
 )
 Admin = Annotated[User, Depends(require_roles(ADMIN))]
 Reader = Annotated[User, Depends(require_roles(ADMIN, AUDITOR))]
-Code = Annotated[str, Path(pattern=r"^\d{6,12}$")]
+RegionCode = Annotated[str, Path(pattern=r"^\d{6,12}$")]
 IncludeMerged = Annotated[
     bool, Query(description="true: also merged regions, under the parent they had")
 ]
@@ -44,14 +44,17 @@ async def region_tree(
     return [RegionRead.of(node) for node in nodes]
 
 
-@router.get("/{code}", response_model=RegionRead)
+@router.get("/{region_code}", response_model=RegionRead)
 async def region(
-    code: Code, user: Reader, session: SessionDep, include_merged: IncludeMerged = False
+    region_code: RegionCode,
+    user: Reader,
+    session: SessionDep,
+    include_merged: IncludeMerged = False,
 ) -> RegionRead:
     """A region (merged or not) with its subtree and merge history."""
-    await regions_service.get_region(session, code, actor=user)
+    await regions_service.get_region(session, region_code, actor=user)
     (node,) = await regions_service.tree(
-        session, prefix=user.jurisdiction, include_merged=include_merged, root=code
+        session, prefix=user.jurisdiction, include_merged=include_merged, root=region_code
     )
     return RegionRead.of(node)
 
@@ -65,21 +68,21 @@ async def add(body: RegionCreate, user: Admin, session: WriteSessionDep) -> Regi
     return RegionRead.of_region(region)
 
 
-@router.patch("/{code}", response_model=RegionRead)
+@router.patch("/{region_code}", response_model=RegionRead)
 async def rename(
-    code: Code, body: RegionRename, user: Admin, session: WriteSessionDep
+    region_code: RegionCode, body: RegionRename, user: Admin, session: WriteSessionDep
 ) -> RegionRead:
     """Rename a region; its code, its cases and its people stay."""
-    region = await changes.rename_region(session, code=code, name=body.name, actor=user)
+    region = await changes.rename_region(session, code=region_code, name=body.name, actor=user)
     return RegionRead.of_region(region)
 
 
-@router.post("/{code}/merge", response_model=MergeResult, responses=problems.responses(409))
+@router.post("/{region_code}/merge", response_model=MergeResult, responses=problems.responses(409))
 async def merge(
-    code: Code, body: MergeRequest, user: Admin, session: WriteSessionDep
+    region_code: RegionCode, body: MergeRequest, user: Admin, session: WriteSessionDep
 ) -> MergeResult:
     """Merge a village into a village or a township into a township of the same county;
     irreversible. Cases keep their ``submitted_village``; their current village, tasks,
     notices and users move to the successor."""
-    done = await changes.merge_region(session, source=code, into=body.into, actor=user)
+    done = await changes.merge_region(session, source=region_code, into=body.into, actor=user)
     return MergeResult.of(done)
