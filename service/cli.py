@@ -9,23 +9,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from service import operator
+
 if TYPE_CHECKING:
     from service.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-async def _with_session(work: Any, *, write: bool = True) -> Any:
-    """Run ``work(session)`` in one session of the configured database, then close it."""
-    from service.db import get_database
-
-    database = get_database()
-    sessions = database.write_sessions if write else database.read_sessions
-    try:
-        async with sessions() as session:
-            return await work(session)
-    finally:
-        await database.dispose()
 
 
 def _upgrade(_args: argparse.Namespace) -> int:
@@ -48,7 +37,7 @@ async def _sync_catalogue() -> int:
         await session.commit()
         return changed
 
-    changed = await _with_session(sync)
+    changed = await operator.in_session(sync)
     print(f"database migrated; catalogue synced ({', '.join(changed) or 'no change'})")  # noqa: T201
     return 0
 
@@ -60,7 +49,7 @@ def _seed_demo(_args: argparse.Namespace) -> int:
 async def _seed() -> int:
     from service.ops.seed import DEMO_PASSWORD, USERS, seed_demo
 
-    created = await _with_session(seed_demo)
+    created = await operator.in_session(seed_demo)
     print(f"demo data loaded ({len(created)} users created)")  # noqa: T201
     print(f"demo logins (password {DEMO_PASSWORD!r}):")  # noqa: T201
     for username, _name, role, jurisdiction in USERS:
@@ -118,7 +107,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
 async def _verify(county: str | None) -> int:
     from service.audit import service as audit_service
 
-    report = await _with_session(
+    report = await operator.in_session(
         lambda session: audit_service.verify(session, counties=[county] if county else None),
         write=False,
     )
@@ -136,7 +125,7 @@ def _doctor(_args: argparse.Namespace) -> int:
 async def _run_doctor() -> int:
     from service.ops import doctor
 
-    report = await _with_session(
+    report = await operator.in_session(
         lambda session: doctor.check(session, emit=lambda line: print(line, flush=True)),  # noqa: T201
         write=False,
     )
@@ -154,7 +143,7 @@ async def _anchor(county: str | None) -> int:
     from service.audit import anchors
     from service.audit.chain import format_at
 
-    created = await _with_session(
+    created = await operator.in_session(
         lambda session: anchors.anchor_heads(session, counties=[county] if county else None)
     )
     for anchor in created:  # one JSON line each: keep them somewhere else too
@@ -179,7 +168,7 @@ def _payouts_generate(args: argparse.Namespace) -> int:
 async def _generate(year: int, region: str) -> int:
     from service.payouts import yearly
 
-    run = await _with_session(
+    run = await operator.in_session(
         lambda session: yearly.generate(session, year=year, region=region, actor=None)
     )
     print(  # noqa: T201
@@ -196,7 +185,7 @@ def _reviews_start(args: argparse.Namespace) -> int:
 async def _start_reviews(year: int, region: str) -> int:
     from service.reviews import service as reviews_service
 
-    run = await _with_session(
+    run = await operator.in_session(
         lambda session: reviews_service.start_year(session, year=year, region=region, actor=None)
     )
     print(  # noqa: T201
@@ -208,12 +197,6 @@ async def _start_reviews(year: int, region: str) -> int:
 
 def _flows_upload(args: argparse.Namespace) -> int:
     return asyncio.run(_upload_flow([Path(name) for name in args.files], args.activate, args.note))
-
-
-def _cli_actor() -> str:
-    import getpass
-
-    return f"cli:{getpass.getuser()}"[:64]
 
 
 async def _upload_flow(paths: list[Path], program: str | None, note: str | None) -> int:
@@ -230,9 +213,9 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
             files.append((path, flows_service.FlowFile(path.name, handle.read(limit + 1))))
     bpmns = [file for path, file in files if path.suffix.lower() != ".dmn"]
     dmns = [file for path, file in files if path.suffix.lower() == ".dmn"]
-    actor = _cli_actor()
+    actor = operator.name()
     try:
-        version, created = await _with_session(
+        version, created = await operator.in_session(
             lambda session: flows_service.upload(
                 session, bpmns=bpmns, dmns=dmns, note=note, user=None, actor_name=actor
             )
@@ -240,7 +223,7 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
         state = "stored" if created else "already stored"
         print(f"{version.key} v{version.version} {state} (sha256 {version.sha256})")  # noqa: T201
         if program:
-            result = await _with_session(
+            result = await operator.in_session(
                 lambda session: flows_service.activate(
                     session,
                     key=version.key,
@@ -289,7 +272,7 @@ def _people() -> Any:
 def _people_command(work: Any, done: str) -> int:
     """Run a change of ``service.people`` as the operator (no jurisdiction bound); print
     ``done``, the tasks handed over and any one-time password (to give the user; shown once)."""
-    actor = _people().Actor(None, _cli_actor())
+    actor = _people().Actor(None, operator.name())
     change = asyncio.run(_account_command(lambda session: work(session, actor), done))
     if change is None:
         return 1
@@ -303,9 +286,9 @@ def _people_command(work: Any, done: str) -> int:
 
 def _users_list(args: argparse.Namespace) -> int:
     people = asyncio.run(
-        _with_session(
+        operator.in_session(
             lambda session: _people().list_people(
-                session, actor=_people().Actor(None, _cli_actor()), active=None, role=None
+                session, actor=_people().Actor(None, operator.name()), active=None, role=None
             ),
             write=False,
         )
@@ -383,7 +366,7 @@ def _users_set_password(args: argparse.Namespace) -> int:
     done = asyncio.run(
         _account_command(
             lambda session: accounts.set_password(
-                session, username=args.username, password=password, actor_name=_cli_actor()
+                session, username=args.username, password=password, actor_name=operator.name()
             ),
             f"password of {args.username} set",
         )
@@ -412,7 +395,7 @@ async def _account_command(work: Any, done: str) -> Any:
     from service.errors import ReliefError
 
     try:
-        result = await _with_session(work)
+        result = await operator.in_session(work)
     except WeakPassword as weak:
         for reason in weak.reasons:
             print(f"password {reason}", file=sys.stderr)  # noqa: T201

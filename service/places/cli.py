@@ -13,6 +13,8 @@ import asyncio
 import sys
 from typing import Any
 
+from service import operator
+
 
 def register(commands: Any) -> None:
     """Add the ``regions`` command and its subcommands to the ``relief`` parser."""
@@ -40,32 +42,12 @@ def register(commands: Any) -> None:
     merge.set_defaults(func=_merge)
 
 
-async def _in_session(work: Any, *, write: bool = True) -> Any:
-    """``work(session)`` in one session of the configured database (as ``relief`` commands
-    run theirs), then close the engines."""
-    from service.db import get_database
-
-    database = get_database()
-    sessions = database.write_sessions if write else database.read_sessions
-    try:
-        async with sessions() as session:
-            return await work(session)
-    finally:
-        await database.dispose()
-
-
-def _actor() -> str:
-    import getpass
-
-    return f"cli:{getpass.getuser()}"[:64]
-
-
 def _run(work: Any, *, write: bool = True) -> Any:
     """Run a command; a refusal is printed to stderr and returned as None."""
     from service.errors import ReliefError
 
     try:
-        return asyncio.run(_in_session(work, write=write))
+        return asyncio.run(operator.in_session(work, write=write))
     except ReliefError as error:
         print(error.detail, file=sys.stderr)  # noqa: T201
         return None
@@ -106,7 +88,7 @@ def _add(args: argparse.Namespace) -> int:
 
     region = _run(
         lambda session: changes.add_region(
-            session, code=args.code, name=args.name, actor=None, actor_name=_actor()
+            session, code=args.code, name=args.name, actor=None, actor_name=operator.name()
         )
     )
     if region is None:
@@ -120,7 +102,7 @@ def _rename(args: argparse.Namespace) -> int:
 
     region = _run(
         lambda session: changes.rename_region(
-            session, code=args.code, name=args.name, actor=None, actor_name=_actor()
+            session, code=args.code, name=args.name, actor=None, actor_name=operator.name()
         )
     )
     if region is None:
@@ -134,7 +116,7 @@ def _merge(args: argparse.Namespace) -> int:
 
     done = _run(
         lambda session: changes.merge_region(
-            session, source=args.source, into=args.into, actor=None, actor_name=_actor()
+            session, source=args.source, into=args.into, actor=None, actor_name=operator.name()
         )
     )
     if done is None:
