@@ -301,59 +301,29 @@ def _users_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _users_deactivate(args: argparse.Namespace) -> int:
+# relief users <change>: the service.people function, the options it takes besides the
+# username and the reason, and what is printed when it is done.
+_USER_CHANGES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "deactivate": ("deactivate", ("hand_to",), "user {username} deactivated"),
+    "reactivate": ("reactivate", (), "user {username} reactivated"),
+    "roles": ("change_roles", ("roles", "hand_to"), "roles of {username} now: {roles}"),
+    "move": (
+        "move",
+        ("jurisdiction", "roles", "hand_to"),
+        "user {username} moved to {jurisdiction}",
+    ),
+    "reset-password": ("reset_password", (), "password of {username} reset"),
+}
+
+
+def _users_change(args: argparse.Namespace) -> int:
+    function, options, done = _USER_CHANGES[args.users_command]
+    values = {"username": args.username, "reason": args.reason}
+    values |= {option: getattr(args, option) for option in options}
+    shown = values | {"roles": ", ".join(values.get("roles") or [])}
     return _people_command(
-        lambda session, actor: _people().deactivate(
-            session, actor=actor, username=args.username, reason=args.reason, hand_to=args.hand_to
-        ),
-        f"user {args.username} deactivated",
-    )
-
-
-def _users_reactivate(args: argparse.Namespace) -> int:
-    return _people_command(
-        lambda session, actor: _people().reactivate(
-            session, actor=actor, username=args.username, reason=args.reason
-        ),
-        f"user {args.username} reactivated",
-    )
-
-
-def _users_roles(args: argparse.Namespace) -> int:
-    return _people_command(
-        lambda session, actor: _people().change_roles(
-            session,
-            actor=actor,
-            username=args.username,
-            roles=args.role,
-            reason=args.reason,
-            hand_to=args.hand_to,
-        ),
-        f"roles of {args.username} now: {', '.join(args.role)}",
-    )
-
-
-def _users_move(args: argparse.Namespace) -> int:
-    return _people_command(
-        lambda session, actor: _people().move(
-            session,
-            actor=actor,
-            username=args.username,
-            jurisdiction=args.region,
-            roles=args.role,
-            reason=args.reason,
-            hand_to=args.hand_to,
-        ),
-        f"user {args.username} moved to {args.region}",
-    )
-
-
-def _users_reset_password(args: argparse.Namespace) -> int:
-    return _people_command(
-        lambda session, actor: _people().reset_password(
-            session, actor=actor, username=args.username, reason=args.reason
-        ),
-        f"password of {args.username} reset",
+        lambda session, actor: getattr(_people(), function)(session, actor=actor, **values),
+        done.format(**shown),
     )
 
 
@@ -458,32 +428,32 @@ def _user_change_commands(users_commands: Any) -> None:
     listing.add_argument("--region", default="", metavar="CODE")
     listing.set_defaults(func=_users_list)
 
-    def change(name: str, help_text: str, func: Any, *, hand_to: bool = False) -> Any:
-        parser = users_commands.add_parser(name, help=help_text)
+    helps = {
+        "deactivate": "stop a user logging in; releases their tasks",
+        "reactivate": "let a user log in again (prints a one-time password)",
+        "roles": "give a user other roles",
+        "move": "move a user to another region",
+        "reset-password": "a one-time password the user must change at login",
+    }
+    for name, (_function, options, _done) in _USER_CHANGES.items():
+        parser = users_commands.add_parser(name, help=helps[name])
         parser.add_argument("username")
         parser.add_argument("--reason", required=True, help="why (kept in the audit trail)")
-        if hand_to:
+        if "jurisdiction" in options:
+            parser.add_argument("--region", dest="jurisdiction", required=True, metavar="CODE")
+        if "roles" in options:
+            parser.add_argument(
+                "--role",
+                dest="roles",
+                action="append",
+                required=name == "roles",
+                help="a role (repeat for several); on a move: the roles the new level needs",
+            )
+        if "hand_to" in options:
             parser.add_argument(
                 "--hand-to", metavar="USERNAME", help="give their claimed tasks to this colleague"
             )
-        parser.set_defaults(func=func)
-        return parser
-
-    change(
-        "deactivate",
-        "stop a user logging in; releases their tasks",
-        _users_deactivate,
-        hand_to=True,
-    )
-    change("reactivate", "let a user log in again (prints a one-time password)", _users_reactivate)
-    roles = change("roles", "give a user other roles", _users_roles, hand_to=True)
-    roles.add_argument("--role", required=True, action="append")
-    moved = change("move", "move a user to another region", _users_move, hand_to=True)
-    moved.add_argument("--region", required=True, metavar="CODE")
-    moved.add_argument("--role", action="append", help="new roles (when the level changes)")
-    change(
-        "reset-password", "a one-time password the user must change at login", _users_reset_password
-    )
+        parser.set_defaults(func=_users_change)
 
 
 def main(argv: list[str] | None = None) -> int:

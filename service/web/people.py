@@ -261,62 +261,39 @@ async def update_person(
     return await _act(request, user, session, writes, username, work, N_("The user was changed."))
 
 
-@router.post("/people/{username}/deactivate")
-async def deactivate_person(
+# The account forms that take only a reason (and, to deactivate, whom the tasks go to): the
+# service function each posts to, and what the page says when it is done.
+ACCOUNT_ACTIONS: dict[str, tuple[Any, str]] = {
+    "deactivate": (people_service.deactivate, N_("The user was deactivated.")),
+    "reactivate": (people_service.reactivate, N_("The user was reactivated.")),
+    "password-reset": (people_service.reset_password, N_("A one-time password was issued.")),
+}
+AccountAction = Annotated[str, Path(pattern="^(deactivate|reactivate|password-reset)$")]
+
+
+@router.post("/people/{username}/{action}")
+async def account_action(
     request: Request,
     username: Username,
+    action: AccountAction,
     user: Admin,
     session: SessionDep,
     writes: WriteSessionDep,
     reason: Text = "",
     hand_to: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
+    """Deactivate (releasing or handing over the claimed tasks), reactivate, or reset the
+    password of a user; the last two show the one-time password they issue."""
+    function, done = ACCOUNT_ACTIONS[action]
+    handing = {"hand_to": hand_to or None} if action == "deactivate" else {}
+
     async def work(actor: people_service.Actor) -> people_service.Change:
-        return await people_service.deactivate(
-            writes, actor=actor, username=username, reason=reason, hand_to=hand_to or None
+        change: people_service.Change = await function(
+            writes, actor=actor, username=username, reason=reason, **handing
         )
+        return change
 
-    return await _act(
-        request, user, session, writes, username, work, N_("The user was deactivated.")
-    )
-
-
-@router.post("/people/{username}/reactivate")
-async def reactivate_person(
-    request: Request,
-    username: Username,
-    user: Admin,
-    session: SessionDep,
-    writes: WriteSessionDep,
-    reason: Text = "",
-) -> Response:
-    async def work(actor: people_service.Actor) -> people_service.Change:
-        return await people_service.reactivate(
-            writes, actor=actor, username=username, reason=reason
-        )
-
-    return await _act(
-        request, user, session, writes, username, work, N_("The user was reactivated.")
-    )
-
-
-@router.post("/people/{username}/password-reset")
-async def reset_password(
-    request: Request,
-    username: Username,
-    user: Admin,
-    session: SessionDep,
-    writes: WriteSessionDep,
-    reason: Text = "",
-) -> Response:
-    async def work(actor: people_service.Actor) -> people_service.Change:
-        return await people_service.reset_password(
-            writes, actor=actor, username=username, reason=reason
-        )
-
-    return await _act(
-        request, user, session, writes, username, work, N_("A one-time password was issued.")
-    )
+    return await _act(request, user, session, writes, username, work, done)
 
 
 # --- every user's own password -------------------------------------------------------------
