@@ -36,6 +36,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     RELIEF_HOST=0.0.0.0 \
     RELIEF_PORT=8000
 
+# pg_dump and pg_restore for `relief backup` / `relief restore` on PostgreSQL: the base image's
+# Debian client, which dumps a server of its own major version or older (docs/operations.md).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 relief \
     && useradd --system --uid 10001 --gid relief --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin relief
