@@ -212,6 +212,31 @@ def test_roles_change_and_move_are_audited_before_and_after(api: Api, county: Co
     assert api.get("/auth/me", as_=user).json()["roles"] == ["village_head"]
 
 
+def test_moving_a_user_releases_the_tasks_they_claimed(
+    api: Api, county: County, make_user: MakeUser
+) -> None:
+    colleague = make_user(["caseworker"], county.village(1))
+    _, task_id = submit_ready(api, county)
+    assert api.post(f"/tasks/{task_id}/claim", as_=county["cw"]).status_code == 200
+
+    moved = api.patch(
+        f"/people/{county['cw']}",
+        as_=county["admin"],
+        json={"jurisdiction": county.village(2), "reason": WHY},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["tasks_handed_over"] == [task_id]
+    assert task_id not in [t["id"] for t in api.get("/tasks", as_=county["cw"]).json()]
+    released = [t for t in api.get("/tasks", as_=colleague).json() if t["id"] == task_id]
+    assert released
+    assert released[0]["claimed_by"] is None
+    event = _trail(api, county, "task_released", county["cw"])[0]
+    assert event["comment"] == WHY
+    assert _trail(api, county, "user_moved", county["cw"])[0]["after"]["tasks_handed_over"] == [
+        task_id
+    ]
+
+
 def test_a_move_to_another_level_needs_roles_fitting_it(api: Api, county: County) -> None:
     user = county["vh2"]
     refused = api.patch(
