@@ -108,6 +108,21 @@ def checked(value: str, *, field: str, lines: bool = True, mask: bool = True) ->
     return mask_text(value) if mask else value
 
 
+MAX_REASON = 500  # characters of a reason: a sentence or two, not a report
+
+
+def reason(value: str, *, field: str = "reason") -> str:
+    """Why someone changed an account or moved a task, as the trail keeps it: required, 1 to
+    ``MAX_REASON`` characters once trimmed, checked and masked as ``FreeText``; else 422
+    ``reason-required`` (or the control-character codes)."""
+    text = checked(value.strip(), field=field, lines=True)
+    if not 1 <= len(text) <= MAX_REASON:
+        raise InvalidInput(
+            f"say why, in 1 to {MAX_REASON} characters", field=field, code="reason-required"
+        )
+    return text
+
+
 def _json_refusal(message: str, path: str, *, code: str, **params: Any) -> PydanticCustomError:
     path = mask_text(_CONTROL.sub("?", _SURROGATE.sub("?", path)))  # echoed to the caller
     return PydanticCustomError(code, f"{path}: {message}", {"path": path, **params})

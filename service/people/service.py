@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import text
 from service.audit import service as audit_service
 from service.auth import accounts, passwords
 from service.auth.models import ADMIN, User
@@ -36,7 +37,6 @@ from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.regions import service as regions_service
 from service.regions.models import Region
 from service.tasks import handover
-from service.text import checked
 
 USER_DEACTIVATED, USER_REACTIVATED = "user_deactivated", "user_reactivated"
 USER_ROLES_CHANGED, USER_MOVED, PASSWORD_RESET = (
@@ -198,16 +198,6 @@ def _facts(user: User) -> dict[str, object]:
     }
 
 
-def _reason(reason: str) -> str:
-    """Why the account changed, kept in the trail: required, in words (numbers masked)."""
-    text = checked(reason.strip(), field="reason", lines=True)
-    if not 1 <= len(text) <= 500:
-        raise InvalidInput(
-            "say why, in 1 to 500 characters", field="reason", code="reason-required"
-        )
-    return text
-
-
 def _check_name(full_name: str) -> str:
     name = full_name.strip()
     if not 1 <= len(name) <= 100 or not name.isprintable():
@@ -297,7 +287,7 @@ async def deactivate(
 ) -> Change:
     """The user can no longer log in; their tokens and console sessions stop (at once in this
     process, within ``RELIEF_USER_CACHE_SECONDS`` in the others). Commits."""
-    reason = _reason(reason)
+    reason = text.reason(reason)
     user = await get_person(session, actor=actor, username=username, for_update=True)
     _not_oneself(actor, user)
     if not user.active:
@@ -320,7 +310,7 @@ async def deactivate(
 async def reactivate(session: AsyncSession, *, actor: Actor, username: str, reason: str) -> Change:
     """The user may log in again, with a new one-time password: tokens and sessions from
     before the deactivation stay refused (their password mark no longer matches). Commits."""
-    reason = _reason(reason)
+    reason = text.reason(reason)
     user = await get_person(session, actor=actor, username=username, for_update=True)
     _not_oneself(actor, user)
     if user.active:
@@ -350,7 +340,7 @@ async def change_roles(
     """Give the user other roles (each fitting their region's level). Claimed tasks are
     released or handed over: a role the user keeps may still need another level's hands.
     Commits."""
-    reason = _reason(reason)
+    reason = text.reason(reason)
     user = await get_person(session, actor=actor, username=username, for_update=True)
     _not_oneself(actor, user)
     roles = _check_roles(roles)
@@ -382,7 +372,7 @@ async def move(
 ) -> Change:
     """Move the user to another region (and, when the level changes, other roles fitting it).
     Claimed tasks are released or handed over. Commits."""
-    reason = _reason(reason)
+    reason = text.reason(reason)
     user = await get_person(session, actor=actor, username=username, for_update=True)
     _not_oneself(actor, user)
     new_roles = _check_roles(roles) if roles is not None else list(user.roles)
@@ -405,7 +395,7 @@ async def reset_password(
 ) -> Change:
     """A new one-time password, to be changed at the next login; every token and console
     session of the user issued before is refused from now on. Commits."""
-    reason = _reason(reason)
+    reason = text.reason(reason)
     user = await get_person(session, actor=actor, username=username, for_update=True)
     _not_oneself(actor, user)
     password = one_time_password()

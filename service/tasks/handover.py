@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import text
 from service.applications.models import Application
 from service.applications.schemas import TaskSummary
 from service.audit import service as audit_service
@@ -33,12 +34,10 @@ from service.notifications import service as notifications_service
 from service.regions import jurisdiction
 from service.tasks import service as tasks_service
 from service.tasks.models import READY, Task
-from service.text import checked
 
 # What a township reviewer may hand over: the village's and the township's own steps, not the
 # county's or the payout (those belong to the county, whose approver supervises them).
 TOWNSHIP_LANES = (CASEWORKER, VILLAGE_HEAD, TOWNSHIP_REVIEWER)
-MAX_REASON = 500
 
 
 async def _case(session: AsyncSession, task: Task) -> Application:
@@ -264,16 +263,6 @@ async def offers(
     return offered
 
 
-def _reason(reason: str) -> str:
-    """Why the task moves, kept in the trail and told to the new holder: in words."""
-    text = checked(reason.strip(), field="reason", lines=True)
-    if not 1 <= len(text) <= MAX_REASON:
-        raise InvalidInput(
-            f"say why, in 1 to {MAX_REASON} characters", field="reason", code="reason-required"
-        )
-    return text
-
-
 async def reassign(
     session: AsyncSession, *, user: User, task_id: int, to: str, reason: str
 ) -> TaskSummary:
@@ -281,7 +270,7 @@ async def reassign(
     transaction, audited ``task_reassigned``; the new holder is told. A concurrent claim,
     reassignment or completion makes this one a 409 that changes nothing."""
     task, case, role = await reassignable(session, user=user, task_id=task_id)
-    reason = _reason(reason)
+    reason = text.reason(reason)
     if not _is_reassignable(task, utcnow()):
         raise Conflict(
             f"task {task.id} is neither claimed nor overdue (or no longer ready)",

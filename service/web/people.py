@@ -188,10 +188,8 @@ async def _person_page(
         "refusal": refusal,
         "own": person.id == user.id,
     }
-    headers = {"Cache-Control": "no-store"}  # a one-time password may be on it
-    return render(
-        request, "person.html", context, user=user, status_code=status_code, headers=headers
-    )
+    # A one-time password may be on it: no cache keeps it (every page is no-store).
+    return render(request, "person.html", context, user=user, status_code=status_code)
 
 
 @router.get("/people/{username}")
