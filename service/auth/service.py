@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from anyio import to_thread
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.audit import service as audit_service
@@ -19,10 +18,6 @@ from service.config import get_settings
 from service.db import get_database
 from service.errors import Conflict, NotAuthenticated
 from service.regions.models import Region
-
-
-async def get_by_username(session: AsyncSession, username: str) -> User | None:
-    return (await session.exec(select(User).where(User.username == username))).first()
 
 
 async def _limits(*, username: str, address: str, code: str) -> throttle.Counts:
@@ -99,7 +94,7 @@ async def authenticate(*, username: str, password: str, address: str) -> User:
     other pages timed out waiting for a connection)."""
     username, address = username[:64], address[:64]
     async with get_database().read_sessions() as session:
-        user = await get_by_username(session, username)
+        user = await accounts.get_user(session, username)
     valid, before = await _verify(
         password,
         user.password_hash if user else None,

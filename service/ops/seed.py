@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.auth.accounts import get_user
 from service.auth.models import (
     ADMIN,
     AUDITOR,
@@ -18,7 +19,6 @@ from service.auth.models import (
     User,
 )
 from service.auth.passwords import hash_password
-from service.auth.service import get_by_username
 from service.clock import utcnow
 from service.regions.models import COUNTY, TOWNSHIP, VILLAGE, Region
 
@@ -56,7 +56,7 @@ async def seed_demo(session: AsyncSession) -> list[str]:
             await session.flush()
     created = []
     for username, full_name, role, jurisdiction in USERS:
-        if await get_by_username(session, username) is None:
+        if await get_user(session, username) is None:
             session.add(
                 User(
                     username=username,

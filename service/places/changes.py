@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications.models import Application
+from service.applications.models import Application, Review
 from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.clock import utcnow
@@ -377,8 +377,18 @@ async def _mark_merged(session: AsyncSession, old: Region, new: Region) -> None:
 
 async def _move_cases(session: AsyncSession, done: Merged, old: str, new: str) -> None:
     """Move the current village of the cases, tasks and notices of village ``old`` to
-    ``new``. A case's version moves on too: a completion that read the case before the merge
-    gets 409 instead of opening its next task under the old code."""
+    ``new``. The versions of the cases and of their yearly reviews move on too: a completion
+    of either that read it before the merge gets 409 instead of opening its next task under
+    the old code."""
+    await session.exec(
+        update(Review)
+        .where(
+            col(Review.application_id).in_(
+                select(Application.id).where(col(Application.village_code) == old)
+            )
+        )
+        .values(version=Review.version + 1)
+    )
     cases = await session.exec(
         update(Application)
         .where(col(Application.village_code) == old)
