@@ -112,10 +112,10 @@ def _rename(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from service.places import changes
+    from service.places import merges
 
     done = _run(
-        lambda session: changes.merge_region(
+        lambda session: merges.merge_region(
             session, source=args.source, into=args.into, actor=None, actor_name=operator.name()
         )
     )

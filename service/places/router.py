@@ -11,7 +11,7 @@ from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.http import problems
 from service.http.deps import SessionDep, WriteSessionDep
-from service.places import changes
+from service.places import changes, merges
 from service.places.schemas import (
     MergeRequest,
     MergeResult,
@@ -84,5 +84,5 @@ async def merge(
     """Merge a village into a village or a township into a township of the same county;
     irreversible. Cases keep their ``submitted_village``; their current village, tasks,
     notices and users move to the successor."""
-    done = await changes.merge_region(session, source=region_code, into=body.into, actor=user)
+    done = await merges.merge_region(session, source=region_code, into=body.into, actor=user)
     return MergeResult.of(done)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from service.places.changes import Merged
+from service.places.merges import Merged
 from service.regions.models import Region
 from service.regions.service import Node
 

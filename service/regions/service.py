@@ -3,7 +3,7 @@
 A region merged into another stays in the table (cases keep the code they were submitted
 under), but it is no longer part of the current tree: nothing new is submitted to it, nobody
 is created there, and the current tree leaves it out. The audited changes (add, rename,
-merge) are in ``service/regions/changes.py``.
+merge) are in ``service/places``, above the trail.
 """
 
 from __future__ import annotations

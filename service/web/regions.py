@@ -1,10 +1,11 @@
 """Places 区划 (/regions): the administrator's county tree, renaming, adding and merging.
 
-The same service calls as ``/api/v1/regions`` (``service/regions/changes.py``). A merge is
-irreversible, so it takes two steps: the form asks for the preview (``GET /regions/merge``),
-which shows how many cases and users would move and, for a township, the codes its villages
-would get; only its confirm button posts the merge. A refusal is shown on the page in the
-user's language (422 or 409); a region outside the administrator's county is the 404 page.
+The same service calls as ``/api/v1/regions`` (``service/places/changes.py``, ``merges.py``).
+A merge is irreversible, so it takes two steps: the form asks for the preview
+(``GET /regions/merge``), which shows how many cases and users would move and, for a township,
+the codes its villages would get; only its confirm button posts the merge. A refusal is shown
+on the page in the user's language (422 or 409); a region outside the administrator's county
+is the 404 page.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.errors import ReliefError
 from service.http.deps import SessionDep, WriteSessionDep
-from service.places import changes
+from service.places import changes, merges
 from service.regions import service as regions_service
 from service.web import errors as web_errors
 from service.web import sessions
@@ -150,7 +151,7 @@ async def merge_preview(
     """What the merge would move, and the button that does it."""
     values = {"source": source, "into": into}
     try:
-        shown = await changes.preview(session, source=source, into=into, actor=user)
+        shown = await merges.preview(session, source=source, into=into, actor=user)
     except ReliefError as refused:
         if refused.status not in (409, 422):
             raise
@@ -173,7 +174,7 @@ async def merge(
     """Merge, as confirmed on the preview."""
     values = {"source": source, "into": into}
     try:
-        await changes.merge_region(writes, source=source, into=into, actor=user)
+        await merges.merge_region(writes, source=source, into=into, actor=user)
     except ReliefError as refused:
         return await _refused(request, session, writes, user, refused, values)
     sessions.of(request).tell(N_("Merged: its cases, tasks and people moved to the successor."))
