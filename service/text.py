@@ -108,6 +108,23 @@ def checked(value: str, *, field: str, lines: bool = True, mask: bool = True) ->
     return mask_text(value) if mask else value
 
 
+MAX_NAME = 100  # characters of a person's or a place's name
+
+
+def name(value: str, *, field: str = "name") -> str:
+    """A person's or a place's name as it is kept: one line, trimmed, 1 to ``MAX_NAME``
+    characters; else 422 ``name-length`` (or the control-character codes)."""
+    text = checked(value, field=field, lines=False).strip()
+    if not 1 <= len(text) <= MAX_NAME:
+        raise InvalidInput(
+            f"a name is 1 to {MAX_NAME} characters",
+            field=field,
+            code="name-length",
+            params={"max": MAX_NAME},
+        )
+    return text
+
+
 MAX_REASON = 500  # characters of a reason: a sentence or two, not a report
 
 

@@ -198,18 +198,6 @@ def _facts(user: User) -> dict[str, object]:
     }
 
 
-def _check_name(full_name: str) -> str:
-    name = full_name.strip()
-    if not 1 <= len(name) <= 100 or not name.isprintable():
-        raise InvalidInput(
-            "a name is 1 to 100 printable characters",
-            field="full_name",
-            code="name-length",
-            params={"max": 100},
-        )
-    return name
-
-
 async def create(
     session: AsyncSession,
     *,
@@ -232,7 +220,7 @@ async def create(
         )
     roles = _check_roles(roles)
     await _check_place(session, actor=actor, roles=roles, region=jurisdiction)
-    name = _check_name(full_name or username)
+    name = text.name(full_name or username, field="full_name")
     if await accounts.get_user(session, username) is not None:
         raise Conflict(
             f"user {username} already exists", code="user-exists", params={"username": username}

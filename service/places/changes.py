@@ -13,16 +13,15 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service import text
 from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.errors import Conflict, Forbidden, InvalidInput
 from service.regions import service as regions_service
 from service.regions.models import COUNTY, Region
-from service.text import checked
 
 REGION_ADDED, REGION_RENAMED, REGION_MERGED = "region_added", "region_renamed", "region_merged"
 USER_MOVED = "user_moved"
-MAX_NAME = 100
 
 
 def check_admin(actor: User | None) -> None:
@@ -31,18 +30,6 @@ def check_admin(actor: User | None) -> None:
         raise Forbidden(
             "requires one of the roles: admin", code="role-required", params={"roles": [ADMIN]}
         )
-
-
-def _name(name: str) -> str:
-    name = checked(name, field="name", lines=False).strip()
-    if not 1 <= len(name) <= MAX_NAME:
-        raise InvalidInput(
-            f"a name is 1 to {MAX_NAME} characters",
-            field="name",
-            code="name-length",
-            params={"max": MAX_NAME},
-        )
-    return name
 
 
 def record(
@@ -103,7 +90,7 @@ async def add_region(
     current tree; a county (6) only from the command line. Commits."""
     check_admin(actor)
     level = regions_service.check_code(code)
-    name = _name(name)
+    name = text.name(name)
     if level == COUNTY:
         if actor is not None:
             raise Forbidden(
@@ -162,7 +149,7 @@ async def rename_region(
     and records nothing. Commits."""
     check_admin(actor)
     await regions_service.get_region(session, code, actor=actor)
-    name = _name(name)
+    name = text.name(name)
     region = (await locked(session, [code]))[code]
     if region.name == name:
         return region
