@@ -28,7 +28,7 @@ from service.auth.models import (
     acting_roles,
 )
 from service.clock import utcnow
-from service.masking import mask_id_number, mask_name, mask_text
+from service.masking import mask_id_number, mask_name
 from service.notifications import templates
 from service.notifications.models import (
     APPLICANT,
@@ -219,10 +219,11 @@ async def tasks_assigned(session: AsyncSession, *, case: Application, tasks: lis
 async def task_reassigned(
     session: AsyncSession, *, case: Application, task: Task, to: User, reason: str
 ) -> None:
-    """A task was handed to ``to`` (改派): they are told, with the reason. Each hand-over is
-    its own message (a task may come back to the same person later)."""
+    """A task was handed to ``to`` (改派): they are told, with the reason (masked already:
+    ``text.reason`` took it). Each hand-over is its own message (a task may come back to the
+    same person later)."""
     facts = await _facts(session, case)
-    body = templates.task_reassigned_body(facts, task_name=task.name, reason=mask_text(reason))
+    body = templates.task_reassigned_body(facts, task_name=task.name, reason=reason)
     now = utcnow()
     await _write(
         session,

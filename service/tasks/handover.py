@@ -51,19 +51,19 @@ async def _require_target(
 ) -> User:
     """``to`` may act on ``task``; otherwise one refusal for every reason, an unknown user
     included, so the answer never tells whether a user of another county exists."""
+    refusal = InvalidInput(
+        f"{username} may not act on task {task.id} (the task's role, a jurisdiction "
+        "covering its village, an active account and separation of duties are required)",
+        field="to",
+        code="reassign-target-cannot-act",
+        params={"task_id": task.id, "to": username},
+    )
+    if to is None:
+        raise refusal
     try:
-        if to is None:
-            raise NotFound("no such user", code="task-not-found")
         await tasks_service.may_act(session, user=to, task=task, case=case)
     except ReliefError as refused:
-        raise InvalidInput(
-            f"{username} may not act on task {task.id} (the task's role, a jurisdiction "
-            "covering its village, an active account and separation of duties are required)",
-            field="to",
-            code="reassign-target-cannot-act",
-            params={"task_id": task.id, "to": username},
-        ) from refused
-    assert to is not None
+        raise refusal from refused
     return to
 
 
