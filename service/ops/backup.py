@@ -272,16 +272,19 @@ async def _snapshot_postgres(settings: Settings, directory: Path) -> Snapshot:
     return snapshot
 
 
-def _sqlite_copy(source: Path, target: Path) -> None:
+def sqlite_copy(source: Path, target: Path, *, journal_mode: str) -> None:
     """Copy a SQLite database with its online backup API: one step (``pages=-1``) under one
-    read transaction, so the copy is a consistent state while the service keeps writing."""
+    read transaction, so the copy is a consistent state while the service keeps writing, and
+    it replaces whatever ``target`` held. ``journal_mode``: DELETE for a backup (one
+    self-contained file, no -wal beside it), WAL for a restore (as the service runs it)."""
     if not source.is_file():
         raise BackupError(f"no SQLite database at {source}")
+    target.parent.mkdir(parents=True, exist_ok=True)
     reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     writer = sqlite3.connect(target)
     try:
         reader.backup(writer, pages=-1)
-        writer.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside
+        writer.execute(f"PRAGMA journal_mode={journal_mode}")
     finally:
         writer.close()
         reader.close()
@@ -290,7 +293,7 @@ def _sqlite_copy(source: Path, target: Path) -> None:
 async def _snapshot_sqlite(settings: Settings, directory: Path) -> Snapshot:
     assert settings.sqlite_path is not None
     copy = directory / SQLITE_COPY
-    await asyncio.to_thread(_sqlite_copy, settings.sqlite_path, copy)
+    await asyncio.to_thread(sqlite_copy, settings.sqlite_path, copy, journal_mode="DELETE")
     # Read back from the copy itself: the manifest describes exactly what was copied.
     async with connect(f"sqlite+aiosqlite:///{copy}") as connection:
         return await read_snapshot(connection)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -130,18 +129,6 @@ def _restore_files(directory: Path, manifest: dict[str, Any]) -> int:
     return copied
 
 
-def _restore_sqlite(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
-    writer = sqlite3.connect(target)
-    try:
-        reader.backup(writer, pages=-1)  # replaces the whole target database in one step
-        writer.execute("PRAGMA journal_mode=WAL")  # as the service runs it
-    finally:
-        writer.close()
-        reader.close()
-
-
 async def _restore_postgres(settings: Settings, dump: Path) -> None:
     database = make_url(settings.database_url).database or ""
     quoted = database.replace("\\", "\\\\").replace("'", "\\'")
@@ -195,8 +182,12 @@ async def restore(settings: Settings, directory: Path, *, force: bool) -> Restor
     await asyncio.to_thread(os.sync)  # the files on disk before the database names them
     if settings.is_sqlite:
         assert settings.sqlite_path is not None
+        # Replaces the whole target database in one step.
         await asyncio.to_thread(
-            _restore_sqlite, directory / backup.SQLITE_COPY, settings.sqlite_path
+            backup.sqlite_copy,
+            directory / backup.SQLITE_COPY,
+            settings.sqlite_path,
+            journal_mode="WAL",
         )
     else:
         await _restore_postgres(settings, directory / backup.PG_DUMP)
