@@ -28,7 +28,6 @@ from service.places.changes import (
     REGION_ADDED,
     REGION_MERGED,
     USER_MOVED,
-    check_admin,
     facts,
     locked,
     record,
@@ -61,7 +60,6 @@ async def check_merge(
     """The two regions of a merge, if it may happen: both inside the actor's jurisdiction
     (404), of one level and one county, both current, not the same (422; 409 when the source
     is merged already). Read only: the console's preview asks this before a merge."""
-    check_admin(actor)
     old = await regions_service.get_region(session, source, actor=actor)
     new = await regions_service.get_region(session, into, actor=actor)
     _check_pair(old, new)
