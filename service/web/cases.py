@@ -13,12 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications import changes, revocation, views
 from service.applications import service as applications_service
 from service.applications.models import APPROVED, ENROLLED, IN_PROGRESS, PAID, RETURNED
-from service.audit import service as audit_service
 from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER, User, acting_roles
 from service.config import get_settings
 from service.errors import InvalidInput, NotFound, ReliefError
@@ -136,7 +134,9 @@ async def decide(
     except ReliefError as refused:
         # A declared field's refusal, in the page's language (the others: issue 20).
         own_words = task_forms.REFUSED if refused.code.startswith("data-field-") else None
-        return await _back_with_refusal(request, session, refused, back, message=own_words)
+        return await web_errors.back_with_refusal(
+            request, session, refused, back, message=own_words
+        )
     sessions.of(request).tell(N_("Decision recorded."))
     return redirect(request, back)
 
@@ -161,7 +161,7 @@ async def withdraw(
             session, user=user, application_id=application_id, reason=reason.strip()
         )
     except ReliefError as refused:
-        return await _back_with_refusal(request, session, refused, back)
+        return await web_errors.back_with_refusal(request, session, refused, back)
     sessions.of(request).tell(N_("The application was withdrawn."))
     return redirect(request, back)
 
@@ -190,7 +190,7 @@ async def revoke(
             session, user=user, application_id=application_id, reason=reason.strip(), evidence=files
         )
     except ReliefError as refused:
-        return await _back_with_refusal(request, session, refused, back)
+        return await web_errors.back_with_refusal(request, session, refused, back)
     sessions.of(request).tell(N_("The application was revoked."))
     return redirect(request, back)
 
@@ -232,25 +232,6 @@ async def reassign(
         await handover.reassign(session, user=user, task_id=task_id, to=to, reason=reason)
     except ReliefError as refused:
         message = REASSIGN_REFUSALS.get(refused.code, N_("The task could not be reassigned."))
-        return await _back_with_refusal(request, session, refused, back, message=message)
+        return await web_errors.back_with_refusal(request, session, refused, back, message=message)
     sessions.of(request).tell(N_("The task was reassigned."))
-    return redirect(request, back)
-
-
-async def _back_with_refusal(
-    request: Request,
-    session: AsyncSession,
-    refused: ReliefError,
-    back: str,
-    *,
-    message: str | None = None,
-) -> Response:
-    """A refused command on the case page: back to the page with the reason shown, instead of
-    an error page. A 404 stays a 404 (the case is not the user's to see). The refusal is
-    recorded in the trail as the problem handler would (403/409 of a logged-in user)."""
-    if refused.status == 404:
-        await audit_service.roll_back(session)
-        raise refused
-    await web_errors.shown_in_place(request, session, refused)
-    sessions.of(request).tell(message or refused.detail, "error")
     return redirect(request, back)

@@ -21,6 +21,7 @@ from service.auth.models import User
 from service.errors import ReliefError
 from service.http import refusals
 from service.http.headers import is_console_page
+from service.web import sessions
 from service.web.i18n import N_
 from service.web.templating import redirect, render
 
@@ -119,3 +120,22 @@ async def shown_in_place(request: Request, session: AsyncSession, refused: Relie
         code=refused.code,
         detail=refused.detail,
     )
+
+
+async def back_with_refusal(
+    request: Request,
+    session: AsyncSession,
+    refused: ReliefError,
+    back: str,
+    *,
+    message: str | None = None,
+) -> Response:
+    """A refused command on the case page: back to the page with the reason shown, instead of
+    an error page. A 404 stays a 404 (the case is not the user's to see). The refusal is
+    recorded in the trail as the problem handler would (403/409 of a logged-in user)."""
+    if refused.status == 404:
+        await audit_service.roll_back(session)
+        raise refused
+    await shown_in_place(request, session, refused)
+    sessions.of(request).tell(message or refused.detail, "error")
+    return redirect(request, back)
