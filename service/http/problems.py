@@ -34,8 +34,19 @@ class ErrorPage(Protocol):
     def serves(self, request: Request) -> bool: ...
 
     def render(
-        self, request: Request, *, status: int, detail: str, headers: dict[str, str] | None
-    ) -> Response: ...
+        self,
+        request: Request,
+        *,
+        status: int,
+        detail: str,
+        headers: dict[str, str] | None,
+        code: str,
+        params: dict[str, Any],
+        errors: list[dict[str, Any]],
+    ) -> Response:
+        """The page of a refusal: ``detail`` is the English sentence; the page says it in
+        its own words from ``code``, ``params`` and the field ``errors``."""
+        ...
 
 
 def problem(
@@ -57,7 +68,16 @@ def problem(
     if page is not None and page.serves(request):
         if "retry_after" in extra:
             headers = {**(headers or {}), "Retry-After": str(extra["retry_after"])}
-        return page.render(request, status=status, detail=detail, headers=headers)
+        errors = extra.get("errors")
+        return page.render(
+            request,
+            status=status,
+            detail=detail,
+            headers=headers,
+            code=code,
+            params=dict(params or {}),
+            errors=errors if isinstance(errors, list) else [],
+        )
     body = {
         "type": type_ if type_ == "about:blank" else PROBLEM_BASE + type_,
         "title": title,

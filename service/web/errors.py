@@ -8,6 +8,7 @@ afterwards.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import structlog
@@ -21,7 +22,7 @@ from service.auth.models import User
 from service.errors import ReliefError
 from service.http import refusals
 from service.http.headers import is_console_page
-from service.web import sessions
+from service.web import labels, reasons, sessions
 from service.web.i18n import N_
 from service.web.templating import redirect, render
 
@@ -53,17 +54,35 @@ class ConsolePages:
         return is_page(request)
 
     def render(
-        self, request: Request, *, status: int, detail: str, headers: dict[str, str] | None
+        self,
+        request: Request,
+        *,
+        status: int,
+        detail: str,
+        headers: dict[str, str] | None,
+        code: str,
+        params: dict[str, Any],
+        errors: list[dict[str, Any]],
     ) -> Response:
-        return error_page(request, status=status, detail=detail, headers=headers)
+        return error_page(
+            request, status=status, headers=headers, code=code, params=params, errors=errors
+        )
 
 
 PAGES = ConsolePages()
 
 
 def error_page(
-    request: Request, *, status: int, detail: str, headers: dict[str, str] | None = None
+    request: Request,
+    *,
+    status: int,
+    headers: dict[str, str] | None = None,
+    code: str = "",
+    params: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> Response:
+    """The refusal as a page (or, for htmx, a message in ``#flash``), in the session's
+    language from ``code`` and ``params`` (the English detail stays the API's)."""
     if status == 401:
         target = request.url.path if request.method == "GET" else "/"
         return redirect(request, f"/login?next={quote(target, safe='/')}")
@@ -81,7 +100,11 @@ def error_page(
     # 404 and 405 look alike: what a user may not see does not exist for them.
     title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
     try:
-        return _render_error(request, template, status, title, detail, user, headers)
+        language = sessions.of(request).language
+        detail = reasons.say(code, params, language, status=status)
+        # A 422's field errors, each said once (the problem's own reason first).
+        shown = [text for text in reasons.say_all(errors or [], language) if text != detail]
+        return _render_error(request, template, status, title, detail, shown, user, headers)
     except Exception:  # an error page must never fail in turn: plain text then
         log.exception("error_page_failed")
         return PlainTextResponse(f"{status} {title}", status_code=status)
@@ -93,13 +116,14 @@ def _render_error(
     status: int,
     title: str,
     detail: str,
+    reasons_shown: list[str],
     user: object,
     headers: dict[str, str],
 ) -> Response:
     return render(
         request,
         template,
-        {"status": status, "title": title, "detail": detail if status < 500 else ""},
+        {"status": status, "title": title, "detail": detail, "reasons": reasons_shown},
         user=user if isinstance(user, User) else None,
         status_code=status,
         headers=headers,
@@ -132,10 +156,23 @@ async def back_with_refusal(
 ) -> Response:
     """A refused command on the case page: back to the page with the reason shown, instead of
     an error page. A 404 stays a 404 (the case is not the user's to see). The refusal is
-    recorded in the trail as the problem handler would (403/409 of a logged-in user)."""
+    recorded in the trail as the problem handler would (403/409 of a logged-in user).
+
+    The reason is ``message`` (a catalogue message id) if the page has its own words, else
+    the catalogue's words for the refusal's code and params, with programs and places named."""
     if refused.status == 404:
         await audit_service.roll_back(session)
         raise refused
     await shown_in_place(request, session, refused)
-    sessions.of(request).tell(message or refused.detail, "error")
+    web = sessions.of(request)
+    if message is not None:
+        web.tell(message, "error")
+    else:
+        names = await labels.load(session, web.language) if _names_places(refused) else None
+        web.tell(reasons.say_error(refused, web.language, names), "error")
     return redirect(request, back)
+
+
+def _names_places(refused: ReliefError) -> bool:
+    """Whether the refusal's params hold a program or a region code (labels name them)."""
+    return any(name == "program" or name in reasons.REGION_PARAMS for name in refused.params)

@@ -53,9 +53,10 @@ class WebSession:
     user_id: int | None = None
     password_mark: str | None = None
     language: str = DEFAULT_LANGUAGE
-    # A message for the next page after a redirect ("Decision recorded"): a catalogue id and
-    # whether it reports a success ("ok") or a refusal ("error"); shown once.
-    flash: tuple[str, str] | None = None
+    # A message for the next page after a redirect ("Decision recorded"): a catalogue id (or
+    # text already said in the session's language), whether it reports a success ("ok") or a
+    # refusal ("error"), and the values of its %(name)s placeholders; shown once.
+    flash: tuple[str, str, dict[str, Any]] | None = None
     # Not stored: whether the response must carry a new cookie.
     changed: bool = field(default=False, compare=False)
 
@@ -77,10 +78,12 @@ class WebSession:
         self.user_id = self.password_mark = None
         self.changed = True
 
-    def tell(self, message: str, kind: str = "ok") -> None:
-        self.flash, self.changed = (message, kind), True
+    def tell(self, message: str, kind: str = "ok", params: dict[str, Any] | None = None) -> None:
+        """Show ``message`` on the next page: translated there, in the language of that page,
+        then given ``params`` (plain values: numbers, names, text already said)."""
+        self.flash, self.changed = (message, kind, dict(params or {})), True
 
-    def take_flash(self) -> tuple[str, str] | None:
+    def take_flash(self) -> tuple[str, str, dict[str, Any]] | None:
         flash, self.flash = self.flash, None
         if flash is not None:
             self.changed = True
@@ -110,7 +113,7 @@ def _read(request: Request) -> WebSession:
                 user_id=stored.get("user_id"),
                 password_mark=stored.get("password_mark"),
                 language=str(stored.get("language", DEFAULT_LANGUAGE)),
-                flash=tuple(stored["flash"]) if stored.get("flash") else None,
+                flash=_flash(stored.get("flash")),
             )
         except (BadSignature, KeyError, TypeError, ValueError):
             pass
@@ -118,6 +121,15 @@ def _read(request: Request) -> WebSession:
             if time.time() - session.started <= _lifetime_seconds():
                 return session
     return WebSession(changed=True)
+
+
+def _flash(stored: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """The stored flash (a cookie of before its params were kept has two members)."""
+    if not stored:
+        return None
+    message, kind, *rest = stored
+    params = rest[0] if rest and isinstance(rest[0], dict) else {}
+    return str(message), str(kind), params
 
 
 def of(request: Request) -> WebSession:

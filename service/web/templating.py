@@ -23,8 +23,9 @@ from service.auth.models import (
     User,
 )
 from service.config import get_settings
-from service.web import i18n, sessions
+from service.web import i18n, reasons, sessions
 from service.web.deps import page_roles
+from service.web.i18n import N_
 from service.web.vocabulary import term
 
 environment = Environment(
@@ -37,17 +38,18 @@ environment = Environment(
     lstrip_blocks=True,
 )
 
-# (path, message id, roles that see the link; empty: every user)
+# (path, message id, roles that see the link; empty: every user); N_ puts each label in the
+# catalogue (a label no template names, such as Audit, would otherwise stay English)
 NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("/", "Inbox", frozenset()),
-    ("/applications/new", "New application", frozenset({CASEWORKER})),
-    ("/review", "Batch review", frozenset({TOWNSHIP_REVIEWER, COUNTY_APPROVER})),
-    ("/payouts", "Payouts", frozenset({FINANCE_OFFICER})),
-    ("/audit", "Audit", frozenset({AUDITOR})),
-    ("/flows", "Flows", frozenset({ADMIN})),
-    ("/people", "People", frozenset({ADMIN})),
-    ("/regions", "Places", frozenset({ADMIN})),
-    ("/public/notices", "Public notices", frozenset()),
+    ("/", N_("Inbox"), frozenset()),
+    ("/applications/new", N_("New application"), frozenset({CASEWORKER})),
+    ("/review", N_("Batch review"), frozenset({TOWNSHIP_REVIEWER, COUNTY_APPROVER})),
+    ("/payouts", N_("Payouts"), frozenset({FINANCE_OFFICER})),
+    ("/audit", N_("Audit"), frozenset({AUDITOR})),
+    ("/flows", N_("Flows"), frozenset({ADMIN})),
+    ("/people", N_("People"), frozenset({ADMIN})),
+    ("/regions", N_("Places"), frozenset({ADMIN})),
+    ("/public/notices", N_("Public notices"), frozenset()),
 )
 
 
@@ -84,7 +86,7 @@ def render(
             "languages": i18n.LANGUAGES,
             "nav": navigation(user),
             "path": request.url.path,
-            "flash": translation.gettext(flash[0]) if flash else None,
+            "flash": reasons.formatted(flash[0], flash[2], language) if flash else None,
             "flash_kind": flash[1] if flash else "ok",
             "_": translation.gettext,
             "ngettext": translation.ngettext,
