@@ -12,10 +12,12 @@ tab and line breaks into spaces; the audit export keeps a comment's lines).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -23,12 +25,43 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from service.config import get_settings
 from service.text import printable
 
 Cell = str | int | None
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# The zones an office in mainland China means by 北京时间 (China Standard Time, UTC+8).
+CHINA_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC"})
+
+
+def office_zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def office_time_header() -> str:
+    """The header of a column of times in the office's zone, naming the zone: people read the
+    file without knowing what the service stores (UTC)."""
+    zone = office_zone()
+    offset = dt.datetime.now(zone).utcoffset() or dt.timedelta()
+    hours, rest = divmod(int(offset.total_seconds()) // 60, 60)
+    sign = "+" if offset >= dt.timedelta() else "-"
+    utc = f"UTC{sign}{abs(hours)}" + (f":{rest:02d}" if rest else "")
+    if zone.key in CHINA_ZONES:
+        return f"时间 (北京时间 {utc})"
+    return f"时间 ({zone.key}, {utc})"
+
+
+def office_time(moment: dt.datetime | None) -> str | None:
+    """An instant as the office reads it: 2026-12-06 22:10:29 in the office's zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # stored instants are UTC
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(office_zone()).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _inert(value: Cell, *, lines: bool = True) -> Cell:

@@ -21,7 +21,7 @@ from service.config import get_settings
 from service.errors import InvalidInput
 from service.http import problems
 from service.http.deps import SessionDep, WriteSessionDep
-from service.http.params import Cursor, PathId, QueryDate, RegionPrefix
+from service.http.params import Cursor, PathId, QueryDate, QueryId, RegionPrefix
 from service.http.uploads import read_limited
 from service.regions import jurisdiction
 
@@ -55,6 +55,9 @@ async def submit(
 async def list_applications(
     user: CurrentUser,
     session: SessionDep,
+    number: QueryId = None,
+    name: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    id_suffix: Annotated[str | None, Query(pattern=applications_service.ID_SUFFIX)] = None,
     program: str | None = None,
     status: str | None = None,
     region: RegionPrefix = None,
@@ -63,8 +66,13 @@ async def list_applications(
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ApplicationPage:
-    """Cases in the caller's jurisdiction, newest first; pass ``next_cursor`` for the next page."""
+    """Cases in the caller's jurisdiction, newest first; pass ``next_cursor`` for the next page.
+    ``number`` is a case number, ``name`` part of the applicant's name, ``id_suffix`` the last 4
+    to 6 characters of the applicant's resident ID number."""
     query = applications_service.CaseQuery(
+        number=number,
+        name=name.strip() or None if name else None,
+        id_suffix=id_suffix,
         program=program,
         status=status,
         region=region,

@@ -224,8 +224,19 @@ async def submit(
     return Submitted(case, replayed=False)
 
 
+# The last 4 to 6 characters of a resident ID number, as a search names them (the last may be X).
+ID_SUFFIX = r"^\d{3,5}[0-9Xx]$"
+
+
 @dataclass
 class CaseQuery:
+    # A case number: that one case (when it is in the caller's jurisdiction).
+    number: int | None = None
+    # Part of the applicant's name as stored (a substring, case-insensitive where letters have
+    # cases); the caller shows the names it finds masked.
+    name: str | None = None
+    # The last 4 to 6 characters of the applicant's resident ID number.
+    id_suffix: str | None = None
     program: str | None = None
     status: str | None = None
     region: str | None = None
@@ -238,6 +249,16 @@ class CaseQuery:
 async def list_cases(session: AsyncSession, *, user: User, query: CaseQuery) -> list[Application]:
     """Newest first, keyset-paginated on id (stable and fast at any depth)."""
     statement = select(Application).where(jurisdiction.visible_to(user))
+    if query.number:
+        statement = statement.where(Application.id == query.number)
+    if query.name:
+        statement = statement.where(
+            col(Application.applicant_name).icontains(query.name, autoescape=True)
+        )
+    if query.id_suffix:
+        statement = statement.where(
+            col(Application.applicant_id_number).endswith(query.id_suffix.upper(), autoescape=True)
+        )
     if query.program:
         statement = statement.where(Application.program_code == query.program)
     if query.status:

@@ -8,10 +8,12 @@ event loop), and the finished file is then streamed in chunks from a temporary f
 Every export is itself an audit event: who exported, in which format, with which filter.
 Numbers are masked when an event is written, and masked again here: rows written before the
 masking knew every shape of a number (a card in groups, a card sent as a JSON number) cannot
-be rewritten, so the file masks them. ``at`` is UTC in the chain's own format, so the columns
+be rewritten, so the file masks them. ``at`` is UTC in the chain's own format (its header says
+UTC), so the columns
 recompute the hashes, except where a text cell starting like a formula got an apostrophe in
 the CSV, a control character became U+FFFD, or such an old row had a number masked here
-(``/audit/verify`` recomputes the chain from the database, as stored).
+(``/audit/verify`` recomputes the chain from the database, as stored). A last column gives the
+same instant in the office's time zone (China time), its header naming the zone.
 """
 
 from __future__ import annotations
@@ -32,15 +34,35 @@ from service.audit.models import AuditEvent
 from service.auth.models import ADMIN, AUDITOR, User
 from service.clock import utcnow
 from service.masking import mask_numbers_in, mask_text
-from service.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Cell, XlsxStream, csv_rows
+from service.spreadsheets import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    Cell,
+    XlsxStream,
+    csv_rows,
+    office_time,
+    office_time_header,
+)
 
 Format = Literal["csv", "xlsx"]
 ACTION = "audit_exported"
-COLUMNS = (
+# The chain's fields under their own names (an outside auditor recomputes the hashes from
+# them), ``at`` in UTC as the chain holds it, said in its header; then the same instant in
+# the office's time zone (China time), as people read it.
+FIELDS = (
     "id", "county", "seq", "at", "actor", "role", "region", "action", "application_id",
     "task_id", "before", "after", "comment", "request_id", "prev_hash", "hash",
 )  # fmt: skip
-WIDTHS = (8, 8, 8, 28, 16, 18, 14, 22, 14, 8, 40, 40, 30, 34, 66, 66)
+AT_HEADER = "at (UTC)"
+WIDTHS = (8, 8, 8, 28, 16, 18, 14, 22, 14, 8, 40, 40, 30, 34, 66, 66, 22)
+
+
+def columns() -> tuple[str, ...]:
+    """The header row: the fields, ``at`` marked UTC, and the office-time column last."""
+    named = tuple(AT_HEADER if name == "at" else name for name in FIELDS)
+    return (*named, office_time_header())
+
+
 CHUNK = 64 * 1024
 TRUNCATED = "… Excel holds no more rows: narrow the filter, or export CSV"
 
@@ -56,7 +78,7 @@ def _cells(event: AuditEvent) -> list[Cell]:
         event.id, event.county, event.seq, format_at(event.at), event.actor, event.role,
         event.region, event.action, event.application_id, event.task_id, _json(event.before),
         _json(event.after), event.comment and mask_text(event.comment), event.request_id,
-        event.prev_hash, event.hash,
+        event.prev_hash, event.hash, office_time(event.at),
     ]  # fmt: skip
 
 
@@ -70,7 +92,7 @@ class Export:
 async def _csv(
     session: AsyncSession, user: User, query: queries.EventFilter
 ) -> AsyncIterator[bytes]:
-    yield csv_rows([COLUMNS], bom=True)
+    yield csv_rows([columns()], bom=True)
     async for page in queries.pages(session, user=user, query=query):
         yield csv_rows(_cells(event) for event in page)
 
@@ -78,7 +100,7 @@ async def _csv(
 async def _xlsx(
     session: AsyncSession, user: User, query: queries.EventFilter
 ) -> AsyncIterator[bytes]:
-    sheet = XlsxStream("audit_events", COLUMNS, WIDTHS)
+    sheet = XlsxStream("audit_events", columns(), WIDTHS)
     try:
         async for page in queries.pages(session, user=user, query=query):
             rows = [_cells(event) for event in page]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -23,21 +24,24 @@ from service.audit.models import AuditEvent
 from service.auth.models import AUDITOR, User
 from service.config import get_settings
 from service.errors import InvalidInput
-from service.http import downloads
+from service.http import downloads, refusals
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import MAX_ID
 from service.masking import mask_numbers_in
-from service.web import labels, sessions
+from service.web import i18n, labels, sessions
 from service.web.deps import page_for
+from service.web.errors import TITLES
 from service.web.i18n import N_
 from service.web.templating import render
-from service.web.vocabulary import TERMS
+from service.web.vocabulary import TERMS, term
 
 router = APIRouter()
 Auditor = Annotated[User, Depends(page_for(AUDITOR))]
 PAGE_SIZE = 100
 # What a before→after summary shows of an event's state, the first key both sides know.
-SUMMARY_KEYS = ("status", "kind", "decision", "flow", "task")
+SUMMARY_KEYS = ("status", "kind", "decision", "roles", "flow", "task")
+# The vocabulary (web/vocabulary.py) that names the codes under each of those keys.
+_VOCABULARY = {"status": "status", "kind": "document", "decision": "decision", "roles": "role"}
 _REGION = re.compile(r"^\d{6,12}$")
 _NAME = re.compile(r"^\S{1,64}$")
 _CODE = re.compile(r"^[a-z_]{1,40}$")
@@ -155,6 +159,33 @@ def summary(event: AuditEvent) -> tuple[str, Any, Any] | None:
     return None
 
 
+def _shown(key: str, value: Any, gettext: Callable[[str], str]) -> str:
+    """One side of a change in the page's language: a code through the vocabulary, a list of
+    codes (roles) joined, anything else as stored; nothing as a dash."""
+    if value is None or value == "" or value == []:
+        return "—"
+    kind = _VOCABULARY.get(key)
+    if isinstance(value, list):
+        return "、".join(_shown(key, item, gettext) for item in value)
+    if kind is not None and isinstance(value, str):
+        return gettext(term(kind, value))
+    return str(value)
+
+
+def change(event: AuditEvent, gettext: Callable[[str], str]) -> str:
+    """What the change column shows: before → after through the vocabulary; for a refused
+    action, the refusal's title (409: changed meanwhile, 403: not allowed)."""
+    if event.action == refusals.ACTION:
+        status = (event.after or {}).get("status")
+        title = TITLES.get(status) if isinstance(status, int) else None
+        return gettext(title) if title else ""
+    found = summary(event)
+    if found is None:
+        return ""
+    key, before, after = found
+    return f"{_shown(key, before, gettext)} → {_shown(key, after, gettext)}"
+
+
 async def _chain(session: SessionDep, user: User) -> dict[str, Any]:
     report = await audit_service.verify(session, counties=[user.county])
     return dict(report.__dict__)
@@ -180,9 +211,10 @@ async def audit_page(
         page = await queries.list_events(session, user=user, query=query)
         events, next_cursor = page.items, page.next_cursor
     chain = await _chain(session, user) if verify else None
+    gettext = i18n.translations(sessions.of(request).language).gettext
     context = {
         "events": events,
-        "summaries": {event.id: summary(event) for event in events},
+        "changes": {event.id: change(event, gettext) for event in events},
         "search": filters,
         "filters": filters.values,
         "errors": filters.errors,

@@ -7,21 +7,39 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlmodel import col, select
 
+from service.applications.models import Application
 from service.applications.schemas import TaskSummary
+from service.auth.models import ADMIN, AUDITOR, LANE_ROLES, User
 from service.clock import utcnow
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
+from service.masking import mask_name
 from service.tasks import service as tasks_service
 from service.tasks.schemas import TaskRead
 from service.web import labels, sessions
-from service.web.deps import PageUser
+from service.web.deps import PageUser, page_roles
 from service.web.templating import redirect, render
 
 router = APIRouter()
 # The inbox reads this many of the user's tasks and filters them for the page: an office's
 # queue is tens of tasks; the API pages through more.
 INBOX_LIMIT = 500
+
+
+def landing_page(user: User) -> str:
+    """Where a user starts: the inbox for those who act on cases; the trail for an auditor;
+    the flows for an administrator (what changes how every case runs, and where an upload or
+    activation waits; people and places are a click away)."""
+    roles = page_roles(user)
+    if roles & set(LANE_ROLES):
+        return "/"
+    if AUDITOR in roles:
+        return "/audit"
+    if ADMIN in roles:
+        return "/flows"
+    return "/"
 
 
 def _matches(
@@ -37,6 +55,17 @@ def _matches(
     )
 
 
+async def _applicants(session: SessionDep, case_ids: set[int]) -> dict[int, str]:
+    """The masked applicant name of each listed case, in one read."""
+    if not case_ids:
+        return {}
+    statement = select(Application.id, Application.applicant_name).where(
+        col(Application.id).in_(case_ids)
+    )
+    rows = (await session.exec(statement)).all()
+    return {case_id: mask_name(name) for case_id, name in rows if case_id is not None}
+
+
 @router.get("/")
 async def inbox(
     request: Request,
@@ -47,7 +76,11 @@ async def inbox(
     region: Annotated[str, Query(max_length=12, pattern=r"^\d*$")] = "",
     overdue: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
 ) -> Response:
-    """Priority cases first, then by deadline, as the API's inbox orders them."""
+    """Priority cases first, then by deadline, as the API's inbox orders them. Auditors and
+    administrators act on no task: they land on their own page instead of an empty inbox."""
+    landing = landing_page(user)
+    if landing != "/":
+        return redirect(request, landing)
     tasks = await tasks_service.inbox(session, user=user, limit=INBOX_LIMIT)
     now = utcnow()
     shown = [
@@ -58,6 +91,7 @@ async def inbox(
     names = await labels.load(session, sessions.of(request).language)
     context = {
         "tasks": shown,
+        "applicants": await _applicants(session, {task.application_id for task in shown}),
         "labels": names,
         "now": now,
         "filters": {"program": program, "status": status, "region": region, "overdue": overdue},

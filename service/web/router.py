@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from service.web import (
     audit,
+    case_list,
     cases,
     flows,
     inbox,
@@ -32,6 +33,7 @@ for module in (
     login,
     inbox,
     submit,
+    case_list,
     cases,
     review,
     payouts,

@@ -19,6 +19,7 @@ from service.auth.models import (
     CASEWORKER,
     COUNTY_APPROVER,
     FINANCE_OFFICER,
+    LANE_ROLES,
     TOWNSHIP_REVIEWER,
     User,
 )
@@ -43,6 +44,7 @@ environment = Environment(
 NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/", N_("Inbox"), frozenset()),
     ("/applications/new", N_("New application"), frozenset({CASEWORKER})),
+    ("/applications", N_("Cases"), frozenset({*LANE_ROLES, AUDITOR})),
     ("/review", N_("Batch review"), frozenset({TOWNSHIP_REVIEWER, COUNTY_APPROVER})),
     ("/payouts", N_("Payouts"), frozenset({FINANCE_OFFICER})),
     ("/audit", N_("Audit"), frozenset({AUDITOR})),

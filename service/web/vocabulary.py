@@ -19,6 +19,8 @@ TERMS: dict[str, dict[str, str]] = {
         "rejected": N_("Rejected"),
         "withdrawn": N_("Withdrawn"),
         "revoked": N_("Revoked"),
+        "notice": N_("On public notice"),
+        "ended": N_("Ended"),
         "ready": N_("Ready"),
         "completed": N_("Completed"),
         "cancelled": N_("Cancelled"),
@@ -130,6 +132,11 @@ TERMS: dict[str, dict[str, str]] = {
         "user_roles_changed": N_("User's roles changed"),
         "user_moved": N_("User moved to another region"),
         "password_reset": N_("Password reset by an administrator"),
+        "payout_line_paid": N_("Bank reported the payment"),
+        "payout_line_failed": N_("Bank reported a failed payment"),
+        "region_added": N_("Place added"),
+        "region_renamed": N_("Place renamed"),
+        "region_merged": N_("Places merged"),
     },
 }
 

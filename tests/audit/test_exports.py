@@ -8,11 +8,12 @@ import io
 import json
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
-from service.audit.exports import COLUMNS
+from service.audit.exports import FIELDS
 from tests.audit.test_chain import outside_hash
 from tests.audit.trail import append_events, ids_where, read_all, synthetic_events
 from tests.conftest import Api, Backend, MakeUser, assert_problem
@@ -21,6 +22,12 @@ from tests.fresh_county import County, approve, make_county, submit_ready
 
 FORMULA = '=HYPERLINK("http://example.invalid","点我")'
 SYNTHETIC = 2500  # more than two export pages of 1000
+# The header row: the chain's fields, ``at`` said to be UTC, and China time last.
+HEADER = (
+    *("at (UTC)" if name == "at" else name for name in FIELDS),
+    "时间 (北京时间 UTC+8)",
+)
+NAMES = (*FIELDS, "china_time")
 
 
 @dataclass
@@ -58,8 +65,8 @@ def csv_export(api: Api, user: str, **params: object) -> list[dict[str, str]]:
     assert "content-length" not in response.headers  # streamed in chunks
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
-    assert tuple(rows[0]) == COLUMNS
-    return [dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]]
+    assert tuple(rows[0]) == HEADER
+    return [dict(zip(NAMES, row, strict=True)) for row in rows[1:]]
 
 
 def xlsx_export(api: Api, user: str, **params: object) -> list[dict[str, object]]:
@@ -69,9 +76,9 @@ def xlsx_export(api: Api, user: str, **params: object) -> list[dict[str, object]
     book = load_workbook(io.BytesIO(response.content))
     sheet = book.active
     rows = list(sheet.iter_rows())
-    assert tuple(cell.value for cell in rows[0]) == COLUMNS
+    assert tuple(cell.value for cell in rows[0]) == HEADER
     assert not [cell for row in rows for cell in row if cell.data_type == "f"]
-    return [{name: cell.value for name, cell in zip(COLUMNS, row, strict=True)} for row in rows[1:]]
+    return [{name: cell.value for name, cell in zip(NAMES, row, strict=True)} for row in rows[1:]]
 
 
 def test_csv_export_is_excel_ready_complete_and_masked(
@@ -91,12 +98,15 @@ def test_csv_export_is_excel_ready_complete_and_masked(
     assert commented["comment"].startswith("'" + FORMULA)
     # Rows recompute their hash as an outside auditor would (text cells are the chain's).
     for row in [row for row in rows if not row["comment"].startswith("'")][:50]:
-        event = {name: row[name] or None for name in COLUMNS}
+        event = {name: row[name] or None for name in FIELDS}
         for name in ("seq", "application_id", "task_id"):
             event[name] = int(row[name]) if row[name] else None
         for name in ("before", "after"):
             event[name] = json.loads(row[name]) if row[name] else None
         assert outside_hash(event) == row["hash"], row["id"]
+        # The same instant in China time (UTC+8), as the office reads it.
+        at = datetime.fromisoformat(row["at"].replace("Z", "+00:00"))
+        assert row["china_time"] == (at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def test_xlsx_export_opens_in_openpyxl_and_holds_no_formula(

@@ -55,7 +55,9 @@ class Page:
     def login(self, username: str, password: str = DEMO_PASSWORD) -> httpx.Response:
         self.get("/login")
         response = self.post("/login", {"username": username, "password": password})
-        self.get("/")  # the new session's CSRF token
+        landing = self.get("/")  # the new session's CSRF token, on the user's landing page
+        if landing.status_code == 303:  # auditors and administrators start on their own page
+            self.get(landing.headers["location"])
         return response
 
 

@@ -163,7 +163,8 @@ def test_the_csv_export_holds_the_cases_events_and_is_audited(server: Server, ap
     assert "attachment" in response.headers["content-disposition"]
     assert response.content.startswith(BOM)
     lines = response.content[len(BOM) :].decode("utf-8").splitlines()
-    assert lines[0].startswith("id,county,seq,at,actor")
+    assert lines[0].startswith("id,county,seq,at (UTC),actor")
+    assert lines[0].endswith(",时间 (北京时间 UTC+8)")  # and the same time in China time, last
     assert len(lines) == 1 + len(events)
     assert {line.split(",")[0] for line in lines[1:]} == {str(e["id"]) for e in events}
 
