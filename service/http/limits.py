@@ -5,6 +5,13 @@ limit plus room for its framing, and a flow upload by the flow file limit times 
 may hold. A declared ``Content-Length`` over the limit is refused at
 once; a body that streams past the limit (chunked, or lying about its length) is cut off as
 soon as it does.
+
+An API client is answered the problem JSON here, before any route runs. A console page is
+answered as the console answers every error (its error page, or for an htmx request the
+message fragment it swaps into the page's ``#flash``): the request goes on to its route, whose
+first read of the body raises ``BodyTooLarge`` for the problem handler, which hands console
+pages to the console. A browser that uploads a 30 MB file from the case page thus sees a
+message in place instead of raw JSON.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.config import get_settings
 from service.flows.service import MAX_DECISIONS
+from service.http.headers import is_console_page
 
 MULTIPART_SLACK = 64 * 1024
 PROBLEM_TYPE = "urn:relief:problem:payload-too-large"
@@ -53,7 +61,10 @@ class BodySizeLimit:
         limit = _limit_for(scope.get("path", ""), headers)
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await _refuse(scope, send, limit)
+            if is_console_page(scope.get("path", "")):
+                await self.app(scope, _refused_body(limit), send)
+            else:
+                await _refuse(scope, send, limit)
             return
         received = 0
 
@@ -67,6 +78,15 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, bounded_receive, send)
+
+
+def _refused_body(limit: int) -> Receive:
+    """A ``receive`` whose first read of the body raises ``BodyTooLarge`` (nothing is read)."""
+
+    async def receive() -> Message:
+        raise BodyTooLarge(limit)
+
+    return receive
 
 
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:

@@ -99,11 +99,11 @@ def _notice_id(api: Api, case: dict) -> int:
 
 
 def _row(html: str, notice_id: int) -> str:
-    """The table row of one notice (up to its objection form's action)."""
+    """The card of one notice: its facts and its objection form."""
     action = f'action="/public/notices/{notice_id}/objections"'
     assert action in html, f"notice {notice_id} is not on the page"
-    start = html.rindex("<tr>", 0, html.index(action))
-    return html[start : html.index("</tr>", start)]
+    start = html.rindex('<li class="notice">', 0, html.index(action))
+    return html[start : html.index("</li>", start)]
 
 
 def _objections(api: Api, case_id: int) -> list[dict]:

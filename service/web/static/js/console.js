@@ -11,8 +11,14 @@
  *   does nothing (no submit, no htmx request) when the answer is no.
  *
  * - On narrow screens the top bar's nav folds away behind
- *   <button class="nav-toggle" aria-controls="main-nav" aria-expanded="false">; this file
- *   marks <html class="js"> so the CSS only folds the nav when the button can open it.
+ *   <button class="nav-toggle" aria-controls="main-nav session-box" aria-expanded="false">;
+ *   this file marks <html class="js"> so the CSS only folds the nav (and shows the button)
+ *   when the button can open it. Escape closes the open menu and puts focus on the button.
+ * - An htmx request that gets no answer the page can show (the connection broke off, e.g.
+ *   a file too large for the server; or an answer that is not HTML, e.g. problem JSON from a
+ *   proxy) swaps nothing: the form stays as it was, and a message from <body data-msg-*>
+ *   (in the page's language) is shown in #flash. The console's own refusals are HTML
+ *   fragments the server retargets to #flash; they are swapped as usual.
  *
  * Everything works without this file: the server still checks CSRF on plain form posts and
  * every action can be confirmed on the page it leads to.
@@ -152,17 +158,110 @@
 
   document.documentElement.classList.add('js');
 
-  document.addEventListener('click', function (event) {
-    var toggle = event.target instanceof Element ? event.target.closest('.nav-toggle') : null;
-    if (!toggle) {
-      return;
-    }
+  function setMenu(toggle, open) {
     var bar = toggle.closest('.topbar');
-    var open = toggle.getAttribute('aria-expanded') !== 'true';
     toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
     if (bar) {
       bar.classList.toggle('nav-open', open);
     }
+  }
+
+  document.addEventListener('click', function (event) {
+    var toggle = event.target instanceof Element ? event.target.closest('.nav-toggle') : null;
+    if (toggle) {
+      setMenu(toggle, toggle.getAttribute('aria-expanded') !== 'true');
+    }
+  });
+
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') {
+      return;
+    }
+    var toggle = document.querySelector('.nav-toggle[aria-expanded="true"]');
+    if (toggle) {
+      setMenu(toggle, false);
+      toggle.focus();
+    }
+  });
+
+  /* ---- htmx answers the page cannot show ------------------------------------------- */
+
+  function message(kind) {
+    var text = document.body.getAttribute('data-msg-' + kind);
+    return text || document.body.getAttribute('data-msg-failed') || '';
+  }
+
+  // #flash sits at the top of the page, often far above the form that was sent (a phone's
+  // upload form is screens below it): a message an htmx request put there is pinned to the
+  // top of the window until the next request, so it is seen beside the form.
+  function pinFlash() {
+    var flash = document.getElementById('flash');
+    if (flash && flash.textContent.trim()) {
+      flash.classList.add('flash-pinned');
+    }
+  }
+
+  // The message replaces #flash's content, as the server's own refusal fragments do.
+  function showFlash(text) {
+    var flash = document.getElementById('flash');
+    if (!flash || !text) {
+      return;
+    }
+    var note = document.createElement('p');
+    note.className = 'flash-error';
+    note.setAttribute('role', 'alert');
+    note.textContent = text;
+    flash.replaceChildren(note);
+    pinFlash();
+  }
+
+  document.addEventListener('htmx:beforeRequest', function () {
+    var flash = document.getElementById('flash');
+    if (flash) {
+      flash.classList.remove('flash-pinned');
+    }
+  });
+
+  document.addEventListener('htmx:afterSwap', function (event) {
+    var target = event.detail && event.detail.target;
+    if (target && target.id === 'flash') {
+      pinFlash(); // a refusal the server retargeted here
+    }
+  });
+
+  function isHtml(xhr) {
+    var type = (xhr.getResponseHeader('Content-Type') || '').toLowerCase();
+    return type.indexOf('text/html') === 0;
+  }
+
+  function messageFor(xhr) {
+    return message(xhr.status === 413 ? 'too-large' : 'failed');
+  }
+
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || isHtml(xhr)) {
+      return; // the console's own pages and fragments, refusals included
+    }
+    var empty = !xhr.responseText;
+    if (empty && xhr.status < 400) {
+      return; // nothing to swap in anyway (204, a redirect answered by htmx itself)
+    }
+    event.detail.shouldSwap = false;
+    event.detail.isError = false; // handled here: no second message from responseError
+    showFlash(messageFor(xhr));
+  });
+
+  document.addEventListener('htmx:responseError', function (event) {
+    // Only for answers htmx treats as errors and did not swap (see htmx-config in base.html).
+    var xhr = event.detail.xhr;
+    if (xhr && !isHtml(xhr)) {
+      showFlash(messageFor(xhr));
+    }
+  });
+
+  document.addEventListener('htmx:sendError', function () {
+    showFlash(message('offline'));
   });
 
   /* ---- start ------------------------------------------------------------------------- */

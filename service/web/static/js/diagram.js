@@ -20,6 +20,13 @@
  * nothing is written to the console). Containers that arrive by an htmx swap are drawn too;
  * each container is drawn once.
  *
+ * The view: the diagram is fitted to the container's width (an office screen shows all of
+ * it). Where that would draw it smaller than SMALLEST (a phone), it is drawn at READABLE
+ * instead, labels legible, and the rest is panned sideways: drag with the mouse, swipe with
+ * a finger. The container's height follows the diagram's at that zoom (at least MIN_HEIGHT). Zoom in / zoom out / reset buttons are put into
+ * the container's top-right corner from <template id="diagram-controls"> (rendered in the
+ * page's language by _diagram_head.html; without it, no buttons).
+ *
  * bpmn-js puts its bpmn.io watermark (.bjs-powered-by) at the container's bottom-right: its
  * licence requires it to stay visible, so nothing here covers or hides it.
  */
@@ -32,6 +39,12 @@
     ['data-error', 'relief-error']
   ];
   var DEFAULT_FAILED_TEXT = 'The process diagram could not be displayed.';
+  var SMALLEST = 0.5;    // bpmn-js draws labels at 11-12 px: below half they are unreadable
+  var READABLE = 0.75;   // the zoom used instead, when fitting the width would go below it
+  var MAX_SCALE = 1;     // fitting a small diagram does not blow it up
+  var MIN_HEIGHT = 280;  // px: room for the zoom buttons and the watermark
+  var PADDING = 16;      // px around the diagram
+  var ZOOM_STEP = 1.25;
   var viewers = new WeakMap(); // container -> viewer, to tidy up when htmx removes it
   var started = new WeakSet(); // containers already drawn (or being drawn)
 
@@ -51,12 +64,89 @@
     });
   }
 
-  function fit(viewer) {
+  // The default view: as wide as the container, no smaller than READABLE; the container
+  // as tall as the diagram is at that zoom (setting a height through the CSSOM is allowed
+  // by the CSP; style attributes are not).
+  function fit(viewer, container) {
     try {
-      viewer.get('canvas').zoom('fit-viewport', 'auto');
+      var canvas = viewer.get('canvas');
+      var inner = canvas.viewbox().inner;
+      var width = container.clientWidth;
+      if (!inner.width || !inner.height || !width) {
+        canvas.zoom('fit-viewport', 'auto');
+        return;
+      }
+      var scale = Math.min(MAX_SCALE, (width - 2 * PADDING) / inner.width);
+      if (scale < SMALLEST) {
+        scale = READABLE;
+      }
+      var height = Math.round(inner.height * scale + 2 * PADDING);
+      container.style.height = Math.max(MIN_HEIGHT, height) + 'px';
+      canvas.resized();
+      var box = canvas.viewbox();
+      canvas.viewbox({
+        x: inner.x - PADDING / scale,
+        y: inner.y - Math.max(PADDING, (box.outer.height - inner.height * scale) / 2) / scale,
+        width: box.outer.width / scale,
+        height: box.outer.height / scale
+      });
     } catch (ignored) {
       // A container without a size yet (e.g. in a hidden panel): keep the default zoom.
     }
+  }
+
+  // Zoom about the centre of what is shown.
+  function zoomBy(viewer, factor) {
+    var canvas = viewer.get('canvas');
+    var box = canvas.viewbox();
+    canvas.zoom(canvas.zoom() * factor, {
+      x: box.outer.width / 2,
+      y: box.outer.height / 2
+    });
+  }
+
+  function addControls(viewer, container) {
+    var template = document.getElementById('diagram-controls');
+    if (!template || !template.content) {
+      return;
+    }
+    var controls = template.content.firstElementChild.cloneNode(true);
+    controls.addEventListener('click', function (event) {
+      var button = event.target instanceof Element ? event.target.closest('[data-zoom]') : null;
+      if (!button) {
+        return;
+      }
+      var action = button.getAttribute('data-zoom');
+      if (action === 'in') {
+        zoomBy(viewer, ZOOM_STEP);
+      } else if (action === 'out') {
+        zoomBy(viewer, 1 / ZOOM_STEP);
+      } else {
+        fit(viewer, container);
+      }
+    });
+    container.appendChild(controls);
+  }
+
+  // A finger swiping sideways pans the diagram (the viewer itself follows only the mouse);
+  // up and down still scroll the page (touch-action: pan-y in the stylesheet).
+  function addTouchPan(viewer, container) {
+    var last = null;
+    container.addEventListener('pointerdown', function (event) {
+      if (event.pointerType === 'touch') {
+        last = event.clientX;
+      }
+    });
+    container.addEventListener('pointermove', function (event) {
+      if (event.pointerType !== 'touch' || last === null) {
+        return;
+      }
+      viewer.get('canvas').scroll({ dx: event.clientX - last, dy: 0 });
+      last = event.clientX;
+    });
+    ['pointerup', 'pointercancel', 'pointerleave'].forEach(function (type) {
+      container.addEventListener(type, function () { last = null; });
+    });
   }
 
   function fail(container, viewer, error) {
@@ -126,8 +216,10 @@
       viewer = new window.BpmnJS({ container: container });
       viewers.set(container, viewer);
       await viewer.importXML(xml);
-      fit(viewer);
+      fit(viewer, container);
       addMarkers(viewer, container);
+      addControls(viewer, container);
+      addTouchPan(viewer, container);
       container.removeAttribute('aria-busy');
       container.setAttribute('data-ready', 'true');
     } catch (error) {
