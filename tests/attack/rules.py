@@ -134,6 +134,17 @@ ACCESS: dict[tuple[str, str], Rule] = {
 }
 
 
+# Console pages outside the OpenAPI document, gated by role: a role outside the rule gets the
+# 404 page (a page a role may not use is not there for it). Checked in tests/web.
+PAGES: dict[tuple[str, str], Rule] = {
+    # The case list and search 案件查询: those who work on cases and the auditors who read
+    # them, each inside their jurisdiction; administrators act on no case.
+    ("GET", "/applications"): _only(
+        CASEWORKER, VILLAGE_HEAD, TOWNSHIP_REVIEWER, COUNTY_APPROVER, FINANCE_OFFICER, AUDITOR
+    ),
+}
+
+
 def documented_operations(base_url: str) -> list[tuple[str, str]]:
     """Every (METHOD, path template) of the running service's OpenAPI document."""
     schema = httpx.get(f"{base_url}/openapi.json", timeout=30).json()

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.attack.rules import COUNTY_KEY, PAGES
 from tests.conftest import DEMO_PASSWORD, Api, Backend, MakeUser, Server, assert_problem
 from tests.factories import application, id_number
 from tests.fresh_county import County, make_county
@@ -217,3 +218,14 @@ def test_audit_change_column_speaks_chinese(server: Server, api: Api, county: Co
     english = _english(page).get("/audit", params={"application_id": case["id"]}).text
     assert "— → In progress" in english
     assert "You may not do this" in english
+
+
+def test_the_case_list_is_gated_as_the_attack_table_says(server: Server, county: County) -> None:
+    rule = PAGES[("GET", "/applications")]
+    for role, key in COUNTY_KEY.items():
+        page = logged_in(server, county[key])
+        expected = 200 if role in rule.roles else 404
+        assert page.get("/applications").status_code == expected, role
+        nav = 'href="/applications"' in page.get("/public/notices").text
+        assert nav == (role in rule.roles), role  # the menu offers it to exactly those
+    assert Page(server).get("/applications").status_code == 303  # to the login form
