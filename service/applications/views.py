@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,13 +25,15 @@ from service.applications.schemas import (
 )
 from service.audit import queries as audit_queries
 from service.auth.models import User
+from service.clock import local_today
 from service.flows.models import FlowVersion
 from service.masking import mask_card, mask_id_number, mask_numbers_in, mask_phone
 from service.money import amount_cny
 from service.payouts import service as payouts_service
-from service.payouts.models import ONCE
+from service.payouts import yearly
+from service.payouts.models import CANCELLED, ONCE
 from service.programs import service as programs_service
-from service.programs.models import Program
+from service.programs.models import BenefitStandard, Program
 from service.recoveries import service as recoveries_service
 from service.tasks.models import READY, Task
 
@@ -162,3 +166,92 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
         payouts=payouts,
         recoveries=await recoveries_service.of_case(session, case.id),
     )
+
+
+# --- what the case page shows beside the API's detail -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Amount:
+    """What the case pays: a one-time sum, or a yearly benefit's sum for this year and the
+    parents who receive it (1: the applicant, 2: both parents). ``fen`` None: the year's
+    base standard is not configured yet."""
+
+    fen: int | None
+    yearly: bool
+    year: int | None = None
+    parents: int = 1
+
+
+async def amount_due(session: AsyncSession, case: Application) -> Amount:
+    """The amount the case will pay, as payouts compute it: the one-time payout's own sum
+    once it exists (else the program's), or this year's yearly sum for the parents enrolled
+    (both named parents until a review records otherwise)."""
+    assert case.id is not None
+    program = await session.get(Program, case.program_code)
+    assert program is not None
+    if program.kind != "yearly" or program.yearly is None:
+        payout = await payouts_service.for_application(session, case.id)
+        owed = payout.amount_fen if payout is not None and payout.status != CANCELLED else None
+        return Amount(fen=program.amount_fen if owed is None else owed, yearly=False)
+    year = local_today().year
+    parents = case.eligible_parents or yearly.parents_enrolled(case)
+    standard = await session.get(BenefitStandard, (program.code, year, case.event_kind))
+    fen = None if standard is None else yearly.yearly_amount_fen(program, standard, parents)
+    return Amount(fen=fen, yearly=True, year=year, parents=parents)
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One entry of the case's timeline as the page words it: the case's status change
+    (only a real one), the decision, the document added (kind and file name), the payout's
+    sum."""
+
+    entry: TimelineEntry
+    status_before: str | None = None
+    status_after: str | None = None
+    decision: str | None = None
+    document_kind: str | None = None
+    document_name: str | None = None
+    amount_fen: int | None = None
+
+
+def _says_more(before: dict[str, Any], after: dict[str, Any], entry: TimelineEntry) -> bool:
+    """An entry says something beside a status: a comment, or any other value it records."""
+    return bool(entry.comment) or any(
+        key != "status" and value is not None
+        for part in (before, after)
+        for key, value in part.items()
+    )
+
+
+def timeline_rows(detail: ApplicationDetail) -> list[TimelineRow]:
+    """The timeline's real changes: an entry whose status stays what it was and that says
+    nothing else is left out; a payout's entry shows its sum (its own status is the action's
+    name), a document's its kind and file name."""
+    names = {document.id: document.filename for document in detail.documents}
+    rows = []
+    for entry in detail.timeline:
+        before = entry.before if isinstance(entry.before, dict) else {}
+        after = entry.after if isinstance(entry.after, dict) else {}
+        if "payout_id" in after:
+            amount = after.get("amount_fen")
+            rows.append(
+                TimelineRow(entry=entry, amount_fen=amount if isinstance(amount, int) else None)
+            )
+            continue
+        was, now = before.get("status"), after.get("status")
+        if was is not None and was == now and not _says_more(before, after, entry):
+            continue
+        document = after.get("document_id")
+        rows.append(
+            TimelineRow(
+                entry=entry,
+                status_before=was if was != now else None,
+                status_after=now if now != was else None,
+                decision=after.get("decision"),
+                document_kind=after.get("kind") if document is not None else None,
+                document_name=names.get(document) if isinstance(document, int) else None,
+            )
+        )
+    return rows

@@ -8,15 +8,29 @@ is a hint only; each command is checked again by the domain service it calls.
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications import changes, revocation, views
+from service.applications import changes, kinship, revocation, views
 from service.applications import service as applications_service
-from service.applications.models import APPROVED, ENROLLED, IN_PROGRESS, PAID, RETURNED
+from service.applications.models import (
+    APPROVED,
+    ENROLLED,
+    HELD,
+    IN_PROGRESS,
+    NOTICE,
+    PAID,
+    REJECTED,
+    RETURNED,
+    REVOKED,
+    WITHDRAWN,
+)
+from service.applications.schemas import ApplicationDetail
 from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER, User, acting_roles
 from service.config import get_settings
 from service.errors import InvalidInput, NotFound, ReliefError
@@ -25,16 +39,20 @@ from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
 from service.http.uploads import read_limited
+from service.masking import mask_contact
+from service.notices import service as notices_service
 from service.regions import jurisdiction
 from service.tasks import data as task_data
 from service.tasks import handover
 from service.tasks import service as tasks_service
-from service.tasks.schemas import Decision
+from service.tasks.models import COMPLETED, Task
+from service.tasks.schemas import Decision, TaskRead
 from service.web import errors as web_errors
-from service.web import labels, sessions, submit, task_forms
+from service.web import i18n, labels, sessions, submit, task_forms
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
+from service.web.vocabulary import in_language, term
 
 router = APIRouter()
 # The API's gates for the same commands (the services check again).
@@ -46,39 +64,170 @@ WITHDRAWABLE = (IN_PROGRESS, RETURNED)
 REVOCABLE = (APPROVED, PAID, ENROLLED)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A decision the task offers: the API's code, and its name and hint in the page's
+    language."""
+
+    code: str
+    name: str
+    hint: str
+
+
+DECISIONS = ("approve", "reject", "return")
+
+
+async def _choices(session: AsyncSession, task: TaskRead, language: str) -> list[Choice]:
+    """The decisions the task offers, by the names its flow gives them."""
+    gettext = i18n.translations(language).gettext
+    return [Choice(code, gettext(term("decision", code)), "") for code in DECISIONS]
+
+
+@dataclass(frozen=True)
+class ObjectionShown:
+    """An objection the county examines, as the review task shows it (contact masked)."""
+
+    text: str
+    received_at: Any
+    contact: str | None
+
+
+async def _objections(session: AsyncSession, case_id: int) -> list[ObjectionShown]:
+    """The objections not resolved yet: what the county's objection review decides on."""
+    return [
+        ObjectionShown(
+            text=found.text, received_at=found.received_at, contact=mask_contact(found.contact)
+        )
+        for found in await notices_service.of_case(session, case_id)
+        if found.resolution is None
+    ]
+
+
+# What happens after a decision, by the case's status then (open tasks: they are named).
+NEXT_BY_STATUS = {
+    REJECTED: N_("The case is closed and the applicant is told why."),
+    RETURNED: N_("The case goes back to the village caseworker, who corrects it."),
+    REVOKED: N_("The case is revoked; money paid becomes a recovery."),
+    WITHDRAWN: N_("The case is closed."),
+    PAID: N_("The payout is recorded and the case is closed."),
+    ENROLLED: N_("The household is enrolled; the yearly payouts follow."),
+    NOTICE: N_("The public notice runs; the payout follows when it ends."),
+    HELD: N_("The payout is held while the county examines an objection."),
+    APPROVED: N_("The case is approved; the finance officer pays it."),
+}
+# Statuses whose words say more than the open tasks would (the others name the next steps).
+SAID_BY_STATUS = (REJECTED, RETURNED, REVOKED, WITHDRAWN, PAID, ENROLLED, NOTICE)
+
+
+async def _what_next(
+    session: AsyncSession,
+    *,
+    user: User,
+    detail: ApplicationDetail,
+    decided: int | None,
+    language: str,
+) -> dict[str, Any] | None:
+    """After the user's decision on a task of this case: the decision, what happens next
+    (from the case's status and open tasks now) and the next task in the user's inbox."""
+    if decided is None:
+        return None
+    task = await session.get(Task, decided)
+    if (
+        task is None
+        or task.application_id != detail.id
+        or task.status != COMPLETED
+        or task.completed_by != user.id
+        or task.decision is None
+    ):
+        return None
+    gettext = i18n.translations(language).gettext
+    chosen = next(
+        (
+            c.name
+            for c in await _choices(session, _summary(task), language)
+            if c.code == task.decision
+        ),
+        gettext(term("decision", task.decision)),
+    )
+    steps = [
+        f"{open_task.name}（{gettext(term('role', open_task.role))}）" for open_task in detail.tasks
+    ]
+    if detail.status in SAID_BY_STATUS or (detail.status in NEXT_BY_STATUS and not steps):
+        message = gettext(NEXT_BY_STATUS[detail.status])
+    elif steps:
+        message = gettext("The case goes to: %(steps)s.") % {"steps": "、".join(steps)}
+    else:
+        message = gettext("Nothing waits on anyone for this case now.")
+    upcoming = await tasks_service.inbox(session, user=user, limit=1)
+    return {
+        "task": task,
+        "decision": chosen,
+        "message": message,
+        "next": upcoming[0] if upcoming else None,
+    }
+
+
+def _summary(task: Task) -> TaskRead:
+    return TaskRead.model_validate({**task.model_dump(), "claimed_by": None})
+
+
 @router.get("/applications/{application_id}")
 async def case_page(
-    request: Request, application_id: PathId, user: PageUser, session: SessionDep
+    request: Request,
+    application_id: PathId,
+    user: PageUser,
+    session: SessionDep,
+    decided: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     detail = await views.detail(session, case)
+    language = sessions.of(request).language
     # The tasks of this case waiting for this user: role, jurisdiction, separation of duties.
     my_tasks = await tasks_service.inbox(session, user=user, application_id=application_id)
+    task = my_tasks[0] if my_tasks else None
     done, open_specs = await tasks_service.specs_of_case(session, application_id)
     roles = acting_roles(user)
     context = {
         "case": detail,
-        "labels": await labels.load(session, sessions.of(request).language),
-        "task": my_tasks[0] if my_tasks else None,
+        "labels": await labels.load(session, language),
+        "task": task,
+        "choices": await _choices(session, task, language) if task else [],
+        "objections": await _objections(session, application_id) if task else [],
         "done_specs": " ".join(done),
         "open_specs": " ".join(open_specs),
         "may_edit": CASEWORKER in roles and detail.status == RETURNED,
         "may_withdraw": CASEWORKER in roles and detail.status in WITHDRAWABLE,
         "may_revoke": COUNTY_APPROVER in roles and detail.status in REVOCABLE,
         "finance": FINANCE_OFFICER in roles,
-        "fields": await task_data.declared_fields(session, task_id=my_tasks[0].id)
-        if my_tasks
-        else (),
-        "proposal": await task_data.proposal(session, task_id=my_tasks[0].id) if my_tasks else {},
+        "fields": await task_data.declared_fields(session, task_id=task.id) if task else (),
+        "proposal": await task_data.proposal(session, task_id=task.id) if task else {},
         # What the county approved of what is paid (a field changing it shows it, masked).
         "approved": changes.shown(changes.approved_values(case)),
         # Open tasks a county approver / township reviewer may hand to someone (改派).
         "reassign": await handover.offers(session, user=user, tasks=detail.tasks),
+        "amount": await views.amount_due(session, case),
+        "eligibility_reason": _eligibility_reason(detail, language),
+        # A father with a woman's ID number, a mother with a man's: for the caseworker to check.
+        "relation_flag": kinship.contradicts(case.relation, case.applicant_id_number),
+        "what_next": await _what_next(
+            session, user=user, detail=detail, decided=decided, language=language
+        ),
     }
     # The documents section: checklist, downloads and (while the case waits on the
     # caseworker) the upload form, shared with the upload's own answer.
     context |= await submit.documents_context(session, user, detail)
+    context["timeline_oob"] = False  # in the page itself; the upload's answer swaps it
     return render(request, "case.html", context, user=user)
+
+
+def _eligibility_reason(detail: ApplicationDetail, language: str) -> tuple[str, bool]:
+    """The eligibility table's reason: a message id of the service's own reasons (True), or
+    the county's text in the page's language (False)."""
+    reason = detail.eligibility.reason or ""
+    known = term("eligibility_reason", reason)
+    if known != reason:
+        return known, True
+    return in_language(reason, language), False
 
 
 @router.get("/applications/{application_id}/diagram.bpmn")
@@ -138,7 +287,7 @@ async def decide(
             request, session, refused, back, message=own_words
         )
     sessions.of(request).tell(N_("Decision recorded."))
-    return redirect(request, back)
+    return redirect(request, f"{back}?decided={task_id}")
 
 
 @router.post("/applications/{application_id}/withdraw")

@@ -7,6 +7,8 @@ label is shown as it is, so a new status never breaks a page.
 
 from __future__ import annotations
 
+import re
+
 from service.web.i18n import N_
 
 TERMS: dict[str, dict[str, str]] = {
@@ -47,6 +49,19 @@ TERMS: dict[str, dict[str, str]] = {
         "finance_officer": N_("Finance officer"),
         "auditor": N_("Auditor"),
         "admin": N_("Administrator"),
+    },
+    # The outcome of a program's eligibility table (service.applications.eligibility), and the
+    # reasons the service itself gives; a table's own reason is shown as the table words it.
+    "eligibility": {
+        "eligible": N_("Eligible"),
+        "review": N_("To be confirmed by the village"),
+        "ineligible": N_("Not eligible"),
+    },
+    "eligibility_reason": {
+        "the program has no eligibility table": N_("The program has no eligibility table."),
+        "no rule of the eligibility table matched: a person decides": N_(
+            "No rule of the eligibility table matched: a person decides."
+        ),
     },
     "decision": {
         "approve": N_("Approve"),
@@ -146,3 +161,20 @@ def term(kind: str, code: str | None) -> str:
     if code is None:
         return ""
     return TERMS.get(kind, {}).get(code, code)
+
+
+# A text a county wrote in both languages, "中文 (English)", as the shipped tables do.
+_BILINGUAL = re.compile(
+    r"(?P<zh>.*[\u4e00-\u9fff].*?)\s*[(（](?P<en>[^()（）]+)[)）]\s*", re.DOTALL
+)
+
+
+def in_language(text: str | None, language: str) -> str:
+    """A county's own text in the page's language: the part of a "中文 (English)" text for
+    the language, any other text as it was written."""
+    if not text:
+        return ""
+    both = _BILINGUAL.fullmatch(text)
+    if both is None:
+        return text
+    return both.group("en" if language == "en" else "zh").strip()
