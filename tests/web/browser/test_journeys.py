@@ -501,4 +501,3 @@ def test_a_caseworker_finds_a_case_by_the_applicant_s_name(
         screenshot(page, "applications")
     follow(page, number)
     assert page.url.endswith(case_url(case_id))
-
