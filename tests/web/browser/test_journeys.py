@@ -10,7 +10,6 @@ their (translated) words.
 
 from __future__ import annotations
 
-import random
 import re
 from datetime import date
 from pathlib import Path
@@ -461,43 +460,56 @@ def test_every_main_page_loads_cleanly(
             screenshot(page, name)
 
 
-# --- finding a case (issue 20) ----------------------------------------------------------------
+# --- a reject needs a reason and a confirmation (issue 20) -----------------------------------
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366x768", "390x844"])
-def test_a_caseworker_finds_a_case_by_the_applicant_s_name(
+def test_a_reject_needs_a_reason_and_asks_for_confirmation(
     console: Console, api: Api, viewport: dict[str, int]
 ) -> None:
-    name = "".join(random.choice("赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦尤许") for _ in range(3))
-    body = application(applicant_id=id_number())
-    body["applicant"]["name"] = name  # type: ignore[index]
-    case_id = int(api.submit(body)["id"])
-    api.submit()  # another case of the village, which the search leaves out
+    case_id = ready_case(api, through=ABOVE_VILLAGE)
+    township = console.login("tr.dongcheng", viewport=viewport)
+    township.goto(console.url(case_url(case_id)))
+    form = township.locator("form#decision")
+    expect(form.locator("input[name=decision]:checked")).to_have_count(0)  # nothing chosen
+    amount = township.locator("#case-amount")
+    expect(amount).to_contain_text("¥3,000.00")
+    above, below = amount.bounding_box(), form.bounding_box()
+    assert above is not None
+    assert below is not None
+    assert above["y"] < below["y"]  # the amount is read before the form
+    asked: list[str] = []
+    township.on("dialog", lambda dialog: asked.append(dialog.message))  # the console accepts
 
-    page = console.login("cw.lizhuang", viewport=viewport)
-    page.goto(console.url("/applications"))
-    search = page.locator("form[action='/applications']")
-    search.locator("input[name=name]").fill(name[1:])  # part of the name, as people type it
-    follow(page, search.locator("button[type=submit]"))
-    rows = page.locator("table.cases tbody tr.case-row")
-    expect(rows).to_have_count(1)
-    row = rows.first
-    number = row.locator(f'a[href="{case_url(case_id)}"]')
-    expect(number).to_be_visible()
-    expect(row.locator(".applicant")).to_have_text(f"{name[0]}*{name[2]}")  # masked
-    expect(row.locator(".status")).to_have_text("审核中")
-    # At either width the number and the status are on screen, and nothing scrolls sideways.
-    for cell in (number, row.locator(".status")):
-        box = cell.bounding_box()
-        assert box is not None
-        assert box["x"] >= 0, box
-        assert box["x"] + box["width"] <= viewport["width"], box
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    # Without a reason the browser does not send a reject, and asks nothing yet.
+    form.locator("input[name=decision][value=reject]").check()
+    comment = form.locator("textarea[name=comment]")
+    expect(comment).to_have_attribute("required", "")
+    form.locator("button[type=submit]").click()
+    assert comment.evaluate("e => e.validity.valueMissing")
+    assert asked == []
+    assert open_specs(api, case_id, "tr.dongcheng") == ["township_review"]
+
+    # With a reason it asks; "no" sends nothing.
+    comment.fill("经核查，该户子女健在，不符合条件")
+    township.evaluate(
+        "() => { window.confirm = (question) => { window.__asked = question; return false; }; }"
     )
-    assert overflow <= 1, f"/applications scrolls sideways by {overflow}px"
-    assert name not in row.inner_text()
-    if viewport == DESKTOP:
-        screenshot(page, "applications")
-    follow(page, number)
-    assert page.url.endswith(case_url(case_id))
+    form.locator("button[type=submit]").click()
+    question = township.evaluate("() => window.__asked")
+    assert question
+    assert "不同意" in question
+    assert open_specs(api, case_id, "tr.dongcheng") == ["township_review"]
+
+    # Approve needs neither; reject again, confirmed: the case is closed and the page says so.
+    township.reload()
+    form.locator("input[name=decision][value=approve]").check()
+    expect(comment).not_to_have_attribute("required", "")
+    expect(form).not_to_have_attribute("data-confirm", re.compile(".*"))
+    form.locator("input[name=decision][value=reject]").check()
+    comment.fill("经核查，该户子女健在，不符合条件")
+    submit(township, form.locator("button[type=submit]"))
+    assert asked == [question]
+    assert api.case(case_id)["status"] == "rejected"
+    expect(township.locator("#what-next-message")).to_contain_text("告知申请人")
+    expect(township.locator("#next-task")).to_be_visible()
