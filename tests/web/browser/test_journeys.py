@@ -10,6 +10,7 @@ their (translated) words.
 
 from __future__ import annotations
 
+import random
 import re
 from datetime import date
 from pathlib import Path
@@ -458,6 +459,48 @@ def test_every_main_page_loads_cleanly(
         assert unnamed == [], f"{path}: fields without a label: {unnamed}"
         if name and viewport == DESKTOP:
             screenshot(page, name)
+
+
+# --- finding a case (issue 20) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366x768", "390x844"])
+def test_a_caseworker_finds_a_case_by_the_applicant_s_name(
+    console: Console, api: Api, viewport: dict[str, int]
+) -> None:
+    name = "".join(random.choice("赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦尤许") for _ in range(3))
+    body = application(applicant_id=id_number())
+    body["applicant"]["name"] = name  # type: ignore[index]
+    case_id = int(api.submit(body)["id"])
+    api.submit()  # another case of the village, which the search leaves out
+
+    page = console.login("cw.lizhuang", viewport=viewport)
+    page.goto(console.url("/applications"))
+    search = page.locator("form[action='/applications']")
+    search.locator("input[name=name]").fill(name[1:])  # part of the name, as people type it
+    follow(page, search.locator("button[type=submit]"))
+    rows = page.locator("table.cases tbody tr.case-row")
+    expect(rows).to_have_count(1)
+    row = rows.first
+    number = row.locator(f'a[href="{case_url(case_id)}"]')
+    expect(number).to_be_visible()
+    expect(row.locator(".applicant")).to_have_text(f"{name[0]}*{name[2]}")  # masked
+    expect(row.locator(".status")).to_have_text("审核中")
+    # At either width the number and the status are on screen, and nothing scrolls sideways.
+    for cell in (number, row.locator(".status")):
+        box = cell.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0, box
+        assert box["x"] + box["width"] <= viewport["width"], box
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"/applications scrolls sideways by {overflow}px"
+    assert name not in row.inner_text()
+    if viewport == DESKTOP:
+        screenshot(page, "applications")
+    follow(page, number)
+    assert page.url.endswith(case_url(case_id))
 
 
 # --- a reject needs a reason and a confirmation (issue 20) -----------------------------------
