@@ -25,7 +25,7 @@ from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import MAX_ID
 from service.http.uploads import read_flow_file
-from service.web import labels, sessions
+from service.web import diagrams, labels, reasons, sessions
 from service.web.deps import page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
@@ -101,8 +101,7 @@ async def upload(
                 partial(flows_service.refused_diagram, bpmn_file.content)
             )
         refusal = {
-            "detail": error.detail,
-            "problems": [problem.as_dict() for problem in error.problems],
+            "problems": _problems(error, sessions.of(request).language),
             "xml": diagram,
             "filename": bpmn_file.name if bpmn_file else "",
         }
@@ -112,11 +111,18 @@ async def upload(
         if error.code in FIELD_MESSAGES:  # the service's limits, beside their fields
             field, message = FIELD_MESSAGES[error.code]
             return await _refused(request, user, session, note, errors={field: message})
-        field_errors = error.extra.get("errors") or [{"field": None, "message": error.detail}]
+        language = sessions.of(request).language
+        field_errors = error.extra.get("errors") or [
+            {"field": None, "code": error.code, "params": error.params}
+        ]
         refusal = {
-            "detail": error.detail,
             "problems": [
-                {"element": None, "file": item.get("field"), "reason": item.get("message")}
+                {
+                    "element": None,
+                    "file": item.get("field"),
+                    "reason": reasons.say_field(item, language),
+                    "english": False,
+                }
                 for item in field_errors
             ],
             "xml": None,
@@ -128,6 +134,20 @@ async def upload(
     message = N_("Flow version stored.") if created else N_("This flow is already stored.")
     sessions.of(request).tell(message)
     return redirect(request, f"/flows/{version.key}/versions/{version.version}")
+
+
+def _problems(error: InvalidFlow, language: str) -> list[dict[str, Any]]:
+    """The problems of a refused flow for the page. A refusal with a code of its own (not
+    well-formed XML, two processes…) is said in the page's language; the reasons a flow's
+    validation lists element by element come from the schema, the engine and the service's
+    rules in English only: they are shown as written (``english``), under the page's heading."""
+    if error.code != "flow-refused":
+        said = reasons.say_error(error, language)
+        return [
+            {"element": problem.element, "file": problem.file, "reason": said, "english": False}
+            for problem in error.problems[:1]
+        ]
+    return [{**problem.as_dict(), "english": True} for problem in error.problems]
 
 
 async def _refused(
@@ -181,6 +201,16 @@ async def version_bpmn(
     )
 
 
+@router.get("/flows/{key}/versions/{number}/diagram.bpmn")
+async def version_diagram(
+    request: Request, key: FlowKey, number: VersionNumber, user: Admin, session: SessionDep
+) -> Response:
+    """The diagram's source: the version's BPMN with names in the page's language and lanes
+    by their role's name, served inert (``diagrams.shown``); …/bpmn is the file as uploaded."""
+    version = await flows_service.get_numbered(session, key, number)
+    return await diagrams.shown(version.bpmn_xml, sessions.of(request).language)
+
+
 @router.post("/flows/{key}/versions/{number}/activate")
 async def activate(
     request: Request,
@@ -201,8 +231,7 @@ async def activate(
         await writes.rollback()
         context = await _version_context(request, session, key, number)
         context["activation_error"] = {
-            "detail": error.detail,
-            "problems": [problem.as_dict() for problem in error.problems],
+            "problems": _problems(error, sessions.of(request).language),
         }
         context["chosen_program"] = program
         return render(request, "flow_version.html", context, user=user, status_code=422)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from service.auth import service as auth_service
 from service.errors import NotAuthenticated, ServiceBusy, TooManyAttempts
+from service.web import reasons
 from service.web.deps import MaybeUser
 from service.web.sessions import WebSessionDep
 from service.web.templating import redirect, render
@@ -60,8 +61,12 @@ async def log_in(
         context = {
             "next": local_path(next),
             "username": username[:64],
-            "refusal": refused.code if wait else None,
-            "retry_after": wait,
+            # When to try again, in minutes or seconds, in the page's language.
+            "refusal": reasons.say(
+                refused.code, {"retry_after": wait}, web.language, status=refused.status
+            )
+            if wait
+            else None,
             "wrong": not wait,
         }
         headers = {"Retry-After": str(wait)} if wait else None

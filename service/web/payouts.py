@@ -34,7 +34,7 @@ from service.recoveries.schemas import PaymentCreate
 from service.settlement import service as settlement
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
-from service.web import labels, sessions
+from service.web import labels, reasons, sessions
 from service.web.deps import page_for
 from service.web.errors import TITLES
 from service.web.i18n import N_
@@ -85,7 +85,8 @@ async def _page(
     recoveries = await recoveries_service.list_recoveries(
         session, user=user, query=recoveries_service.RecoveryQuery(status="open", limit=PAGE_LIMIT)
     )
-    names = await labels.load(session, sessions.of(request).language)
+    language = sessions.of(request).language
+    names = await labels.load(session, language)
     rows = [
         {
             "payout": payout,
@@ -107,6 +108,10 @@ async def _page(
         "values": values or {},
         "outcome": outcome,
         "titles": TITLES,
+        # A refused line's reason, in the page's language from its code and params.
+        "say": lambda problem: reasons.say(
+            problem.code, problem.params, language, names, status=problem.status
+        ),
     }
     return render(request, "payouts.html", context, user=user, status_code=status_code)
 
@@ -199,7 +204,7 @@ async def record_results(
     try:
         results = await _results_of(form)
     except InvalidInput as error:
-        errors = {f"results-{batch_id}": error.detail}
+        errors = {f"results-{batch_id}": reasons.say_error(error, sessions.of(request).language)}
         return await _page(request, session, user, status_code=422, errors=errors)
     outcome = await settlement.record_results(
         session, user=user, batch_id=batch_id, results=results
@@ -279,7 +284,7 @@ async def record_repayment(
         return await _page(request, session, user, status_code=422, errors=errors, values=values)
     except InvalidInput as error:
         await audit_service.roll_back(session)
-        errors = {key: error.detail}
+        errors = {key: reasons.say_error(error, sessions.of(request).language)}
         return await _page(request, session, user, status_code=422, errors=errors, values=values)
     sessions.of(request).tell(N_("Repayment recorded"))
     return redirect(request, "/payouts")

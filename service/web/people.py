@@ -26,7 +26,7 @@ from service.http.deps import SessionDep, WriteSessionDep
 from service.people import service as people_service
 from service.regions.models import Region
 from service.web import errors as web_errors
-from service.web import sessions
+from service.web import reasons, sessions
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
@@ -36,58 +36,27 @@ Admin = Annotated[User, Depends(page_for(ADMIN))]
 Username = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]+$")]
 Text = Annotated[str, Form(max_length=2000)]
 
-# The page's words for the refusals these forms can meet (the others show the API's detail).
-REFUSALS = {
-    "people-own-account": N_("Nobody changes their own account here; ask another administrator."),
-    "people-outside-jurisdiction": N_("That region is outside your jurisdiction."),
-    "last-admin": N_(
-        "This is the county's last active administrator; make someone else an administrator first."
-    ),
-    "user-already-inactive": N_("The user is already deactivated."),
-    "user-already-active": N_("The user is active."),
-    "user-unchanged": N_("That changes nothing."),
-    "user-exists": N_("That username is taken."),
-    "user-not-found": N_("No such user in your jurisdiction."),
-    "username-invalid": N_("A username is 2 to 64 lower-case letters, digits, '.', '_' or '-'."),
-    "roles-empty": N_("Choose at least one role."),
-    "role-unknown": N_("Unknown role."),
-    "region-unknown": N_("Unknown region."),
-    "region-merged": N_("That region was merged into another; choose the current one."),
-    "region-level-mismatch": N_("The roles chosen do not work at that region's level."),
-    "name-length": N_("A name is 1 to 100 characters."),
-    "reason-required": N_("Say why, in 1 to 500 characters."),
-    "hand-to-self": N_("Hand the tasks to someone else."),
+# A refusal is said in the catalogue's words (web/reasons.py); this page says more of one.
+OWN_WORDS = {
     "reassign-target-cannot-act": N_(
         "That colleague may not act on every task this user holds (role, village or "
         "separation of duties); release the tasks to the inbox instead."
     ),
-    "text-control-character": N_("The text holds a control character."),
-    "current-password-wrong": N_("The current password is wrong."),
-    "password-attempts-throttled": N_("Too many wrong passwords; try again later."),
-    "password-changed-meanwhile": N_("The password was changed meanwhile; log in again."),
-    "password-weak": N_("The new password does not meet the policy."),
-    "password-too-short": N_("At least %(minimum)s characters."),
-    "password-too-long": N_("At most %(maximum)s characters."),
-    "password-has-username": N_("It must not contain your username."),
-    "password-simple": N_("It must not be a repeated character, pattern or simple sequence."),
-    "password-common": N_("It must not be a commonly used password."),
-    "password-unchanged": N_("It must differ from the current password."),
 }
 PASSWORDS_DIFFER = N_("The two new passwords differ.")
 
 
-def _refusal(refused: ReliefError) -> dict[str, Any]:
-    """What the page says of a refusal: the message id of its code (or the English detail),
-    and the message ids of its field errors (a password's reasons)."""
-    reasons = [
-        (REFUSALS.get(error.get("code", ""), error.get("msg", "")), error.get("params") or {})
-        for error in refused.extra.get("errors", [])
-        if error.get("code") != refused.code
+def _refusal(request: Request, refused: ReliefError) -> dict[str, Any]:
+    """What the page says of a refusal, in the page's language: the reason of its code, and
+    those of its field errors (a password's reasons)."""
+    language = sessions.of(request).language
+    own = OWN_WORDS.get(refused.code)
+    field_errors = [
+        error for error in refused.extra.get("errors", []) if error.get("code") != refused.code
     ]
     return {
-        "message": REFUSALS.get(refused.code, refused.detail),
-        "params": refused.params or {},
-        "reasons": reasons,
+        "message": own or reasons.say_error(refused, language),
+        "reasons": reasons.say_all(field_errors, language),
     }
 
 
@@ -157,7 +126,12 @@ async def add_person(
         form: dict[str, Any] = {"username": username, "full_name": full_name}
         form |= {"jurisdiction": jurisdiction, "roles": roles or []}
         return await _list_page(
-            request, user, session, form=form, refusal=_refusal(refused), status_code=refused.status
+            request,
+            user,
+            session,
+            form=form,
+            refusal=_refusal(request, refused),
+            status_code=refused.status,
         )
     return await _person_page(request, user, session, change.user.username, change=change)
 
@@ -217,7 +191,12 @@ async def _act(
             raise
         await web_errors.shown_in_place(request, writes, refused)
         return await _person_page(
-            request, user, session, username, refusal=_refusal(refused), status_code=refused.status
+            request,
+            user,
+            session,
+            username,
+            refusal=_refusal(request, refused),
+            status_code=refused.status,
         )
     sessions.of(request).tell(done)
     if change.one_time_password is not None:
@@ -320,7 +299,7 @@ async def change_password(
     """The API's password change; this session goes on under the new password (every other
     session and token of the user ends)."""
     if new_password != repeated:
-        refusal = {"message": PASSWORDS_DIFFER, "params": {}, "reasons": []}
+        refusal = {"message": PASSWORDS_DIFFER, "reasons": []}
         context = _password_context(refusal)
         return render(request, "password.html", context, user=user, status_code=422)
     address = request.client.host if request.client else "unknown"
@@ -329,7 +308,7 @@ async def change_password(
             user, current_password=current_password, new_password=new_password, address=address
         )
     except ReliefError as refused:
-        context = _password_context(_refusal(refused))
+        context = _password_context(_refusal(request, refused))
         return render(request, "password.html", context, user=user, status_code=refused.status)
     assert user.id is not None
     fresh = await active_user(user.id)

@@ -23,7 +23,7 @@ from service.http.deps import SessionDep, WriteSessionDep
 from service.places import changes, merges
 from service.regions import service as regions_service
 from service.web import errors as web_errors
-from service.web import sessions
+from service.web import reasons, sessions
 from service.web.deps import page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
@@ -34,23 +34,14 @@ CodeField = Annotated[str, Form(max_length=12)]
 NameField = Annotated[str, Form(max_length=200)]
 CodeQuery = Annotated[str, Query(max_length=12)]
 
-# Refusals the page shows in place, in the catalogue's words.
-REFUSALS = {
+# Refusals the page shows in place are said in the catalogue's words (web/reasons.py); the
+# page says more of these: a merged region, and the name of a place.
+OWN_WORDS = {
     "region-merged": N_("That region was merged into another already; use its successor."),
-    "region-already-merged": N_("This region was merged already."),
-    "region-merge-self": N_("A region cannot be merged into itself."),
-    "region-merge-level": N_("A village merges into a village, a township into a township."),
-    "region-merge-county": N_("Regions merge within one county only."),
-    "region-exists": N_("A region with this code exists already."),
-    "region-code-invalid": N_("The number is three digits, 001 to 999."),
-    "region-parent-mismatch": N_("Choose the township or county the new region belongs to."),
-    "region-no-free-code": N_("The township has no free village number left."),
-    "region-county-cli-only": N_("A county is added on the server."),
     "name-length": N_("The name is 1 to 100 characters."),
     "text-control-character": N_("The name holds a character that cannot be stored."),
     "text-unpaired-surrogate": N_("The name holds a character that cannot be stored."),
 }
-REFUSED = N_("The change was refused.")
 
 
 async def _page(
@@ -73,6 +64,11 @@ async def _page(
     return render(request, "regions.html", context, user=user, status_code=status_code)
 
 
+def _said(request: Request, refused: ReliefError) -> str:
+    """The page's words for a refusal (a message id), else the catalogue's (said already)."""
+    return OWN_WORDS.get(refused.code) or reasons.say_error(refused, sessions.of(request).language)
+
+
 async def _refused(
     request: Request,
     session: AsyncSession,
@@ -86,7 +82,7 @@ async def _refused(
         await audit_service.roll_back(writes)
         raise refused
     await web_errors.shown_in_place(request, writes, refused)
-    message = REFUSALS.get(refused.code, REFUSED)
+    message = _said(request, refused)
     return await _page(
         request, session, user, refusal=message, values=values, status_code=refused.status
     )
@@ -155,7 +151,7 @@ async def merge_preview(
     except ReliefError as refused:
         if refused.status not in (409, 422):
             raise
-        message = REFUSALS.get(refused.code, REFUSED)
+        message = _said(request, refused)
         return await _page(
             request, session, user, refusal=message, values=values, status_code=refused.status
         )

@@ -21,7 +21,7 @@ from service.http.deps import SessionDep, WriteSessionDep
 from service.tasks import bulk
 from service.tasks import service as tasks_service
 from service.tasks.schemas import BulkItem, BulkRequest, BulkResult
-from service.web import labels, sessions
+from service.web import labels, reasons, sessions
 from service.web.deps import page_for
 from service.web.errors import TITLES
 from service.web.i18n import N_
@@ -114,6 +114,7 @@ async def review_decide(request: Request, user: Reviewer, session: WriteSessionD
         task.id: task for task in await tasks_service.inbox(session, user=user, limit=REVIEW_LIMIT)
     }
     outcome = await bulk.bulk_complete(session, user=user, items=request_body.items)
+    language = sessions.of(request).language
     results = []
     for item in outcome.items:
         task = before.get(item.task_id)
@@ -125,7 +126,11 @@ async def review_decide(request: Request, user: Reviewer, session: WriteSessionD
                 "done": item.result == "done",
                 "status": item.status,
                 "title": TITLES.get(item.problem.status, TITLES[400]) if item.problem else "",
-                "detail": item.problem.detail if item.problem else "",
+                "detail": reasons.say(
+                    item.problem.code, item.problem.params, language, status=item.problem.status
+                )
+                if item.problem
+                else "",
             }
         )
     return await _page(

@@ -39,7 +39,7 @@ from service.programs.models import Program
 from service.regions import jurisdiction
 from service.regions import service as regions_service
 from service.web import errors as web_errors
-from service.web import labels, sessions
+from service.web import labels, reasons, sessions
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
@@ -53,7 +53,6 @@ TEXT_FIELDS = (
     "spouse_id_number", "bank_card", "phone", "event_kind", "event_date",
 )  # fmt: skip
 FLAGS = ("certificate_holder", "two_daughters_sterilised")
-REQUIRED = N_("This field is required.")
 
 
 # --- form ⇄ body ---------------------------------------------------------------------------
@@ -102,31 +101,44 @@ def _form_field(location: str) -> str | None:
     return name if name in TEXT_FIELDS or name in FLAGS else None
 
 
-def _errors_of(problem: ValidationError | ReliefError) -> tuple[dict[str, str], str | None]:
-    """Messages by form field, and the one for the top of the form (no field or unknown)."""
+def _errors_of(
+    problem: ValidationError | ReliefError, language: str, names: labels.Labels | None = None
+) -> tuple[dict[str, str], str | None]:
+    """Messages by form field, and the one for the top of the form (no field or unknown), in
+    the page's language from each error's code and params (never the English message)."""
     errors: dict[str, str] = {}
     top: list[str] = []
     if isinstance(problem, ValidationError):
         found = [
-            (".".join(str(part) for part in error["loc"]), error["type"], error["msg"])
+            (".".join(str(part) for part in error["loc"]), error["msg"], dict(error))
             for error in problem.errors()
         ]
     else:
-        found = [(e["field"], "", e["message"]) for e in problem.extra.get("errors", [])]
-        found = found or [("", "", problem.detail)]
-    for location, kind, message in found:
-        message = message.removeprefix("Value error, ")
-        named, _, rest = message.partition(": ")
+        found = [
+            (str(e.get("field") or ""), str(e.get("message", "")), e)
+            for e in problem.extra.get("errors", [])
+        ]
+    for location, english, entry in found:
+        named, _, rest = english.removeprefix("Value error, ").partition(": ")
         if not location and rest and _form_field(named):  # a model check: "spouse.id_number: …"
-            location, message = named, rest
-        if kind == "missing":
-            message = REQUIRED
+            location = named
         field = _form_field(location)
+        message = reasons.say_field({**entry, "loc": location.split(".")}, language, names)
         if field is None:
             top.append(message)
         else:
             errors.setdefault(field, message)
-    return errors, "; ".join(top) or None
+    if not found and isinstance(problem, ReliefError):
+        top.append(reasons.say_error(problem, language, names))
+    return errors, (" " if language == "en" else "").join(dict.fromkeys(top)) or None
+
+
+async def _said(
+    request: Request, session: AsyncSession, problem: ValidationError | ReliefError
+) -> tuple[dict[str, str], str | None]:
+    """``_errors_of`` in the session's language, programs and villages named."""
+    language = sessions.of(request).language
+    return _errors_of(problem, language, await labels.load(session, language))
 
 
 async def _refused(
@@ -220,7 +232,7 @@ async def submit(request: Request, user: Caseworker, session: WriteSessionDep) -
         )
     except (ValidationError, ReliefError) as problem:
         status = await _refused(request, session, problem)
-        errors, top = _errors_of(problem)
+        errors, top = await _said(request, session, problem)
         return await _new_form(
             request, session, user, values, errors=errors, form_error=top, status_code=status
         )
@@ -332,7 +344,7 @@ async def correct(
         await corrections.correct(session, user=user, application_id=application_id, edit=edit)
     except (ValidationError, ReliefError) as problem:
         status = await _refused(request, session, problem)
-        errors, top = _errors_of(problem)
+        errors, top = await _said(request, session, problem)
         return await _edit_form(
             request, session, user, before, values, errors=errors, form_error=top,
             status_code=status,
@@ -354,10 +366,6 @@ async def documents_context(
         and await applications_service.waits_on_caseworker(session, case.id),
         "document_kinds": CASEWORKER_DOCUMENT_KINDS,
         "upload_error": None,
-        # The timeline names the document added: the upload's answer swaps it too (htmx
-        # out of band); the case page sets timeline_oob False and shows it in its place.
-        "timeline": views.timeline_rows(case),
-        "timeline_oob": True,
     }
 
 
@@ -393,7 +401,7 @@ async def add_document(
         )
         error = None
     except InvalidInput as invalid:
-        error = invalid.detail
+        error = reasons.say_error(invalid, sessions.of(request).language)
     if not htmx:
         if error:
             sessions.of(request).tell(error, "error")

@@ -108,7 +108,7 @@ def test_a_refused_decision_comes_back_to_the_page_and_is_audited(server: Server
     )
     assert response.status_code == 303
     shown = page.get(f"/applications/{case_id}").text
-    assert "attach the required documents first" in _flash(shown)
+    assert _flash(shown).startswith("Attach the required documents first: Application form, ")
     assert api.case(case_id)["tasks"][0]["id"] == int(task_id)  # still open
     refusals = [e for e in api.events(case_id) if e["action"] == "action_refused"]
     assert refusals

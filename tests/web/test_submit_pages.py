@@ -96,7 +96,8 @@ def test_a_wrong_check_digit_or_card_number_is_shown_beside_its_field(
     wrong_digit = good[:-1] + ("0" if good[-1] != "0" else "1")
     response = page.post("/applications/new", _form(applicant_id_number=wrong_digit))
     assert response.status_code == 422
-    assert "check digit" in _field_error(response.text, "applicant_id_number")
+    # The page's language (Chinese), from the field error's code, not the API's English.
+    assert "校验码不符" in _field_error(response.text, "applicant_id_number")
     assert _field_error(response.text, "bank_card") == ""
     assert 'value="王秀英"' in response.text  # what was typed stays in the form
 
@@ -104,7 +105,7 @@ def test_a_wrong_check_digit_or_card_number_is_shown_beside_its_field(
     wrong_card = card[:-1] + str((int(card[-1]) + 1) % 10)
     response = page.post("/applications/new", _form(bank_card=wrong_card))
     assert response.status_code == 422
-    assert "Luhn" in _field_error(response.text, "bank_card")
+    assert _field_error(response.text, "bank_card") == "该银行卡号有误，请核对。"
     assert _field_error(response.text, "applicant_id_number") == ""
     assert f'value="{wrong_card}"' in response.text
 
@@ -165,7 +166,7 @@ def test_a_refused_file_comes_back_in_the_documents_section(server: Server, api:
     )
     assert response.status_code == 422
     assert 'id="upload-error"' in response.text
-    assert "only PDF, JPEG and PNG" in response.text
+    assert "只接受 PDF、JPEG 和 PNG 格式的文件。" in response.text
     assert api.case(case_id)["documents"] == []
 
 
@@ -235,7 +236,7 @@ def test_a_returned_case_is_corrected_through_the_form(
         },
     )
     assert wrong.status_code == 422
-    assert "Luhn" in _field_error(wrong.text, "bank_card")
+    assert _field_error(wrong.text, "bank_card") == "该银行卡号有误，请核对。"
     assert api.case(case_id)["applicant"]["name"] == before["applicant"]["name"]
 
     new_card = bank_card()
