@@ -14,7 +14,7 @@ import pytest
 from tests.attack.rules import COUNTY_KEY, PAGES
 from tests.conftest import DEMO_PASSWORD, Api, Backend, MakeUser, Server, assert_problem
 from tests.factories import application, id_number
-from tests.fresh_county import County, make_county
+from tests.fresh_county import County, approved_case, make_county
 from tests.web.pages import Page, logged_in
 
 NAMES = "赵钱孙李周吴郑冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
@@ -229,3 +229,19 @@ def test_the_case_list_is_gated_as_the_attack_table_says(server: Server, county:
         nav = 'href="/applications"' in page.get("/public/notices").text
         assert nav == (role in rule.roles), role  # the menu offers it to exactly those
     assert Page(server).get("/applications").status_code == 303  # to the login form
+
+
+def test_the_batch_period_is_a_choice_not_a_code_to_type(
+    server: Server, api: Api, county: County
+) -> None:
+    approved_case(api, county)
+    page = logged_in(server, county["fo"])
+    text = page.get("/payouts").text
+    choice = re.search(r'<select id="batch-period" name="period".*?</select>', text, re.S)
+    assert choice, "the period is chosen from a list"
+    assert '<option value="once">一次性' in choice.group(0)
+    assert '<option value="">全部期次</option>' in choice.group(0)
+    assert '"once"' not in text.replace('value="once"', "")  # no code to type in the hint
+    # Choosing one-time payouts batches the pending one-time payout.
+    made = page.post("/payouts/batches", {"program": "", "period": "once"})
+    assert made.status_code == 303, made.text

@@ -475,6 +475,16 @@ def test_a_caseworker_finds_a_case_by_the_applicant_s_name(
     api.submit()  # another case of the village, which the search leaves out
 
     page = console.login("cw.lizhuang", viewport=viewport)
+    # The inbox row of the new case: the masked name beside the number, no cell cut off.
+    task = page.locator("table.tasks tbody tr.task").filter(
+        has=page.locator(f'a[href="{case_url(case_id)}"]')
+    )
+    expect(task.locator(".applicant")).to_have_text(f"{name[0]}*{name[2]}")
+    for cell in task.locator("td").all():
+        box = cell.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0, box
+        assert box["x"] + box["width"] <= viewport["width"], box
     page.goto(console.url("/applications"))
     search = page.locator("form[action='/applications']")
     search.locator("input[name=name]").fill(name[1:])  # part of the name, as people type it
