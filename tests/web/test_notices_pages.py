@@ -307,3 +307,26 @@ def test_the_recipients_of_a_year_are_listed_masked(api: Api, server: Server) ->
     assert earlier.status_code == 200
     assert masked not in earlier.text
     assert page.get(f"/public/recipients?county={COUNTY}&year=1900").status_code == 422
+
+
+# --- the county's objection review on the case page (issue 20) -------------------------------
+
+
+def test_the_objection_review_shows_the_objection_masked(notice_api: Api, site: Server) -> None:
+    _body, case = _on_notice(notice_api)
+    notice_id = _notice_id(notice_api, case)
+    text = "该户子女仍健在，申报不实。"
+    answer = _object(Page(site), notice_id, {"text": text, "contact": "13800001111"})
+    assert answer.status_code == 303, answer.text
+    assert _county_tasks(notice_api, case["id"]) == ["objection_review"]
+
+    html = logged_in(site, "ca.county").get(f"/applications/{case['id']}").text
+    form = html.index('<form id="decision"')
+    shown = html[html.index('id="objections-title"') : form]  # above the choices
+    assert text in shown
+    assert "138****1111" in shown  # the contact, masked
+    assert "13800001111" not in html
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", shown)  # when it came
+    # Another user of the case, with no task on it, is not shown the objection.
+    other = logged_in(site, "tr.dongcheng").get(f"/applications/{case['id']}").text
+    assert text not in other
