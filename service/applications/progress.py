@@ -209,6 +209,7 @@ async def sync_tasks(
             engine_task_id=task.engine_task_id,
             spec=task.spec,
             name=task.name,
+            name_en=task.name_en,
             role=task.lane,
             village_code=case.village_code,
             priority=case.priority,

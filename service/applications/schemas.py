@@ -210,7 +210,8 @@ class EligibilityRead(BaseModel):
 class TaskSummary(BaseModel):
     id: int
     application_id: int
-    name: str
+    name: str  # the flow's Chinese name of the step, and its English name
+    name_en: str = ""
     spec: str
     role: str
     status: str

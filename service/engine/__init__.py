@@ -2,6 +2,10 @@
 
 Everything else uses these names: parse and cache flows, start and resume instances, complete
 a ready task, and read what is ready or how the flow ended.
+
+Names shown to people come from the flow, in both languages: an element's ``name`` is Chinese,
+its ``name.en`` extension property English, and a user task's ``decision.<code>`` properties
+say which decisions it offers and what they are called (service/engine/names.py).
 """
 
 from service.engine.decisions import ParsedDecision, decision_cache, parse_decision
@@ -9,6 +13,13 @@ from service.engine.decisions import evaluate as evaluate_decision
 from service.engine.errors import FlowProblem, InvalidFlow, TaskNotReady, UnsafeExpression
 from service.engine.fields import SERVICE_WRITTEN, FieldSpec, check_value, masked_value
 from service.engine.instances import Completed, Instance, ReadyTask
+from service.engine.names import (
+    DEFAULT_DECISIONS,
+    DecisionOption,
+    display_names,
+    element_names,
+    legacy_names,
+)
 from service.engine.sandbox import evaluate_condition, provide
 from service.engine.specs import (
     GatewayInfo,
@@ -20,6 +31,11 @@ from service.engine.specs import (
 )
 
 __all__ = [
+    "DEFAULT_DECISIONS",
+    "DecisionOption",
+    "display_names",
+    "element_names",
+    "legacy_names",
     "SERVICE_WRITTEN",
     "Completed",
     "FieldSpec",

@@ -33,6 +33,7 @@ from service.config import get_settings
 from service.engine.elements import SERVICE_SIGNALS
 from service.engine.errors import TaskNotReady, engine_call
 from service.engine.fields import SERVICE_WRITTEN, FieldSpec, check_data
+from service.engine.names import spec_names
 from service.engine.sandbox import RestrictedScriptEngine
 from service.engine.specs import ParsedFlow
 from service.engine.timers import due_of
@@ -97,11 +98,12 @@ def _refuse_service_variables(values: dict[str, Any], service_set: dict[str, Any
 class ReadyTask:
     engine_task_id: str
     spec: str
-    name: str
+    name: str  # Chinese, and ``name_en`` English (service/engine/names.py)
     lane: str | None
     # The task's deadline, from a timer on its boundary; and whether that timer has fired.
     due_at: datetime | None = None
     overdue: bool = False
+    name_en: str = ""
 
 
 def _script_engine() -> RestrictedScriptEngine:
@@ -144,16 +146,20 @@ class Instance:
         return zlib.compress(orjson.dumps(dct), level=1)
 
     def ready_tasks(self) -> list[ReadyTask]:
-        return [
-            ReadyTask(
-                engine_task_id=str(task.id),
-                spec=task.task_spec.bpmn_id,
-                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-                lane=task.task_spec.lane,
-                **self._deadline(task),
+        ready = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            name, name_en = spec_names(task.task_spec)
+            ready.append(
+                ReadyTask(
+                    engine_task_id=str(task.id),
+                    spec=task.task_spec.bpmn_id,
+                    name=name,
+                    name_en=name_en,
+                    lane=task.task_spec.lane,
+                    **self._deadline(task),
+                )
             )
-            for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)
-        ]
+        return ready
 
     @staticmethod
     def _deadline(task: Any) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from service.engine.decisions import table_problems
 from service.engine.elements import BPMN_NS, SPIFF_NS, lanes, unsupported_elements
 from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression
 from service.engine.fields import FieldSpec, declared_fields
+from service.engine.names import DEFAULT_DECISIONS, DecisionOption, declared_decisions, spec_names
 from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
 from service.engine.xml import parse_xml
 
@@ -40,10 +41,16 @@ from service.engine.xml import parse_xml
 @dataclass(frozen=True)
 class UserTaskInfo:
     id: str
-    name: str
+    name: str  # Chinese; ``name_en`` English (service/engine/names.py)
     lane: str | None
     # The data the task takes (``field.*`` properties); none declared: it takes none.
     fields: tuple[FieldSpec, ...] = ()
+    name_en: str = ""
+    # The decisions it offers (``decision.*`` properties); none declared: the three defaults.
+    decisions: tuple[DecisionOption, ...] = DEFAULT_DECISIONS
+
+    def offers(self, decision: str) -> bool:
+        return any(option.code == decision for option in self.decisions)
 
 
 @dataclass(frozen=True)
@@ -236,9 +243,14 @@ def parse_flow(
     for task_spec in (t for s in specs for t in s.task_specs.values() if t.manual and t.bpmn_id):
         properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
         fields, unreadable = declared_fields(properties)
+        options, undecided = declared_decisions(properties)
         problems += [FlowProblem(task_spec.bpmn_id, reason, filename) for reason in unreadable]
-        name = task_spec.bpmn_name or task_spec.bpmn_id
-        user_tasks.append(UserTaskInfo(task_spec.bpmn_id, name, task_spec.lane, fields))
+        problems += [
+            FlowProblem(task_spec.bpmn_id, f"user task {task_spec.bpmn_id!r}: {reason}", filename)
+            for reason in undecided
+        ]
+        zh, en = spec_names(task_spec)
+        user_tasks.append(UserTaskInfo(task_spec.bpmn_id, zh, task_spec.lane, fields, en, options))
     called = _called_decisions(root, specs)
     for decision_id, engine in called.items():
         decision_file = decision_files.get(decision_id, filename)

@@ -97,13 +97,22 @@ def _takes_a_branch(
         return unknown
 
 
+def _offered(flow: ParsedFlow, tasks: tuple[str, ...]) -> list[str]:
+    """The decisions the tasks offer (their ``decision.*`` declarations, or all three)."""
+    offered = set()
+    for task_id in tasks:
+        task = flow.user_task(task_id)
+        offered |= {o.code for o in task.decisions} if task else set(DECISIONS)
+    return [decision for decision in DECISIONS if decision in offered]
+
+
 def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
     found: list[FlowProblem] = []
     deadline = time.monotonic() + CHECK_BUDGET_S
     for gateway in flow.gateways:
         if not gateway.after or gateway.has_default:
             continue
-        for decision in DECISIONS:
+        for decision in _offered(flow, gateway.after):
             try:
                 taken = all(
                     any(

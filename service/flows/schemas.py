@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field
 
 class TaskOutline(BaseModel):
     id: str
-    name: str
+    name: str  # Chinese, and English (service/engine/names.py)
+    name_en: str = ""
     lane: str | None
     # The data the task takes: field name → its declaration ("integer min=1 max=2").
     fields: dict[str, str] = {}
@@ -19,12 +20,19 @@ class Renamed(BaseModel):
     after: str | None
 
 
+class RenamedTask(Renamed):
+    """A renamed task: its Chinese names before and after, and its English ones."""
+
+    before_en: str | None = None
+    after_en: str | None = None
+
+
 class FlowChanges(BaseModel):
     """What a version changed against the previous version of its key."""
 
     tasks_added: list[str] = []
     tasks_removed: list[str] = []
-    tasks_renamed: list[Renamed] = []
+    tasks_renamed: list[RenamedTask] = []
     tasks_moved: list[Renamed] = Field(default=[], description="tasks whose lane changed")
     lanes_added: list[str] = []
     lanes_removed: list[str] = []

@@ -21,7 +21,14 @@ from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.clock import utcnow
 from service.config import get_settings
-from service.engine import FlowProblem, InvalidFlow, ParsedFlow, parse_flow, spec_cache
+from service.engine import (
+    FlowProblem,
+    InvalidFlow,
+    ParsedFlow,
+    legacy_names,
+    parse_flow,
+    spec_cache,
+)
 from service.engine.markup import markup_problems
 from service.engine.xml import parse_xml
 from service.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
@@ -226,6 +233,7 @@ def _outline(flow: ParsedFlow) -> dict[str, Any]:
             {
                 "id": t.id,
                 "name": t.name,
+                "name_en": t.name_en,
                 "lane": t.lane,
                 "fields": {spec.name: spec.describe() for spec in t.fields},
             }
@@ -245,6 +253,14 @@ async def outline_of(session: AsyncSession, version: FlowVersion) -> dict[str, A
     return _outline(await parsed(session, version.id))
 
 
+def _names(task: dict[str, Any]) -> tuple[str, str]:
+    """A task's (Chinese, English) names in an outline; outlines stored before the names'
+    convention hold one bilingual name, split by its legacy rule."""
+    if "name_en" in task:
+        return task["name"], task["name_en"]
+    return legacy_names(task["name"] or "")
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Tasks and lanes added, removed, renamed and moved between two outlines."""
     old = {task["id"]: task for task in before["tasks"]}
@@ -254,9 +270,15 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         tasks_added=[task_id for task_id in new if task_id not in old],
         tasks_removed=[task_id for task_id in old if task_id not in new],
         tasks_renamed=[
-            {"id": t, "before": old[t]["name"], "after": new[t]["name"]}
+            {
+                "id": t,
+                "before": _names(old[t])[0],
+                "after": _names(new[t])[0],
+                "before_en": _names(old[t])[1],
+                "after_en": _names(new[t])[1],
+            }
             for t in both
-            if old[t]["name"] != new[t]["name"]
+            if _names(old[t]) != _names(new[t])
         ],
         tasks_moved=[
             {"id": t, "before": old[t]["lane"], "after": new[t]["lane"]}

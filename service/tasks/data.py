@@ -11,7 +11,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.applications import changes, progress
 from service.applications.models import Application, Review
 from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, User
-from service.engine import Completed, FieldSpec, Instance, masked_value
+from service.engine import (
+    DEFAULT_DECISIONS,
+    Completed,
+    DecisionOption,
+    FieldSpec,
+    Instance,
+    UserTaskInfo,
+    masked_value,
+)
 from service.flows import service as flows_service
 from service.tasks.models import Task
 from service.tasks.schemas import Decision
@@ -26,17 +34,29 @@ def default_fields(task: Task) -> tuple[FieldSpec, ...]:
     return (BANK_REFERENCE,) if task.role == FINANCE_OFFICER else ()
 
 
+async def declared_task(session: AsyncSession, task: Task) -> UserTaskInfo | None:
+    """What a task's flow version (a yearly review's own, or the case's) declares of it."""
+    review = await session.get(Review, task.review_id) if task.review_id else None
+    case = None if review else await session.get(Application, task.application_id)
+    row = review or case
+    assert row is not None
+    return (await flows_service.parsed(session, row.flow_version_id)).user_task(task.spec)
+
+
 async def declared_fields(session: AsyncSession, *, task_id: int) -> tuple[FieldSpec, ...]:
     """What a task takes, from its flow version (a yearly review's own, or the case's)."""
     task = await session.get(Task, task_id)
     if task is None:
         return ()
-    review = await session.get(Review, task.review_id) if task.review_id else None
-    case = None if review else await session.get(Application, task.application_id)
-    row = review or case
-    assert row is not None
-    declared = (await flows_service.parsed(session, row.flow_version_id)).user_task(task.spec)
+    declared = await declared_task(session, task)
     return (declared.fields if declared else ()) or default_fields(task)
+
+
+async def offered_decisions(session: AsyncSession, task: Task) -> tuple[DecisionOption, ...]:
+    """The decisions a task offers and their names, from its flow version: those its
+    ``decision.*`` properties declare, or approve, reject and return."""
+    declared = await declared_task(session, task)
+    return declared.decisions if declared else DEFAULT_DECISIONS
 
 
 async def proposal(session: AsyncSession, *, task_id: int) -> dict[str, tuple[Any, Any]]:

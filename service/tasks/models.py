@@ -27,7 +27,9 @@ class Task(SQLModel, table=True):
     review_id: int | None = Field(default=None, foreign_key="review.id")
     engine_task_id: str = Field(max_length=36)
     spec: str = Field(max_length=100)  # BPMN element id
+    # The flow's names of the step: Chinese, and English (service/engine/names.py).
     name: str = Field(max_length=200)
+    name_en: str = Field(default="", max_length=200)
     role: str = Field(max_length=40)  # the lane
     village_code: str = Field(max_length=12)
     priority: bool = False  # copied from the case: priority groups first in every inbox

@@ -28,7 +28,7 @@ from service.auth.models import (
 )
 from service.clock import local_today, utcnow
 from service.counters import COMPLETIONS
-from service.engine import Completed
+from service.engine import DEFAULT_DECISIONS, Completed, DecisionOption
 from service.errors import (
     Conflict,
     Forbidden,
@@ -66,6 +66,7 @@ _INBOX_COLUMNS: list[Any] = [
         "id",
         "application_id",
         "name",
+        "name_en",
         "spec",
         "role",
         "status",
@@ -166,6 +167,17 @@ async def specs_of_case(session: AsyncSession, application_id: int) -> tuple[lis
     done = [spec for spec, status in rows if status == COMPLETED]
     ready = [spec for spec, status in rows if status == READY]
     return done, ready
+
+
+async def offered_decisions(session: AsyncSession, task_id: int) -> tuple[DecisionOption, ...]:
+    """The decisions a task offers, in the flow's order, each with its names (and hint) in
+    both languages: what its flow declares (``decision.*`` properties of the user task), or
+    approve, reject and return. A completion with any other decision is refused. No such
+    task: the defaults (the caller has already found the task it shows)."""
+    task = await session.get(Task, task_id)
+    if task is None:
+        return DEFAULT_DECISIONS
+    return await task_data.offered_decisions(session, task)
 
 
 async def _get_visible_task(session: AsyncSession, *, user: User, task_id: int) -> Task:

@@ -35,7 +35,6 @@ from service.auth.models import CASEWORKER, COUNTY_APPROVER, FINANCE_OFFICER, Us
 from service.config import get_settings
 from service.errors import InvalidInput, NotFound, ReliefError
 from service.flows import service as flows_service
-from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
 from service.http.uploads import read_limited
@@ -47,8 +46,8 @@ from service.tasks import handover
 from service.tasks import service as tasks_service
 from service.tasks.models import COMPLETED, Task
 from service.tasks.schemas import Decision, TaskRead
+from service.web import diagrams, i18n, labels, sessions, submit, task_forms
 from service.web import errors as web_errors
-from service.web import i18n, labels, sessions, submit, task_forms
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
@@ -231,14 +230,17 @@ def _eligibility_reason(detail: ApplicationDetail, language: str) -> tuple[str, 
 
 
 @router.get("/applications/{application_id}/diagram.bpmn")
-async def case_diagram(application_id: PathId, user: PageUser, session: SessionDep) -> Response:
+async def case_diagram(
+    request: Request, application_id: PathId, user: PageUser, session: SessionDep
+) -> Response:
     """The BPMN of the flow version the case runs on, for anyone who may see the case: the
-    diagram's source, fetched by diagram.js. An administrator's upload, so served inert (plain
+    diagram's source, fetched by diagram.js, with names in the page's language and lanes by
+    their role's name (``diagrams.shown``). An administrator's upload, so served inert (plain
     text, sandboxed): a version stored before uploads refused stylesheets and XHTML markup
-    is served as stored and still cannot run anything on this origin."""
+    still cannot run anything on this origin."""
     case = await jurisdiction.get_visible(session, user=user, application_id=application_id)
     version = await flows_service.get_version(session, case.flow_version_id)
-    return downloads.inert_text(version.bpmn_xml)
+    return await diagrams.shown(version.bpmn_xml, sessions.of(request).language)
 
 
 @router.post("/applications/{application_id}/decision")

@@ -62,6 +62,18 @@ def navigation(user: User | None) -> list[tuple[str, str]]:
     return [(path, label) for path, label, allowed in NAVIGATION if not allowed or allowed & roles]
 
 
+def task_name(task: Any, language: str) -> str:
+    """A task's name in ``language``: the flow's Chinese ``name`` or its English ``name_en``
+    (service/engine/names.py). ``task`` is a row, a schema or its JSON."""
+    if isinstance(task, dict):
+        name, english = task.get("name"), task.get("name_en")
+    else:
+        name, english = getattr(task, "name", None), getattr(task, "name_en", None)
+    if language.startswith("zh"):
+        return str(name or english or "")
+    return str(english or name or "")
+
+
 def render(
     request: Request,
     template: str,
@@ -97,6 +109,8 @@ def render(
             "term": lambda kind, code: translation.gettext(term(kind, code)),
             "date": lambda value: i18n.date(value, language),
             "datetime": lambda value: i18n.datetime(value, language),
+            # A task's name from its flow, in the page's language.
+            "task_name": lambda task: task_name(task, language),
             **(context or {}),
         }
     )

@@ -35,8 +35,13 @@ CHAIN = (
     ("card_payout", "finance_officer"),
 )
 APPROVE_TO_VILLAGE_COSIGN = (
-    '<bpmn:sequenceFlow id="Flow_investigation_approve" name="同意 approve" '
+    '<bpmn:sequenceFlow id="Flow_investigation_approve" name="同意" '
     'sourceRef="gw_village_investigation" targetRef="village_cosign">\n'
+    "      <bpmn:extensionElements>\n"
+    "        <spiffworkflow:properties>\n"
+    '          <spiffworkflow:property name="name.en" value="Approve" />\n'
+    "        </spiffworkflow:properties>\n"
+    "      </bpmn:extensionElements>\n"
     '      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
     "decision == 'approve'</bpmn:conditionExpression>"
 )

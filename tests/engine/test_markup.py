@@ -11,7 +11,7 @@ from service.engine.xml import parse_xml
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (ROOT / "workflows" / "emergency_consolation.bpmn").read_text(encoding="utf-8")
-TASK = '<bpmn:userTask id="village_cosign" name="村委会主任签字 village committee co-signature">'
+TASK = '<bpmn:userTask id="village_cosign" name="村委会主任签字">'
 SHAPE = '<bpmndi:BPMNShape id="village_cosign_di" bpmnElement="village_cosign"'
 ROOT_TAG = "<bpmn:definitions "
 

@@ -76,8 +76,8 @@ def pilot(version: int) -> bytes:
         assert text.count(old) == 1
         text = text.replace(old, new)
     if version == 2:
-        text = text.replace(
-            'name="乡镇审查 township review"', 'name="乡镇初审 township first review"'
+        text = text.replace('name="乡镇审查"', 'name="乡镇初审"').replace(
+            'value="Township review"', 'value="Township first review"'
         )
         village_head = re.search(
             r'\s*<bpmn:lane id="Lane_village_head".*?</bpmn:lane>', text, flags=re.S
@@ -120,9 +120,10 @@ def test_an_admin_uploads_a_new_version_and_the_same_content_again_returns_it(ap
     assert body["decisions"] == []
     assert (body["active"], body["programs"]) == (False, ["emergency_consolation"])
     assert "township_cosign" in body["changes"]["tasks_added"]
-    tasks = {task["id"]: (task["name"], task["lane"]) for task in body["tasks"]}
+    tasks = {task["id"]: (task["name"], task["name_en"], task["lane"]) for task in body["tasks"]}
     assert tasks["township_cosign"] == (
-        "乡镇分管领导签字 township co-signature",
+        "乡镇分管领导签字",
+        "Township co-signature",
         "township_reviewer",
     )
     assert sorted(body["tasks_by_lane"]["township_reviewer"]) == [
@@ -260,8 +261,10 @@ def test_changes_name_what_was_renamed_moved_and_removed(api: Api) -> None:
         "tasks_renamed": [
             {
                 "id": "township_review",
-                "before": "乡镇审查 township review",
-                "after": "乡镇初审 township first review",
+                "before": "乡镇审查",
+                "after": "乡镇初审",
+                "before_en": "Township review",
+                "after_en": "Township first review",
             }
         ],
         "tasks_moved": [
@@ -377,7 +380,7 @@ def test_running_cases_finish_on_the_version_they_started_with(kind: str, tmp_pa
         inbox = api.get("/tasks", as_="tr.dongcheng").json()
         [cosign] = [task for task in inbox if task["application_id"] == case_b]
         assert (cosign["spec"], cosign["role"]) == ("township_cosign", "township_reviewer")
-        assert cosign["name"] == "乡镇分管领导签字 township co-signature"
+        assert (cosign["name"], cosign["name_en"]) == ("乡镇分管领导签字", "Township co-signature")
         assert api.get("/tasks", as_="ca.county", params={"application_id": case_b}).json() == []
         assert run_case(api, case_b, ("tr.dongcheng", *V1_CHAIN[3:])) == V2_SPECS[3:]
         detail_b = api.case(case_b)
@@ -416,7 +419,7 @@ def test_a_modeler_flow_is_activated_and_a_case_runs_through_it(kind: str, tmp_p
 
 def test_activating_a_review_flow_rebinds_the_yearly_review(kind: str, tmp_path: Path) -> None:
     review = (ROOT / "workflows" / "special_assistance_review.bpmn").read_text(encoding="utf-8")
-    renamed = review.replace('name="年审 annual review"', 'name="年度审核 yearly review"')
+    renamed = review.replace('name="年审"', 'name="年度审核"')
     assert renamed != review
     with own_server(kind, tmp_path) as server:
         api = server.api
@@ -429,8 +432,10 @@ def test_activating_a_review_flow_rebinds_the_yearly_review(kind: str, tmp_path:
         assert body["changes"]["tasks_renamed"] == [
             {
                 "id": "annual_review",
-                "before": "年审 annual review",
-                "after": "年度审核 yearly review",
+                "before": "年审",
+                "after": "年度审核",
+                "before_en": "Annual review",
+                "after_en": "Annual review",
             }
         ]
         activated = activate(api, "special_assistance_review", 2)

@@ -258,7 +258,7 @@ def test_an_objection_holds_the_payout_until_the_county_dismisses_it(
     assert api.case(case["id"])["status"] == "held"
     assert _notice_of(api, case)["state"] == "held"  # type: ignore[index]
     task = _objection_task(api, case["id"])
-    assert task["name"] == "核查举报 objection review"
+    assert (task["name"], task["name_en"]) == ("核查举报", "Objection review")
 
     # The notice period ends while the county is still examining: nothing is paid.
     set_clock(clock, datetime.fromisoformat(notice["ends_at"]) + timedelta(hours=1))

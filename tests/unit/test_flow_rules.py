@@ -32,6 +32,7 @@ def where(found: list[FlowProblem]) -> dict[str | None, str]:
 # The township's "return" branch, whose condition a typo can break.
 TOWNSHIP_RETURN = (
     r"(sourceRef=\"gw_township_review\" targetRef=\"correction\">\s*"
+    r"(?:<bpmn:extensionElements>[\s\S]*?</bpmn:extensionElements>\s*)?"
     r"<bpmn:conditionExpression [^>]*>)decision == 'return'"
 )
 

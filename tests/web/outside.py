@@ -21,7 +21,7 @@ from tests.conftest import Backend
 from tests.flows.helpers import SHIPPED
 
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
-DOCUMENTATION = '<bpmn:userTask id="objection_review" name="核查举报 objection review">\n'
+DOCUMENTATION = '<bpmn:userTask id="objection_review" name="核查举报">\n'
 DOCUMENTATION += "      <bpmn:documentation>"
 
 

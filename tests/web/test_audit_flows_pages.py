@@ -245,7 +245,7 @@ def test_an_uploaded_flow_gets_its_version_page(server: Server, api: Api) -> Non
     version = page.get(f"/flows/{key}/versions/1")
     assert version.status_code == 200
     assert "Flow version stored." in version.text  # the flash after the redirect
-    assert f'data-bpmn-url="/flows/{key}/versions/1/bpmn"' in version.text
+    assert f'data-bpmn-url="/flows/{key}/versions/1/diagram.bpmn"' in version.text
     assert f'action="/flows/{key}/versions/1/activate"' in version.text
     assert "乡镇分管领导签字" in version.text
     assert "<code>township_cosign</code>" in version.text  # the outline: tasks by lane
@@ -253,6 +253,13 @@ def test_an_uploaded_flow_gets_its_version_page(server: Server, api: Api) -> Non
     assert xml.status_code == 200
     assert xml.headers["content-type"].startswith("application/xml")
     assert xml.content == content
+    # The diagram's source names each step and lane in the page's language (English here).
+    shown = page.get(f"/flows/{key}/versions/1/diagram.bpmn")
+    assert shown.status_code == 200
+    assert shown.headers["content-type"].startswith("text/plain")
+    assert 'name="Township co-signature"' in shown.text
+    assert 'name="Finance officer"' in shown.text
+    assert 'name="finance_officer"' not in shown.text
 
     listing = page.get("/flows")
     assert f'id="flow-{key}"' in listing.text

@@ -269,8 +269,13 @@ def condition_eval_with_diagram() -> bytes:
     assert attack in corpus
     text = SHIPPED.read_text(encoding="utf-8")
     honest = (
-        '<bpmn:sequenceFlow id="Flow_investigation_approve" name="同意 approve" '
+        '<bpmn:sequenceFlow id="Flow_investigation_approve" name="同意" '
         'sourceRef="gw_village_investigation" targetRef="village_cosign">\n'
+        "      <bpmn:extensionElements>\n"
+        "        <spiffworkflow:properties>\n"
+        '          <spiffworkflow:property name="name.en" value="Approve" />\n'
+        "        </spiffworkflow:properties>\n"
+        "      </bpmn:extensionElements>\n"
         '      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
         "decision == 'approve'"
     )
