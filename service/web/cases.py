@@ -283,11 +283,8 @@ async def decide(
     try:
         await tasks_service.complete(session, user=user, task_id=task_id, decision=body)
     except ReliefError as refused:
-        # A declared field's refusal, in the page's language (the others: issue 20).
-        own_words = task_forms.REFUSED if refused.code.startswith("data-field-") else None
-        return await web_errors.back_with_refusal(
-            request, session, refused, back, message=own_words
-        )
+        # Every refusal in the page's language, from the catalogue (web/reasons.py).
+        return await web_errors.back_with_refusal(request, session, refused, back)
     sessions.of(request).tell(N_("Decision recorded."))
     return redirect(request, f"{back}?decided={task_id}")
 
@@ -346,24 +343,6 @@ async def revoke(
     return redirect(request, back)
 
 
-# The reassign form's refusals, in the page's language.
-REASSIGN_REFUSALS = {
-    "reassign-target-cannot-act": N_(
-        "This person may not take the task: it needs its role, a jurisdiction covering its "
-        "village, an active account, and no decision at another level of this case."
-    ),
-    "reassign-same-holder": N_("This person already holds the task."),
-    "task-not-reassignable": N_("Only a task that is claimed or past its deadline is reassigned."),
-    "task-claimed-meanwhile": N_(
-        "The task was claimed, reassigned or completed meanwhile; look at it again."
-    ),
-    "reason-required": N_("Give the reason for the reassignment, in 1 to 500 characters."),
-    "reassign-role-required": N_(
-        "Only a county approver, or a township reviewer for the township's steps, reassigns."
-    ),
-}
-
-
 @router.post("/applications/{application_id}/reassign")
 async def reassign(
     request: Request,
@@ -382,7 +361,6 @@ async def reassign(
     try:
         await handover.reassign(session, user=user, task_id=task_id, to=to, reason=reason)
     except ReliefError as refused:
-        message = REASSIGN_REFUSALS.get(refused.code, N_("The task could not be reassigned."))
-        return await web_errors.back_with_refusal(request, session, refused, back, message=message)
+        return await web_errors.back_with_refusal(request, session, refused, back)
     sessions.of(request).tell(N_("The task was reassigned."))
     return redirect(request, back)

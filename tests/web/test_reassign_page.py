@@ -48,7 +48,7 @@ def test_the_county_approver_reassigns_a_claimed_task_from_the_case_page(
     # Without a reason: refused, in Chinese, and nothing moves.
     refused = page.post(f"{path}/reassign", {"task_id": task_id, "to": colleague, "reason": " "})
     assert refused.status_code == 303
-    assert _flash(page.get(path).text) == "请填写改派原因（1至500字）。"
+    assert _flash(page.get(path).text) == "请填写原因（1 至 500 个字符）。"  # the catalogue's words
     # To someone who may not take it (the village head): refused, in Chinese.
     page.post(f"{path}/reassign", {"task_id": task_id, "to": county["vh"], "reason": "休假"})
     assert _flash(page.get(path).text).startswith("此人不能办理该待办")
