@@ -419,6 +419,7 @@ MAIN_PAGES = (  # (user or None for anyone, path, screenshot name)
     ("cw.lizhuang", "/applications/new", None),
     ("vh.lizhuang", "{case}", None),
     ("tr.dongcheng", "/review", "review"),
+    ("tr.dongcheng", "/applications", None),
     ("fo.county", "/payouts", "payouts"),
     ("au.county", "/audit", None),
     ("admin", "/flows", None),
