@@ -42,7 +42,7 @@ environment = Environment(
 # (path, message id, roles that see the link; empty: every user); N_ puts each label in the
 # catalogue (a label no template names, such as Audit, would otherwise stay English)
 NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
-    ("/", N_("Inbox"), frozenset()),
+    ("/", N_("Inbox"), frozenset(LANE_ROLES)),  # auditors and admins land elsewhere
     ("/applications/new", N_("New application"), frozenset({CASEWORKER})),
     ("/applications", N_("Cases"), frozenset({*LANE_ROLES, AUDITOR})),
     ("/review", N_("Batch review"), frozenset({TOWNSHIP_REVIEWER, COUNTY_APPROVER})),

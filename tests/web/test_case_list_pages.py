@@ -196,6 +196,7 @@ def test_auditors_and_admins_land_on_their_own_page(server: Server, county: Coun
         assert start.status_code == 303, user
         assert start.headers["location"] == landing, user
         assert page.get(landing).status_code == 200
+        assert 'href="/"' not in page.get(landing).text.replace('class="brand" href="/"', "")
     worker = logged_in(server, county["cw"])
     assert worker.get("/").status_code == 200  # the inbox
 
