@@ -45,12 +45,12 @@ from service.tasks import data as task_data
 from service.tasks import handover
 from service.tasks import service as tasks_service
 from service.tasks.models import COMPLETED, Task
-from service.tasks.schemas import Decision, TaskRead
+from service.tasks.schemas import Decision
 from service.web import diagrams, i18n, labels, sessions, submit, task_forms
 from service.web import errors as web_errors
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
-from service.web.templating import redirect, render
+from service.web.templating import redirect, render, task_name
 from service.web.vocabulary import in_language, term
 
 router = APIRouter()
@@ -73,13 +73,13 @@ class Choice:
     hint: str
 
 
-DECISIONS = ("approve", "reject", "return")
-
-
-async def _choices(session: AsyncSession, task: TaskRead, language: str) -> list[Choice]:
-    """The decisions the task offers, by the names its flow gives them."""
-    gettext = i18n.translations(language).gettext
-    return [Choice(code, gettext(term("decision", code)), "") for code in DECISIONS]
+async def _choices(session: AsyncSession, task_id: int, language: str) -> list[Choice]:
+    """The decisions the task offers, by the names its flow gives them (approve, reject and
+    return under their usual names when it declares none)."""
+    return [
+        Choice(option.code, option.name(language), option.hint(language))
+        for option in await tasks_service.offered_decisions(session, task_id)
+    ]
 
 
 @dataclass(frozen=True)
@@ -141,15 +141,12 @@ async def _what_next(
         return None
     gettext = i18n.translations(language).gettext
     chosen = next(
-        (
-            c.name
-            for c in await _choices(session, _summary(task), language)
-            if c.code == task.decision
-        ),
+        (c.name for c in await _choices(session, decided, language) if c.code == task.decision),
         gettext(term("decision", task.decision)),
     )
     steps = [
-        f"{open_task.name}（{gettext(term('role', open_task.role))}）" for open_task in detail.tasks
+        f"{task_name(open_task, language)}（{gettext(term('role', open_task.role))}）"
+        for open_task in detail.tasks
     ]
     if detail.status in SAID_BY_STATUS or (detail.status in NEXT_BY_STATUS and not steps):
         message = gettext(NEXT_BY_STATUS[detail.status])
@@ -164,10 +161,6 @@ async def _what_next(
         "message": message,
         "next": upcoming[0] if upcoming else None,
     }
-
-
-def _summary(task: Task) -> TaskRead:
-    return TaskRead.model_validate({**task.model_dump(), "claimed_by": None})
 
 
 @router.get("/applications/{application_id}")
@@ -190,7 +183,7 @@ async def case_page(
         "case": detail,
         "labels": await labels.load(session, language),
         "task": task,
-        "choices": await _choices(session, task, language) if task else [],
+        "choices": await _choices(session, task.id, language) if task else [],
         "objections": await _objections(session, application_id) if task else [],
         "done_specs": " ".join(done),
         "open_specs": " ".join(open_specs),

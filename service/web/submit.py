@@ -366,6 +366,10 @@ async def documents_context(
         and await applications_service.waits_on_caseworker(session, case.id),
         "document_kinds": CASEWORKER_DOCUMENT_KINDS,
         "upload_error": None,
+        # The timeline names the document added: the upload's answer swaps it too (htmx
+        # out of band); the case page sets timeline_oob False and shows it in its place.
+        "timeline": views.timeline_rows(case),
+        "timeline_oob": True,
     }
 
 

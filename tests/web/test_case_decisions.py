@@ -87,7 +87,8 @@ def test_the_facts_and_the_amount_come_before_an_unmade_choice(
     assert radios == ["approve", "reject", "return"]
     assert " checked" not in form  # 同意 is not chosen for the user
     assert 'src="/static/js/decision.js" defer' in html
-    assert "data-confirm-reject=" in form
+    # The reject asks for confirmation (decision.js), naming the choice as the task does.
+    assert re.search(r'value="reject"[^>]*data-confirm-text="驳回：', form)
 
 
 def test_the_finance_officer_sees_the_amount_and_the_card_masked(
@@ -126,6 +127,34 @@ def test_a_reject_or_return_without_a_reason_is_refused_and_changes_nothing(
     assert case["status"] == "in_progress"
     assert case["tasks"][0]["id"] == int(task_id)
     assert not [e for e in api.events(case_id) if e["action"] == "task_completed"]
+
+
+def _choices(html: str) -> list[tuple[str, str]]:
+    """The decision form's choices: (code, the label's words)."""
+    form = html[html.index('<form id="decision"') :]
+    return [
+        (code, label.strip())
+        for code, label in re.findall(
+            r'<input type="radio" name="decision" value="(\w+)"[^>]*>([^<]*)</label>', form
+        )
+    ]
+
+
+def test_the_correction_task_offers_resubmit_with_what_it_does(
+    server: Server, api: Api, ready_case: dict
+) -> None:
+    case_id = ready_case["id"]
+    api.act(case_id, "approve", as_="cw.lizhuang")
+    api.act(case_id, "return", as_="vh.lizhuang", comment="缺少村委会证明")
+    page = _english(logged_in(server, "cw.lizhuang"))
+    html = page.get(f"/applications/{case_id}").text
+    assert _choices(html) == [("approve", "Resubmit"), ("reject", "Abandon the application")]
+    assert "goes back to the village investigation" in html  # the choice's hint
+    assert 'id="decision-title">Your task: Correction' in html
+    location = _decide(page, case_id, "approve")
+    panel = _section(page.get(location).text, "what-next-title")
+    assert "Your decision: Resubmit" in panel
+    assert "The case goes to: Village investigation（Village caseworker）" in panel
 
 
 # --- what happens next -------------------------------------------------------------------------

@@ -327,6 +327,16 @@ def test_the_objection_review_shows_the_objection_masked(notice_api: Api, site: 
     assert "138****1111" in shown  # the contact, masked
     assert "13800001111" not in html
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", shown)  # when it came
+    # The task's own choices, saying what each does.
+    choices = html[form : html.index("</fieldset>", form)]
+    labels = re.findall(r'name="decision" value="(\w+)"[^>]*>\s*([^<]+)</label>', choices)
+    assert [(code, label.strip()) for code, label in labels] == [
+        ("reject", "举报属实，撤销认定"),
+        ("approve", "举报不成立，继续公示"),
+        ("return", "退回补正"),
+    ]
+    assert "认定撤销，不再发放" in choices
+    assert "公示继续，期满后发放" in choices
     # Another user of the case, with no task on it, is not shown the objection.
     other = logged_in(site, "tr.dongcheng").get(f"/applications/{case['id']}").text
     assert text not in other

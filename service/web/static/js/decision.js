@@ -3,9 +3,9 @@
  *
  * - A reject or a return needs a reason: choosing either makes the comment required, so the
  *   browser asks for it before sending (the server refuses an empty one too).
- * - A reject asks for confirmation: choosing it sets the form's data-confirm (console.js asks
- *   window.confirm() on submit) from the form's data-confirm-reject text; another choice
- *   removes it.
+ * - A reject asks for confirmation: choosing a choice with data-confirm-text (the reject,
+ *   named as the task calls it) sets the form's data-confirm to that text, so console.js asks
+ *   window.confirm() on submit; another choice removes it.
  *
  * Without this file the form still works: the server refuses a reject or return without a
  * reason and shows why.
@@ -27,8 +27,8 @@
         comment.removeAttribute('aria-required');
       }
     }
-    var question = form.getAttribute('data-confirm-reject');
-    if (value === 'reject' && question) {
+    var question = chosen ? chosen.getAttribute('data-confirm-text') : null;
+    if (question) {
       form.setAttribute('data-confirm', question);
     } else {
       form.removeAttribute('data-confirm');
