@@ -257,6 +257,11 @@ CODES: dict[str, Code] = {
     "data-field-required": _c(422, "approving needs this declared data field", "field type"),
     "data-field-reserved": _c(422, "the service sets this variable; no task may write it", "field"),
     "comment-required": _f("a reject or return needs a comment giving the reason", "decision"),
+    "decision-not-offered": _c(
+        422,
+        "the task does not offer this decision (its flow declares those it offers)",
+        "decision offered",
+    ),
     "data-integer-too-large": _f("a data integer exceeds ±2**53", "key max"),
     "data-key-invalid": _f("a data key is not a plain lower-case name", "key reserved"),
     "task-listed-twice": _f("a task is listed twice in a bulk request", "task_id"),

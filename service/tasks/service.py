@@ -32,6 +32,7 @@ from service.engine import DEFAULT_DECISIONS, Completed, DecisionOption
 from service.errors import (
     Conflict,
     Forbidden,
+    InvalidInput,
     MissingDocuments,
     NotFound,
     PayoutInBatch,
@@ -309,6 +310,20 @@ def _record_task_event(session: AsyncSession, action: str, *, user: User, task: 
     )
 
 
+async def _check_offered(session: AsyncSession, *, task: Task, decision: Decision) -> None:
+    """A task is completed only with a decision its flow offers (``offered_decisions``):
+    a decision no branch was drawn for is refused, never ignored."""
+    offered = [option.code for option in await task_data.offered_decisions(session, task)]
+    if decision.decision not in offered:
+        raise InvalidInput(
+            f"task {task.id} does not offer {decision.decision!r}; it offers: "
+            + ", ".join(offered),
+            field="decision",
+            code="decision-not-offered",
+            params={"decision": decision.decision, "offered": offered},
+        )
+
+
 async def _check_decision_rules(
     session: AsyncSession, *, task: Task, case: Application, program: Program, decision: Decision
 ) -> None:
@@ -477,6 +492,7 @@ async def _complete(
     task = await _get_visible_task(session, user=user, task_id=task_id)
     case = await jurisdiction.get_visible(session, user=user, application_id=task.application_id)
     await _check_may_act(session, user=user, task=task, case=case)
+    await _check_offered(session, task=task, decision=decision)
     if task.review_id is not None:
         return await _complete_review(session, user=user, task=task, case=case, decision=decision)
     program = await session.get(Program, case.program_code)

@@ -240,6 +240,9 @@ MESSAGES: dict[str, str] = {
     "data-field-required": N_("Approving needs “%(field)s”; check the fields and try again."),
     "data-field-reserved": N_("“%(field)s” is set by the service and cannot be entered."),
     "comment-required": N_("%(decision)s needs a reason the applicant can read."),
+    "decision-not-offered": N_(
+        "This task does not offer that decision; choose one of those shown."
+    ),
     "data-integer-too-large": N_("The number in “%(key)s” is too large."),
     "data-key-invalid": N_("“%(key)s” is not a valid field name."),
     "task-listed-twice": N_("Task %(task_id)s is listed twice."),

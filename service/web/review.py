@@ -25,7 +25,7 @@ from service.web import labels, reasons, sessions
 from service.web.deps import page_for
 from service.web.errors import TITLES
 from service.web.i18n import N_
-from service.web.templating import render
+from service.web.templating import render, task_name
 
 router = APIRouter()
 Reviewer = Annotated[User, Depends(page_for(TOWNSHIP_REVIEWER, COUNTY_APPROVER))]
@@ -122,7 +122,7 @@ async def review_decide(request: Request, user: Reviewer, session: WriteSessionD
             {
                 "task_id": item.task_id,
                 "application_id": task.application_id if task else None,
-                "task_name": task.name if task else "",
+                "task_name": task_name(task, language) if task else "",
                 "done": item.result == "done",
                 "status": item.status,
                 "title": TITLES.get(item.problem.status, TITLES[400]) if item.problem else "",
