@@ -360,6 +360,56 @@ def test_an_upload_over_the_limit_is_answered_in_place_and_the_form_stays(
     expect(section.locator("table tbody tr")).to_have_count(before + 1)
 
 
+def test_an_answer_the_page_cannot_show_leaves_the_form_and_says_so(
+    console: Console, api: Api, tmp_path: Path
+) -> None:
+    """A proxy's JSON error, and a connection that broke off: nothing is swapped, the message
+    comes from the page (in Chinese), the form keeps what was chosen."""
+    case_id = new_case(api)
+    upload = f"**/applications/{case_id}/documents"
+    console.expect_status(502, f"/applications/{case_id}/documents")
+    page = console.login("cw.lizhuang", viewport=PHONE)
+    page.goto(console.url(f"/applications/{case_id}"))
+    section = page.locator("#documents")
+    file = tmp_path / "hukou.pdf"
+    file.write_bytes(PDF)
+    section.locator("select[name=kind]").select_option("hukou")
+    section.locator("input[type=file][name=file]").set_input_files(file)
+    button = section.locator("form:has(input[type=file]) button[type=submit]")
+    message = page.locator("#flash .flash-error")
+
+    page.route(
+        upload,
+        lambda route: route.fulfill(
+            status=502,
+            content_type="application/problem+json",
+            body='{"type": "about:blank", "title": "Bad Gateway", "status": 502}',
+        ),
+    )
+    submit(page, button)
+    expect(message).to_have_text(page.locator("body").get_attribute("data-msg-failed") or "?")
+    expect(message).to_be_in_viewport()
+    assert "Bad Gateway" not in page.locator("main").inner_text()
+    expect(section.locator("select[name=kind]")).to_have_value("hukou")
+
+    page.unroute(upload)
+    page.route(upload, lambda route: route.abort("connectionreset"))  # the connection broke off
+    reported = len(console.problems)
+    button.click()
+    offline = page.locator("body").get_attribute("data-msg-offline") or "?"
+    expect(message).to_have_text(offline)
+    assert "连接" in offline
+    expect(section.locator("input[type=file][name=file]")).to_be_visible()
+    expect(section.locator("select[name=kind]")).to_have_value("hukou")
+    # What the browser reported of that reset is this test's doing, not a fault of the page:
+    # the failed request, and htmx's own log lines about it.
+    console.problems[reported:] = [
+        problem
+        for problem in console.problems[reported:]
+        if "ERR_CONNECTION_RESET" not in problem and "htmx:" not in problem
+    ]
+
+
 # --- the flow diagram -------------------------------------------------------------------------
 
 ZOOM = "d => d.querySelector('.djs-container svg .viewport').transform.baseVal[0].matrix.a"
