@@ -8,6 +8,7 @@ import re
 
 from tests.conftest import VILLAGE_CHAIN, Api, Server
 from tests.factories import PDF, application, id_number
+from tests.programs.test_special_assistance import special
 from tests.web.pages import Page, logged_in
 
 FULL_ID_OR_CARD = re.compile(r"(?<!\d)\d{16,19}(?!\d)|(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
@@ -89,6 +90,27 @@ def test_the_facts_and_the_amount_come_before_an_unmade_choice(
     assert 'src="/static/js/decision.js" defer' in html
     # The reject asks for confirmation (decision.js), naming the choice as the task does.
     assert re.search(r'value="reject"[^>]*data-confirm-text="驳回：', form)
+
+
+# The demo catalogue's base standard for a child's death, per person and year (programs.yaml).
+STANDARD_FEN = {2025: 720000, 2026: 780000, 2027: 820000}
+
+
+def test_a_yearly_program_shows_the_sum_of_a_year_and_who_receives_it(
+    server: Server, api: Api
+) -> None:
+    page = _english(logged_in(server, "cw.lizhuang"))
+    for spouse, who, parents in ((True, "for both parents", 2), (False, "for the applicant", 1)):
+        case_id = api.submit(special(spouse=spouse))["id"]
+        amount = CASE_AMOUNT.search(page.get(f"/applications/{case_id}").text)
+        assert amount
+        shown = re.sub(r"<[^>]+>", "", amount.group(1))
+        year = re.search(r"a year \((\d{4})\)", shown)
+        assert year, shown
+        # Each parent: 2 × the year's standard + the county's premium of ¥1,000.00.
+        fen = parents * (2 * STANDARD_FEN[int(year.group(1))] + 100000)
+        assert f"¥{fen // 100:,}.00" in shown
+        assert who in shown
 
 
 def test_the_finance_officer_sees_the_amount_and_the_card_masked(
