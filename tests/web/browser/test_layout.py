@@ -209,6 +209,8 @@ MAIN_PAGES = (  # (user or None for anyone, path)
     ("cw.lizhuang", "/"),
     ("cw.lizhuang", "/applications/new"),
     ("cw.lizhuang", "{case}"),
+    ("cw.lizhuang", "/applications"),
+    ("tr.dongcheng", "/review"),
     ("au.county", "/audit"),
     ("admin", "/flows"),
     ("admin", "/flows/emergency_consolation/versions/1"),
@@ -224,6 +226,7 @@ def test_the_main_pages_fit_the_screen_and_can_be_read(
 ) -> None:
     case_id = new_case(api)
     new_case(api, through=VILLAGE_CHAIN)  # on notice: a card on the public page
+    new_case(api, through=VILLAGE_CHAIN[:2])  # to review at the township
     pages: dict[str | None, Page] = {}
     problems: list[str] = []
     for user, path in MAIN_PAGES:
