@@ -269,7 +269,7 @@ async def decide(
         sessions.of(request).tell(
             N_("The comment holds characters that cannot be stored; remove them and try again.")
             if "comment" in wrong
-            else N_("Choose approve, reject or return."),
+            else N_("Choose one of the decisions the task offers."),
             "error",
         )
         return redirect(request, back)

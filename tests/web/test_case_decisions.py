@@ -145,6 +145,11 @@ def test_a_reject_or_return_without_a_reason_is_refused_and_changes_nothing(
         shown = page.get(f"/applications/{case_id}").text
         assert "need a reason" in _flash(shown)
         assert 'id="what-next-title"' not in shown
+    # A decision the task does not offer (a forged form) is refused as well.
+    page.post(f"/applications/{case_id}/decision", {"task_id": task_id, "decision": "maybe"})
+    assert _flash(page.get(f"/applications/{case_id}").text) == (
+        "Choose one of the decisions the task offers."
+    )
     case = api.case(case_id)
     assert case["status"] == "in_progress"
     assert case["tasks"][0]["id"] == int(task_id)
