@@ -44,7 +44,15 @@
   var MAX_SCALE = 1;     // fitting a small diagram does not blow it up
   var MIN_HEIGHT = 280;  // px: room for the zoom buttons and the watermark
   var PADDING = 16;      // px around the diagram
+  var TOP = 56;          // px above it: the zoom buttons' row, clear of the drawing
   var ZOOM_STEP = 1.25;
+  // Labels larger than bpmn-js's 12 px (11 px outside shapes): a county's flow is wide, and
+  // fitted to an office screen it is drawn at about 60%. bpmn-js wraps the text to its
+  // shapes at this size, so nothing spills out.
+  var TEXT = {
+    defaultStyle: { fontSize: 16, lineHeight: 1.2 },
+    externalStyle: { fontSize: 15, lineHeight: 1.2 }
+  };
   var viewers = new WeakMap(); // container -> viewer, to tidy up when htmx removes it
   var started = new WeakSet(); // containers already drawn (or being drawn)
 
@@ -80,13 +88,13 @@
       if (scale < SMALLEST) {
         scale = READABLE;
       }
-      var height = Math.round(inner.height * scale + 2 * PADDING);
+      var height = Math.round(inner.height * scale + TOP + PADDING);
       container.style.height = Math.max(MIN_HEIGHT, height) + 'px';
       canvas.resized();
       var box = canvas.viewbox();
       canvas.viewbox({
         x: inner.x - PADDING / scale,
-        y: inner.y - Math.max(PADDING, (box.outer.height - inner.height * scale) / 2) / scale,
+        y: inner.y - Math.max(TOP, (box.outer.height - inner.height * scale) / 2) / scale,
         width: box.outer.width / scale,
         height: box.outer.height / scale
       });
@@ -213,7 +221,7 @@
         return; // swapped away while loading
       }
       removeFallback(container);
-      viewer = new window.BpmnJS({ container: container });
+      viewer = new window.BpmnJS({ container: container, textRenderer: TEXT });
       viewers.set(container, viewer);
       await viewer.importXML(xml);
       fit(viewer, container);
