@@ -572,3 +572,26 @@ def test_a_reject_needs_a_reason_and_asks_for_confirmation(
     assert api.case(case_id)["status"] == "rejected"
     expect(township.locator("#what-next-message")).to_contain_text("告知申请人")
     expect(township.locator("#next-task")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366x768", "390x844"])
+def test_an_upload_shows_in_the_timeline_and_a_decision_says_what_follows(
+    console: Console, api: Api, viewport: dict[str, int], tmp_path: Path
+) -> None:
+    case_id = int(api.submit()["id"])
+    caseworker = console.login("cw.lizhuang", viewport=viewport)
+    caseworker.goto(console.url(case_url(case_id)))
+    caseworker.evaluate("() => { window.__samePage = true; }")
+    names = caseworker.locator("#timeline .document-name")
+    expect(names).to_have_count(0)
+    upload_documents(caseworker, EC_DOCUMENTS, tmp_path)
+    # Each upload's answer brought the timeline along (htmx, out of band): no reload.
+    assert caseworker.evaluate("() => window.__samePage === true")
+    expect(names).to_have_count(len(EC_DOCUMENTS))
+    expect(names.first).to_have_text(f"{EC_DOCUMENTS[0]}.pdf")
+
+    decide(caseworker, "approve", "入户调查属实")
+    panel = caseworker.locator("#what-next-message")
+    expect(panel).to_contain_text("村委会主任签字")  # the next step, by its name
+    expect(panel).to_be_in_viewport()
+    expect(caseworker.locator("#next-task")).to_be_visible()
