@@ -72,9 +72,10 @@
     });
   }
 
-  // The default view: as wide as the container, no smaller than READABLE; the container
-  // as tall as the diagram is at that zoom (setting a height through the CSSOM is allowed
-  // by the CSP; style attributes are not).
+  // The default view: as wide as the container (at most MAX_SCALE), or READABLE where that
+  // would be below SMALLEST; the container as tall as the diagram is at that zoom, plus the
+  // buttons' row (a height set through the CSSOM is allowed by the CSP; style attributes
+  // are not).
   function fit(viewer, container) {
     try {
       var canvas = viewer.get('canvas');
