@@ -225,13 +225,28 @@ def _says_more(before: dict[str, Any], after: dict[str, Any], entry: TimelineEnt
     )
 
 
+def _said_next(entries: list[TimelineEntry], index: int, was: Any, now: Any) -> bool:
+    """The entry after ``index`` is the same status change on its own (a completion records
+    its decision, then the change of status it made)."""
+    following = entries[index + 1] if index + 1 < len(entries) else None
+    if following is None or following.action != "status_changed":
+        return False
+    if entries[index].action == "status_changed":
+        return False
+    before = following.before if isinstance(following.before, dict) else {}
+    after = following.after if isinstance(following.after, dict) else {}
+    return before.get("status") == was and after.get("status") == now
+
+
 def timeline_rows(detail: ApplicationDetail) -> list[TimelineRow]:
     """The timeline's real changes: an entry whose status stays what it was and that says
-    nothing else is left out; a payout's entry shows its sum (its own status is the action's
+    nothing else is left out, and a status change is shown once (a completion's decision,
+    then the change it made); a payout's entry shows its sum (its own status is the action's
     name), a document's its kind and file name."""
     names = {document.id: document.filename for document in detail.documents}
     rows = []
-    for entry in detail.timeline:
+    entries = detail.timeline
+    for index, entry in enumerate(entries):
         before = entry.before if isinstance(entry.before, dict) else {}
         after = entry.after if isinstance(entry.after, dict) else {}
         if "payout_id" in after:
@@ -244,6 +259,8 @@ def timeline_rows(detail: ApplicationDetail) -> list[TimelineRow]:
         if was is not None and was == now and not _says_more(before, after, entry):
             continue
         document = after.get("document_id")
+        if was != now and _said_next(entries, index, was, now):
+            was = now = None  # the status change that follows says it, once
         rows.append(
             TimelineRow(
                 entry=entry,

@@ -39,7 +39,7 @@ from service.programs.models import Program
 from service.regions import jurisdiction
 from service.regions import service as regions_service
 from service.web import errors as web_errors
-from service.web import labels, reasons, sessions
+from service.web import labels, reasons, sessions, timeline
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
@@ -368,9 +368,8 @@ async def documents_context(
         "upload_error": None,
         # The timeline names the document added: the upload's answer swaps it too (htmx
         # out of band); the case page sets timeline_oob False and shows it in its place.
-        "timeline": views.timeline_rows(case),
         "timeline_oob": True,
-    }
+    } | await timeline.context(session, case)
 
 
 @router.post("/applications/{application_id}/documents")

@@ -182,6 +182,8 @@ def test_the_correction_task_offers_resubmit_with_what_it_does(
     panel = _section(page.get(location).text, "what-next-title")
     assert "Your decision: Resubmit" in panel
     assert "The case goes to: Village investigation（Village caseworker）" in panel
+    # The timeline says the decision as the task calls it.
+    assert "Task completed · Correction · Resubmit" in _timeline_cells(page.get(location).text)
 
 
 # --- what happens next -------------------------------------------------------------------------
@@ -276,6 +278,9 @@ def test_the_timeline_names_documents_and_shows_only_real_changes(
         if "→" in cell:
             before, after = cell.rsplit("：", 1)[-1].split(" → ")
             assert before != after, cell
+    changes = [cell.rsplit("：", 1)[-1] for cell in cells if "→" in cell]
+    assert len(changes) == len(set(changes)), cells  # each change of status shown once
+    assert "Task completed · County verification · Approve" in cells  # the step, by name
     payout_cells = [cell for cell in cells if cell.startswith("Payout")]
     assert payout_cells
     assert all(EC_AMOUNT in cell and "→" not in cell for cell in payout_cells)
