@@ -127,6 +127,9 @@ def test_the_finance_officer_sees_the_amount_and_the_card_masked(
     assert "*" in api.case(case_id)["household"]["bank_card"]
     assert FULL_ID_OR_CARD.search(_visible_text(html)) is None
     assert html.index('id="pay-title"') < html.index('<form id="decision"')
+    # The payout task's own choices; the bank's reference is needed to say it is paid.
+    assert [code for code, _label in _choices(html)] == ["approve", "return"]
+    assert "needed to choose “Paid”" in html
 
 
 def test_a_reject_or_return_without_a_reason_is_refused_and_changes_nothing(
