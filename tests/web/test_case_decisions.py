@@ -88,6 +88,8 @@ def test_the_facts_and_the_amount_come_before_an_unmade_choice(
     assert radios == ["approve", "reject", "return"]
     assert " checked" not in form  # 同意 is not chosen for the user
     assert 'src="/static/js/decision.js" defer' in html
+    # The comment's hint names the choices that need a reason, as the task calls them.
+    assert "选择“驳回”、“退回补正”时，须填写申请人能看懂的理由。" in form
     # The reject asks for confirmation (decision.js), naming the choice as the task does.
     assert re.search(r'value="reject"[^>]*data-confirm-text="驳回：', form)
 
