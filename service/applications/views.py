@@ -235,7 +235,7 @@ def _said_next(entries: list[TimelineEntry], index: int, was: Any, now: Any) -> 
         return False
     before = following.before if isinstance(following.before, dict) else {}
     after = following.after if isinstance(following.after, dict) else {}
-    return before.get("status") == was and after.get("status") == now
+    return bool(before.get("status") == was and after.get("status") == now)
 
 
 def timeline_rows(detail: ApplicationDetail) -> list[TimelineRow]:
