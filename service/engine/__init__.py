@@ -11,7 +11,13 @@ say which decisions it offers and what they are called (service/engine/names.py)
 from service.engine.decisions import ParsedDecision, decision_cache, parse_decision
 from service.engine.decisions import evaluate as evaluate_decision
 from service.engine.errors import FlowProblem, InvalidFlow, TaskNotReady, UnsafeExpression
-from service.engine.fields import SERVICE_WRITTEN, FieldSpec, check_value, masked_value
+from service.engine.fields import (
+    SERVICE_WRITTEN,
+    FieldSpec,
+    check_value,
+    masked_value,
+    parse_field,
+)
 from service.engine.instances import Completed, Instance, ReadyTask
 from service.engine.names import (
     DEFAULT_DECISIONS,
@@ -40,6 +46,7 @@ __all__ = [
     "Completed",
     "FieldSpec",
     "check_value",
+    "parse_field",
     "masked_value",
     "FlowProblem",
     "GatewayInfo",

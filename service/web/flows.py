@@ -18,17 +18,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.models import ADMIN, User
 from service.config import get_settings
-from service.engine import InvalidFlow
+from service.engine import InvalidFlow, parse_field
 from service.errors import InvalidInput, PayloadTooLarge
 from service.flows import service as flows_service
 from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import MAX_ID
 from service.http.uploads import read_flow_file
-from service.web import diagrams, labels, reasons, sessions
+from service.web import diagrams, i18n, labels, reasons, sessions
 from service.web.deps import page_for
 from service.web.i18n import N_
 from service.web.templating import redirect, render
+from service.web.vocabulary import term
 
 router = APIRouter()
 Admin = Annotated[User, Depends(page_for(ADMIN))]
@@ -172,13 +173,40 @@ async def _version_context(
     request: Request, session: AsyncSession, key: str, number: int
 ) -> dict[str, Any]:
     version = await flows_service.get_numbered(session, key, number)
-    names = await labels.load(session, sessions.of(request).language)
+    language = sessions.of(request).language
+    names = await labels.load(session, language)
+    read = await flows_service.read_version(session, version)
     return {
-        "version": await flows_service.read_version(session, version),
+        "version": read,
+        "fields_in_words": {task.id: fields_in_words(task.fields, language) for task in read.tasks},
         "labels": names,
         "activation_error": None,
         "chosen_program": "",
     }
+
+
+def fields_in_words(declared: dict[str, str], language: str) -> list[str]:
+    """A task's declared fields as an administrator reads them: 银行转账流水号：一行参考号，
+    批准时必填 — not the declaration's own words (``reference required``)."""
+    gettext = i18n.translations(language).gettext
+    shown = []
+    for name, declaration in declared.items():
+        spec = parse_field(name, declaration)
+        words = [gettext(reasons.TYPES.get(spec.type, spec.type))]
+        if spec.minimum is not None and spec.minimum != parse_field(name, spec.type).minimum:
+            words.append(gettext("at least %(num)s") % {"num": _number(spec.minimum)})
+        if spec.maximum is not None and spec.maximum != parse_field(name, spec.type).maximum:
+            words.append(gettext("at most %(num)s") % {"num": _number(spec.maximum)})
+        if spec.required:
+            words.append(gettext("needed to approve"))
+        separator = "，" if language != "en" else ", "
+        colon = "：" if language != "en" else ": "
+        shown.append(gettext(term("field", name)) + colon + separator.join(words))
+    return shown
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 @router.get("/flows/{key}/versions/{number}")

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from service.web import flows as web_flows
 from tests.conftest import Api, Server
 from tests.flows.helpers import (
     CORPUS,
@@ -248,7 +249,8 @@ def test_an_uploaded_flow_gets_its_version_page(server: Server, api: Api) -> Non
     assert f'data-bpmn-url="/flows/{key}/versions/1/diagram.bpmn"' in version.text
     assert f'action="/flows/{key}/versions/1/activate"' in version.text
     assert "乡镇分管领导签字" in version.text
-    assert "<code>township_cosign</code>" in version.text  # the outline: tasks by lane
+    # The outline: tasks by lane, element ids as identifiers (not translated).
+    assert '<code translate="no">township_cosign</code>' in version.text
     xml = page.get(f"/flows/{key}/versions/1/bpmn")
     assert xml.status_code == 200
     assert xml.headers["content-type"].startswith("application/xml")
@@ -321,3 +323,17 @@ def test_activating_a_version_makes_new_cases_start_on_it(kind: str, tmp_path: P
         assert flow_entry(api, "emergency_consolation")["active_version"] == 2
         case = api.submit()
         assert api.case(case["id"])["flow_version"] == "emergency_consolation@v2"
+
+
+def test_a_version_page_says_a_task_s_fields_in_words() -> None:
+    """The outline reads ``field.bank_reference = "reference required"`` to an administrator
+    as words in the page's language, not as the declaration's own syntax."""
+    declared = {"bank_reference": "reference required", "eligible_parents": "integer min=1 max=2"}
+    assert web_flows.fields_in_words(declared, "en") == [
+        "Bank transfer reference: a reference on one line, needed to approve",
+        "Parents receiving the benefit: a whole number, at least 1, at most 2",
+    ]
+    assert web_flows.fields_in_words(declared, "zh_CN") == [
+        "银行转账流水号：单行凭证号，同意时必填",
+        "享受扶助人数：整数，不少于 1，不超过 2",
+    ]

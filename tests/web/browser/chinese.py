@@ -8,9 +8,9 @@ Latin letters, so they are caught too.
 
 Accepted: the other language's own name in the language switch (English); what people
 typed or chose themselves and the page marks ``translate="no"`` (a login name, a file's name,
-a bank's reference); words with a digit in them (references, masked numbers); file formats
-and standards people know by their Latin names (PDF, JPEG, PNG, CSV, Excel, BPMN, DMN); the
-bpmn.io watermark, whose licence requires it as it is; the currency and time zone
+a bank's reference); words with a digit in them (references, masked numbers); file formats,
+standards and units people know by their Latin names (PDF, JPEG, PNG, CSV, Excel, BPMN, DMN,
+KB, MB); the bpmn.io watermark, whose licence requires it as it is; the currency and time zone
 abbreviations (CNY, UTC); and hexadecimal digests.
 """
 
@@ -21,7 +21,22 @@ import re
 from playwright.sync_api import Page
 
 ACCEPTED = frozenset(
-    {"English", "PDF", "JPEG", "JPG", "PNG", "CSV", "Excel", "xlsx", "CNY", "UTC", "BPMN", "DMN"}
+    {
+        "English",
+        "PDF",
+        "JPEG",
+        "JPG",
+        "PNG",
+        "CSV",
+        "Excel",
+        "xlsx",
+        "CNY",
+        "UTC",
+        "BPMN",
+        "DMN",
+        "KB",
+        "MB",
+    }
 )
 LOGIN_NAME = re.compile(r"^[a-z]{2,}\.[a-z0-9]+$")
 HEX = re.compile(r"^[0-9a-f]{6,}$")
