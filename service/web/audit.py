@@ -10,9 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Annotated, Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -31,6 +30,7 @@ from service.masking import mask_numbers_in
 from service.web import i18n, labels, sessions
 from service.web.deps import page_for
 from service.web.errors import TITLES
+from service.web.filters import REGION, Search, date_range
 from service.web.i18n import N_
 from service.web.templating import render
 from service.web.vocabulary import TERMS, term
@@ -42,38 +42,13 @@ PAGE_SIZE = 100
 SUMMARY_KEYS = ("status", "kind", "decision", "roles", "flow", "task")
 # The vocabulary (web/vocabulary.py) that names the codes under each of those keys.
 _VOCABULARY = {"status": "status", "kind": "document", "decision": "decision", "roles": "role"}
-_REGION = re.compile(r"^\d{6,12}$")
 _NAME = re.compile(r"^\S{1,64}$")
 _CODE = re.compile(r"^[a-z_]{1,40}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-@dataclass
-class Search:
-    """The page's filters as typed (text), the service's filter, and a message per field."""
-
-    values: dict[str, str]
-    query: queries.EventFilter
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def link(self, **extra: str | int) -> str:
-        """The query string of these filters (set ones only) and ``extra``."""
-        params = {name: value for name, value in self.values.items() if value}
-        return urlencode({**params, **{k: str(v) for k, v in extra.items()}})
 
 
 def _day_start(day: dt.date) -> dt.datetime:
     """Midnight of ``day`` in the office's time zone: the dates an office means."""
     return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(get_settings().timezone))
-
-
-def _date(text: str) -> dt.date | None:
-    if not _DATE.match(text):
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _text_errors(values: dict[str, str]) -> dict[str, str]:
@@ -86,7 +61,7 @@ def _text_errors(values: dict[str, str]) -> dict[str, str]:
     for name in ("role", "action"):
         if values[name] and not _CODE.match(values[name]):
             errors[name] = N_("Choose a value from the list.")
-    if values["region"] and not _REGION.match(values["region"]):
+    if values["region"] and not REGION.match(values["region"]):
         errors["region"] = N_("Enter 6 to 12 digits of a region code.")
     return errors
 
@@ -96,15 +71,9 @@ def _window(
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """The dates as instants: from the first day's midnight to the midnight after the last
     (office time); a date that cannot be read gets a message in ``errors``."""
-    bounds: list[dt.datetime | None] = []
-    for name, days in (("from", 0), ("to", 1)):
-        day = _date(values[name]) if values[name] else None
-        if values[name] and day is None:
-            errors[name] = N_("Enter a date as 2026-01-31.")
-        bounds.append(_day_start(day + dt.timedelta(days=days)) if day else None)
-    since, until = bounds
-    if since and until and since >= until:
-        errors["to"] = N_("The last day comes before the first.")
+    first, last = date_range(values, errors)
+    since = _day_start(first) if first else None
+    until = _day_start(last + dt.timedelta(days=1)) if last else None
     return since, until
 
 
@@ -116,7 +85,7 @@ def search(
     region: Annotated[str, Query(max_length=12)] = "",
     from_: Annotated[str, Query(alias="from", max_length=10)] = "",
     to: Annotated[str, Query(max_length=10)] = "",
-) -> Search:
+) -> Search[queries.EventFilter]:
     """Read the filters; a value that cannot be a filter gets a message beside its field."""
     values = {
         "application_id": application_id.strip(),
@@ -146,7 +115,7 @@ def search(
     return Search(values, query, errors)
 
 
-SearchDep = Annotated[Search, Depends(search)]
+SearchDep = Annotated[Search[queries.EventFilter], Depends(search)]
 
 
 def summary(event: AuditEvent) -> tuple[str, Any, Any] | None:
@@ -244,7 +213,11 @@ def _file(export: exports.Export) -> StreamingResponse:
 
 
 async def _export(
-    user: User, session: SessionDep, writes: WriteSessionDep, filters: Search, format_: str
+    user: User,
+    session: SessionDep,
+    writes: WriteSessionDep,
+    filters: Search[queries.EventFilter],
+    format_: str,
 ) -> StreamingResponse:
     if filters.errors:
         raise InvalidInput(

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -29,6 +28,7 @@ from service.masking import mask_name
 from service.regions.models import Region
 from service.web import labels, sessions
 from service.web.deps import page_for
+from service.web.filters import REGION, Search, date_range
 from service.web.i18n import N_
 from service.web.templating import render
 
@@ -44,31 +44,6 @@ CASE_STATUSES = (
 )  # fmt: skip
 _NUMBER = re.compile(r"^#?\s*(\d{1,10})$")
 _ID_SUFFIX = re.compile(applications_service.ID_SUFFIX)
-_REGION = re.compile(r"^\d{6,12}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-@dataclass
-class Search:
-    """The page's filters as typed, the service's query, and a message per field."""
-
-    values: dict[str, str]
-    query: applications_service.CaseQuery
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def link(self, **extra: str | int) -> str:
-        params = {name: value for name, value in self.values.items() if value}
-        return urlencode({**params, **{k: str(v) for k, v in extra.items()}})
-
-
-def _date(text: str) -> dt.date | None:
-    if not _DATE.match(text):
-        return None
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-    return day if dt.date(1900, 1, 1) <= day <= dt.date(2999, 12, 31) else None
 
 
 def _number(text: str, errors: dict[str, str]) -> int | None:
@@ -88,7 +63,7 @@ def search(
     status: Annotated[str, Query(max_length=32)] = "",
     from_: Annotated[str, Query(alias="from", max_length=10)] = "",
     to: Annotated[str, Query(max_length=10)] = "",
-) -> Search:
+) -> Search[applications_service.CaseQuery]:
     """Read the filters; a value that cannot be a filter gets a message beside its field."""
     values = {
         "number": number.strip(),
@@ -104,17 +79,11 @@ def search(
     case_number = _number(values["number"], errors)
     if values["id_suffix"] and not _ID_SUFFIX.match(values["id_suffix"]):
         errors["id_suffix"] = N_("Enter the last 4 to 6 digits of the ID number.")
-    if values["region"] and not _REGION.match(values["region"]):
+    if values["region"] and not REGION.match(values["region"]):
         errors["region"] = N_("Choose a place from the list.")
     if values["status"] and values["status"] not in CASE_STATUSES:
         errors["status"] = N_("Choose a value from the list.")
-    days: dict[str, dt.date | None] = {}
-    for key in ("from", "to"):
-        days[key] = _date(values[key]) if values[key] else None
-        if values[key] and days[key] is None:
-            errors[key] = N_("Enter a date as 2026-01-31.")
-    if days["from"] and days["to"] and days["from"] > days["to"]:
-        errors["to"] = N_("The last day comes before the first.")
+    first, last = date_range(values, errors)
     query = applications_service.CaseQuery(
         number=case_number,
         name=values["name"] or None,
@@ -122,13 +91,13 @@ def search(
         region=values["region"] or None,
         program=values["program"] or None,
         status=values["status"] or None,
-        submitted_from=days["from"],
-        submitted_to=days["to"],
+        submitted_from=first,
+        submitted_to=last,
     )
     return Search(values, query, errors)
 
 
-SearchDep = Annotated[Search, Depends(search)]
+SearchDep = Annotated[Search[applications_service.CaseQuery], Depends(search)]
 
 
 async def _places(session: SessionDep, user: User) -> list[Region]:
