@@ -12,7 +12,7 @@ from functools import lru_cache
 import anyio
 from fastapi import Response
 
-from service.engine import display_names
+from service.engine import InvalidFlow, display_names
 from service.http import downloads
 from service.web import i18n
 from service.web.vocabulary import TERMS
@@ -23,6 +23,15 @@ def _shown(xml: str, language: str) -> bytes:
     gettext = i18n.translations(language).gettext
     roles = {code: gettext(label) for code, label in TERMS["role"].items()}
     return display_names(xml.encode("utf-8"), language, roles)
+
+
+def named(xml: str, language: str) -> str:
+    """A refused upload's drawable XML with the names of ``language``; as it is when it cannot
+    be read (the refusal may be that it is not well-formed BPMN)."""
+    try:
+        return _shown(xml, language).decode("utf-8")
+    except InvalidFlow:
+        return xml
 
 
 async def shown(xml: str, language: str) -> Response:

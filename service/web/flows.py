@@ -101,6 +101,9 @@ async def upload(
             diagram = await anyio.to_thread.run_sync(
                 partial(flows_service.refused_diagram, bpmn_file.content)
             )
+            if diagram is not None:
+                language = sessions.of(request).language
+                diagram = await anyio.to_thread.run_sync(diagrams.named, diagram, language)
         refusal = {
             "problems": _problems(error, sessions.of(request).language),
             "xml": diagram,
