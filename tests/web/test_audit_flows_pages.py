@@ -214,8 +214,8 @@ def test_a_refused_flow_is_listed_with_its_elements_and_nothing_is_stored(
     assert '<textarea hidden id="refused-bpmn"' in response.text
     assert "&lt;bpmn:definitions" in response.text
     # Drawn with each lane named by its role, in the page's language (English here).
-    assert 'name=&#34;Village caseworker&#34;' in response.text
-    assert 'name=&#34;caseworker&#34;' not in response.text
+    assert "name=&#34;Village caseworker&#34;" in response.text
+    assert "name=&#34;caseworker&#34;" not in response.text
     assert re.search(
         r'data-bpmn-source="refused-bpmn" data-error="[^"]*\bvillage_cosign\b', response.text
     )
