@@ -66,3 +66,28 @@ def logged_in(server: Server, username: str) -> Page:
     response = page.login(username)
     assert response.status_code == 303, response.text
     return page
+
+
+def english(page: Page) -> Page:
+    """The session's pages in English from now on: the tests read the English message ids."""
+    response = page.post("/language", {"language": "en", "next": "/"})
+    assert response.status_code == 303, response.text
+    return page
+
+
+def task_id(html: str) -> str:
+    """The id of the task the case page's decision form completes."""
+    match = re.search(r'name="task_id" value="(\d+)"', html)
+    assert match, "the page shows no decision form"
+    return match.group(1)
+
+
+def flash(html: str) -> str:
+    """The message shown at the top of the page after a redirect ("" without one)."""
+    match = re.search(r'<p class="flash-(?:ok|error)">([^<]*)</p>', html)
+    return match.group(1) if match else ""
+
+
+def visible_text(html: str) -> str:
+    """The page without the CSRF token (random base64 may hold digit runs)."""
+    return re.sub(r'(name="csrf-token" content|name="csrf_token" value)="[^"]*"', "", html)

@@ -26,6 +26,7 @@ from tests.flows.helpers import (
     flows,
     own_server,
 )
+from tests.web import pages
 from tests.web.pages import Page, logged_in
 
 BOM = b"\xef\xbb\xbf"
@@ -35,13 +36,6 @@ def _bpmn_files(name: str, content: bytes, dmns: tuple[Path, ...] = ()) -> dict[
     files = [("bpmn", (name, content, "application/octet-stream"))]
     files += [("dmn", (dmn.name, dmn.read_bytes(), "application/octet-stream")) for dmn in dmns]
     return {"files": files}
-
-
-def _english(page: Page) -> Page:
-    """The page in English: the tests read the English message ids."""
-    response = page.post("/language", {"language": "en", "next": "/"})
-    assert response.status_code == 303, response.text
-    return page
 
 
 def _renamed(content: bytes, key: str) -> bytes:
@@ -74,7 +68,7 @@ def test_the_pages_are_not_found_for_other_roles(server: Server) -> None:
     auditor = logged_in(server, "au.county")
     assert auditor.get("/flows").status_code == 404
     assert auditor.get("/flows/emergency_consolation/versions/1/bpmn").status_code == 404
-    admin = _english(logged_in(server, "admin"))
+    admin = pages.english(logged_in(server, "admin"))
     assert admin.get("/audit").status_code == 404
     # Nobody logged in: to the login form.
     anonymous = Page(server)
@@ -191,7 +185,7 @@ def test_a_refused_flow_is_listed_with_its_elements_and_nothing_is_stored(
     server: Server, api: Api
 ) -> None:
     before = flows(api)
-    page = _english(logged_in(server, "admin"))
+    page = pages.english(logged_in(server, "admin"))
     bad = CORPUS / "script_import_os.bpmn"
     response = _upload(page, bad.name, bad.read_bytes())
     assert response.status_code == 422, response.text
@@ -241,7 +235,7 @@ def test_a_refused_flow_is_listed_with_its_elements_and_nothing_is_stored(
 def test_an_uploaded_flow_gets_its_version_page(server: Server, api: Api) -> None:
     key = f"web_pages_{uuid.uuid4().hex[:8]}"
     content = _renamed(EXAMPLE_V2.read_bytes(), key)
-    page = _english(logged_in(server, "admin"))
+    page = pages.english(logged_in(server, "admin"))
     response = _upload(page, "example.bpmn", content, note="乡镇分管领导签字")
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"/flows/{key}/versions/1"
@@ -282,7 +276,7 @@ def test_an_uploaded_flow_gets_its_version_page(server: Server, api: Api) -> Non
 
 def test_posting_without_the_csrf_token_is_refused(server: Server, api: Api) -> None:
     before = flows(api)
-    page = _english(logged_in(server, "admin"))
+    page = pages.english(logged_in(server, "admin"))
     page.get("/flows")
     response = page.post(
         "/flows/upload", {}, csrf=False, **_bpmn_files("v2.bpmn", EXAMPLE_V2.read_bytes())
@@ -302,7 +296,7 @@ def test_activating_a_version_makes_new_cases_start_on_it(kind: str, tmp_path: P
     with own_server(kind, tmp_path) as own:
         api = own.api
         assert api is not None
-        page = _english(logged_in(api.server, "admin"))
+        page = pages.english(logged_in(api.server, "admin"))
         response = _upload(page, EXAMPLE_V2.name, EXAMPLE_V2.read_bytes(), note="v2")
         assert response.status_code == 303, response.text
         assert response.headers["location"] == "/flows/emergency_consolation/versions/2"

@@ -9,31 +9,12 @@ import re
 from tests.conftest import VILLAGE_CHAIN, Api, Server
 from tests.factories import PDF, application, id_number
 from tests.programs.test_special_assistance import special
+from tests.web import pages
 from tests.web.pages import Page, logged_in
 
 FULL_ID_OR_CARD = re.compile(r"(?<!\d)\d{16,19}(?!\d)|(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 CASE_AMOUNT = re.compile(r'<dd id="case-amount" class="money">(.*?)</dd>', re.DOTALL)
 EC_AMOUNT = "¥3,000.00"  # emergency consolation, once (workflows/programs.yaml)
-
-
-def _english(page: Page) -> Page:
-    page.post("/language", {"language": "en", "next": "/"})
-    return page
-
-
-def _task_id(html: str) -> str:
-    match = re.search(r'name="task_id" value="(\d+)"', html)
-    assert match, "the page shows no decision form"
-    return match.group(1)
-
-
-def _flash(html: str) -> str:
-    match = re.search(r'<p class="flash-(?:ok|error)">([^<]*)</p>', html)
-    return match.group(1) if match else ""
-
-
-def _visible_text(html: str) -> str:
-    return re.sub(r'(name="csrf-token" content|name="csrf_token" value)="[^"]*"', "", html)
 
 
 def _section(html: str, element_id: str) -> str:
@@ -53,7 +34,7 @@ def _decide(page: Page, case_id: int, decision: str, comment: str = "") -> str:
     html = page.get(f"/applications/{case_id}").text
     response = page.post(
         f"/applications/{case_id}/decision",
-        {"task_id": _task_id(html), "decision": decision, "comment": comment},
+        {"task_id": pages.task_id(html), "decision": decision, "comment": comment},
     )
     assert response.status_code == 303, response.text
     return response.headers["location"]
@@ -101,7 +82,7 @@ STANDARD_FEN = {2025: 720000, 2026: 780000, 2027: 820000}
 def test_a_yearly_program_shows_the_sum_of_a_year_and_who_receives_it(
     server: Server, api: Api
 ) -> None:
-    page = _english(logged_in(server, "cw.lizhuang"))
+    page = pages.english(logged_in(server, "cw.lizhuang"))
     for spouse, who, parents in ((True, "for both parents", 2), (False, "for the applicant", 1)):
         case_id = api.submit(special(spouse=spouse))["id"]
         amount = CASE_AMOUNT.search(page.get(f"/applications/{case_id}").text)
@@ -121,13 +102,13 @@ def test_the_finance_officer_sees_the_amount_and_the_card_masked(
     case_id = ready_case["id"]
     for user in VILLAGE_CHAIN:  # the shared server's notices end at once
         api.act(case_id, "approve", as_=user)
-    page = _english(logged_in(server, "fo.county"))
+    page = pages.english(logged_in(server, "fo.county"))
     html = page.get(f"/applications/{case_id}").text
     pay = html[html.index('id="pay-title"') : html.index("</div>", html.index('id="pay-title"'))]
     assert EC_AMOUNT in pay
     assert api.case(case_id)["household"]["bank_card"] in pay  # masked as the API shows it
     assert "*" in api.case(case_id)["household"]["bank_card"]
-    assert FULL_ID_OR_CARD.search(_visible_text(html)) is None
+    assert FULL_ID_OR_CARD.search(pages.visible_text(html)) is None
     assert html.index('id="pay-title"') < html.index('<form id="decision"')
     # The payout task's own choices; the bank's reference is needed to say it is paid.
     assert [code for code, _label in _choices(html)] == ["approve", "return"]
@@ -138,8 +119,8 @@ def test_a_reject_or_return_without_a_reason_is_refused_and_changes_nothing(
     server: Server, api: Api, ready_case: dict
 ) -> None:
     case_id = ready_case["id"]
-    page = _english(logged_in(server, "cw.lizhuang"))
-    task_id = _task_id(page.get(f"/applications/{case_id}").text)
+    page = pages.english(logged_in(server, "cw.lizhuang"))
+    task_id = pages.task_id(page.get(f"/applications/{case_id}").text)
     for decision, comment in (("reject", ""), ("return", "   ")):
         response = page.post(
             f"/applications/{case_id}/decision",
@@ -148,11 +129,11 @@ def test_a_reject_or_return_without_a_reason_is_refused_and_changes_nothing(
         assert response.status_code == 303
         assert response.headers["location"] == f"/applications/{case_id}"
         shown = page.get(f"/applications/{case_id}").text
-        assert "need a reason" in _flash(shown)
+        assert "need a reason" in pages.flash(shown)
         assert 'id="what-next-title"' not in shown
     # A decision the task does not offer (a forged form) is refused as well.
     page.post(f"/applications/{case_id}/decision", {"task_id": task_id, "decision": "maybe"})
-    assert _flash(page.get(f"/applications/{case_id}").text) == (
+    assert pages.flash(page.get(f"/applications/{case_id}").text) == (
         "Choose one of the decisions the task offers."
     )
     case = api.case(case_id)
@@ -178,7 +159,7 @@ def test_the_correction_task_offers_resubmit_with_what_it_does(
     case_id = ready_case["id"]
     api.act(case_id, "approve", as_="cw.lizhuang")
     api.act(case_id, "return", as_="vh.lizhuang", comment="缺少村委会证明")
-    page = _english(logged_in(server, "cw.lizhuang"))
+    page = pages.english(logged_in(server, "cw.lizhuang"))
     html = page.get(f"/applications/{case_id}").text
     assert _choices(html) == [("approve", "Resubmit"), ("reject", "Abandon the application")]
     assert "goes back to the village investigation" in html  # the choice's hint
@@ -198,7 +179,7 @@ def test_after_a_decision_the_page_says_what_happens_next_and_links_the_next_tas
     server: Server, api: Api, ready_case: dict
 ) -> None:
     case_id = ready_case["id"]
-    caseworker = _english(logged_in(server, "cw.lizhuang"))
+    caseworker = pages.english(logged_in(server, "cw.lizhuang"))
     location = _decide(caseworker, case_id, "approve")
     assert location.startswith(f"/applications/{case_id}?decided=")
     html = caseworker.get(location).text
@@ -211,11 +192,11 @@ def test_after_a_decision_the_page_says_what_happens_next_and_links_the_next_tas
     assert link
     assert link.group(1) == (f"/applications/{inbox[0]['application_id']}" if inbox else "/")
     # The panel is the decider's: another user, or the page without the query, shows none.
-    other = _english(logged_in(server, "vh.lizhuang")).get(location).text
+    other = pages.english(logged_in(server, "vh.lizhuang")).get(location).text
     assert 'id="what-next-title"' not in other
     assert 'id="what-next-title"' not in caseworker.get(f"/applications/{case_id}").text
 
-    head = _english(logged_in(server, "vh.lizhuang"))
+    head = pages.english(logged_in(server, "vh.lizhuang"))
     html = head.get(_decide(head, case_id, "return", "缺少村委会证明")).text
     assert "goes back to the village caseworker" in _section(html, "what-next-title")
 
@@ -233,7 +214,7 @@ def test_a_father_with_a_womans_id_number_is_flagged_not_refused(server: Server,
     flagged["relation"] = "father"
     fitting = application(applicant_id=_with_sex(female=True))
     fitting["relation"] = "mother"
-    page = _english(logged_in(server, "cw.lizhuang"))
+    page = pages.english(logged_in(server, "cw.lizhuang"))
     html = page.get(f"/applications/{api.submit(flagged)['id']}").text
     assert 'class="flash-info relation-flag"' in html
     assert "records the other sex" in html
@@ -253,7 +234,7 @@ def test_the_eligibility_line_speaks_the_pages_language(server: Server, api: Api
     assert "需村核实" in line
     assert "the village confirms" not in line
     assert ">review<" not in line
-    line = _section(_english(page).get(f"/applications/{case_id}").text, "eligibility")
+    line = _section(pages.english(page).get(f"/applications/{case_id}").text, "eligibility")
     line = line[: line.index("</dd>")]
     assert "the village confirms" in line
     assert "需村核实" not in line
@@ -276,7 +257,7 @@ def test_the_timeline_names_documents_and_shows_only_real_changes(
         api.act(case_id, "approve", as_=user)
     api.act(case_id, "approve", as_="fo.county", data={"bank_reference": f"BOC-{case_id}"})
     assert api.case(case_id)["status"] == "paid"
-    html = _english(logged_in(server, "cw.lizhuang")).get(f"/applications/{case_id}").text
+    html = pages.english(logged_in(server, "cw.lizhuang")).get(f"/applications/{case_id}").text
     cells = _timeline_cells(html)
     assert "Document added · Death certificate（death_certificate.pdf）" in cells
     for cell in cells:
@@ -293,7 +274,7 @@ def test_the_timeline_names_documents_and_shows_only_real_changes(
 
 def test_an_upload_answers_the_timeline_out_of_band(server: Server, api: Api) -> None:
     case_id = api.submit()["id"]
-    page = _english(logged_in(server, "cw.lizhuang"))
+    page = pages.english(logged_in(server, "cw.lizhuang"))
     page.get(f"/applications/{case_id}")
     response = page.client.post(
         f"/applications/{case_id}/documents",

@@ -15,6 +15,7 @@ from tests.attack.rules import COUNTY_KEY, PAGES
 from tests.conftest import DEMO_PASSWORD, Api, Backend, MakeUser, Server, assert_problem
 from tests.factories import application, id_number
 from tests.fresh_county import County, approved_case, make_county
+from tests.web import pages
 from tests.web.pages import Page, logged_in
 
 NAMES = "赵钱孙李周吴郑冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
@@ -32,11 +33,6 @@ def _submit(api: Api, county: County, *, village: int = 1, name: str | None = No
         body["applicant"]["name"] = name  # type: ignore[index]
     caseworker = {1: county["cw"], 2: county["cw2"], 3: county["cw3"]}[village]
     return api.submit(body, as_=caseworker)
-
-
-def _english(page: Page) -> Page:
-    assert page.post("/language", {"language": "en", "next": "/"}).status_code == 303
-    return page
 
 
 def _case_ids(text: str) -> list[int]:
@@ -216,7 +212,7 @@ def test_audit_change_column_speaks_chinese(server: Server, api: Api, county: Co
     assert "无权执行此操作" in cells  # the refusal's title, not "— → 403"
     assert "403" not in "".join(cells)
     assert "<td>action_refused</td>" not in response.text
-    english = _english(page).get("/audit", params={"application_id": case["id"]}).text
+    english = pages.english(page).get("/audit", params={"application_id": case["id"]}).text
     assert "— → In progress" in english
     assert "You may not do this" in english
 

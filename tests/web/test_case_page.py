@@ -6,29 +6,10 @@ import re
 
 from tests.conftest import Api, MakeUser, Server
 from tests.factories import PDF, VILLAGE_HEKOU
-from tests.web.pages import Page, logged_in
+from tests.web import pages
+from tests.web.pages import logged_in
 
 FULL_ID_OR_CARD = re.compile(r"(?<!\d)\d{16,19}(?!\d)|(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
-
-
-def _english(page: Page) -> None:
-    page.post("/language", {"language": "en", "next": "/"})
-
-
-def _task_id(html: str) -> str:
-    match = re.search(r'name="task_id" value="(\d+)"', html)
-    assert match, "the page shows no decision form"
-    return match.group(1)
-
-
-def _flash(html: str) -> str:
-    match = re.search(r'<p class="flash-(?:ok|error)">([^<]*)</p>', html)
-    return match.group(1) if match else ""
-
-
-def _visible_text(html: str) -> str:
-    """The page without the CSRF token (random base64 may hold digit runs)."""
-    return re.sub(r'(name="csrf-token" content|name="csrf_token" value)="[^"]*"', "", html)
 
 
 def test_the_case_page_shows_the_case_masked_with_its_diagram(
@@ -41,7 +22,7 @@ def test_the_case_page_shows_the_case_masked_with_its_diagram(
     html = response.text
     assert f'data-status="{ready_case["status"]}"' in html
     assert ready_case["applicant"]["id_number"] in html  # the masked form the API shows
-    assert FULL_ID_OR_CARD.search(_visible_text(html)) is None
+    assert FULL_ID_OR_CARD.search(pages.visible_text(html)) is None
     assert f'data-bpmn-url="/applications/{case_id}/diagram.bpmn"' in html
     # The open task (the caseworker's investigation) is marked; nothing is done yet.
     open_spec = ready_case["tasks"][0]["spec"]
@@ -80,7 +61,7 @@ def test_decisions_from_the_page_move_the_case_and_mark_the_diagram(
         html = page.get(f"/applications/{case_id}").text
         response = page.post(
             f"/applications/{case_id}/decision",
-            {"task_id": _task_id(html), "decision": "approve", "comment": "核实无误"},
+            {"task_id": pages.task_id(html), "decision": "approve", "comment": "核实无误"},
         )
         assert response.status_code == 303
         # Back to the case, which says what happens next (the decided task).
@@ -101,14 +82,14 @@ def test_decisions_from_the_page_move_the_case_and_mark_the_diagram(
 def test_a_refused_decision_comes_back_to_the_page_and_is_audited(server: Server, api: Api) -> None:
     case_id = api.submit()["id"]  # no documents attached: the village cannot sign yet
     page = logged_in(server, "cw.lizhuang")
-    _english(page)
-    task_id = _task_id(page.get(f"/applications/{case_id}").text)
+    pages.english(page)
+    task_id = pages.task_id(page.get(f"/applications/{case_id}").text)
     response = page.post(
         f"/applications/{case_id}/decision", {"task_id": task_id, "decision": "approve"}
     )
     assert response.status_code == 303
     shown = page.get(f"/applications/{case_id}").text
-    assert _flash(shown).startswith("Attach the required documents first: Application form, ")
+    assert pages.flash(shown).startswith("Attach the required documents first: Application form, ")
     assert api.case(case_id)["tasks"][0]["id"] == int(task_id)  # still open
     refusals = [e for e in api.events(case_id) if e["action"] == "action_refused"]
     assert refusals
@@ -120,7 +101,7 @@ def test_a_decision_needs_the_csrf_token_and_a_known_choice(
 ) -> None:
     case_id = ready_case["id"]
     page = logged_in(server, "cw.lizhuang")
-    task_id = _task_id(page.get(f"/applications/{case_id}").text)
+    task_id = pages.task_id(page.get(f"/applications/{case_id}").text)
     path = f"/applications/{case_id}/decision"
     assert (
         page.post(path, {"task_id": task_id, "decision": "approve"}, csrf=False).status_code == 403

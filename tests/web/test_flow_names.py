@@ -5,11 +5,8 @@ their role's name, never the role code."""
 from __future__ import annotations
 
 from tests.conftest import Api, Server
-from tests.web.pages import Page, logged_in
-
-
-def _english(page: Page) -> None:
-    page.post("/language", {"language": "en", "next": "/"})
+from tests.web import pages
+from tests.web.pages import logged_in
 
 
 def test_the_case_diagram_names_steps_and_lanes_in_the_page_s_language(
@@ -26,7 +23,7 @@ def test_the_case_diagram_names_steps_and_lanes_in_the_page_s_language(
     assert 'name="caseworker"' not in chinese.text
     assert 'name="Village investigation"' not in chinese.text
 
-    _english(page)
+    pages.english(page)
     english = page.get(f"/applications/{case_id}/diagram.bpmn")
     assert 'id="village_investigation" name="Village investigation"' in english.text
     assert 'id="Lane_caseworker" name="Village caseworker"' in english.text
@@ -47,5 +44,5 @@ def test_the_inbox_shows_the_task_s_name_in_the_page_s_language(
     assert inbox.status_code == 200
     assert "<td>村调查</td>" in inbox.text
     assert "村调查 village investigation" not in inbox.text
-    _english(page)
+    pages.english(page)
     assert "<td>Village investigation</td>" in page.get("/").text

@@ -18,6 +18,7 @@ from service.web import i18n, reasons
 from tests.conftest import DEMO_PASSWORD, Api, MakeUser, Server
 from tests.factories import PDF, application, id_number
 from tests.flows.helpers import CORPUS
+from tests.web import pages
 from tests.web.pages import Page, logged_in
 from tests.web.test_submit_pages import _field_error, _form
 
@@ -76,20 +77,10 @@ def test_odd_params_or_unknown_codes_never_break_the_words() -> None:
 # --- pages ----------------------------------------------------------------------------------
 
 
-def _english(page: Page) -> Page:
-    assert page.post("/language", {"language": "en", "next": "/"}).status_code == 303
-    return page
-
-
-def _flash(html: str) -> str:
-    match = re.search(r'<p class="flash-(?:ok|error)">([^<]*)</p>', html)
-    return match.group(1) if match else ""
-
-
 def _new_page(server: Server, *, english: bool = False) -> Page:
     page = logged_in(server, "cw.lizhuang")
     if english:
-        _english(page)
+        pages.english(page)
     assert page.get("/applications/new").status_code == 200
     return page
 
@@ -165,7 +156,7 @@ def test_a_missing_case_is_not_found_in_chinese_and_in_english(server: Server) -
     assert "找不到该页面" in response.text
     assert "Not Found" not in response.text
 
-    _english(page)
+    pages.english(page)
     response = page.get("/applications/999999999")
     assert "Case 999999999 was not found, or is outside your jurisdiction." in response.text
 
@@ -181,7 +172,7 @@ def test_a_refused_decision_names_the_missing_documents_in_chinese(
     page.post(
         f"/applications/{case_id}/decision", {"task_id": task_id.group(1), "decision": "approve"}
     )
-    said = _flash(page.get(f"/applications/{case_id}").text)
+    said = pages.flash(page.get(f"/applications/{case_id}").text)
     assert said.startswith("请先上传所需材料：")
     assert "申报表" in said
     assert "、" in said
@@ -197,7 +188,7 @@ def test_a_wrong_file_type_is_refused_in_the_pages_language(server: Server, api:
     files = {"file": ("notes.txt", b"plain text, not a document", "text/plain")}
     response = page.post(path, {"kind": "application_form"}, files=files)
     assert response.status_code == 303
-    said = _flash(page.get(f"/applications/{case_id}").text)
+    said = pages.flash(page.get(f"/applications/{case_id}").text)
     assert said == "只接受 PDF、JPEG 和 PNG 格式的文件。"
 
     # As htmx sends it: the documents section says it in place.
@@ -208,7 +199,7 @@ def test_a_wrong_file_type_is_refused_in_the_pages_language(server: Server, api:
     assert "只接受 PDF、JPEG 和 PNG 格式的文件。" in response.text
     assert "only PDF" not in response.text
 
-    _english(page)
+    pages.english(page)
     response = page.post(
         path, {"kind": "application_form"}, files=files, headers={"HX-Request": "true"}
     )
@@ -266,7 +257,7 @@ def test_a_refused_flow_upload_is_framed_in_chinese(server: Server) -> None:
 def test_an_htmx_refusal_is_said_in_the_flash(server: Server, api: Api, language: str) -> None:
     page = logged_in(server, "cw.lizhuang")
     if language == "en":
-        _english(page)
+        pages.english(page)
     page.get("/")
     response = page.get("/applications/999999998", headers={"HX-Request": "true"})
     assert response.status_code == 404
