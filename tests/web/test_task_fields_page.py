@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from tests.conftest import Api, Server
 from tests.programs.test_special_assistance import enrol
+from tests.web.pages import flash as _flash
 from tests.web.pages import logged_in
-from tests.web.test_case_page import _flash, _task_id
+from tests.web.pages import task_id as _task_id
 
 
 def test_a_reject_without_a_reason_is_refused_in_chinese_and_changes_nothing(
