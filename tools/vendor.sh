@@ -47,6 +47,24 @@ cp htmx/package/dist/htmx.min.js                                "$VENDOR/htmx.mi
 cp bpmn-js/package/dist/bpmn-navigated-viewer.production.min.js "$VENDOR/bpmn-navigated-viewer.production.min.js"
 cp bpmn-js/package/dist/assets/diagram-js.css                   "$VENDOR/diagram-js.css"
 cp bpmn-js/package/dist/assets/bpmn-js.css                      "$VENDOR/bpmn-js.css"
+# The flow editor (/flows/{key}/edit): the modeler and the icon font of its palette and
+# context pad. bpmn-embedded.css carries the font inline (woff/ttf as data: URIs); its first
+# @font-face only names legacy .eot/.svg files (formats no current browser loads) that we do
+# not ship, so that block is cut: every url() left is inline data and no request can 404.
+cp bpmn-js/package/dist/bpmn-modeler.production.min.js          "$VENDOR/bpmn-modeler.production.min.js"
+python3 - bpmn-js/package/dist/assets/bpmn-font/css/bpmn-embedded.css "$VENDOR/bpmn-embedded.css" <<'PY'
+import re
+import sys
+from pathlib import Path
+
+text = Path(sys.argv[1]).read_text(encoding="utf-8")
+legacy = re.compile(r"@font-face\s*\{[^}]*bpmn\.eot[^}]*\}\s*")
+assert len(legacy.findall(text)) == 1, "bpmn-embedded.css changed shape; look again"
+text = legacy.sub("", text, count=1)
+# The commented-out "Chrome hack" names the .svg font too: drop the comment.
+text = re.sub(r"/\*\s*Chrome hack.*?\*/\s*/\*.*?\*/\s*/\*.*?\*/\s*", "", text, flags=re.S)
+Path(sys.argv[2]).write_text(text, encoding="utf-8")
+PY
 cp htmx/package/LICENSE                                         "$VENDOR/LICENSES/htmx.org.txt"
 cp bpmn-js/package/LICENSE                                      "$VENDOR/LICENSES/bpmn-js.txt"
 cp swagger-ui-dist/package/swagger-ui-bundle.js                 "$VENDOR/swagger-ui-bundle.js"
@@ -56,9 +74,8 @@ cp redoc/package/bundles/redoc.standalone.js                    "$VENDOR/redoc.s
 cat swagger-ui-dist/package/LICENSE swagger-ui-dist/package/NOTICE > "$VENDOR/LICENSES/swagger-ui-dist.txt"
 cp redoc/package/LICENSE                                        "$VENDOR/LICENSES/redoc.txt"
 
-# The bpmn-font (bpmn-font/css/*.css + font/*) is only needed by the modeler's palette and
-# context pad. Ship it only if one of the two stylesheets we serve refers to it, so no
-# request for a font can 404.
+# The bpmn-font is shipped inline (bpmn-embedded.css above); the other two stylesheets must
+# not refer to font files or imports, so no request for a font can 404.
 if grep -Eq 'bpmn-font|\.woff2?|\.ttf|\.eot|@import' "$VENDOR/diagram-js.css" "$VENDOR/bpmn-js.css"; then
   echo "vendor.sh: a vendored stylesheet now refers to fonts/imports; vendor them too" >&2
   grep -En 'bpmn-font|\.woff2?|\.ttf|\.eot|@import' "$VENDOR/diagram-js.css" "$VENDOR/bpmn-js.css" >&2
@@ -78,7 +95,13 @@ packages = {
     "bpmn-js": (
         bpmn_version,
         "bpmn.io License (MIT with watermark clause)",
-        ["bpmn-navigated-viewer.production.min.js", "diagram-js.css", "bpmn-js.css"],
+        [
+            "bpmn-navigated-viewer.production.min.js",
+            "diagram-js.css",
+            "bpmn-js.css",
+            "bpmn-modeler.production.min.js",
+            "bpmn-embedded.css",
+        ],
     ),
     "swagger-ui-dist": (
         swagger_version,

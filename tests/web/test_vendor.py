@@ -34,7 +34,9 @@ def test_manifest_lists_the_expected_files() -> None:
         assert entry["source"] == f"npm:{entry['name']}@{entry['version']}"
         assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]), entry
     assert sorted(e["file"] for e in entries) == [
+        "bpmn-embedded.css",
         "bpmn-js.css",
+        "bpmn-modeler.production.min.js",
         "bpmn-navigated-viewer.production.min.js",
         "diagram-js.css",
         "htmx.min.js",
@@ -72,7 +74,9 @@ def test_bpmn_js_licence_keeps_the_watermark_clause() -> None:
     assert "watermark must stay fully visible" in text
 
 
-@pytest.mark.parametrize("css", ["diagram-js.css", "bpmn-js.css", "swagger-ui.css"])
+@pytest.mark.parametrize(
+    "css", ["diagram-js.css", "bpmn-js.css", "bpmn-embedded.css", "swagger-ui.css"]
+)
 def test_stylesheets_load_nothing_from_elsewhere(css: str) -> None:
     text = (VENDOR / css).read_text(encoding="utf-8")
     assert not re.search(r"url\(\s*['\"]?\s*(https?:)?//", text, re.IGNORECASE)
@@ -100,6 +104,23 @@ def test_bpmn_js_is_the_navigated_viewer_of_the_listed_version() -> None:
     (entry, *_) = [e for e in manifest() if e["name"] == "bpmn-js"]
     head = (VENDOR / "bpmn-navigated-viewer.production.min.js").read_text(encoding="utf-8")[:300]
     assert f"bpmn-navigated-viewer v{entry['version']}" in head
+
+
+def test_bpmn_js_modeler_is_the_listed_version() -> None:
+    """The flow editor's modeler comes from the same bpmn-js package as the viewer."""
+    (entry, *_) = [e for e in manifest() if e["name"] == "bpmn-js"]
+    head = (VENDOR / "bpmn-modeler.production.min.js").read_text(encoding="utf-8")[:300]
+    assert f"bpmn-modeler v{entry['version']}" in head
+    assert {e["version"] for e in manifest() if e["name"] == "bpmn-js"} == {entry["version"]}
+
+
+def test_bpmn_font_is_inline() -> None:
+    """The palette's icon font is served inline: no font file is shipped or asked for."""
+    text = (VENDOR / "bpmn-embedded.css").read_text(encoding="utf-8")
+    assert "font-family: 'bpmn'" in text
+    assert ".bpmn-icon-task:before" in text
+    assert "bpmn.eot" not in text
+    assert "bpmn.svg" not in text
 
 
 def test_swagger_ui_ships_its_notice() -> None:
