@@ -35,6 +35,7 @@ from service.engine.specs import (
     parse_flow,
     spec_cache,
 )
+from service.engine.timers import untimed_tasks
 
 __all__ = [
     "DEFAULT_DECISIONS",
@@ -66,4 +67,5 @@ __all__ = [
     "UserTaskInfo",
     "parse_flow",
     "spec_cache",
+    "untimed_tasks",
 ]

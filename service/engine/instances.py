@@ -36,7 +36,7 @@ from service.engine.fields import SERVICE_WRITTEN, FieldSpec, check_data
 from service.engine.names import spec_names
 from service.engine.sandbox import RestrictedScriptEngine
 from service.engine.specs import ParsedFlow
-from service.engine.timers import due_of
+from service.engine.timers import due_of, has_boundary_timer
 from service.errors import InvalidInput
 
 STATE_FORMAT = "relief-instance-1"
@@ -104,6 +104,9 @@ class ReadyTask:
     due_at: datetime | None = None
     overdue: bool = False
     name_en: str = ""
+    # Whether a timer on its boundary gives the deadline; if not, the service gives the
+    # catalogue's (service/deadlines), on a calendar the engine does not know.
+    timed: bool = True
 
 
 def _script_engine() -> RestrictedScriptEngine:
@@ -156,6 +159,7 @@ class Instance:
                     name=name,
                     name_en=name_en,
                     lane=task.task_spec.lane,
+                    timed=has_boundary_timer(task.task_spec),
                     **self._deadline(task),
                 )
             )
@@ -176,6 +180,12 @@ class Instance:
             if due is not None:
                 return {"due_at": due, "overdue": False}
         return {}
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The workflow's data (a copy): what the case put there at start, and what its steps
+        added."""
+        return dict(self.workflow.data)
 
     def next_timer_at(self) -> datetime | None:
         """When the earliest waiting timer of the workflow is due (None: no timer waits)."""

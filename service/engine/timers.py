@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -52,3 +53,28 @@ def due_of(task: Any) -> datetime | None:
     except (TypeError, ValueError):
         return None
     return datetime.fromisoformat(moment.isoformat())  # a plain datetime, not the clock class
+
+
+def has_boundary_timer(task_spec: Any) -> bool:
+    """Whether a one-shot timer sits on the task's boundary: a deadline of the flow's own."""
+    for parent in task_spec.inputs:
+        if isinstance(parent, BoundaryEventSplit):
+            return any(
+                other is not task_spec and _one_shot(getattr(other, "event_definition", None))
+                for other in parent.outputs
+            )
+    return False
+
+
+def untimed_tasks(spec: Any, subprocess_specs: dict[str, Any]) -> tuple[str, ...]:
+    """The BPMN ids of the flow's user tasks with no timer on their boundary: the service
+    gives them the catalogue's deadline (service/deadlines)."""
+    specs = [spec, *subprocess_specs.values()]
+    return tuple(
+        dict.fromkeys(
+            task.bpmn_id
+            for one in specs
+            for task in one.task_specs.values()
+            if task.manual and task.bpmn_id and not has_boundary_timer(task)
+        )
+    )
