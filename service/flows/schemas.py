@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -86,3 +87,106 @@ class ActivationRead(BaseModel):
     program: str
     previous_version: int | None
     changed: bool
+
+
+# --- a version diff (GET /flows/{key}/diff; service/flows/diff.py) ------------------------
+
+
+class ElementRef(BaseModel):
+    """A flow element as a person finds it: by name and lane, the id beside it."""
+
+    id: str
+    type: str = Field(description="the BPMN element: userTask, exclusiveGateway, endEvent…")
+    name: str = Field(description="its Chinese name ('' when it has none)")
+    name_en: str = ""
+    lane: str | None = Field(description="the role code of its lane")
+    after: str | None = Field(
+        default=None,
+        description="an unnamed element: the Chinese name of the element leading into it",
+    )
+    after_en: str | None = None
+
+
+class DecisionRead(BaseModel):
+    code: str
+    name: str
+    name_en: str
+
+
+class TextChange(BaseModel):
+    """A value that changed: a lane (role code), a type, a deadline (the timer's expression;
+    null: the catalogue's default applies) or an end's status."""
+
+    attribute: Literal["type", "lane", "deadline", "status"]
+    before: str | None
+    after: str | None
+
+
+class NameChange(BaseModel):
+    attribute: Literal["name"] = "name"
+    before: str
+    after: str
+    before_en: str
+    after_en: str
+
+
+class DecisionsChange(BaseModel):
+    """The decisions a user task offers, before and after."""
+
+    attribute: Literal["decisions"] = "decisions"
+    before: list[DecisionRead]
+    after: list[DecisionRead]
+
+
+class FieldsChange(BaseModel):
+    """The data a user task takes (field name → declaration), before and after."""
+
+    attribute: Literal["fields"] = "fields"
+    before: dict[str, str]
+    after: dict[str, str]
+
+
+class FlowChange(BaseModel):
+    """An outgoing sequence flow, by the element it leads to: added, removed, or its
+    condition, default or name changed."""
+
+    attribute: Literal["flow"] = "flow"
+    change: Literal["added", "removed", "changed"]
+    target: ElementRef
+    flow_before: str | None = Field(description="the flow's id in the earlier version")
+    flow_after: str | None = Field(description="the flow's id in the later version")
+    condition_before: str | None = None
+    condition_after: str | None = None
+    default_before: bool = False
+    default_after: bool = False
+    name_before: str = ""
+    name_after: str = ""
+    name_before_en: str = ""
+    name_after_en: str = ""
+
+
+AttributeChange = Annotated[
+    TextChange | NameChange | DecisionsChange | FieldsChange | FlowChange,
+    Field(discriminator="attribute"),
+]
+
+
+class ElementDiff(ElementRef):
+    """An element added (``changes`` say what it is: deadline, decisions, fields, flows),
+    removed, or changed (``changes`` say what changed, attribute by attribute)."""
+
+    change: Literal["added", "removed", "changed"]
+    changes: list[AttributeChange] = []
+
+
+class FlowDiff(BaseModel):
+    """What changed from one version of a flow to another, element by element."""
+
+    key: str
+    from_version: int
+    to_version: int
+    added: list[ElementDiff]
+    removed: list[ElementDiff]
+    changed: list[ElementDiff]
+    lanes_added: list[str]
+    lanes_removed: list[str]

@@ -1,0 +1,116 @@
+"""Edits of the shipped hardship relief flow an administrator makes in a modeler, as text: the
+versions the diff tests compare (tests/unit/test_flow_diff.py, tests/web/test_flow_diff_page.py).
+"""
+
+from __future__ import annotations
+
+from tests.flows.helpers import ROOT
+
+HARDSHIP = ROOT / "workflows" / "hardship_relief.bpmn"
+REJECT = "decision == 'reject'"
+RETURN = "decision == 'return'"
+
+
+def shipped() -> str:
+    return HARDSHIP.read_text(encoding="utf-8")
+
+
+def _replaced(text: str, old: str, new: str, count: int = 1) -> str:
+    assert text.count(old) == count, (old, text.count(old))
+    return text.replace(old, new)
+
+
+def under_key(text: str, key: str) -> str:
+    """The flow under another process id (a flow key no program uses)."""
+    text = _replaced(text, 'processRef="hardship_relief"', f'processRef="{key}"')
+    return _replaced(text, '<bpmn:process id="hardship_relief"', f'<bpmn:process id="{key}"')
+
+
+def swapped_reject_and_return(text: str) -> str:
+    """The village investigation's gateway sends a reject to correction and a return to the
+    rejected end: the two branches' conditions swapped, targets and names kept."""
+    reject = 'targetRef="end_rejected">'
+    start = text.index('<bpmn:sequenceFlow id="Flow_investigation_reject"')
+    end = text.index("</bpmn:sequenceFlow>", start)
+    block = text[start:end]
+    assert reject in block
+    assert REJECT in block
+    text = text[:start] + block.replace(REJECT, "@@") + text[end:]
+    start = text.index('<bpmn:sequenceFlow id="Flow_investigation_return"')
+    end = text.index("</bpmn:sequenceFlow>", start)
+    text = text[:start] + text[start:end].replace(RETURN, REJECT) + text[end:]
+    return text.replace("@@", RETURN)
+
+
+def renamed_township_review(text: str) -> str:
+    """乡镇审查 renamed 乡镇审核 (Township check)."""
+    text = _replaced(
+        text, 'id="township_review" name="乡镇审查"', 'id="township_review" name="乡镇审核"'
+    )
+    return _replaced(
+        text,
+        '<spiffworkflow:property name="name.en" value="Township review" />',
+        '<spiffworkflow:property name="name.en" value="Township check" />',
+    )
+
+
+NEW_TASK = """    <bpmn:userTask id="Activity_0x7k2m1" name="乡镇会签">
+      <bpmn:extensionElements>
+        <spiffworkflow:properties>
+          <spiffworkflow:property name="name.en" value="Township co-signature" />
+        </spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>Flow_cosign_done</bpmn:incoming>
+      <bpmn:outgoing>Flow_1q2w3e4</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="Flow_1q2w3e4" sourceRef="Activity_0x7k2m1" \
+targetRef="gw_village_cosign" />
+"""
+NEW_SHAPES = """      <bpmndi:BPMNShape id="Activity_0x7k2m1_di" bpmnElement="Activity_0x7k2m1">
+        <dc:Bounds x="600" y="560" width="100" height="80" />
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="Flow_1q2w3e4_di" bpmnElement="Flow_1q2w3e4">
+        <di:waypoint x="700" y="600" />
+        <di:waypoint x="735" y="600" />
+        <di:waypoint x="735" y="445" />
+      </bpmndi:BPMNEdge>
+"""
+
+
+def task_dropped_on_flow(text: str) -> str:
+    """A township co-signature 乡镇会签 dropped onto the flow from the village committee's
+    co-signature to its gateway, as bpmn-js does it: the flow now ends at the new task (id
+    generated) and a new flow leads on to the gateway. No timer: the catalogue's deadline."""
+    text = _replaced(
+        text,
+        '<bpmn:sequenceFlow id="Flow_cosign_done" sourceRef="village_cosign" '
+        'targetRef="gw_village_cosign" />',
+        '<bpmn:sequenceFlow id="Flow_cosign_done" sourceRef="village_cosign" '
+        'targetRef="Activity_0x7k2m1" />\n' + NEW_TASK,
+    )
+    text = _replaced(
+        text,
+        "<bpmn:incoming>Flow_cosign_done</bpmn:incoming>\n      <bpmn:outgoing>Flow_cosign_approve",
+        "<bpmn:incoming>Flow_1q2w3e4</bpmn:incoming>\n      <bpmn:outgoing>Flow_cosign_approve",
+    )
+    text = _replaced(
+        text,
+        "<bpmn:flowNodeRef>township_review</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>township_review</bpmn:flowNodeRef>\n"
+        "        <bpmn:flowNodeRef>Activity_0x7k2m1</bpmn:flowNodeRef>",
+    )
+    text = _replaced(
+        text,
+        """        <di:waypoint x="660" y="420" />
+        <di:waypoint x="710" y="420" />""",
+        """        <di:waypoint x="610" y="460" />
+        <di:waypoint x="610" y="560" />""",
+    )
+    return _replaced(text, "    </bpmndi:BPMNPlane>", NEW_SHAPES + "    </bpmndi:BPMNPlane>")
+
+
+def edited(key: str) -> str:
+    """The shipped flow under ``key`` with all three edits."""
+    return task_dropped_on_flow(
+        renamed_township_review(swapped_reject_and_return(under_key(shipped(), key)))
+    )
