@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, delete, select, update
@@ -35,7 +36,7 @@ from service.applications.models import (
 )
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
-from service.engine import Instance, ReadyTask
+from service.engine import Instance, ReadyTask, call_provided
 from service.errors import FlowError, StaleTask
 from service.flows import service as flows_service
 from service.notices import service as notices_service
@@ -115,7 +116,9 @@ async def move(
     after = status if isinstance(status, str) else status(instance, ready)
     await save_state(session, row, instance=instance, status=after)
     review_id = row.id if isinstance(row, Review) else None
-    created = await sync_tasks(session, case=case, ready=ready, review_id=review_id)
+    created = await sync_tasks(
+        session, case=case, ready=ready, review_id=review_id, data=instance.data
+    )
     return Move(
         instance=instance, before=before, status=after, ready=ready, created=created, result=result
     )
@@ -166,17 +169,25 @@ async def save_case_status(session: AsyncSession, *, case: Application, status: 
         )
 
 
+def _default_due(data: dict[str, Any], step: str) -> datetime:
+    """The catalogue's deadline of a step started now (service/deadlines' ``deadline``)."""
+    return datetime.fromisoformat(str(call_provided("deadline", data, step)))
+
+
 async def sync_tasks(
     session: AsyncSession,
     *,
     case: Application,
     ready: list[ReadyTask],
+    data: dict[str, Any],
     review_id: int | None = None,
 ) -> list[Task]:
     """Mirror the engine's ready user tasks into the task table; returns the new rows.
 
     ``review_id`` names the workflow the tasks belong to: a yearly review's, or (None) the
-    case's own.
+    case's own. Every task has a deadline: a timer on its boundary gives it, or else the
+    catalogue's time limit of its step (its ``default``), counted from now the way the flows'
+    ``deadline('<step>')`` counts, from the workflow's ``data`` (time limits and county).
     """
     assert case.id is not None
     of_workflow = (
@@ -214,7 +225,8 @@ async def sync_tasks(
             village_code=case.village_code,
             priority=case.priority,
             status=READY,
-            due_at=task.due_at,
+            due_at=task.due_at if task.timed else _default_due(data, task.spec),
+            default_deadline=not task.timed,
             created_at=now,
         )
         session.add(row)

@@ -204,7 +204,7 @@ async def submit(
     case.workflow_state = instance.dump()
     case.next_timer_at = instance.next_timer_at()
     session.add(case)
-    await progress.sync_tasks(session, case=case, ready=ready)
+    await progress.sync_tasks(session, case=case, ready=ready, data=instance.data)
     await notifications_service.case_received(session, case=case)
     audit_service.record(
         session,

@@ -26,7 +26,7 @@ from service.engine.names import (
     element_names,
     legacy_names,
 )
-from service.engine.sandbox import evaluate_condition, provide
+from service.engine.sandbox import call_provided, evaluate_condition, provide
 from service.engine.specs import (
     GatewayInfo,
     ParsedFlow,
@@ -55,6 +55,7 @@ __all__ = [
     "evaluate_condition",
     "flow_digest",
     "provide",
+    "call_provided",
     "decision_cache",
     "evaluate_decision",
     "parse_decision",

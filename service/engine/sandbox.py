@@ -351,6 +351,12 @@ def provide(name: str, function: DataFunction) -> None:
     _DATA_FUNCTIONS[name] = function
 
 
+def call_provided(name: str, data: dict[str, Any], argument: str) -> Any:
+    """What ``name(argument)`` gives a flow whose data is ``data``: the service's function
+    (``provide``), called from outside a flow (a task with no deadline of its own)."""
+    return _DATA_FUNCTIONS[name](dict(data), argument)
+
+
 def _bind(function: DataFunction, data: dict[str, Any]) -> Callable[[str], Any]:
     def bound(argument: str) -> Any:
         if not isinstance(argument, str):

@@ -33,3 +33,10 @@ class FlowVersion(SQLModel, table=True):
     outline: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # What changed against the previous version of the key (null for version 1).
     changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # When a program first used it (activated, or bound by the catalogue): from then on it can
+    # only be superseded, never deleted, since cases may run on it.
+    activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A version never activated may be deleted: its row stays as a tombstone (its number is
+    # never given again, its content stays for auditors) and lists and activation skip it.
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_by: str | None = Field(default=None, max_length=64)

@@ -84,7 +84,11 @@ async def start_year(
             session.add(review)
             await session.flush()
             await progress.sync_tasks(
-                session, case=case, ready=instance.ready_tasks(), review_id=review.id
+                session,
+                case=case,
+                ready=instance.ready_tasks(),
+                data=instance.data,
+                review_id=review.id,
             )
             audit_service.record(
                 session,

@@ -19,6 +19,7 @@ class Task(SQLModel, table=True):
         UniqueConstraint("application_id", "engine_task_id"),
         Index("ix_task_inbox", "status", "role", "village_code"),
         Index("ix_task_application_id_completed_by", "application_id", "completed_by"),
+        Index("ix_task_status_due_at", "status", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -36,6 +37,9 @@ class Task(SQLModel, table=True):
     status: str = Field(max_length=16)
     claimed_by: int | None = Field(default=None, foreign_key="user_account.id")
     due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The deadline is the catalogue's (the flow put no timer on the task): the worker escalates
+    # the task itself once it is due (service/worker/firing.py escalate_due).
+    default_deadline: bool = False
     # When the flow's deadline timer fired and the level above was told (督办).
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -5,8 +5,10 @@ earliest timer is due (kept by every save of its state). A round takes the due r
 each in its own transaction under a row lock taken with ``SKIP LOCKED``: a row another worker
 holds is skipped, and a row already fired no longer matches, so no timer fires twice however
 many workers run. Firing a deadline's timer marks the task escalated, records it in the trail
-and tells the level above. A timer on the main path of a case's flow (a public notice that runs
-out) moves the case like a decision, with the same side effects, recorded as the worker's.
+and tells the level above; a task the flow gave no timer has the catalogue's deadline on its
+row, and the worker escalates it the same way once that has passed (``escalate_due``). A
+timer on the main path of a case's flow (a public notice that runs out) moves the case like a
+decision, with the same side effects, recorded as the worker's.
 
 A failed firing rolls back whole, then counts a try on the row and waits (doubling pauses);
 after the last try the row's timers stop and an incident asks an admin to look.
@@ -164,24 +166,90 @@ async def _escalate(
         )
     ).all()
     for task in rows:
-        task.escalated_at = now
-        session.add(task)
-        audit_service.record(
-            session,
-            action="task_escalated",
-            actor=None,
-            actor_name=WORKER,
-            region=case.village_code,
-            application_id=case.id,
-            task_id=task.id,
-            after={
-                "step": task.spec,
-                "role": task.role,
-                "due_at": task.due_at.isoformat() if task.due_at else None,
-            },
-        )
-        await notifications_service.task_overdue(session, case=case, task=task)
+        await _mark_escalated(session, case=case, task=task, now=now)
     await session.flush()
+
+
+async def _mark_escalated(
+    session: AsyncSession, *, case: Application, task: Task, now: datetime
+) -> None:
+    """Mark one task escalated, record it in the trail and tell the level above (督办)."""
+    task.escalated_at = now
+    session.add(task)
+    audit_service.record(
+        session,
+        action="task_escalated",
+        actor=None,
+        actor_name=WORKER,
+        region=case.village_code,
+        application_id=case.id,
+        task_id=task.id,
+        after={
+            "step": task.spec,
+            "role": task.role,
+            "due_at": task.due_at.isoformat() if task.due_at else None,
+            # The catalogue's time limit, not a timer of the flow, set the deadline.
+            **({"deadline": "catalogue default"} if task.default_deadline else {}),
+        },
+    )
+    await notifications_service.task_overdue(session, case=case, task=task)
+
+
+def _default_deadline_due(now: datetime) -> Any:
+    """Ready tasks whose deadline is the catalogue's (no timer of their own), due at ``now``
+    and not yet escalated."""
+    return (
+        col(Task.status) == READY,
+        col(Task.default_deadline).is_(True),
+        col(Task.escalated_at).is_(None),
+        col(Task.due_at) <= now,
+    )
+
+
+async def escalate_due(now: datetime, limit: int) -> int:
+    """Escalate up to ``limit`` tasks whose catalogue deadline has passed: no timer of the
+    flow fires for them, so the worker looks at the task rows. Each task in its own
+    transaction under a row lock taken with ``SKIP LOCKED``; an escalated task no longer
+    matches, so each is escalated once however many workers run."""
+    async with get_database().read_sessions() as session:
+        due = (
+            await session.exec(
+                select(Task.id)
+                .where(*_default_deadline_due(now))
+                .order_by(col(Task.due_at), col(Task.id))
+                .limit(limit)
+            )
+        ).all()
+    escalated = 0
+    for task_id in due:
+        if task_id is not None:
+            escalated += await _escalate_one(task_id, now)
+    return escalated
+
+
+async def _escalate_one(task_id: int, now: datetime) -> int:
+    async with get_database().write_sessions() as session:
+        task = (
+            await session.exec(
+                select(Task)
+                .where(col(Task.id) == task_id, *_default_deadline_due(now))
+                .with_for_update(skip_locked=True)
+            )
+        ).first()
+        if task is None:
+            return 0  # another worker holds it, or escalated it, or it was done meanwhile
+        try:
+            case = await session.get(Application, task.application_id)
+            assert case is not None
+            await _mark_escalated(session, case=case, task=task, now=now)
+            await audit_service.commit(session)
+            return 1
+        except Exception as error:  # noqa: BLE001 - roll back whole; the next round tries again
+            await audit_service.roll_back(session)
+            log.warning(
+                "escalation_failed", task_id=task_id, error=f"{type(error).__name__}: {error}"
+            )
+            return 0
 
 
 async def _count_failure(

@@ -32,6 +32,8 @@ JobSource = Callable[[datetime, int], Awaitable[int]]
 def job_sources() -> list[tuple[str, JobSource]]:
     """Every kind of background work, in the order one round runs them."""
     sources: list[tuple[str, JobSource]] = [("timers", firing.fire_due)]
+    # Tasks without a timer of their own, escalated at the catalogue's deadline.
+    sources.append(("deadlines", firing.escalate_due))
     # After the timers, so the messages of a deadline fired this round go out this round.
     sources.append(("notifications", delivery.deliver_due))
     sources.append(("idempotency", idempotency.prune_due))
