@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, File, Form, Path, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Response, UploadFile
 
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.errors import NotFound
 from service.flows import service as flows_service
-from service.flows.schemas import Activation, ActivationRead, FlowSummary, FlowVersionRead
+from service.flows import version_diff
+from service.flows.schemas import (
+    Activation,
+    ActivationRead,
+    FlowDiff,
+    FlowSummary,
+    FlowVersionRead,
+)
 from service.http import downloads, problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import MAX_ID
@@ -77,6 +84,25 @@ async def get_version(
     """A version's metadata: lanes, tasks by lane, decisions and what changed."""
     version = await flows_service.get_numbered(session, key, number)
     return await flows_service.read_version(session, version)
+
+
+@router.get("/{key}/diff", response_model=FlowDiff)
+async def diff_versions(
+    key: FlowKey,
+    user: Reader,
+    session: SessionDep,
+    from_number: Annotated[int | None, Query(alias="from", ge=1, le=MAX_ID)] = None,
+    to_number: Annotated[int | None, Query(alias="to", ge=1, le=MAX_ID)] = None,
+) -> FlowDiff:
+    """What changed from version ``from`` to version ``to`` of a flow, element by element:
+    added, removed and changed elements named with their lanes, and per attribute what changed
+    (name, lane, deadline, decisions, fields, end status, outgoing flows with their conditions
+    before and after). ``to`` defaults to the latest version, ``from`` to the version before
+    ``to``; a version compared with itself (or a first version with nothing) lists no change.
+    A version not stored is 404."""
+    return await version_diff.version_diff(
+        session, key, from_number=from_number, to_number=to_number
+    )
 
 
 def _xml(text: str, filename: str) -> Response:

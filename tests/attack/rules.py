@@ -96,6 +96,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/recoveries/{{recovery_id}}/payments"): _only(FINANCE_OFFICER),
     ("POST", f"{API}/flows"): _only(ADMIN),
     ("GET", f"{API}/flows"): SUPERVISORS,
+    ("GET", f"{API}/flows/{{key}}/diff"): SUPERVISORS,
     ("GET", f"{API}/flows/{{key}}/versions/{{number}}"): SUPERVISORS,
     ("GET", f"{API}/flows/{{key}}/versions/{{number}}/bpmn"): SUPERVISORS,
     ("GET", f"{API}/flows/{{key}}/versions/{{number}}/dmn/{{name}}"): SUPERVISORS,
@@ -142,6 +143,9 @@ PAGES: dict[tuple[str, str], Rule] = {
     ("GET", "/applications"): _only(
         CASEWORKER, VILLAGE_HEAD, TOWNSHIP_REVIEWER, COUNTY_APPROVER, FINANCE_OFFICER, AUDITOR
     ),
+    # Two versions of a flow compared 版本对比: the administrator's, like the other flow pages
+    # (the API's diff is also the auditors').
+    ("GET", "/flows/{key}/diff"): _only(ADMIN),
 }
 
 
