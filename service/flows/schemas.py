@@ -54,6 +54,16 @@ class FlowVersionRead(BaseModel):
     active: bool
     programs: list[str]
     created: bool = False
+    default_deadlines: list[str] = Field(
+        default=[],
+        description="user tasks with no boundary timer: the catalogue's time limit of their step"
+        " (else its default) is their deadline",
+    )
+    activated_at: datetime | None = Field(
+        default=None,
+        description="when a program first used this version; a version never activated may be"
+        " deleted, an activated one only superseded",
+    )
 
 
 class VersionSummary(BaseModel):

@@ -1,8 +1,11 @@
-"""Flow versions: upload (validated), list, read, activate; parsed once per process.
+"""Flow versions: upload (validated), list, read, activate, delete; parsed once per process.
 
 A version is immutable: its XML, its DMN decisions, who stored it and when. Activation binds a
 version to the program that uses its key; a case keeps the version it started on, so
-activating changes only the cases submitted afterwards.
+activating changes only the cases submitted afterwards. A version never activated may be
+deleted: its row stays as a tombstone, so its number is never given again and the trail's
+sha256 still names stored content; lists, reads and activation no longer see it. A version
+once activated can only be superseded.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.applications.models import Application, Review
 from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.clock import utcnow
@@ -28,6 +32,7 @@ from service.engine import (
     legacy_names,
     parse_flow,
     spec_cache,
+    untimed_tasks,
 )
 from service.engine.markup import markup_problems
 from service.engine.xml import parse_xml
@@ -103,12 +108,19 @@ async def get_version(session: AsyncSession, version_id: int | None) -> FlowVers
 
 
 async def get_numbered(session: AsyncSession, key: str, number: int) -> FlowVersion:
+    """Version ``number`` of ``key``; a deleted one is not found (its own code says so)."""
     statement = select(FlowVersion).where(FlowVersion.key == key, FlowVersion.version == number)
     version = (await session.exec(statement)).first()
     if version is None:
         raise NotFound(
             f"no version {number} of flow {key!r}",
             code="flow-version-number-not-found",
+            params={"key": key, "number": number},
+        )
+    if version.deleted_at is not None:
+        raise NotFound(
+            f"version {number} of flow {key!r} was deleted",
+            code="flow-version-deleted",
             params={"key": key, "number": number},
         )
     return version
@@ -240,14 +252,22 @@ def _outline(flow: ParsedFlow) -> dict[str, Any]:
             for t in flow.user_tasks
         ],
         "decisions": list(flow.decisions),
+        # User tasks with no timer on their boundary: the catalogue's time limit is their
+        # deadline (service/deadlines), which the upload report names.
+        "default_deadlines": list(untimed_tasks(flow.spec, flow.subprocess_specs)),
     }
 
 
 async def outline_of(session: AsyncSession, version: FlowVersion) -> dict[str, Any]:
     """A version's outline; versions stored before outlines were kept are read once."""
     stored = version.outline
-    # Outlines stored before tasks declared their data lack "fields": read those again.
-    if stored is not None and all("fields" in task for task in stored.get("tasks", [])):
+    # Outlines stored before tasks declared their data lack "fields", and before deadlines
+    # defaulted lack "default_deadlines": read those again.
+    if (
+        stored is not None
+        and "default_deadlines" in stored
+        and all("fields" in task for task in stored.get("tasks", []))
+    ):
         return stored
     assert version.id is not None
     return _outline(await parsed(session, version.id))
@@ -306,20 +326,24 @@ async def _store(
             )
         )
     ).first()
+    if existing is not None and existing.deleted_at is not None:
+        raise Conflict(
+            f"this content was version {existing.version} of {flow.key!r}, since deleted;"
+            " change the flow to store it again",
+            code="flow-content-deleted",
+            params={"key": flow.key, "number": existing.version},
+        )
     if existing is not None:
         return existing, False
-    previous = (
-        await session.exec(
-            select(FlowVersion)
-            .where(FlowVersion.key == flow.key)
-            .order_by(col(FlowVersion.version).desc())
-            .limit(1)
-        )
-    ).first()
+    latest = select(FlowVersion).where(FlowVersion.key == flow.key)
+    latest = latest.order_by(col(FlowVersion.version).desc()).limit(1)
+    # Numbers count deleted versions too (never given twice); changes are against a live one.
+    last = (await session.exec(latest)).first()
+    previous = (await session.exec(latest.where(col(FlowVersion.deleted_at).is_(None)))).first()
     outline = _outline(flow)
     version = FlowVersion(
         key=flow.key,
-        version=(previous.version if previous else 0) + 1,
+        version=(last.version if last else 0) + 1,
         bpmn_xml=bpmn.content.decode("utf-8"),
         sha256=flow.sha256,
         uploaded_by=actor,
@@ -453,6 +477,8 @@ async def read_version(
         active=any(binding.active_id == version.id for binding in bindings),
         programs=sorted({binding.program.code for binding in bindings}),
         created=created,
+        default_deadlines=outline.get("default_deadlines", []),
+        activated_at=version.activated_at,
     )
 
 
@@ -461,6 +487,7 @@ async def list_flows(session: AsyncSession) -> list[FlowSummary]:
     statement = (
         select(FlowVersion)
         .options(*(defer(getattr(FlowVersion, name)) for name in _LARGE_COLUMNS))
+        .where(col(FlowVersion.deleted_at).is_(None))
         .order_by(col(FlowVersion.key), col(FlowVersion.version))
     )
     rows = [
@@ -499,7 +526,9 @@ async def list_flows(session: AsyncSession) -> list[FlowSummary]:
 async def version_changes(session: AsyncSession) -> dict[tuple[str, int], FlowChanges | None]:
     """What each stored version changed against the previous one, by (key, version): the
     flow list shows it beside each version (only these columns are read)."""
-    statement = select(FlowVersion.key, FlowVersion.version, FlowVersion.changes)
+    statement = select(FlowVersion.key, FlowVersion.version, FlowVersion.changes).where(
+        col(FlowVersion.deleted_at).is_(None)
+    )
     return {
         (key, number): FlowChanges(**changes) if changes else None
         for key, number, changes in (await session.exec(statement)).all()
@@ -538,6 +567,9 @@ async def activate(
     if result.changed:
         binding.bind(version)
         session.add(binding.program)
+        for used in (version, previous):
+            if used is not None:
+                mark_activated(session, used)
         _record(
             session,
             "flow_activated",
@@ -552,6 +584,69 @@ async def activate(
         )
     await audit_service.commit(session)
     return result
+
+
+def mark_activated(session: AsyncSession, version: FlowVersion) -> None:
+    """A program uses ``version`` (an activation, or the catalogue's binding): from now on it
+    can only be superseded."""
+    if version.activated_at is None:
+        version.activated_at = utcnow()
+        session.add(version)
+
+
+async def _ever_used(session: AsyncSession, version: FlowVersion) -> bool:
+    """Whether a program ever used the version: activated (or bound before activations were
+    dated, and still bound), or a case or yearly review runs on it."""
+    if version.activated_at is not None:
+        return True
+    bindings = (await _bindings(session, lock=True)).get(version.key, [])
+    if any(binding.active_id == version.id for binding in bindings):
+        return True
+    for model in (Application, Review):
+        runs = select(model.id).where(model.flow_version_id == version.id).limit(1)
+        if (await session.exec(runs)).first() is not None:
+            return True
+    return False
+
+
+async def delete_version(
+    session: AsyncSession,
+    *,
+    key: str,
+    number: int,
+    user: User | None,
+    actor_name: str | None = None,
+) -> None:
+    """Delete a version no program ever used; an activated one can only be superseded.
+
+    The row stays as a tombstone (who deleted it and when; its content kept for auditors),
+    so the number is never given again; the trail records its sha256 and who uploaded it."""
+    version = await get_numbered(session, key, number)
+    if await _ever_used(session, version):
+        raise Conflict(
+            f"version {number} of flow {key!r} has been activated; it can only be superseded"
+            " by activating another version",
+            code="flow-version-activated",
+            params={"key": key, "number": number},
+        )
+    version.deleted_at = utcnow()
+    version.deleted_by = user.username if user else actor_name or "system"
+    session.add(version)
+    _record(
+        session,
+        "flow_version_deleted",
+        user=user,
+        actor_name=actor_name,
+        before={
+            "key": key,
+            "version": number,
+            "sha256": version.sha256,
+            "uploaded_by": version.uploaded_by,
+            "uploaded_at": version.uploaded_at.isoformat(),
+            "note": version.note,
+        },
+    )
+    await audit_service.commit(session)
 
 
 async def _binding_for(session: AsyncSession, key: str, program_code: str | None) -> Binding:
