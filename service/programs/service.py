@@ -136,6 +136,8 @@ async def _sync_yearly(
         )
         active = ((current.yearly if current else None) or {}).get("review_flow_version_id")
         rule["review_flow_version_id"] = version.id if created or not active else active
+        if rule["review_flow_version_id"] == version.id:
+            flows_service.mark_activated(session, version)
     return rule
 
 
@@ -174,6 +176,7 @@ async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> lis
         version, created = await flows_service.ensure_version(session, content=content, actor=actor)
         if program is None:
             program = Program(**fields, flow_key=version.key, active_flow_version_id=version.id)
+            flows_service.mark_activated(session, version)
             changed.append(fields["code"])
         else:
             differs = any(getattr(program, name) != value for name, value in fields.items())
@@ -181,6 +184,7 @@ async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> lis
                 changed.append(fields["code"])
             if created or program.active_flow_version_id is None:
                 program.active_flow_version_id = version.id
+                flows_service.mark_activated(session, version)
             for name, value in fields.items():
                 setattr(program, name, value)
         session.add(program)
