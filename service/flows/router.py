@@ -167,3 +167,18 @@ async def activate(
         program_code=body.program if body else None,
         user=user,
     )
+
+
+@router.delete(
+    "/{key}/versions/{number}",
+    status_code=204,
+    response_class=Response,
+    responses=problems.responses(409),
+)
+async def delete_version(
+    key: FlowKey, number: VersionNumber, user: Admin, session: WriteSessionDep
+) -> Response:
+    """Delete a version no program ever used (a draft): its number is never given again and
+    the trail keeps what it was. An activated version can only be superseded (409)."""
+    await flows_service.delete_version(session, key=key, number=number, user=user)
+    return Response(status_code=204)
