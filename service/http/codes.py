@@ -281,6 +281,13 @@ CODES: dict[str, Code] = {
     "flow-version-not-found": _c(404, "no such flow version", "version_id"),
     "flow-version-number-not-found": _c(404, "no such version of the flow", "key number"),
     "flow-dmn-not-found": _c(404, "the flow version has no such DMN file", "key number name"),
+    "flow-version-deleted": _c(404, "the flow version was deleted", "key number"),
+    "flow-version-activated": _c(
+        409, "an activated flow version can only be superseded, not deleted", "key number"
+    ),
+    "flow-content-deleted": _c(
+        409, "identical content was a version of the flow since deleted", "key number"
+    ),
     "flow-not-bound": _c(409, "the flow is bound to no program; name one", "key"),
     "flow-bound-to-several": _c(409, "the flow is used by several programs; name one", "key"),
     "flow-is-review": _c(409, "a yearly review flow cannot run applications", "key"),

@@ -262,6 +262,15 @@ MESSAGES: dict[str, str] = {
     "flow-version-not-found": N_("No such flow version."),
     "flow-version-number-not-found": N_("The flow %(key)s has no version %(number)s."),
     "flow-dmn-not-found": N_("Version %(number)s of the flow %(key)s has no DMN file %(name)s."),
+    "flow-version-deleted": N_("Version %(number)s of the flow %(key)s was deleted."),
+    "flow-version-activated": N_(
+        "Version %(number)s of the flow %(key)s has been activated: it cannot be deleted, only"
+        " superseded by activating another version."
+    ),
+    "flow-content-deleted": N_(
+        "This file was version %(number)s of the flow %(key)s, which was deleted; change the"
+        " flow to upload it again."
+    ),
     "flow-not-bound": N_("No program uses the flow %(key)s; choose the program."),
     "flow-bound-to-several": N_("Several programs use the flow %(key)s; choose the program."),
     "flow-is-review": N_("The flow %(key)s is a yearly review flow; it cannot run applications."),
