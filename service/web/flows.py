@@ -271,3 +271,17 @@ async def activate(
     else:
         sessions.of(request).tell(N_("This version was already active."))
     return redirect(request, f"/flows/{key}/versions/{number}")
+
+
+@router.post("/flows/{key}/versions/{number}/delete")
+async def delete_version(
+    request: Request, key: FlowKey, number: VersionNumber, user: Admin, writes: WriteSessionDep
+) -> Response:
+    """Delete a version no program ever used (DELETE … of the API); an activated one is
+    refused (409, its reason on the error page)."""
+    await flows_service.delete_version(writes, key=key, number=number, user=user)
+    sessions.of(request).tell(
+        N_("Version %(num)s deleted; its number will not be used again."),
+        params={"num": number},
+    )
+    return redirect(request, "/flows")

@@ -129,6 +129,7 @@ TERMS: dict[str, dict[str, str]] = {
         "audit_exported": N_("Audit trail exported"),
         "flow_uploaded": N_("Flow uploaded"),
         "flow_activated": N_("Flow activated"),
+        "flow_version_deleted": N_("Flow version deleted"),
         "payout_paid": N_("Payout paid"),
         "payout_cancelled": N_("Payout cancelled"),
         "recovery_payment_recorded": N_("Repayment recorded"),
