@@ -101,6 +101,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/flows/{{key}}/versions/{{number}}/bpmn"): SUPERVISORS,
     ("GET", f"{API}/flows/{{key}}/versions/{{number}}/dmn/{{name}}"): SUPERVISORS,
     ("POST", f"{API}/flows/{{key}}/versions/{{number}}/activate"): _only(ADMIN),
+    # Deleting a never-activated version: admins, as activation (flows are installation-wide).
+    ("DELETE", f"{API}/flows/{{key}}/versions/{{number}}"): _only(ADMIN),
     ("GET", f"{API}/audit/events"): SUPERVISORS,
     ("GET", f"{API}/audit/events.csv"): SUPERVISORS,
     ("GET", f"{API}/audit/events.xlsx"): SUPERVISORS,
@@ -146,6 +148,8 @@ PAGES: dict[tuple[str, str], Rule] = {
     # Two versions of a flow compared 版本对比: the administrator's, like the other flow pages
     # (the API's diff is also the auditors').
     ("GET", "/flows/{key}/diff"): _only(ADMIN),
+    # Deleting a never-activated flow version from its page (the API's DELETE): admins only.
+    ("POST", "/flows/{key}/versions/{number}/delete"): _only(ADMIN),
 }
 
 
