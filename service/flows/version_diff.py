@@ -3,7 +3,8 @@
 By default a version is compared with the one before it, and the latest version when none is
 named. The comparison reads each version's XML (service/engine/structure.py), so it works for
 every stored version, whatever its stored outline holds. Comparing a version with itself is
-allowed and shows no change; the first version compared with nothing, likewise.
+allowed and shows no change (not a refusal: a link may well name the same version twice); the
+first version compared with nothing, likewise.
 """
 
 from __future__ import annotations
@@ -28,14 +29,19 @@ def structure_of(xml: str) -> Structure:
     return read_structure(xml.encode("utf-8"))
 
 
-async def latest_number(session: AsyncSession, key: str) -> int:
-    statement = (
-        select(FlowVersion.version)
-        .where(FlowVersion.key == key)
-        .order_by(col(FlowVersion.version).desc())
-        .limit(1)
+async def _live_number(session: AsyncSession, key: str, *, below: int | None = None) -> int | None:
+    """The highest number of a version of ``key`` not deleted (below ``below``, if given)."""
+    statement = select(FlowVersion.version).where(
+        FlowVersion.key == key, col(FlowVersion.deleted_at).is_(None)
     )
-    number = (await session.exec(statement)).first()
+    if below is not None:
+        statement = statement.where(FlowVersion.version < below)
+    statement = statement.order_by(col(FlowVersion.version).desc()).limit(1)
+    return (await session.exec(statement)).first()
+
+
+async def latest_number(session: AsyncSession, key: str) -> int:
+    number = await _live_number(session, key)
     if number is None:
         raise NotFound(
             f"flow {key!r} has no versions",
@@ -49,11 +55,12 @@ async def versions(
     session: AsyncSession, key: str, *, from_number: int | None, to_number: int | None
 ) -> tuple[FlowVersion, FlowVersion]:
     """The two versions compared: ``to`` (default: the latest) and ``from`` (default: the one
-    before ``to``, or ``to`` itself for a first version). 404 for a version not stored."""
+    before ``to``, or ``to`` itself for a first version); deleted versions are skipped by the
+    defaults, and 404 when named, like a version not stored."""
     if to_number is None:
         to_number = await latest_number(session, key)
     if from_number is None:
-        from_number = to_number - 1 if to_number > 1 else to_number
+        from_number = await _live_number(session, key, below=to_number) or to_number
     later = await flows_service.get_numbered(session, key, to_number)
     earlier = await flows_service.get_numbered(session, key, from_number)
     return earlier, later

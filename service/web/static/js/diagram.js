@@ -13,9 +13,10 @@
  * refused flow upload, which is stored nowhere, is drawn that way.
  *
  * The XML is fetched from data-bpmn-url (same origin, with cookies), imported and fitted to
- * the container; the space-separated element ids in data-done / data-open / data-error get
- * the marker classes relief-done / relief-open / relief-error (ids not in the diagram are
- * ignored). When finished the container carries data-ready="true"; if anything fails it
+ * the container; the space-separated element ids in data-done / data-open / data-error (and
+ * a version diff's data-added / data-removed / data-changed) get the marker classes
+ * relief-done / relief-open / relief-error (relief-added / relief-removed / relief-changed;
+ * ids not in the diagram are ignored). When finished the container carries data-ready="true"; if anything fails it
  * carries data-failed="<message>" and shows a visible message instead (nothing is thrown,
  * nothing is written to the console). Containers that arrive by an htmx swap are drawn too;
  * each container is drawn once.
@@ -36,7 +37,11 @@
   var MARKERS = [
     ['data-done', 'relief-done'],
     ['data-open', 'relief-open'],
-    ['data-error', 'relief-error']
+    ['data-error', 'relief-error'],
+    // A version diff (/flows/{key}/diff): what one version added, removed or changed.
+    ['data-added', 'relief-added'],
+    ['data-removed', 'relief-removed'],
+    ['data-changed', 'relief-changed']
   ];
   var DEFAULT_FAILED_TEXT = 'The process diagram could not be displayed.';
   var SMALLEST = 0.5;    // bpmn-js draws labels at 11-12 px: below half they are unreadable

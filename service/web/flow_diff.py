@@ -1,0 +1,237 @@
+"""Two versions of a flow side by side (/flows/{key}/diff): what GET /api/v1/flows/{key}/diff
+answers, on both versions' diagrams and in words.
+
+The earlier version's diagram marks what was removed (red) and changed (amber), the later
+one's what was added (green) and changed; below, each element added, removed or changed, by
+its name and lane in the page's language (the id small beside it, as written), and what
+changed, attribute by attribute. An administrator's page, like the other flow pages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.auth.models import ADMIN, User
+from service.flows import diff as flows_diff
+from service.flows import service as flows_service
+from service.flows import version_diff
+from service.flows.schemas import (
+    DecisionRead,
+    DecisionsChange,
+    ElementDiff,
+    ElementRef,
+    FieldsChange,
+    FlowChange,
+    FlowDiff,
+    NameChange,
+    TextChange,
+)
+from service.http.deps import SessionDep
+from service.http.params import MAX_ID
+from service.web import i18n, labels, sessions
+from service.web.deps import page_for
+from service.web.flows import FlowKey, fields_in_words
+from service.web.i18n import N_
+from service.web.templating import render
+from service.web.vocabulary import term
+
+router = APIRouter()
+Admin = Annotated[User, Depends(page_for(ADMIN))]
+
+# The BPMN elements by what a person calls them.
+TYPES = {
+    "task": N_("Task"),
+    "userTask": N_("User task"),
+    "manualTask": N_("Manual task"),
+    "scriptTask": N_("Script task"),
+    "businessRuleTask": N_("Business rule task"),
+    "subProcess": N_("Subprocess"),
+    "startEvent": N_("Start event"),
+    "endEvent": N_("End event"),
+    "intermediateCatchEvent": N_("Intermediate event"),
+    "intermediateThrowEvent": N_("Intermediate event"),
+    "boundaryEvent": N_("Boundary event"),
+    "exclusiveGateway": N_("Exclusive gateway"),
+    "parallelGateway": N_("Parallel gateway"),
+    "inclusiveGateway": N_("Inclusive gateway"),
+    "eventBasedGateway": N_("Event-based gateway"),
+}
+
+
+class Words:
+    """The diff's parts said in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._ = i18n.translations(language).gettext
+        self.zh = language.startswith("zh")
+
+    def name(self, zh: str | None, en: str | None) -> str:
+        return (zh or en or "") if self.zh else (en or zh or "")
+
+    def kind(self, element_type: str) -> str:
+        return self._(TYPES[element_type]) if element_type in TYPES else element_type
+
+    def lane(self, role: str | None) -> str:
+        return self._(term("role", role)) if role else self._("No lane")
+
+    def element(self, ref: ElementRef) -> str:
+        """Its name; an unnamed element by its kind and the element leading into it."""
+        named = self.name(ref.name, ref.name_en)
+        if named:
+            return named
+        kind = self.kind(ref.type) if ref.type else self._("Element")
+        after = self.name(ref.after, ref.after_en)
+        if after:
+            return self._("%(kind)s after “%(name)s”") % {"kind": kind, "name": after}
+        return kind
+
+    def decisions(self, found: list[DecisionRead]) -> str:
+        separator = "、" if self.zh else ", "
+        return separator.join(self.name(d.name, d.name_en) for d in found) or "—"
+
+    def fields(self, declared: dict[str, str]) -> str:
+        separator = "；" if self.zh else "; "
+        return separator.join(fields_in_words(declared, self.language)) or self._("None")
+
+    def deadline(self, expression: str | None) -> tuple[str, bool]:
+        """(text, whether it is an expression shown as written)."""
+        if expression is None:
+            return self._("The catalogue's default time limit"), False
+        return expression, True
+
+    def condition(self, expression: str | None, default: bool) -> tuple[str, bool]:
+        if default:
+            return self._("Default branch (when no condition holds)"), False
+        if expression is None:
+            return self._("No condition (always taken)"), False
+        return expression, True
+
+
+def _item(label: str, before: Any, after: Any, *, code: bool = False) -> dict[str, Any]:
+    """One line of a change: what, before and after (None: not shown), and whether the
+    values are expressions shown as written (``translate="no"``)."""
+    return {"label": label, "before": before, "after": after, "code": code}
+
+
+def _flow_item(words: Words, item: FlowChange) -> dict[str, Any]:
+    _ = words._
+    target = words.element(item.target)
+    before, code_before = words.condition(item.condition_before, item.default_before)
+    after, code_after = words.condition(item.condition_after, item.default_after)
+    if item.change == "added":
+        label = _("New branch to “%(name)s”") % {"name": target}
+        return {**_item(label, None, after, code=code_after), "flow": "added"}
+    if item.change == "removed":
+        label = _("Branch to “%(name)s” removed") % {"name": target}
+        return {**_item(label, before, None, code=code_before), "flow": "removed"}
+    label = _("Branch to “%(name)s”") % {"name": target}
+    if (before, item.default_before) == (after, item.default_after):  # only its name changed
+        label = _("Name of the branch to “%(name)s”") % {"name": target}
+        old = words.name(item.name_before, item.name_before_en) or "—"
+        new = words.name(item.name_after, item.name_after_en) or "—"
+        return {**_item(label, old, new), "flow": "changed"}
+    return {**_item(label, before, after, code=code_before or code_after), "flow": "changed"}
+
+
+def _change_item(words: Words, item: Any) -> dict[str, Any]:
+    _ = words._
+    if isinstance(item, FlowChange):
+        return _flow_item(words, item)
+    if isinstance(item, NameChange):
+        return _item(
+            _("Element name"),
+            words.name(item.before, item.before_en) or "—",
+            words.name(item.after, item.after_en) or "—",
+        )
+    if isinstance(item, DecisionsChange):
+        before = words.decisions(item.before) if item.before else None
+        return _item(_("Decisions offered"), before, words.decisions(item.after))
+    if isinstance(item, FieldsChange):
+        before = words.fields(item.before) if item.before or item.after == {} else None
+        return _item(_("Data it takes"), before, words.fields(item.after))
+    assert isinstance(item, TextChange)
+    if item.attribute == "deadline":
+        before, code_before = words.deadline(item.before)
+        after, code_after = words.deadline(item.after)
+        shown_before = None if item.before is None and item.after is None else before
+        return _item(_("Deadline"), shown_before, after, code=code_before or code_after)
+    if item.attribute == "lane":
+        return _item(_("Lane"), words.lane(item.before), words.lane(item.after))
+    if item.attribute == "status":
+        before_status = _(term("status", item.before)) if item.before else None
+        after_status = _(term("status", item.after)) if item.after else _("None")
+        return _item(_("Case status at this end"), before_status, after_status)
+    return _item(_("Kind"), words.kind(item.before or ""), words.kind(item.after or ""))
+
+
+def _row(words: Words, element: ElementDiff) -> dict[str, Any]:
+    items = [_change_item(words, item) for item in element.changes]
+    if element.change == "added":
+        # What a new element is, not a change from nothing: no "before" column.
+        items = [{**item, "before": None} for item in items]
+    return {
+        "id": element.id,
+        "change": element.change,
+        "name": words.element(element),
+        "kind": words.kind(element.type),
+        "lane": words.lane(element.lane),
+        "items": items,
+    }
+
+
+def shown(found: FlowDiff, language: str) -> dict[str, Any]:
+    """The diff as the page says it: rows of elements by change, and the ids to mark."""
+    words = Words(language)
+    return {
+        "added": [_row(words, element) for element in found.added],
+        "removed": [_row(words, element) for element in found.removed],
+        "changed": [_row(words, element) for element in found.changed],
+        "lanes_added": [words.lane(role) for role in found.lanes_added],
+        "lanes_removed": [words.lane(role) for role in found.lanes_removed],
+        "marks": {kind: " ".join(ids) for kind, ids in flows_diff.marked(found).items()},
+        "empty": not (found.added or found.removed or found.changed or found.lanes_added)
+        and not found.lanes_removed,
+    }
+
+
+async def _context(
+    request: Request,
+    session: AsyncSession,
+    key: str,
+    from_number: int | None,
+    to_number: int | None,
+) -> dict[str, Any]:
+    earlier, later = await version_diff.versions(
+        session, key, from_number=from_number, to_number=to_number
+    )
+    found = await version_diff.compare_versions(earlier, later)
+    language = sessions.of(request).language
+    summary = next(f for f in await flows_service.list_flows(session) if f.key == key)
+    return {
+        "key": key,
+        "diff": found,
+        "shown": shown(found, language),
+        "numbers": [version.version for version in summary.versions],
+        "programs": summary.programs,
+        "labels": await labels.load(session, language),
+    }
+
+
+@router.get("/flows/{key}/diff")
+async def diff_page(
+    request: Request,
+    key: FlowKey,
+    user: Admin,
+    session: SessionDep,
+    from_number: Annotated[int | None, Query(alias="from", ge=1, le=MAX_ID)] = None,
+    to_number: Annotated[int | None, Query(alias="to", ge=1, le=MAX_ID)] = None,
+) -> Response:
+    """Two versions of a flow side by side (GET /api/v1/flows/{key}/diff): by default the
+    latest against the one before it."""
+    context = await _context(request, session, key, from_number, to_number)
+    return render(request, "flow_diff.html", context, user=user)
