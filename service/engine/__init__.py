@@ -8,6 +8,7 @@ its ``name.en`` extension property English, and a user task's ``decision.<code>`
 say which decisions it offers and what they are called (service/engine/names.py).
 """
 
+from service.engine.conventions import ESCALATION_END_PREFIX, Conventions
 from service.engine.decisions import ParsedDecision, decision_cache, parse_decision
 from service.engine.decisions import evaluate as evaluate_decision
 from service.engine.errors import FlowProblem, InvalidFlow, TaskNotReady, UnsafeExpression
@@ -38,6 +39,8 @@ from service.engine.specs import (
 from service.engine.timers import untimed_tasks
 
 __all__ = [
+    "ESCALATION_END_PREFIX",
+    "Conventions",
     "DEFAULT_DECISIONS",
     "DecisionOption",
     "display_names",

@@ -79,9 +79,17 @@ def table_problems(table: Any) -> list[FlowProblem]:
             except SyntaxError:
                 script_engine.validate(f"v {text}")
         except UnsafeExpression as error:
-            problems.append(FlowProblem(table.id, error.detail))
+            params = {**error.params, "element": table.id}
+            problems.append(FlowProblem(table.id, error.detail, code=error.code, params=params))
         except SyntaxError as error:
-            problems.append(FlowProblem(table.id, f"syntax error in {text!r}: {error.msg}"))
+            problems.append(
+                FlowProblem(
+                    table.id,
+                    f"decision table {table.id!r}: syntax error in {text!r}: {error.msg}",
+                    code="expression-syntax",
+                    params={"element": table.id, "expression": text, "error": error.msg},
+                )
+            )
     return problems
 
 

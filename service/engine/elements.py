@@ -77,8 +77,14 @@ def unsupported_elements(root: etree._Element) -> list[FlowProblem]:
         if kind is None and name == "signalEventDefinition":
             problems += _signal_problems(element, signals)
         if kind is not None:
+            owner = _owner_id(element, name)
             problems.append(
-                FlowProblem(_owner_id(element, name), f"{kind} are not supported: {SUPPORTED}")
+                FlowProblem(
+                    owner,
+                    f"{kind} are not supported: {SUPPORTED}",
+                    code="flow-element-unsupported",
+                    params={"element": owner, "kind": name},
+                )
             )
     return problems
 
@@ -97,6 +103,8 @@ def _signal_problems(
                 element,
                 "signal events are supported only as intermediate catch events (a flow waits "
                 "for a signal the service sends; it never throws one)",
+                code="flow-signal-not-caught",
+                params={"element": element},
             )
         ]
     name = signals.get(definition.get("signalRef"))
@@ -104,8 +112,15 @@ def _signal_problems(
         return [
             FlowProblem(
                 element,
-                f"signal {name or definition.get('signalRef')!r} is not one the service sends; "
+                f"signal {(name or definition.get('signalRef') or '')!r} is not one the "
+                "service sends; "
                 f"flows may wait for: {', '.join(sorted(SERVICE_SIGNALS))}",
+                code="flow-signal-unknown",
+                params={
+                    "element": element,
+                    "signal": name or definition.get("signalRef") or "",
+                    "signals": sorted(SERVICE_SIGNALS),
+                },
             )
         ]
     return []

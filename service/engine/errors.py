@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from service.errors import FlowError, InvalidInput, ReliefError, StaleTask
@@ -12,14 +12,28 @@ from service.errors import FlowError, InvalidInput, ReliefError, StaleTask
 
 @dataclass(frozen=True)
 class FlowProblem:
-    """One reason a flow is refused, naming the element (BPMN/DMN id) where it can."""
+    """One reason a flow is refused, naming the element (BPMN/DMN id) where it can: an
+    English ``reason`` for the API, and a registered ``code`` with its ``params`` that the
+    console says in the page's language (service/http/codes.py, service/web/reasons.py)."""
 
     element: str | None
     reason: str
     file: str | None = None
+    code: str = field(kw_only=True)
+    params: Mapping[str, Any] = field(kw_only=True, default_factory=dict)
 
-    def as_dict(self) -> dict[str, str | None]:
-        return {"element": self.element, "file": self.file, "reason": self.reason}
+    def in_file(self, name: str | None, *, replace_file: bool = False) -> FlowProblem:
+        """The same problem, naming ``name`` as its file (unless it names one already)."""
+        return replace(self, file=name if replace_file or not self.file else self.file)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "element": self.element,
+            "file": self.file,
+            "reason": self.reason,
+            "code": self.code,
+            "params": dict(self.params),
+        }
 
 
 class InvalidFlow(InvalidInput):
@@ -36,12 +50,18 @@ class InvalidFlow(InvalidInput):
         code: str | None = None,
         params: dict[str, Any] | None = None,
     ) -> None:
-        self.problems = problems or [FlowProblem(None, detail)]
+        self.problems = problems or [
+            FlowProblem(None, detail, code=code or "flow-refused", params=params or {})
+        ]
         super().__init__(detail, code=code, params=params)
         self.extra["errors"] = [problem.as_dict() for problem in self.problems]
 
     @classmethod
     def of(cls, problems: list[FlowProblem]) -> InvalidFlow:
+        """One refusal listing ``problems``, each once (checks that run before and after the
+        engine's parser may find the same problem)."""
+        unique = {(p.element, p.file, p.code, p.reason): p for p in reversed(problems)}
+        problems = list(reversed(unique.values()))
         count = len(problems)
         first = problems[0]
         where = f"{first.element}: " if first.element else ""

@@ -307,13 +307,15 @@ class Instance:
             self.workflow.cancel()
 
     def outcome(self) -> str | None:
-        """The id of the end event reached, once the workflow has finished."""
+        """How the workflow ended, as ``end_<status>``, once it has finished: the status the
+        end event reached gives a case (engine/conventions.py: its ``status`` property, its
+        id ``end_<status>`` or its name); the end of an escalation path is not one."""
         if not self.workflow.is_completed():
             return None
-        # The process's own ends (end_<status>): the end of an escalation path is not one.
         ends = [
-            task.task_spec.bpmn_id
+            self.flow.status_of(task.task_spec.bpmn_id)
             for task in self.workflow.get_tasks(state=TaskState.COMPLETED)
-            if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id.startswith("end_")
+            if isinstance(task.task_spec, EndEvent) and task.task_spec.bpmn_id
         ]
-        return ends[-1] if ends else None
+        statuses = [status for status in ends if status is not None]
+        return f"end_{statuses[-1]}" if statuses else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from service.engine.conventions import CANDIDATE_GROUPS
 from service.engine.elements import BPMN_NS, SPIFF_NS
 from service.engine.errors import FlowProblem, InvalidFlow
 from service.engine.xml import parse_xml
@@ -84,6 +85,10 @@ def _is_foreign(element: etree._Element) -> bool:
     return etree.QName(element).namespace not in ELEMENT_NAMESPACES
 
 
+# Other engines' attributes that state a convention of the service (who acts on a task).
+CONVENTION_ATTRIBUTES = frozenset(CANDIDATE_GROUPS)
+
+
 def _element_problems(element: etree._Element) -> list[FlowProblem]:
     name = etree.QName(element)
     problems = []
@@ -93,7 +98,9 @@ def _element_problems(element: etree._Element) -> list[FlowProblem]:
                 _owner(element),
                 f"element {_shown(element.prefix, name)} is not part of BPMN or DMN "
                 f"({_namespace(name.namespace)}); flows hold no markup of other vocabularies "
-                "(such as XHTML or SVG): remove it",
+                "(such as XHTML or SVG) nor other engines' extensions: remove it",
+                code="flow-markup-element",
+                params={"element": _owner(element), "tag": _shown(element.prefix, name)},
             )
         )
     else:
@@ -103,17 +110,27 @@ def _element_problems(element: etree._Element) -> list[FlowProblem]:
                 FlowProblem(
                     _owner(element),
                     f"{etree.QName(parent).localname} holds text only, not the element "
-                    f"{_shown(element.prefix, name)}",
+                    f"{_shown(element.prefix, name)}: remove it",
+                    code="flow-markup-in-text",
+                    params={"element": _owner(element), "tag": _shown(element.prefix, name)},
                 )
             )
     for attribute in element.attrib:
         found = etree.QName(attribute)
+        if attribute in CONVENTION_ATTRIBUTES:
+            continue
         if found.namespace and found.namespace not in ATTRIBUTE_NAMESPACES:
             problems.append(
                 FlowProblem(
                     _owner(element),
                     f"attribute {found.localname!r} in {_namespace(found.namespace)} on "
                     f"{_shown(element.prefix, name)} is not part of BPMN or DMN: remove it",
+                    code="flow-markup-attribute",
+                    params={
+                        "element": _owner(element),
+                        "attribute": found.localname,
+                        "tag": _shown(element.prefix, name),
+                    },
                 )
             )
     return problems
@@ -124,6 +141,8 @@ def _instruction(node: etree._ProcessingInstruction, *, owner: str | None) -> Fl
         owner,
         f"processing instruction <?{node.target}?> is not allowed in flows (a browser "
         "would act on it): remove it",
+        code="flow-markup-instruction",
+        params={"element": owner, "target": node.target},
     )
 
 

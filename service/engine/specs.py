@@ -9,10 +9,11 @@ has to import SpiffWorkflow to check a flow.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from threading import Lock
 from typing import Any
 
@@ -29,11 +30,15 @@ from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from service.engine.conventions import Conventions
+from service.engine.conventions import read as read_conventions
 from service.engine.decisions import table_problems
-from service.engine.elements import BPMN_NS, SPIFF_NS, lanes, unsupported_elements
+from service.engine.elements import BPMN_NS, SPIFF_NS, lanes
 from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression
 from service.engine.fields import FieldSpec, declared_fields
 from service.engine.names import DEFAULT_DECISIONS, DecisionOption, declared_decisions, spec_names
+from service.engine.parser_errors import engine_problem
+from service.engine.prechecks import foreign_scripts, juel_expression, xml_problems
 from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
 from service.engine.xml import parse_xml
 
@@ -78,6 +83,12 @@ class ParsedFlow:
     decisions: tuple[str, ...] = ()
     # What was wrong with a flow parsed with strict=False (empty for any flow that runs).
     problems: tuple[FlowProblem, ...] = ()
+    # Each end event of the process and the status it gives a case (None: an escalation's).
+    end_statuses: tuple[tuple[str, str | None], ...] = ()
+    conventions: Conventions | None = None
+
+    def status_of(self, end: str) -> str | None:
+        return dict(self.end_statuses).get(end)
 
     def reachable_without(self, blocked: frozenset[str]) -> set[str]:
         """The BPMN ids reachable from the start when no element in ``blocked`` is passed.
@@ -174,8 +185,7 @@ def _in_file(name: str) -> Iterator[None]:
     try:
         yield
     except InvalidFlow as error:
-        problems = [FlowProblem(p.element, p.reason, p.file or name) for p in error.problems]
-        raise InvalidFlow.of(problems) from None
+        raise InvalidFlow.of([p.in_file(name) for p in error.problems]) from None
 
 
 def _parse_documents(
@@ -194,24 +204,38 @@ def _parse_documents(
     return roots.pop(filename), roots
 
 
+# Problems after which SpiffWorkflow's parser would only repeat the first of them.
+_BLOCKING = ("flow-schema-", "flow-process-")
+
+Rules = Callable[[Conventions], list[FlowProblem]]
+
+
 def parse_flow(
     content: bytes,
     decisions: Mapping[str, bytes] | None = None,
     *,
     filename: str = "flow.bpmn",
     strict: bool = True,
+    rules: Rules | None = None,
 ) -> ParsedFlow:
     """Parse and validate one BPMN document holding exactly one executable process.
 
     ``decisions`` maps DMN file names to their bytes: the decisions the flow's business rule
-    tasks call. Every problem found is reported at once (``InvalidFlow.problems``). With
-    ``strict=False``, a flow that SpiffWorkflow could build comes back with its problems
-    listed instead, so that a caller can add its own rules' findings to one report; such a
-    flow must never run.
+    tasks call. Every problem found is reported at once (``InvalidFlow.problems``): the XML's
+    own checks (``prechecks``) and ``rules`` (the service's rules on the conventions the XML
+    states: roles, end statuses) run before SpiffWorkflow's parser and are kept when it
+    fails. With ``strict=False``, a flow that SpiffWorkflow could build comes back with its
+    problems listed instead, so that a caller can add its own rules' findings to one report;
+    such a flow must never run.
     """
     decisions = dict(decisions or {})
     root, dmn_roots = _parse_documents(content, decisions, filename)
-    problems = [FlowProblem(p.element, p.reason, filename) for p in unsupported_elements(root)]
+    conventions = read_conventions(root)
+    skipped = _foreign_expressions(root)
+    problems = [p.in_file(filename) for p in xml_problems(root)]
+    problems += [p.in_file(filename) for p in (rules(conventions) if rules else [])]
+    if any(p.code.startswith(_BLOCKING) for p in problems):
+        raise InvalidFlow.of(problems)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     decision_files: dict[str, str] = {}
     current = filename
@@ -222,49 +246,57 @@ def parse_flow(
             for decision in dmn_root.iter("{*}decision"):
                 decision_files[decision.get("id") or ""] = name
         current = filename
+        parser.validator = None  # prechecks validated the BPMN, every error of it
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         process_ids = parser.get_process_ids()
         if len(process_ids) != 1:
-            raise InvalidFlow(
-                f"a flow holds exactly one executable process, found {len(process_ids)}",
-                code="flow-process-count",
-                params={"count": len(process_ids)},
-            )
+            count = len(process_ids)
+            reason = f"a flow holds exactly one executable process, found {count}"
+            found = FlowProblem(None, reason, filename, code="flow-process-count")
+            raise InvalidFlow.of([*problems, replace(found, params={"count": count})])
         key = process_ids[0]
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
-    except (SpiffWorkflowException, InvalidFlow) as error:
-        element = getattr(error, "id", None) or None
-        reason = error.detail if isinstance(error, InvalidFlow) else f"invalid BPMN: {error}"
-        raise InvalidFlow.of([*problems, FlowProblem(element, reason, current)]) from None
+    except SpiffWorkflowException as error:
+        found = engine_problem(error).in_file(current, replace_file=True)
+        named = {p.element for p in problems if p.element}
+        extra = [] if found.element in named else [found]
+        raise InvalidFlow.of([*problems, *extra]) from None
     specs = [spec, *subprocess_specs.values()]
-    problems += [FlowProblem(p.element, p.reason, filename) for p in _expression_problems(specs)]
+    _assign_roles(specs, conventions)
+    problems += [p.in_file(filename) for p in _expression_problems(specs, skipped)]
     user_tasks = []
     for task_spec in (t for s in specs for t in s.task_specs.values() if t.manual and t.bpmn_id):
         properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
         fields, unreadable = declared_fields(properties)
         options, undecided = declared_decisions(properties)
-        problems += [FlowProblem(task_spec.bpmn_id, reason, filename) for reason in unreadable]
+        problems += [_declaration_problem(task_spec.bpmn_id, r, filename) for r in unreadable]
         problems += [
-            FlowProblem(task_spec.bpmn_id, f"user task {task_spec.bpmn_id!r}: {reason}", filename)
-            for reason in undecided
+            _declaration_problem(
+                task_spec.bpmn_id, f"user task {task_spec.bpmn_id!r}: {r}", filename
+            )
+            for r in undecided
         ]
         zh, en = spec_names(task_spec)
         user_tasks.append(UserTaskInfo(task_spec.bpmn_id, zh, task_spec.lane, fields, en, options))
     called = _called_decisions(root, specs)
     for decision_id, engine in called.items():
         decision_file = decision_files.get(decision_id, filename)
-        problems += [
-            FlowProblem(p.element, p.reason, decision_file)
-            for p in table_problems(engine.decision_table)
-        ]
+        problems += [p.in_file(decision_file) for p in table_problems(engine.decision_table)]
     problems += [
-        FlowProblem(decision_id, "no business rule task of the flow calls this decision", name)
+        FlowProblem(
+            decision_id,
+            "no business rule task of the flow calls this decision",
+            name,
+            code="flow-decision-unused",
+            params={"element": decision_id},
+        )
         for decision_id, name in decision_files.items()
         if decision_id not in called
     ]
     if problems and strict:
         raise InvalidFlow.of(problems)
+    ends = tuple(t.bpmn_id for t in spec.task_specs.values() if isinstance(t, EndEvent))
     return ParsedFlow(
         key=key,
         sha256=flow_digest(content, decisions),
@@ -272,12 +304,55 @@ def parse_flow(
         subprocess_specs=subprocess_specs,
         user_tasks=tuple(user_tasks),
         # Ends of the process itself; a subprocess's end only hands back to its parent.
-        end_events=tuple(t.bpmn_id for t in spec.task_specs.values() if isinstance(t, EndEvent)),
+        end_events=ends,
         lanes=tuple(lanes(root)),
         gateways=tuple(_gateways(specs)),
         decisions=tuple(sorted(called)),
         problems=tuple(problems),
+        end_statuses=tuple((end, conventions.status_of(end)) for end in ends),
+        conventions=conventions,
     )
+
+
+def _declaration_problem(element: str, reason: str, filename: str) -> FlowProblem:
+    """A ``field.*`` or ``decision.*`` property a task declares that cannot be read."""
+    found = re.search(r"(?:property|field) '([^']+)'", reason)
+    name = found.group(1) if found else ""
+    if reason.startswith("field") and name and not name.startswith("field."):
+        name = f"field.{name}"
+    return FlowProblem(
+        element,
+        reason,
+        filename,
+        code="flow-declaration-unreadable",
+        params={"element": element, "property": name},
+    )
+
+
+def _assign_roles(specs: list[Any], conventions: Conventions) -> None:
+    """Who acts on each human task, by the conventions (a candidate group, a ``role``
+    property, the lane's role): SpiffWorkflow's ``lane`` is what the service reads as the
+    task's role everywhere (ready tasks, completion, the rules)."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            if task_spec.manual and task_spec.bpmn_id:
+                task_spec.lane = conventions.role_of(task_spec.bpmn_id)
+
+
+def _foreign_expressions(root: etree._Element) -> tuple[set[str], set[str]]:
+    """(sources, elements) the prechecks refuse as another language: not compiled again."""
+    sources = {
+        (node.text or "").strip()
+        for name in ("conditionExpression", "timeDuration", "timeDate", "timeCycle")
+        for node in root.iter(f"{{{BPMN_NS}}}{name}")
+        if juel_expression(node.text)
+    }
+    elements = foreign_scripts(root)
+    for condition in root.iter(f"{{{BPMN_NS}}}conditionExpression"):
+        owner = condition.getparent()
+        if owner is not None and owner.get("id") in elements:
+            sources.add((condition.text or "").strip())
+    return sources, elements
 
 
 def _called_decisions(root: etree._Element, specs: list[Any]) -> dict[str, Any]:
@@ -314,13 +389,19 @@ def _expressions_of(task_spec: Any) -> Iterator[tuple[str, str, Any]]:
             yield "timer", definition.expression, definition
 
 
-def _expression_problems(specs: list[Any]) -> list[FlowProblem]:
-    """Compile every condition, script and timer now, so an unsafe flow never reaches a case."""
+def _expression_problems(
+    specs: list[Any], skipped: tuple[set[str], set[str]] = (set(), set())
+) -> list[FlowProblem]:
+    """Compile every condition, script and timer now, so an unsafe flow never reaches a case
+    (but those the prechecks refused as another language: ``skipped``)."""
     problems = []
+    sources, elements = skipped
     for spec in specs:
         for task_spec in spec.task_specs.values():
             element = task_spec.bpmn_id or task_spec.name
             for mode, source, timer in _expressions_of(task_spec):
+                if source.strip() in sources or (mode == "exec" and element in elements):
+                    continue
                 try:
                     if mode == "exec":
                         compile_script(source)
@@ -329,7 +410,10 @@ def _expression_problems(specs: list[Any]) -> list[FlowProblem]:
                     if timer is not None:
                         _check_timer(timer, source)
                 except UnsafeExpression as error:
-                    problems.append(FlowProblem(element, error.detail))
+                    params = {**error.params, "element": element}
+                    problems.append(
+                        FlowProblem(element, error.detail, code=error.code, params=params)
+                    )
     return problems
 
 

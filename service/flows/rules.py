@@ -11,7 +11,9 @@ import time
 from service.applications.models import ENDED, ENROLLED, PAID, REJECTED, REVOKED
 from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, LANE_ROLES
 from service.engine import (
+    ESCALATION_END_PREFIX,
     SERVICE_WRITTEN,
+    Conventions,
     FieldSpec,
     FlowProblem,
     ParsedFlow,
@@ -20,61 +22,106 @@ from service.engine import (
 from service.money import MONEY_FIELDS
 
 DECISIONS = ("approve", "reject", "return")
-# A flow ends at end_<status>. Withdrawal is a command, not an end of a flow; revocation is
-# both: the county's command, and the end of a flow whose objection 举报 was upheld.
+# A flow ends at an end event with a final status (engine/conventions.py: end_<status>, a
+# ``status`` property or the status as its name). Withdrawal is a command, not an end of a
+# flow; revocation is both: the county's command, and the end of a flow whose objection 举报
+# was upheld.
 END_STATUSES = (PAID, ENROLLED, REJECTED, REVOKED, ENDED)
 # Where money starts to flow: the finance officer's steps and the ends that pay or enrol.
-PAYOUT_ENDS = frozenset({f"end_{PAID}", f"end_{ENROLLED}"})
+PAYOUT_STATUSES = frozenset({PAID, ENROLLED})
 
 
 def problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem]:
     """Every rule ``flow`` breaks. ``review_flow``: a yearly review, which confirms an
     enrolment the county already approved, may end enrolled without the county; but a change
     to what is paid goes to the county in every flow (``data_problems``)."""
-    found = [*_lane_problems(flow), *_end_problems(flow), *_gateway_problems(flow)]
+    found = convention_problems(flow.conventions) if flow.conventions else []
+    found += [*_gateway_problems(flow), *_route_problems(flow)]
     found += data_problems(flow)
     if not review_flow:
         found += _county_approval_problems(flow)
     return found
 
 
-def _lane_problems(flow: ParsedFlow) -> list[FlowProblem]:
+def convention_problems(conventions: Conventions) -> list[FlowProblem]:
+    """The rules on what the XML states, checked before the engine parses the flow (so an
+    upload's refusal lists them even when the engine refuses it too): every human task has a
+    role that acts in flows, and every end of the process a final status."""
+    return [*_lane_problems(conventions), *_end_problems(conventions)]
+
+
+_ROLE_HOW = (
+    "name the lane by a role code, or give the task camunda:candidateGroups or a "
+    "spiffworkflow property 'role' with one: "
+)
+
+
+def _lane_problems(conventions: Conventions) -> list[FlowProblem]:
+    roles = ", ".join(LANE_ROLES)
     found = [
         FlowProblem(
-            lane_id,
-            f"lane {name!r} is not a role that acts in flows; lanes are named by role code: "
-            + ", ".join(LANE_ROLES),
+            lane.id,
+            f"lane {lane.role!r} is not a role that acts in flows; lanes are named by role code "
+            f"(or carry a spiffworkflow property 'role'): {roles}",
+            code="flow-lane-not-role",
+            params={"element": lane.id, "lane": lane.role, "roles": list(LANE_ROLES)},
         )
-        for lane_id, name in flow.lanes
-        if name not in LANE_ROLES
+        for lane in conventions.lanes
+        if lane.tasks and lane.role not in LANE_ROLES
     ]
-    found += [
-        FlowProblem(task.id, f"user task {task.id!r} is in no lane, so nobody could act on it")
-        for task in flow.user_tasks
-        if task.lane is None
-    ]
+    for task in conventions.roles:
+        if task.role is None:
+            found.append(
+                FlowProblem(
+                    task.task,
+                    f"user task {task.task!r} is in no lane, so nobody could act on it: "
+                    + _ROLE_HOW
+                    + roles,
+                    code="flow-task-no-lane",
+                    params={"task": task.task, "element": task.task, "roles": list(LANE_ROLES)},
+                )
+            )
+        elif task.source != "lane" and task.role not in LANE_ROLES:
+            found.append(
+                FlowProblem(
+                    task.task,
+                    f"user task {task.task!r}: {task.role!r} (its {task.source}) is not a role "
+                    f"that acts in flows; write one role code: {roles}",
+                    code="flow-task-role-unknown",
+                    params={
+                        "element": task.task,
+                        "role": task.role,
+                        "roles": list(LANE_ROLES),
+                    },
+                )
+            )
     return found
 
 
-# The end of a path that only tells someone (a deadline's escalation 督办), not of the case.
-ESCALATION_END_PREFIX = "escalated"
-
-
-def _outcomes(flow: ParsedFlow) -> set[str]:
-    return {end for end in flow.end_events if not end.startswith(ESCALATION_END_PREFIX)}
-
-
-def _end_problems(flow: ParsedFlow) -> list[FlowProblem]:
+def _end_problems(conventions: Conventions) -> list[FlowProblem]:
     names = ", ".join(f"end_{status}" for status in END_STATUSES)
     return [
         FlowProblem(
-            end,
-            f"end event {end!r} names no final status; name it one of {names} (or "
-            f"{ESCALATION_END_PREFIX}_<step> for the end of an escalation path)",
+            end.id,
+            f"end event {end.id!r} names no final status; name it one of {names}, give it a "
+            f"spiffworkflow property 'status' ({', '.join(END_STATUSES)}) or a status as its "
+            f"name (or {ESCALATION_END_PREFIX}_<step> for the end of an escalation path)",
+            code="flow-end-no-status",
+            params={"element": end.id, "statuses": list(END_STATUSES)},
         )
-        for end in sorted(_outcomes(flow))
-        if end.removeprefix("end_") not in END_STATUSES or not end.startswith("end_")
+        for end in conventions.ends
+        if end.status is not None and end.status not in END_STATUSES
     ]
+
+
+def _statuses(flow: ParsedFlow) -> set[str]:
+    """The final statuses the process's ends give a case."""
+    return {status for _end, status in flow.end_statuses if status is not None}
+
+
+def _payout_ends(flow: ParsedFlow) -> set[str]:
+    """Where money starts to flow: the ends that pay or enrol."""
+    return {end for end, status in flow.end_statuses if status in PAYOUT_STATUSES}
 
 
 # Conditions are run (sandboxed) to see which decision takes which branch. Each run is short;
@@ -122,8 +169,7 @@ def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
                     for money in (False, True)
                 )
             except TimeoutError:
-                reason = f"checking the gateways' conditions took over {CHECK_BUDGET_S:.0f} s"
-                return [*found, FlowProblem(gateway.id, reason)]
+                return [*found, _too_long(gateway.id)]
             if not taken:
                 found.append(
                     FlowProblem(
@@ -131,21 +177,67 @@ def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
                         f"gateway does not handle decision {decision!r} after "
                         f"{', '.join(gateway.after)}: add a branch whose condition holds for "
                         f"decision == {decision!r}, or a default flow",
+                        code="flow-gateway-decision-unhandled",
+                        params={
+                            "element": gateway.id,
+                            "decision": decision,
+                            "tasks": list(gateway.after),
+                        },
                     )
                 )
+    return found
+
+
+def _too_long(element: str) -> FlowProblem:
+    return FlowProblem(
+        element,
+        f"checking the conditions and paths after {element!r} took over "
+        f"{CHECK_BUDGET_S:.0f} s: simplify its conditions",
+        code="flow-check-too-long",
+        params={"element": element, "seconds": int(CHECK_BUDGET_S)},
+    )
+
+
+def _route_problems(flow: ParsedFlow) -> list[FlowProblem]:
+    """A user task that offers more than one decision leads into an exclusive gateway that
+    routes them (``_gateway_problems`` checks its branches): a task dropped onto a sequence
+    flow would otherwise go on whatever was decided, a reject ignored."""
+    routed = {task for gateway in flow.gateways for task in gateway.after}
+    found = []
+    for task in flow.user_tasks:
+        offered = [option.code for option in task.decisions]
+        if len(offered) < 2 or task.id in routed:
+            continue
+        # Going on is what approving means; every other decision would be ignored.
+        missing = [code for code in offered if code != "approve"] or offered
+        shown = ", ".join(repr(code) for code in missing)
+        found.append(
+            FlowProblem(
+                task.id,
+                f"user task {task.id!r} offers the decisions {', '.join(offered)}, but no "
+                f"exclusive gateway after it routes {shown}: the case would go on whatever "
+                "was decided. Add an exclusive gateway right after the task with a branch for "
+                "each decision (decision == 'reject' …), or declare only the decisions the "
+                "task offers (decision.* properties)",
+                code="flow-task-decisions-unrouted",
+                params={"element": task.id, "decisions": missing},
+            )
+        )
     return found
 
 
 def _county_approval_problems(flow: ParsedFlow) -> list[FlowProblem]:
     county_tasks = frozenset(t.id for t in flow.user_tasks if t.lane == COUNTY_APPROVER)
     payouts = {t.id for t in flow.user_tasks if t.lane == FINANCE_OFFICER}
-    payouts |= PAYOUT_ENDS & set(flow.end_events)
+    payouts |= _payout_ends(flow)
     reachable = flow.reachable_without(county_tasks)
     return [
         FlowProblem(
             element,
             f"{element!r} can be reached without a county_approver task: payout and enrolment "
             "come only after county approval (县级审批)",
+            code="flow-payout-without-county",
+            params={"element": element},
         )
         for element in sorted(payouts & reachable)
     ]
@@ -154,25 +246,36 @@ def _county_approval_problems(flow: ParsedFlow) -> list[FlowProblem]:
 def binding_problems(flow: ParsedFlow, *, kind: str, review: bool) -> list[FlowProblem]:
     """Whether a flow fits where it is bound: a one-time program's flow pays (end_paid), a
     yearly program's enrols (end_enrolled), and a yearly review continues or ends one."""
-    ends = _outcomes(flow)
     if review:
-        allowed, needed = {f"end_{ENROLLED}", f"end_{ENDED}"}, f"end_{ENROLLED}"
+        allowed, needed = {ENROLLED, ENDED}, ENROLLED
         what = "a yearly review flow"
     elif kind == "yearly":
-        allowed, needed = (
-            {f"end_{ENROLLED}", f"end_{REJECTED}", f"end_{REVOKED}"},
-            f"end_{ENROLLED}",
-        )
+        allowed, needed = {ENROLLED, REJECTED, REVOKED}, ENROLLED
         what = "the flow of a yearly program"
     else:
-        allowed, needed = {f"end_{PAID}", f"end_{REJECTED}", f"end_{REVOKED}"}, f"end_{PAID}"
+        allowed, needed = {PAID, REJECTED, REVOKED}, PAID
         what = "the flow of a one-time program"
+    listed = ", ".join(f"end_{status}" for status in sorted(allowed))
     found = [
-        FlowProblem(end, f"{what} may end only at {', '.join(sorted(allowed))}")
-        for end in sorted(ends - allowed)
+        FlowProblem(
+            end,
+            f"end event {end!r} ({status}): {what} may end only at {listed}",
+            code="flow-end-not-allowed",
+            params={"element": end, "status": status, "statuses": sorted(allowed)},
+        )
+        for end, status in sorted(flow.end_statuses)
+        if status is not None and status not in allowed
     ]
-    if needed not in ends:
-        found.append(FlowProblem(None, f"{what} needs an end event {needed}"))
+    if needed not in _statuses(flow):
+        found.append(
+            FlowProblem(
+                flow.key,
+                f"{what} needs an end event end_{needed} (status {needed!r}); process "
+                f"{flow.key!r} has none",
+                code="flow-end-missing",
+                params={"element": flow.key, "status": needed},
+            )
+        )
     return found
 
 
@@ -210,7 +313,12 @@ def data_problems(flow: ParsedFlow) -> list[FlowProblem]:
     for task in flow.user_tasks:
         names = {spec.name: spec for spec in task.fields}
         found += [
-            FlowProblem(task.id, f"field {name!r} is a variable the service sets; rename it")
+            FlowProblem(
+                task.id,
+                f"field {name!r} is a variable the service sets; rename it",
+                code="flow-field-reserved",
+                params={"element": task.id, "field": name},
+            )
             for name in sorted(names.keys() & SERVICE_VARIABLES)
         ]
         found += _money_type_problems(task.id, names)
@@ -226,6 +334,8 @@ def data_problems(flow: ParsedFlow) -> list[FlowProblem]:
                     "a finance_officer task that declares data must declare "
                     "field.bank_reference as 'reference required' (the bank's reference "
                     "of the transfer)",
+                    code="flow-payout-reference-missing",
+                    params={"element": task.id},
                 )
             )
         if names.keys() & set(MONEY_FIELDS) and task.lane != COUNTY_APPROVER:
@@ -253,7 +363,10 @@ def _money_type_problems(task_id: str, names: dict[str, FieldSpec]) -> list[Flow
             bounds = f" min={low} max={high} (or narrower)" if low is not None else ""
             found.append(
                 FlowProblem(
-                    task_id, f"field {name!r} changes what is paid: declare it as '{kind}{bounds}'"
+                    task_id,
+                    f"field {name!r} changes what is paid: declare it as '{kind}{bounds}'",
+                    code="flow-money-field-type",
+                    params={"element": task_id, "field": name, "declaration": f"{kind}{bounds}"},
                 )
             )
     return found
@@ -273,17 +386,19 @@ def _unapproved_money_paths(
         )
 
     payouts = {t.id for t in flow.user_tasks if t.lane == FINANCE_OFFICER}
-    payouts |= PAYOUT_ENDS & set(flow.end_events)
+    payouts |= _payout_ends(flow)
     try:
         reached = flow.reachable_from(task_id, county_tasks, may_hold)
     except TimeoutError:
-        return [FlowProblem(task_id, f"checking its paths took over {CHECK_BUDGET_S:.0f} s")]
+        return [_too_long(task_id)]
     return [
         FlowProblem(
             task_id,
             f"a change to what is paid made here can reach {element!r} without a "
             "county_approver task: route decisions with changes_money to the county "
             "(县级审批) first",
+            code="flow-money-without-county",
+            params={"element": task_id, "target": element},
         )
         for element in sorted(payouts & reached)
     ]

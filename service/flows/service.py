@@ -195,11 +195,23 @@ def validate(bpmn: FlowFile, dmns: list[FlowFile], *, review_keys: set[str]) -> 
             file.content.decode("utf-8")
         except UnicodeDecodeError:
             problems.append(
-                FlowProblem(None, "not well-formed XML: a flow file must be UTF-8 text", file.name)
+                FlowProblem(
+                    None,
+                    "not well-formed XML: a flow file must be UTF-8 text",
+                    file.name,
+                    code="flow-file-not-utf8",
+                    params={"file": file.name},
+                )
             )
     names = [file.name for file in (bpmn, *dmns)]
     problems += [
-        FlowProblem(None, "two uploaded files have this name", name)
+        FlowProblem(
+            None,
+            "two uploaded files have this name",
+            name,
+            code="flow-file-name-twice",
+            params={"file": name},
+        )
         for name in sorted({n for n in names if names.count(n) > 1})
     ]
     if problems:
@@ -207,7 +219,13 @@ def validate(bpmn: FlowFile, dmns: list[FlowFile], *, review_keys: set[str]) -> 
     decisions = {file.name: file.content for file in dmns}
     markup = _markup([bpmn, *dmns])
     try:
-        flow = parse_flow(bpmn.content, decisions, filename=bpmn.name, strict=False)
+        flow = parse_flow(
+            bpmn.content,
+            decisions,
+            filename=bpmn.name,
+            strict=False,
+            rules=rules.convention_problems,
+        )
     except InvalidFlow as error:
         if not markup:
             raise
@@ -218,11 +236,7 @@ def validate(bpmn: FlowFile, dmns: list[FlowFile], *, review_keys: set[str]) -> 
 def _markup(files: list[FlowFile]) -> list[FlowProblem]:
     """Stylesheets, XHTML and other foreign markup in the files (engine.markup): refused, not
     removed, so a stored version is what was uploaded and what the console serves."""
-    return [
-        FlowProblem(p.element, p.reason, file.name)
-        for file in files
-        for p in markup_problems(file.content)
-    ]
+    return [p.in_file(file.name) for file in files for p in markup_problems(file.content)]
 
 
 def _checked(
@@ -230,9 +244,7 @@ def _checked(
 ) -> ParsedFlow:
     """The engine's findings and the service's rules in one report (the rules never run an
     expression the sandbox refused: it does not compile)."""
-    found = [
-        FlowProblem(p.element, p.reason, filename) for p in rules.problems(flow, review_flow=review)
-    ]
+    found = [p.in_file(filename) for p in rules.problems(flow, review_flow=review)]
     if markup or flow.problems or found:
         raise InvalidFlow.of([*markup, *flow.problems, *found])
     return flow
@@ -363,7 +375,9 @@ async def ensure_version(
 ) -> tuple[FlowVersion, bool]:
     """Store a shipped flow (the catalogue) as the next version of its key, or find it."""
     bpmn = FlowFile("catalogue.bpmn", content)
-    parsed_flow = parse_flow(content, filename=bpmn.name, strict=False)
+    parsed_flow = parse_flow(
+        content, filename=bpmn.name, strict=False, rules=rules.convention_problems
+    )
     flow = _checked(parsed_flow, filename=bpmn.name, review=review, markup=_markup([bpmn]))
     return await _store(session, flow, bpmn=bpmn, dmns=[], actor=actor, note=None)
 

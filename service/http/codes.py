@@ -309,6 +309,82 @@ CODES: dict[str, Code] = {
     "expression-range-too-long": _c(422, "range() is limited to limit numbers", "limit"),
     "expression-step-id": _c(422, "flow functions take a step id (a string)"),
     "expression-timeout": _c(422, "a flow expression ran too long", "timeout_ms"),
+    # --- a flow's problems, each an entry of errors[] of flow-refused (element, reason) ------
+    "flow-element-unsupported": _f("an element kind the service does not run", "element kind"),
+    "flow-signal-not-caught": _f("a signal event that is not an intermediate catch", "element"),
+    "flow-signal-unknown": _f("a signal the service never sends", "element signal signals"),
+    "flow-process-missing": _f("the file holds no process"),
+    "flow-process-not-executable": _f('no process has isExecutable="true"', "element"),
+    "flow-process-several": _f("more than one executable process", "element processes"),
+    "flow-expression-juel": _f(
+        "a Camunda-style ${…} expression; the Python equivalent", "element expression python"
+    ),
+    "flow-script-language": _f("a script or condition not in Python", "element language"),
+    "flow-timer-unquoted": _f("an ISO 8601 timer not written as a Python string", "element timer"),
+    "flow-timer-unreadable": _f("a timer event whose time cannot be read", "element"),
+    "flow-branch-condition-missing": _f(
+        "a gateway's branch without a condition that is not its default", "element gateway"
+    ),
+    "flow-schema-attribute-not-allowed": _f(
+        "BPMN 2.0 does not allow the attribute here", "element tag attribute"
+    ),
+    "flow-schema-attribute-missing": _f("a required attribute is missing", "element tag attribute"),
+    "flow-schema-value-invalid": _f(
+        "an attribute's value is not of its type", "element tag attribute value"
+    ),
+    "flow-schema-element-unexpected": _f(
+        "BPMN 2.0 does not allow the element at this place", "element tag expected"
+    ),
+    "flow-schema-child-missing": _f("a required child element is missing", "element tag expected"),
+    "flow-schema-text-not-allowed": _f("text where BPMN 2.0 allows only elements", "element tag"),
+    "flow-schema-id-duplicate": _f("an id is used twice", "element value"),
+    "flow-schema-reference-unknown": _f("a reference to no element's id", "element value"),
+    "flow-schema-invalid": _f("another violation of the BPMN 2.0 schema", "element tag detail"),
+    "flow-start-missing": _f("a process without a start event", "element"),
+    "flow-script-missing": _f("a script task without a script", "element"),
+    "flow-subprocess-end-missing": _f("a subprocess without an end event", "element"),
+    "flow-subprocess-start-count": _f("a subprocess needs exactly one start event", "element"),
+    "flow-decision-missing": _f(
+        "a business rule task calls a decision no DMN holds", "element decision"
+    ),
+    "flow-engine-refused": _f("the workflow engine cannot run the element", "element kind detail"),
+    "flow-decision-unused": _f("no business rule task calls this decision", "element"),
+    "flow-declaration-unreadable": _f(
+        "a field.* or decision.* property cannot be read", "element property"
+    ),
+    "flow-markup-element": _f("an element of another vocabulary or engine", "element tag"),
+    "flow-markup-in-text": _f("an element inside documentation or text", "element tag"),
+    "flow-markup-attribute": _f("an attribute of another vocabulary", "element attribute tag"),
+    "flow-markup-instruction": _f("a processing instruction", "element target"),
+    "flow-file-not-utf8": _f("a flow file that is not UTF-8 text", "file"),
+    "flow-file-name-twice": _f("two uploaded files have the same name", "file"),
+    "flow-lane-not-role": _f("a lane that is not a role acting in flows", "element lane roles"),
+    "flow-task-role-unknown": _f(
+        "a task's candidate group or role property is not a role", "element role roles"
+    ),
+    "flow-end-no-status": _f("an end event that names no final status", "element statuses"),
+    "flow-end-not-allowed": _f(
+        "the program's flow may not end with this status", "element status statuses"
+    ),
+    "flow-end-missing": _f("the program's flow needs an end with this status", "element status"),
+    "flow-gateway-decision-unhandled": _f(
+        "a gateway has no branch for a decision of the tasks before it", "element decision tasks"
+    ),
+    "flow-task-decisions-unrouted": _f(
+        "a task offers decisions no exclusive gateway after it routes", "element decisions"
+    ),
+    "flow-check-too-long": _f("checking the conditions took too long", "element seconds"),
+    "flow-payout-without-county": _f("payout or enrolment reachable without the county", "element"),
+    "flow-field-reserved": _f("a task's field is a variable the service sets", "element field"),
+    "flow-money-field-type": _f(
+        "a field of what is paid is not declared with its type", "element field declaration"
+    ),
+    "flow-payout-reference-missing": _f(
+        "a finance officer's task that declares data lacks field.bank_reference", "element"
+    ),
+    "flow-money-without-county": _f(
+        "a change to what is paid can reach a payout without the county", "element target"
+    ),
     # --- payouts, batches, recoveries --------------------------------------------------------
     "payout-not-found": _c(404, "no such payout", "payout_id"),
     "payout-one-time": _c(409, "a one-time payout is paid through its task", "payout_id"),

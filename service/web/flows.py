@@ -141,17 +141,30 @@ async def upload(
 
 
 def _problems(error: InvalidFlow, language: str) -> list[dict[str, Any]]:
-    """The problems of a refused flow for the page. A refusal with a code of its own (not
-    well-formed XML, two processes…) is said in the page's language; the reasons a flow's
-    validation lists element by element come from the schema, the engine and the service's
-    rules in English only: they are shown as written (``english``), under the page's heading."""
+    """The problems of a refused flow for the page, each said in the page's language from its
+    code and params (service/web/reasons.py), with the element it names. A refusal with a
+    code of its own (not well-formed XML, a DTD…) is that one sentence."""
     if error.code != "flow-refused":
         said = reasons.say_error(error, language)
         return [
-            {"element": problem.element, "file": problem.file, "reason": said, "english": False}
+            {
+                "element": problem.element,
+                "file": problem.file,
+                "reason": said,
+                "code": error.code,
+                "params": dict(error.params),
+                "english": False,
+            }
             for problem in error.problems[:1]
         ]
-    return [{**problem.as_dict(), "english": True} for problem in error.problems]
+    return [
+        {
+            **problem.as_dict(),
+            "reason": reasons.say(problem.code, problem.params, language, status=422),
+            "english": False,
+        }
+        for problem in error.problems
+    ]
 
 
 async def _refused(

@@ -298,6 +298,154 @@ MESSAGES: dict[str, str] = {
     "expression-range-too-long": N_("range() is limited to %(limit)s numbers."),
     "expression-step-id": N_("Flow functions take a step id (a text)."),
     "expression-timeout": N_("A flow expression ran longer than %(timeout_ms)s ms."),
+    # --- a flow refusal's problems, one each (errors[] of flow-refused) ----------------------
+    "flow-element-unsupported": N_(
+        "%(element)s: this kind of element (%(kind)s) is not supported; flows use user, manual, "
+        "script and business rule tasks, gateways, timers and embedded subprocesses."
+    ),
+    "flow-signal-not-caught": N_(
+        "%(element)s: a flow only waits for a signal, in an intermediate catch event; it never "
+        "sends one."
+    ),
+    "flow-signal-unknown": N_(
+        "%(element)s: the service never sends the signal %(signal)s; flows may wait for: "
+        "%(signals)s."
+    ),
+    "flow-process-missing": N_(
+        'The file holds no process: a flow is one BPMN process with isExecutable="true".'
+    ),
+    "flow-process-not-executable": N_(
+        'Process %(element)s is not executable: set isExecutable="true" on the process the '
+        "service should run."
+    ),
+    "flow-process-several": N_(
+        'Processes %(processes)s are all executable: keep isExecutable="true" on one only.'
+    ),
+    "flow-expression-juel": N_(
+        "%(element)s: %(expression)s is a Camunda-style expression; expressions here are Python: "
+        "write %(python)s."
+    ),
+    "flow-script-language": N_(
+        "%(element)s is written in %(language)s; scripts and conditions are Python: rewrite it in"
+        " Python."
+    ),
+    "flow-timer-unquoted": N_(
+        "Timer %(element)s: write the ISO 8601 value as a Python string: '%(timer)s'."
+    ),
+    "flow-timer-unreadable": N_(
+        "Timer %(element)s cannot be read: give it a duration, date or cycle as a Python string "
+        "such as 'PT72H'."
+    ),
+    "flow-branch-condition-missing": N_(
+        "Sequence flow %(element)s leaves gateway %(gateway)s without a condition and is not its "
+        "default: give it a condition such as decision == 'approve', or make it the default flow."
+    ),
+    "flow-schema-attribute-not-allowed": N_(
+        "%(element)s: BPMN 2.0 does not allow the attribute %(attribute)s on %(tag)s; remove it."
+    ),
+    "flow-schema-attribute-missing": N_(
+        "%(element)s: %(tag)s needs the attribute %(attribute)s; set it."
+    ),
+    "flow-schema-value-invalid": N_(
+        "%(element)s: the value %(value)s of the attribute %(attribute)s is not valid."
+    ),
+    "flow-schema-element-unexpected": N_(
+        "%(element)s: BPMN 2.0 does not allow %(tag)s at this place; move or remove it (expected "
+        "here: %(expected)s)."
+    ),
+    "flow-schema-child-missing": N_(
+        "%(element)s: %(tag)s lacks a required element; add one of %(expected)s."
+    ),
+    "flow-schema-text-not-allowed": N_(
+        "%(element)s: %(tag)s holds text where only elements are allowed; remove the text."
+    ),
+    "flow-schema-id-duplicate": N_(
+        "%(element)s: the id %(value)s is used twice; give each element its own id."
+    ),
+    "flow-schema-reference-unknown": N_(
+        "%(element)s: %(value)s is the id of no element of the file; fix the reference."
+    ),
+    "flow-schema-invalid": N_(
+        "%(element)s: %(tag)s does not follow the BPMN 2.0 schema; correct it in a modeler."
+    ),
+    "flow-start-missing": N_("%(element)s has no start event; add one."),
+    "flow-script-missing": N_(
+        "Script task %(element)s holds no script: write its Python script, or remove the task."
+    ),
+    "flow-subprocess-end-missing": N_(
+        "Subprocess %(element)s has no end event; add one inside it."
+    ),
+    "flow-subprocess-start-count": N_("Subprocess %(element)s needs exactly one start event."),
+    "flow-decision-missing": N_(
+        "%(element)s calls the decision %(decision)s, which no uploaded DMN file holds; upload it"
+        " with the flow."
+    ),
+    "flow-engine-refused": N_(
+        "%(element)s cannot be run by the workflow engine; correct it in a modeler."
+    ),
+    "flow-decision-unused": N_("No business rule task of the flow calls the decision %(element)s."),
+    "flow-declaration-unreadable": N_(
+        "%(element)s: the property %(property)s cannot be read; check how it is written."
+    ),
+    "flow-markup-element": N_(
+        "%(element)s: %(tag)s is not part of BPMN; remove it (flows hold no markup of other "
+        "vocabularies or engines)."
+    ),
+    "flow-markup-in-text": N_(
+        "%(element)s: documentation holds text only, not %(tag)s; remove it."
+    ),
+    "flow-markup-attribute": N_(
+        "%(element)s: the attribute %(attribute)s on %(tag)s is not part of BPMN; remove it."
+    ),
+    "flow-markup-instruction": N_(
+        "The processing instruction <?%(target)s?> is not allowed in flows; remove it."
+    ),
+    "flow-file-not-utf8": N_("%(file)s is not UTF-8 text."),
+    "flow-file-name-twice": N_("Two uploaded files are named %(file)s."),
+    "flow-lane-not-role": N_(
+        "Lane %(element)s: %(lane)s is not a role that acts in flows; name the lane by one of: "
+        "%(roles)s."
+    ),
+    "flow-task-role-unknown": N_(
+        "Task %(element)s: %(role)s is not a role that acts in flows; use one of: %(roles)s."
+    ),
+    "flow-end-no-status": N_(
+        "End event %(element)s names no final status; name it by one of: %(statuses)s."
+    ),
+    "flow-end-not-allowed": N_(
+        "End event %(element)s (%(status)s): this program's flow may end only at: %(statuses)s."
+    ),
+    "flow-end-missing": N_("The flow %(element)s needs an end event with the status %(status)s."),
+    "flow-gateway-decision-unhandled": N_(
+        "Gateway %(element)s has no branch for the decision %(decision)s after %(tasks)s; add "
+        "one, or a default flow."
+    ),
+    "flow-task-decisions-unrouted": N_(
+        "Task %(element)s offers %(decisions)s, but no exclusive gateway after it routes them: "
+        "the case would go on whatever was decided. Add a gateway after the task with a branch "
+        "for each."
+    ),
+    "flow-check-too-long": N_(
+        "Checking the conditions after %(element)s took over %(seconds)s s; simplify them."
+    ),
+    "flow-payout-without-county": N_(
+        "%(element)s can be reached without county approval; payout and enrolment come only after"
+        " it."
+    ),
+    "flow-field-reserved": N_(
+        "Task %(element)s: the field %(field)s is set by the service; rename it."
+    ),
+    "flow-money-field-type": N_(
+        "Task %(element)s: the field %(field)s changes what is paid; declare it as %(declaration)s."
+    ),
+    "flow-payout-reference-missing": N_(
+        "Finance task %(element)s declares data but not field.bank_reference as 'reference "
+        "required'."
+    ),
+    "flow-money-without-county": N_(
+        "A change to what is paid made at %(element)s can reach %(target)s without county "
+        "approval; route it to the county first."
+    ),
     # --- payouts, batches, recoveries --------------------------------------------------------
     "payout-not-found": N_("No such payout."),
     "payout-one-time": N_("A one-time payout is paid through its task."),
@@ -433,6 +581,9 @@ _CODE_TERMS = {
     "document-kind-unknown": {"kinds": "document"},
     "event-kind-unknown": {"kinds": "event"},
     "timer-transition-invalid": {"from": "status", "to": "status"},
+    "flow-task-decisions-unrouted": {"decisions": "decision"},
+    "flow-end-no-status": {"statuses": "status"},
+    "flow-end-not-allowed": {"statuses": "status"},
 }
 REGION_PARAMS = frozenset(
     {"village", "region", "township", "merged_into", "into", "parent", "county", "jurisdiction"}

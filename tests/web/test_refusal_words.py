@@ -242,15 +242,17 @@ def test_a_refused_flow_upload_is_framed_in_chinese(server: Server) -> None:
     assert "exceeds" not in response.text
     assert "limited to" not in response.text
 
-    # The reasons the flow checker lists element by element are English only: shown under
-    # the page's Chinese heading, marked as English, with a note that says so.
+    # The reasons the flow checker lists element by element are said in Chinese too, from
+    # each problem's code and params: no English sentence, no note that they are English.
     malformed = (CORPUS / "malformed.bpmn").read_bytes()
     files = [("bpmn", ("malformed.bpmn", malformed, "application/octet-stream"))]
     response = page.post("/flows/upload", {"note": ""}, files=files)
     assert response.status_code == 422
     assert "流程未通过校验，未保存任何内容" in response.text
-    assert "以下原因由流程校验程序给出，仅有英文。" in response.text
-    assert re.search(r'<td lang="en">not well-formed XML', response.text)
+    assert "以下原因由流程校验程序给出，仅有英文。" not in response.text
+    assert "该文件不是格式正确的 XML。" in response.text
+    assert "not well-formed XML" not in response.text
+    assert '<td lang="en">' not in response.text
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])

@@ -1,0 +1,153 @@
+"""The service's conventions as an uploaded BPMN states them, read with lxml alone.
+
+They are read before SpiffWorkflow's parser runs, so a refusal lists every broken rule at
+once, and the same functions resolve them at run time (docs/flows.md):
+
+- **who acts on a user task** (its role): ``camunda:candidateGroups`` or
+  ``flowable:candidateGroups`` on the task, else a ``spiffworkflow:properties`` property
+  ``role`` on the task, else its lane's ``role`` property, else its lane's name;
+- **how a case ends** (an end event's status): a ``status`` property, else an id
+  ``end_<status>``, else its name (the status code, or its Chinese or English word). The end of
+  an escalation path (id ``escalated…``) ends no case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from service.engine.elements import BPMN_NS, SPIFF_NS
+
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+FLOWABLE_NS = "http://flowable.org/bpmn"
+# The attributes of other engines that name who acts on a task (a role code here).
+CANDIDATE_GROUPS = (f"{{{CAMUNDA_NS}}}candidateGroups", f"{{{FLOWABLE_NS}}}candidateGroups")
+ROLE_PROPERTY = "role"
+STATUS_PROPERTY = "status"
+ESCALATION_END_PREFIX = "escalated"
+HUMAN_TASKS = ("userTask", "manualTask")
+# An end event named by the word people read for its status (the console's words).
+STATUS_WORDS = {
+    "已发放": "paid",
+    "已纳入扶助": "enrolled",
+    "不予批准": "rejected",
+    "已撤销": "revoked",
+    "已终止": "ended",
+}
+
+
+@dataclass(frozen=True)
+class RoleOf:
+    """Who acts on a human task, and where that was read (for a refusal's words)."""
+
+    task: str
+    role: str | None
+    source: str  # "candidateGroups", "property", "lane", "" (none)
+    lane: str | None = None  # the lane's id, when the task is in one
+
+
+@dataclass(frozen=True)
+class LaneInfo:
+    id: str
+    name: str
+    role: str
+    tasks: tuple[str, ...]  # the human tasks it holds that take their role from it
+
+
+@dataclass(frozen=True)
+class EndInfo:
+    id: str
+    status: str | None  # None: the end of an escalation path
+
+
+@dataclass(frozen=True)
+class Conventions:
+    roles: tuple[RoleOf, ...]
+    lanes: tuple[LaneInfo, ...]
+    ends: tuple[EndInfo, ...]
+
+    def role_of(self, task: str) -> str | None:
+        return next((r.role for r in self.roles if r.task == task), None)
+
+    def status_of(self, end: str) -> str | None:
+        return next((e.status for e in self.ends if e.id == end), None)
+
+
+def properties(element: etree._Element) -> dict[str, str]:
+    """An element's own ``spiffworkflow:properties`` (not those of elements inside it)."""
+    found: dict[str, str] = {}
+    for extensions in element.iterfind(f"{{{BPMN_NS}}}extensionElements"):
+        for prop in extensions.iter(f"{{{SPIFF_NS}}}property"):
+            name = (prop.get("name") or "").strip()
+            if name:
+                found[name] = (prop.get("value") or "").strip()
+    return found
+
+
+def end_status(element: str, name: str | None, props: dict[str, str]) -> str | None:
+    """The status an end event gives the case (see the module's docstring); None for the end
+    of an escalation path. A status the service does not know is returned as written, for
+    the service's rules to refuse."""
+    if element.startswith(ESCALATION_END_PREFIX):
+        return None
+    if props.get(STATUS_PROPERTY):
+        return props[STATUS_PROPERTY]
+    if element.startswith("end_"):
+        return element.removeprefix("end_")
+    words = " ".join((name or "").split())
+    return STATUS_WORDS.get(words, words.lower())
+
+
+def _task_role(task: etree._Element) -> tuple[str | None, str]:
+    for attribute in CANDIDATE_GROUPS:
+        value = (task.get(attribute) or "").strip()
+        if value:
+            return value, "candidateGroups"
+    role = properties(task).get(ROLE_PROPERTY)
+    return (role, "property") if role else (None, "")
+
+
+def read(root: etree._Element) -> Conventions:
+    """The roles of every human task and lane and the status of every end event of the
+    executable process(es) in ``root``."""
+    lane_of: dict[str, etree._Element] = {}
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        for ref in lane.iterfind(f"{{{BPMN_NS}}}flowNodeRef"):
+            lane_of[(ref.text or "").strip()] = lane
+    roles: list[RoleOf] = []
+    from_lane: dict[str, list[str]] = {}
+    for kind in HUMAN_TASKS:
+        for task in root.iter(f"{{{BPMN_NS}}}{kind}"):
+            task_id = task.get("id") or ""
+            lane = lane_of.get(task_id)
+            role, source = _task_role(task)
+            if role is None and lane is not None:
+                role, source = _lane_role(lane), "lane"
+                from_lane.setdefault(lane.get("id") or "", []).append(task_id)
+            lane_id = lane.get("id") if lane is not None else None
+            roles.append(RoleOf(task_id, role, source, lane_id))
+    lanes = tuple(
+        LaneInfo(
+            lane.get("id") or "",
+            (lane.get("name") or "").strip(),
+            _lane_role(lane),
+            tuple(from_lane.get(lane.get("id") or "", ())),
+        )
+        for lane in root.iter(f"{{{BPMN_NS}}}lane")
+    )
+    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
+    executable = [p for p in processes if (p.get("isExecutable") or "").strip() == "true"]
+    ends = tuple(
+        EndInfo(
+            end.get("id") or "",
+            end_status(end.get("id") or "", end.get("name"), properties(end)),
+        )
+        for process in executable or processes
+        for end in process.iterfind(f"{{{BPMN_NS}}}endEvent")
+    )
+    return Conventions(tuple(roles), lanes, ends)
+
+
+def _lane_role(lane: etree._Element) -> str:
+    return properties(lane).get(ROLE_PROPERTY) or (lane.get("name") or "").strip()

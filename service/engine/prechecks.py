@@ -1,0 +1,225 @@
+"""What the service checks on a BPMN file's XML before SpiffWorkflow's parser sees it.
+
+The parser stops at its first error; these checks read the whole document with lxml, so an
+administrator learns every problem of an upload at once: elements the service does not run,
+a process that is not executable, expressions written for another engine (Camunda's
+``${approved}``, JavaScript), gateway branches without a condition, timers that are not
+Python, and every violation of the BPMN 2.0 schema, each said with the element's id and
+what to change (``schema.py``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from service.engine.elements import BPMN_NS, unsupported_elements
+from service.engine.errors import FlowProblem
+from service.engine.schema import schema_problems
+
+_PYTHON = frozenset({"", "python", "python3", "py", "text/x-python", "spiff", "spiffworkflow"})
+# A whole expression in JUEL's delimiters: ${…} (Camunda, Flowable, Activiti) or #{…}.
+_JUEL = re.compile(r"^\s*[$#]\{(?P<inner>.*)\}\s*$", re.DOTALL)
+# An ISO 8601 value written bare (PT72H, P3D, R3/PT1H, 2026-01-01T00:00): Python reads a name.
+_BARE_ISO = re.compile(r"^(R\d*/)?P[0-9TYMWDHS.,]+$|^\d{4}-\d\d-\d\d([T ][0-9:.+\-Z]*)?$")
+_TIMERS = ("timeDuration", "timeDate", "timeCycle")
+
+
+def xml_problems(root: etree._Element) -> list[FlowProblem]:
+    """Every problem the XML alone shows (see the module's docstring)."""
+    return [
+        *unsupported_elements(root),
+        *executable_problems(root),
+        *expression_problems(root),
+        *branch_problems(root),
+        *schema_problems(root),
+    ]
+
+
+def _q(name: str) -> str:
+    return f"{{{BPMN_NS}}}{name}"
+
+
+def executable_problems(root: etree._Element) -> list[FlowProblem]:
+    """A flow is one process with ``isExecutable="true"``."""
+    processes = list(root.iter(_q("process")))
+    if not processes:
+        return [
+            FlowProblem(
+                root.get("id"),
+                'the file holds no process: a flow is one BPMN process with isExecutable="true"',
+                code="flow-process-missing",
+                params={},
+            )
+        ]
+    executable = [p for p in processes if (p.get("isExecutable") or "").strip() == "true"]
+    if not executable:
+        return [
+            FlowProblem(
+                p.get("id"),
+                f'process {p.get("id")!r} is not executable: set isExecutable="true" on the '
+                "process the service should run (one process per flow)",
+                code="flow-process-not-executable",
+                params={"element": p.get("id")},
+            )
+            for p in processes
+        ]
+    if len(executable) > 1:
+        ids = [p.get("id") or "" for p in executable]
+        return [
+            FlowProblem(
+                process_id,
+                f"processes {', '.join(ids)} are all executable; a flow runs one process: "
+                'keep isExecutable="true" on one and set isExecutable="false" on the others',
+                code="flow-process-several",
+                params={"element": process_id, "processes": ids},
+            )
+            for process_id in ids
+        ]
+    return []
+
+
+def juel_to_python(expression: str) -> str:
+    """A JUEL expression's body (``${…}`` without its delimiters) in Python: the operators
+    renamed, strings and names kept."""
+    text = expression.strip()
+    for juel, python in (
+        (r"&&", " and "),
+        (r"\|\|", " or "),
+        (r"!(?!=)", " not "),
+        (r"\beq\b", "=="),
+        (r"\bne\b", "!="),
+        (r"\blt\b", "<"),
+        (r"\bgt\b", ">"),
+        (r"\ble\b", "<="),
+        (r"\bge\b", ">="),
+        (r"\bempty\s+", " not "),
+        (r"\bnull\b", "None"),
+    ):
+        text = re.sub(juel, python, text)
+    return " ".join(text.split())
+
+
+def _juel_problem(element: str | None, kind: str, text: str) -> FlowProblem | None:
+    match = _JUEL.match(text)
+    if match is None:
+        return None
+    python = juel_to_python(match.group("inner"))
+    return FlowProblem(
+        element,
+        f"{kind} {element!r}: {text.strip()!r} is a Camunda-style (JUEL) expression; "
+        f"expressions here are Python (RestrictedPython): write {python!r}",
+        code="flow-expression-juel",
+        params={"element": element, "expression": text.strip(), "python": python},
+    )
+
+
+def juel_expression(text: str | None) -> bool:
+    """Whether ``text`` is written in JUEL's delimiters (refused by ``expression_problems``)."""
+    return bool(text and _JUEL.match(text))
+
+
+def _language_problem(element: str | None, kind: str, language: str) -> FlowProblem:
+    return FlowProblem(
+        element,
+        f"{kind} {element!r} is written in {language}; scripts and conditions are Python "
+        "(RestrictedPython): rewrite it in Python",
+        code="flow-script-language",
+        params={"element": element, "language": language},
+    )
+
+
+def foreign_scripts(root: etree._Element) -> set[str]:
+    """The ids of script tasks and flows whose script or condition is in another language."""
+    found = set()
+    for script in root.iter(_q("scriptTask")):
+        if (script.get("scriptFormat") or "").strip().lower() not in _PYTHON:
+            found.add(script.get("id") or "")
+    for condition in root.iter(_q("conditionExpression")):
+        owner = condition.getparent()
+        if owner is not None and (condition.get("language") or "").strip().lower() not in _PYTHON:
+            found.add(owner.get("id") or "")
+    return found
+
+
+def expression_problems(root: etree._Element) -> list[FlowProblem]:
+    """Scripts and conditions in another language, JUEL expressions, bare ISO 8601 timers."""
+    problems: list[FlowProblem] = []
+    for script in root.iter(_q("scriptTask")):
+        language = (script.get("scriptFormat") or "").strip()
+        if language.lower() not in _PYTHON:
+            problems.append(_language_problem(script.get("id"), "script task", language))
+    for condition in root.iter(_q("conditionExpression")):
+        owner = condition.getparent()
+        element = owner.get("id") if owner is not None else None
+        kind = (
+            "sequence flow" if owner is not None and _local(owner) == "sequenceFlow" else ("event")
+        )
+        language = (condition.get("language") or "").strip()
+        if language.lower() not in _PYTHON:
+            problems.append(_language_problem(element, f"the condition of {kind}", language))
+            continue
+        found = _juel_problem(element, kind, condition.text or "")
+        if found is not None:
+            problems.append(found)
+    for name in _TIMERS:
+        for timer in root.iter(_q(name)):
+            event = _owning_event(timer)
+            element = event.get("id") if event is not None else None
+            text = (timer.text or "").strip()
+            found = _juel_problem(element, "timer event", text)
+            if found is not None:
+                problems.append(found)
+            elif _BARE_ISO.match(text):
+                problems.append(
+                    FlowProblem(
+                        element,
+                        f"timer event {element!r}: {text!r} would be read as Python; write the "
+                        f"ISO 8601 value as a Python string: '{text}'",
+                        code="flow-timer-unquoted",
+                        params={"element": element, "timer": text},
+                    )
+                )
+    return problems
+
+
+def _owning_event(node: etree._Element) -> etree._Element | None:
+    current = node.getparent()
+    while current is not None and not _local(current).endswith("Event"):
+        current = current.getparent()
+    return current
+
+
+def _local(element: etree._Element) -> str:
+    return str(etree.QName(element).localname)
+
+
+def branch_problems(root: etree._Element) -> list[FlowProblem]:
+    """Every branch of an exclusive gateway with more than one needs a condition, but its
+    default: the engine would refuse the gateway at the first such branch."""
+    flows = {flow.get("id"): flow for flow in root.iter(_q("sequenceFlow"))}
+    problems = []
+    for gateway in root.iter(_q("exclusiveGateway")):
+        gateway_id = gateway.get("id") or ""
+        outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway_id]
+        if len(outgoing) < 2:
+            continue
+        for flow in outgoing:
+            flow_id = flow.get("id")
+            if (
+                flow_id == gateway.get("default")
+                or flow.find(_q("conditionExpression")) is not None
+            ):
+                continue
+            problems.append(
+                FlowProblem(
+                    flow_id,
+                    f"sequence flow {flow_id!r} leaves gateway {gateway_id!r} without a "
+                    "condition and is not its default flow: give it a Python condition (such "
+                    "as decision == 'approve') or make it the gateway's default flow",
+                    code="flow-branch-condition-missing",
+                    params={"element": flow_id, "gateway": gateway_id},
+                )
+            )
+    return problems
