@@ -272,6 +272,12 @@ CODES: dict[str, Code] = {
     "flow-bpmn-count": _c(422, "upload exactly one BPMN file"),
     "flow-dmn-count": _c(422, "too many DMN files", "limit"),
     "flow-note-too-long": _c(422, "the note of a flow version is too long", "limit"),
+    "flow-note-required": _c(422, "a version saved from the flow editor needs a note saying why"),
+    "flow-key-mismatch": _c(
+        422, "the drawing's process id is not the key of the flow being edited", "key found"
+    ),
+    "flow-key-exists": _c(409, "a new flow's key is taken: edit that flow instead", "key"),
+    "flow-template-not-found": _c(404, "no shipped flow of that name to start from", "name"),
     "flow-process-count": _c(422, "a flow holds exactly one executable process", "count"),
     "dmn-decision-count": _c(422, "a DMN file holds one decision", "count"),
     "dmn-invalid": _c(422, "the DMN file is invalid", "error"),

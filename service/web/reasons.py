@@ -251,6 +251,12 @@ MESSAGES: dict[str, str] = {
     "flow-bpmn-count": N_("Upload exactly one BPMN file."),
     "flow-dmn-count": N_("At most %(limit)s DMN files per flow."),
     "flow-note-too-long": N_("The note is limited to %(limit)s characters."),
+    "flow-note-required": N_("Say why in the note: a saved version needs one."),
+    "flow-key-mismatch": N_(
+        "The drawing's process id is %(found)s, not %(key)s: a version keeps its flow's key."
+    ),
+    "flow-key-exists": N_("A flow %(key)s exists already: edit it instead."),
+    "flow-template-not-found": N_("No flow template %(name)s."),
     "flow-process-count": N_(
         "A flow holds exactly one executable process; this one holds %(count)s."
     ),
