@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, Response, UploadFile
+from pydantic import BaseModel
 
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.errors import NotFound
+from service.flows import editor, version_diff
 from service.flows import service as flows_service
-from service.flows import version_diff
 from service.flows.schemas import (
     Activation,
     ActivationRead,
@@ -20,6 +21,7 @@ from service.flows.schemas import (
 )
 from service.http import downloads, problems
 from service.http.deps import SessionDep, WriteSessionDep
+from service.http.flow_body import read_flow_body
 from service.http.params import MAX_ID
 from service.http.uploads import read_flow_file
 
@@ -182,3 +184,49 @@ async def delete_version(
     the trail keeps what it was. An activated version can only be superseded (409)."""
     await flows_service.delete_version(session, key=key, number=number, user=user)
     return Response(status_code=204)
+
+
+class FlowCheck(BaseModel):
+    """What an upload of the files would be told: valid, or every problem found, each as an
+    upload's refusal lists it: {element, file, reason, code, params}."""
+
+    valid: bool
+    problems: list[dict[str, Any]]
+
+
+@router.post(
+    "/validate",
+    response_model=FlowCheck,
+    responses=problems.responses(413),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["bpmn"],
+                        "properties": {
+                            "bpmn": {"type": "string", "format": "binary"},
+                            "dmn": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            },
+                        },
+                    }
+                },
+                "application/xml": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def validate_flow(request: Request, user: Admin, session: SessionDep) -> FlowCheck:
+    """Check a flow as an upload would, storing nothing: 200 with ``valid`` and every problem
+    (element, file, reason, code, params). The body is an upload's form (``bpmn``, any
+    ``dmn``) or the BPMN as the raw body. Files no element of which can be named (not XML, a
+    DTD, not UTF-8) are refused as on upload (422); a file over the limit is 413."""
+    body = await read_flow_body(request)
+    if len(body.bpmns) != 1:
+        flows_service.check_upload(body.bpmns, body.dmns, None)  # refused: exactly one BPMN
+    found = await editor.check(session, bpmn=body.bpmns[0], dmns=body.dmns)
+    return FlowCheck(valid=not found, problems=[problem.as_dict() for problem in found])

@@ -17,6 +17,7 @@ message in place instead of raw JSON.
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,14 +39,20 @@ class BodyTooLarge(HTTPException):
 
 
 FLOW_UPLOAD_PATH = "/api/v1/flows"
+# A flow's check and the flow editor's save: a BPMN (and DMN) form, or the BPMN as the body.
+FLOW_CHECK_PATH = "/api/v1/flows/validate"
+FLOW_EDITOR = re.compile(r"^/flows/(validate|new|[A-Za-z_][A-Za-z0-9_.\-]{0,99}/edit)$")
 
 
 def _limit_for(path: str, headers: dict[bytes, bytes]) -> int:
     settings = get_settings()
+    flow_files = path in (FLOW_UPLOAD_PATH, FLOW_CHECK_PATH) or FLOW_EDITOR.match(path)
     if headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data"):
-        if path == FLOW_UPLOAD_PATH:  # a BPMN and its DMN files, each within its own limit
+        if flow_files:  # a BPMN and its DMN files, each within its own limit
             return settings.max_flow_bytes * (1 + MAX_DECISIONS) + MULTIPART_SLACK
         return settings.max_upload_bytes + MULTIPART_SLACK
+    if path == FLOW_CHECK_PATH:  # the BPMN as the raw body: its own limit says 413
+        return settings.max_flow_bytes + MULTIPART_SLACK
     return settings.max_body_bytes
 
 
