@@ -101,6 +101,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/flows/{{key}}/versions/{{number}}/bpmn"): SUPERVISORS,
     ("GET", f"{API}/flows/{{key}}/versions/{{number}}/dmn/{{name}}"): SUPERVISORS,
     ("POST", f"{API}/flows/{{key}}/versions/{{number}}/activate"): _only(ADMIN),
+    # Checking a flow as an upload would, storing nothing (the flow editor): admins, as upload.
+    ("POST", f"{API}/flows/validate"): _only(ADMIN),
     # Deleting a never-activated version: admins, as activation (flows are installation-wide).
     ("DELETE", f"{API}/flows/{{key}}/versions/{{number}}"): _only(ADMIN),
     ("GET", f"{API}/audit/events"): SUPERVISORS,
@@ -150,6 +152,12 @@ PAGES: dict[tuple[str, str], Rule] = {
     ("GET", "/flows/{key}/diff"): _only(ADMIN),
     # Deleting a never-activated flow version from its page (the API's DELETE): admins only.
     ("POST", "/flows/{key}/versions/{number}/delete"): _only(ADMIN),
+    # The flow editor (bpmn-js modeler): open a version or a template, check as you draw, save
+    # a new version. Administrators, as upload and activation.
+    ("GET", "/flows/{key}/edit"): _only(ADMIN),
+    ("GET", "/flows/new"): _only(ADMIN),
+    ("POST", "/flows/validate"): _only(ADMIN),
+    ("POST", "/flows/{key}/edit"): _only(ADMIN),
 }
 
 
