@@ -87,12 +87,37 @@ def _is_foreign(element: etree._Element) -> bool:
 
 # Other engines' attributes that state a convention of the service (who acts on a task).
 CONVENTION_ATTRIBUTES = frozenset(CANDIDATE_GROUPS)
+# Other engines' extensions: forms, listeners, connectors, assignees. Refused like any other
+# foreign markup, in words that say whose they are.
+ENGINES = {
+    "http://camunda.org/schema/1.0/bpmn": "Camunda",
+    "http://camunda.org/schema/zeebe/1.0": "Camunda 8 (Zeebe)",
+    "http://activiti.org/bpmn": "Activiti",
+    "http://flowable.org/bpmn": "Flowable",
+    "http://www.signavio.com": "Signavio",
+    "http://www.jboss.org/drools": "jBPM",
+    "http://www.bonitasoft.org/studio/bpmn": "Bonita",
+}
+
+
+def _extension(owner: str | None, shown: str, engine: str, where: str) -> FlowProblem:
+    return FlowProblem(
+        owner,
+        f"{shown}{where} is an extension of {engine}, which this service does not read "
+        "(its forms, listeners, connectors and assignees do not apply here; who acts on a "
+        "task is its lane's role or camunda:candidateGroups): remove it",
+        code="flow-extension-foreign",
+        params={"element": owner, "tag": shown, "engine": engine},
+    )
 
 
 def _element_problems(element: etree._Element) -> list[FlowProblem]:
     name = etree.QName(element)
     problems = []
-    if _is_foreign(element):
+    engine = ENGINES.get(name.namespace or "")
+    if engine is not None:
+        problems.append(_extension(_owner(element), _shown(element.prefix, name), engine, ""))
+    elif _is_foreign(element):
         problems.append(
             FlowProblem(
                 _owner(element),
@@ -119,7 +144,13 @@ def _element_problems(element: etree._Element) -> list[FlowProblem]:
         found = etree.QName(attribute)
         if attribute in CONVENTION_ATTRIBUTES:
             continue
-        if found.namespace and found.namespace not in ATTRIBUTE_NAMESPACES:
+        engine = ENGINES.get(found.namespace or "")
+        if engine is not None:
+            prefix = next((p for p, uri in element.nsmap.items() if uri == found.namespace), None)
+            shown = f"{prefix}:{found.localname}" if prefix else found.localname
+            where = f" on {_shown(element.prefix, name)}"
+            problems.append(_extension(_owner(element), shown, engine, where))
+        elif found.namespace and found.namespace not in ATTRIBUTE_NAMESPACES:
             problems.append(
                 FlowProblem(
                     _owner(element),

@@ -33,6 +33,7 @@ _TEXT = re.compile(r"Character content( other than whitespace)? is not allowed")
 _KEYREF = re.compile(r"No match found for key-sequence \['(?P<v>[^']*)'\]")
 _DUPLICATE = re.compile(r"Duplicate key-sequence \['(?P<v>[^']*)'\]")
 _CLARK = re.compile(r"\{[^}]*\}")
+_NCNAME = re.compile(r"^[A-Za-z_][\w.\-]*$")
 # What a value of a schema type looks like, for "write …".
 _TYPES = {
     "xs:boolean": "true or false",
@@ -136,6 +137,15 @@ def schema_problem(element: etree._Element | None, message: str, line: int | Non
         attribute = found.group("a")
         reason = f"{who}: the attribute {attribute!r} is required: set it"
         code = _code(code="flow-schema-attribute-missing")
+    elif (
+        (found := _VALUE.search(text))
+        and found.group("t") == "xs:ID"
+        and _NCNAME.match(found.group("v"))
+    ):
+        # A well-formed id the schema refuses is one another element already has.
+        params["value"] = found.group("v")
+        reason = f"{who}: the id {found.group('v')!r} is used twice: give each element its own id"
+        code = _code(code="flow-schema-id-duplicate")
     elif found := _VALUE.search(text):
         expected = _TYPES.get(found.group("t"), f"a value of type {found.group('t')}")
         params["value"] = found.group("v")

@@ -259,8 +259,10 @@ def parse_flow(
         subprocess_specs = parser.get_subprocess_specs(key)
     except SpiffWorkflowException as error:
         found = engine_problem(error).in_file(current, replace_file=True)
+        # The prechecks' findings are what the engine stumbled on, said better: its own
+        # error only when it names an element they do not (or when they found nothing).
         named = {p.element for p in problems if p.element}
-        extra = [] if found.element in named else [found]
+        extra = [] if problems and (found.element is None or found.element in named) else [found]
         raise InvalidFlow.of([*problems, *extra]) from None
     specs = [spec, *subprocess_specs.values()]
     _assign_roles(specs, conventions)

@@ -359,6 +359,9 @@ CODES: dict[str, Code] = {
         "a field.* or decision.* property cannot be read", "element property"
     ),
     "flow-markup-element": _f("an element of another vocabulary or engine", "element tag"),
+    "flow-extension-foreign": _f(
+        "another engine's extension (Camunda, Flowable…)", "element tag engine"
+    ),
     "flow-markup-in-text": _f("an element inside documentation or text", "element tag"),
     "flow-markup-attribute": _f("an attribute of another vocabulary", "element attribute tag"),
     "flow-markup-instruction": _f("a processing instruction", "element target"),

@@ -397,6 +397,10 @@ MESSAGES: dict[str, str] = {
         "%(element)s: %(tag)s is not part of BPMN; remove it (flows hold no markup of other "
         "vocabularies or engines)."
     ),
+    "flow-extension-foreign": N_(
+        "%(element)s: %(tag)s is an extension of %(engine)s, which this service does not read; "
+        "remove it."
+    ),
     "flow-markup-in-text": N_(
         "%(element)s: documentation holds text only, not %(tag)s; remove it."
     ),

@@ -29,7 +29,7 @@ from service.http import codes
 # Words that mean the reason is about one element of the diagram.
 _ELEMENT_WORDS = re.compile(
     r"\b(task|gateway|event|lane|sequence flow|subprocess|sub-process|condition|script|"
-    r"timer|attribute|boundary|pool|participant|data object)s?\b",
+    r"timer|attribute|boundary|pool|participant|data object|the element)s?\b",
     re.IGNORECASE,
 )
 # Raw messages of the schema validator (libxml2), lxml and SpiffWorkflow.
