@@ -1,0 +1,91 @@
+"""The public BPMN corpus (issue 21 §2): real flows from modelers and engines, refused clearly.
+
+tests/flows/public holds BPMN files from SpiffWorkflow's and SpiffArena's tests, Camunda's
+examples and the BPMN MIWG test suite (README.md there, SOURCES.csv for each file's source and
+licence). Most are refused, by design; what is tested is how: every problem in one report,
+none of them unclear by the rules of tests/flows/clarity.py, and nothing escaping as a 500.
+
+The whole corpus goes through the upload's own validation (``flows_service.validate``, what
+``POST /flows`` runs, no database needed); a sample of refused files goes through the HTTP
+endpoint on both databases, which must answer with the same problems.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Api, assert_problem
+from tests.flows import clarity
+from tests.flows.helpers import upload
+from tools import flow_corpus
+
+PUBLIC = Path(__file__).resolve().parent / "public"
+SOURCES = PUBLIC / "SOURCES.csv"
+LICENCES = ("LGPL-3.0", "LGPL-2.1", "Apache-2.0", "CC-BY-3.0", "MIT")
+# Refused files sent over HTTP: one or more of each source, of the kinds of refusal the
+# corpus holds (unsupported elements, other engines' markup, lanes, schema, the engine).
+HTTP_SAMPLE = (
+    "spiff/lanes.bpmn",
+    "spiff/invalid_process_top.bpmn",
+    "spiff/non-executable-process.bpmn",
+    "spiff/data_object_invalid.bpmn",
+    "spiff/boundary_timer_on_task.bpmn",
+    "arena/hello_world.bpmn",
+    "camunda/clients_loan-granting.bpmn",
+    "camunda/task-form-generated_loanApproval.bpmn",
+    "miwg/Reference_A.2.0.bpmn",
+    "miwg/Reference_A.3.0.bpmn",
+)
+
+
+@pytest.fixture(scope="module")
+def outcomes() -> list:
+    return flow_corpus.run(PUBLIC)
+
+
+def test_every_corpus_file_has_its_source_and_licence() -> None:
+    with SOURCES.open(newline="") as file:
+        rows = {row["file"]: row for row in csv.DictReader(file)}
+    files = {path.relative_to(PUBLIC).as_posix() for path in PUBLIC.rglob("*.bpmn")}
+    assert files == set(rows), "SOURCES.csv and the corpus files differ"
+    for name, row in rows.items():
+        assert row["repository"].count("/") == 1, name
+        assert row["path"], name
+        assert len(row["commit"]) == 40, name
+        assert row["licence"].startswith(LICENCES), name
+    assert {name.split("/")[0] for name in files} == {"spiff", "arena", "camunda", "miwg"}
+
+
+def test_no_refusal_over_the_corpus_is_unclear(outcomes: list) -> None:
+    crashed = [(o.file, o.crash) for o in outcomes if o.crash]
+    assert not crashed, f"the validation raised instead of refusing: {crashed}"
+    assert all(o.accepted or o.problems for o in outcomes)
+    unclear = flow_corpus.listing(outcomes)
+    assert not unclear, f"unclear reasons (tools/flow_corpus.py --list):\n{unclear}"
+
+
+def test_every_problem_of_a_refusal_is_a_clear_one(outcomes: list) -> None:
+    """The same rules, from the problems themselves rather than the tool's reading of them."""
+    for outcome in outcomes:
+        for problem in outcome.problems:
+            assert clarity.unclear(problem) is None, (outcome.file, problem)
+
+
+@pytest.mark.parametrize("name", HTTP_SAMPLE)
+def test_a_refused_upload_answers_with_every_problem_at_once(api: Api, name: str) -> None:
+    path = PUBLIC / name
+    [expected] = [o for o in flow_corpus.run_files([path]) if o.file == name]
+    assert not expected.accepted, f"{name} is accepted: choose a refused file for the sample"
+    response = upload(api, (path.name, path.read_bytes()))
+    body = assert_problem(response, 422, "invalid-flow")
+    errors = body["errors"]
+    assert [(e["element"], e["reason"]) for e in errors] == [
+        (p["element"], p["reason"]) for p in expected.problems
+    ]
+    assert all(e["file"] == path.name for e in errors)
+    assert body["params"]["more"] == len(errors) - 1
+    for error in errors:
+        assert clarity.unclear(error) is None, error
