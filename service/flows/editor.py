@@ -4,7 +4,7 @@ The console's modeler (``/flows/{key}/edit``, ``/flows/new``) and ``POST
 /api/v1/flows/validate`` run exactly the checks of an upload (``flows_service.validate``,
 after ``flows_service.check_upload``'s limits) but store nothing: ``check`` answers the
 problems found, empty when the flow would be accepted. A file that cannot be read as a flow
-at all (not XML, a DTD, not UTF-8) is still refused as an upload refuses it (422), since no
+at all (not well-formed XML, a DTD) is still refused as an upload refuses it (422), since no
 element of it can be marked.
 
 Saving from the editor stores a new version through ``flows_service.upload`` (never
@@ -40,14 +40,14 @@ async def check(
     """Every problem an upload of these files would be refused for; empty when it would be
     accepted. Limits (413, 422) and unreadable files (422) raise as on upload."""
     flows_service.check_upload([bpmn], dmns, None)
+    # Not XML at all, or a DTD: the file as a whole is refused, with no element to mark.
+    await anyio.to_thread.run_sync(parse_xml, bpmn.content)
     keys = await flows_service.review_keys(session)
     try:
         await anyio.to_thread.run_sync(
             partial(flows_service.validate, bpmn, dmns, review_keys=keys)
         )
     except InvalidFlow as error:
-        if error.code != "flow-refused":  # the file as a whole: nothing to mark
-            raise
         return error.problems
     return []
 

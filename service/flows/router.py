@@ -224,7 +224,7 @@ async def validate_flow(request: Request, user: Admin, session: SessionDep) -> F
     """Check a flow as an upload would, storing nothing: 200 with ``valid`` and every problem
     (element, file, reason, code, params). The body is an upload's form (``bpmn``, any
     ``dmn``) or the BPMN as the raw body. Files no element of which can be named (not XML, a
-    DTD, not UTF-8) are refused as on upload (422); a file over the limit is 413."""
+    DTD) are refused as on upload (422); a file over the limit is 413."""
     body = await read_flow_body(request)
     if len(body.bpmns) != 1:
         flows_service.check_upload(body.bpmns, body.dmns, None)  # refused: exactly one BPMN
