@@ -66,6 +66,8 @@ class GatewayInfo:
     after: tuple[str, ...]
     conditions: tuple[str, ...]
     has_default: bool
+    # Whether every condition compiles (one refused is a problem of its own already).
+    readable: bool = True
 
 
 @dataclass(frozen=True)
@@ -204,8 +206,8 @@ def _parse_documents(
     return roots.pop(filename), roots
 
 
-# Problems after which SpiffWorkflow's parser would only repeat the first of them.
-_BLOCKING = ("flow-schema-", "flow-process-")
+# Problems after which nothing more can be learnt from SpiffWorkflow's parser.
+_BLOCKING = ("flow-process-missing", "flow-process-several")
 
 Rules = Callable[[Conventions], list[FlowProblem]]
 
@@ -234,36 +236,14 @@ def parse_flow(
     skipped = _foreign_expressions(root)
     problems = [p.in_file(filename) for p in xml_problems(root)]
     problems += [p.in_file(filename) for p in (rules(conventions) if rules else [])]
-    if any(p.code.startswith(_BLOCKING) for p in problems):
+    if any(p.code in _BLOCKING for p in problems) or not _executable(root):
         raise InvalidFlow.of(problems)
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    decision_files: dict[str, str] = {}
-    current = filename
-    try:
-        for name, dmn_root in dmn_roots.items():
-            current = name
-            parser.add_dmn_xml(dmn_root, filename=name)
-            for decision in dmn_root.iter("{*}decision"):
-                decision_files[decision.get("id") or ""] = name
-        current = filename
-        parser.validator = None  # prechecks validated the BPMN, every error of it
-        parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
-        process_ids = parser.get_process_ids()
-        if len(process_ids) != 1:
-            count = len(process_ids)
-            reason = f"a flow holds exactly one executable process, found {count}"
-            found = FlowProblem(None, reason, filename, code="flow-process-count")
-            raise InvalidFlow.of([*problems, replace(found, params={"count": count})])
-        key = process_ids[0]
-        spec = parser.get_spec(key)
-        subprocess_specs = parser.get_subprocess_specs(key)
-    except SpiffWorkflowException as error:
-        found = engine_problem(error).in_file(current, replace_file=True)
-        # The prechecks' findings are what the engine stumbled on, said better: its own
-        # error only when it names an element they do not (or when they found nothing).
-        named = {p.element for p in problems if p.element}
-        extra = [] if problems and (found.element is None or found.element in named) else [found]
-        raise InvalidFlow.of([*problems, *extra]) from None
+    # The engine is given a file it would otherwise refuse at the first schema error, to find
+    # the problems behind it too; whatever it then stumbles on, the schema's words explain.
+    schema_broken = any(p.code.startswith("flow-schema-") for p in problems)
+    key, spec, subprocess_specs, decision_files = _build(
+        root, dmn_roots, filename=filename, problems=problems, schema_broken=schema_broken
+    )
     specs = [spec, *subprocess_specs.values()]
     _assign_roles(specs, conventions)
     problems += [p.in_file(filename) for p in _expression_problems(specs, skipped)]
@@ -314,6 +294,63 @@ def parse_flow(
         end_statuses=tuple((end, conventions.status_of(end)) for end in ends),
         conventions=conventions,
     )
+
+
+def _build(
+    root: etree._Element,
+    dmn_roots: dict[str, etree._Element],
+    *,
+    filename: str,
+    problems: list[FlowProblem],
+    schema_broken: bool,
+) -> tuple[str, Any, dict[str, Any], dict[str, str]]:
+    """SpiffWorkflow's spec of the flow: (process id, spec, subprocess specs, decision id →
+    DMN file); a parser error is refused with ``problems`` and its own, said with its element."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    decision_files: dict[str, str] = {}
+    current = filename
+    try:
+        for name, dmn_root in dmn_roots.items():
+            current = name
+            parser.add_dmn_xml(dmn_root, filename=name)
+            for decision in dmn_root.iter("{*}decision"):
+                decision_files[decision.get("id") or ""] = name
+        current = filename
+        parser.validator = None  # the prechecks validated the BPMN, every error of it
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
+        process_ids = parser.get_process_ids()
+        if len(process_ids) != 1:
+            count = len(process_ids)
+            reason = f"a flow holds exactly one executable process, found {count}"
+            found = FlowProblem(None, reason, filename, code="flow-process-count")
+            raise InvalidFlow.of([*problems, replace(found, params={"count": count})])
+        key = process_ids[0]
+        return key, parser.get_spec(key), parser.get_subprocess_specs(key), decision_files
+    except InvalidFlow:
+        raise
+    except Exception as error:
+        if schema_broken or not isinstance(error, SpiffWorkflowException):
+            if problems:
+                raise InvalidFlow.of(problems) from None
+            raise
+        found = engine_problem(error).in_file(current, replace_file=True)
+        # The prechecks' findings are what the engine stumbled on, said better: its own
+        # error only when it names an element they do not (or when they found nothing).
+        named = {p.element for p in problems if p.element}
+        extra = [] if problems and (found.element is None or found.element in named) else [found]
+        raise InvalidFlow.of([*problems, *extra]) from None
+
+
+def _executable(root: etree._Element) -> bool:
+    """Whether one process is executable, or can be taken as such to find every other problem
+    of a file whose only process lacks ``isExecutable="true"`` (its own problem says so)."""
+    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
+    if any((p.get("isExecutable") or "").strip() == "true" for p in processes):
+        return True
+    if len(processes) != 1:
+        return False
+    processes[0].set("isExecutable", "true")
+    return True
 
 
 def _declaration_problem(element: str, reason: str, filename: str) -> FlowProblem:
@@ -445,14 +482,24 @@ def _gateways(specs: list[Any]) -> Iterator[GatewayInfo]:
         for task_spec in spec.task_specs.values():
             if type(task_spec).__name__ != "ExclusiveGateway" or not task_spec.bpmn_id:
                 continue
+            conditions = tuple(
+                c.args[0] for c, _target in task_spec.cond_task_specs if c is not None
+            )
             yield GatewayInfo(
                 id=task_spec.bpmn_id,
                 after=tuple(sorted(_user_tasks_before(task_spec))),
-                conditions=tuple(
-                    c.args[0] for c, _target in task_spec.cond_task_specs if c is not None
-                ),
+                conditions=conditions,
                 has_default=task_spec.default_task_spec is not None,
+                readable=all(_compiles(condition) for condition in conditions),
             )
+
+
+def _compiles(condition: str) -> bool:
+    try:
+        compile_expression(condition)
+    except UnsafeExpression:
+        return False
+    return True
 
 
 def _user_tasks_before(task_spec: Any) -> set[str]:

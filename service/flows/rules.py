@@ -157,8 +157,8 @@ def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
     found: list[FlowProblem] = []
     deadline = time.monotonic() + CHECK_BUDGET_S
     for gateway in flow.gateways:
-        if not gateway.after or gateway.has_default:
-            continue
+        if not gateway.after or gateway.has_default or not gateway.readable:
+            continue  # a condition the sandbox refused is reported as such
         for decision in _offered(flow, gateway.after):
             try:
                 taken = all(

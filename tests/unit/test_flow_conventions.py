@@ -1,0 +1,48 @@
+"""The conventions an uploaded flow may state in the standard ways, as the engine runs them:
+a task's role from a candidate group is the role its task is created for, and an end's status
+from its name or a property is the status the case ends with (issue 21 §2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.flows import rules
+from tests.flows.test_validator_reasons import SHIPPED, accepted, with_cosign
+from tests.unit.test_shipped_flows import started, walk
+
+
+def test_a_task_may_take_its_role_from_candidate_groups() -> None:
+    xmlns = 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+    text = with_cosign(attributes=' camunda:candidateGroups="county_approver"', lane=False)
+    text = text.replace("<bpmn:definitions ", f"<bpmn:definitions {xmlns}", 1)
+    property_ = (
+        '\n          <spiffworkflow:property name="decision.approve" value="会签 | Co-sign" />'
+    )
+    text = text.replace('Township co-signature" />', 'Township co-signature" />' + property_)
+    flow = accepted(text)
+    assert flow.user_task("township_cosign").lane == "county_approver"
+    instance = started(flow, "hardship_relief")
+    steps = walk(instance, ["approve"] * 4)
+    assert steps[-1] == ("township_cosign", "county_approver")  # the task's role at run time
+
+
+@pytest.mark.parametrize(
+    ("end", "status"),
+    [
+        ('<bpmn:endEvent id="Event_0paid" name="已发放">', "已发放 (its Chinese name)"),
+        ('<bpmn:endEvent id="Event_0paid" name="paid">', "paid (its status code as name)"),
+        ('<bpmn:endEvent id="Event_0paid" name="完成">', "a status property"),
+    ],
+)
+def test_an_end_may_state_its_status_by_name_or_property(end: str, status: str) -> None:
+    text = SHIPPED.replace('"end_paid"', '"Event_0paid"').replace(">end_paid<", ">Event_0paid<")
+    text = text.replace('<bpmn:endEvent id="Event_0paid" name="已发放">', end, 1)
+    if "完成" in end:
+        paid = '<spiffworkflow:property name="name.en" value="Paid" />'
+        text = text.replace(paid, paid + '<spiffworkflow:property name="status" value="paid" />', 1)
+    flow = accepted(text)
+    assert flow.status_of("Event_0paid") == "paid", status
+    assert rules.binding_problems(flow, kind="one_time", review=False) == []
+    instance = started(flow, "hardship_relief")
+    walk(instance, ["approve"] * 5)
+    assert instance.outcome() == "end_paid"  # what applications read as the case's status
