@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.engine import parse_flow
 from service.flows import rules
+from tests.flows.test_docs_example import example
 from tests.flows.test_validator_reasons import SHIPPED, accepted, with_cosign
 from tests.unit.test_shipped_flows import started, walk
 
@@ -46,3 +48,15 @@ def test_an_end_may_state_its_status_by_name_or_property(end: str, status: str) 
     instance = started(flow, "hardship_relief")
     walk(instance, ["approve"] * 5)
     assert instance.outcome() == "end_paid"  # what applications read as the case's status
+
+
+def test_the_example_in_docs_flows_md_runs_to_paid() -> None:
+    flow = parse_flow(example())
+    instance = started(flow, "minimal_relief")
+    steps = walk(instance, ["approve"] * 3)
+    assert steps == [
+        ("village_investigation", "caseworker"),
+        ("county_verification", "county_approver"),
+        ("card_payout", "finance_officer"),
+    ]
+    assert instance.outcome() == "end_paid"
