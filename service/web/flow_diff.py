@@ -87,7 +87,7 @@ class Words:
         kind = self.kind(ref.type) if ref.type else self._("Element")
         after = self.name(ref.after, ref.after_en)
         if after:
-            return self._("%(kind)s after “%(name)s”") % {"kind": kind, "name": after}
+            return self._("%(kind)s after %(name)s") % {"kind": kind, "name": after}
         return kind
 
     def decisions(self, found: list[DecisionRead]) -> str:

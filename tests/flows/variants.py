@@ -58,40 +58,45 @@ NEW_TASK = """    <bpmn:userTask id="Activity_0x7k2m1" name="乡镇会签">
       <bpmn:extensionElements>
         <spiffworkflow:properties>
           <spiffworkflow:property name="name.en" value="Township co-signature" />
+          <spiffworkflow:property name="decision.approve" value="会签 | Co-sign" />
         </spiffworkflow:properties>
       </bpmn:extensionElements>
-      <bpmn:incoming>Flow_cosign_done</bpmn:incoming>
+      <bpmn:incoming>Flow_cosign_approve</bpmn:incoming>
       <bpmn:outgoing>Flow_1q2w3e4</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="Flow_1q2w3e4" sourceRef="Activity_0x7k2m1" \
-targetRef="gw_village_cosign" />
+targetRef="township_review" />
 """
 NEW_SHAPES = """      <bpmndi:BPMNShape id="Activity_0x7k2m1_di" bpmnElement="Activity_0x7k2m1">
-        <dc:Bounds x="600" y="560" width="100" height="80" />
+        <dc:Bounds x="580" y="580" width="100" height="80" />
       </bpmndi:BPMNShape>
       <bpmndi:BPMNEdge id="Flow_1q2w3e4_di" bpmnElement="Flow_1q2w3e4">
-        <di:waypoint x="700" y="600" />
-        <di:waypoint x="735" y="600" />
-        <di:waypoint x="735" y="445" />
+        <di:waypoint x="680" y="620" />
+        <di:waypoint x="800" y="620" />
       </bpmndi:BPMNEdge>
 """
 
 
 def task_dropped_on_flow(text: str) -> str:
-    """A township co-signature 乡镇会签 dropped onto the flow from the village committee's
-    co-signature to its gateway, as bpmn-js does it: the flow now ends at the new task (id
-    generated) and a new flow leads on to the gateway. No timer: the catalogue's deadline."""
+    """A township co-signature 乡镇会签 (it offers one decision, 会签) dropped onto the
+    approve branch from the village committee's gateway to the township review, as bpmn-js
+    does it: the branch now ends at the new task (id generated) and a new flow leads on to the
+    township review. No timer: the catalogue's deadline applies."""
+    flow = (
+        '<bpmn:sequenceFlow id="Flow_cosign_approve" name="同意" sourceRef="gw_village_cosign" '
+        'targetRef="township_review">'
+    )
+    text = _replaced(text, flow, flow.replace("township_review", "Activity_0x7k2m1"))
     text = _replaced(
         text,
-        '<bpmn:sequenceFlow id="Flow_cosign_done" sourceRef="village_cosign" '
-        'targetRef="gw_village_cosign" />',
-        '<bpmn:sequenceFlow id="Flow_cosign_done" sourceRef="village_cosign" '
-        'targetRef="Activity_0x7k2m1" />\n' + NEW_TASK,
+        '    <bpmn:sequenceFlow id="Flow_township_done"',
+        NEW_TASK + '    <bpmn:sequenceFlow id="Flow_township_done"',
     )
     text = _replaced(
         text,
-        "<bpmn:incoming>Flow_cosign_done</bpmn:incoming>\n      <bpmn:outgoing>Flow_cosign_approve",
-        "<bpmn:incoming>Flow_1q2w3e4</bpmn:incoming>\n      <bpmn:outgoing>Flow_cosign_approve",
+        "<bpmn:incoming>Flow_cosign_approve</bpmn:incoming>\n"
+        "      <bpmn:outgoing>Flow_township_done",
+        "<bpmn:incoming>Flow_1q2w3e4</bpmn:incoming>\n      <bpmn:outgoing>Flow_township_done",
     )
     text = _replaced(
         text,
@@ -101,10 +106,13 @@ def task_dropped_on_flow(text: str) -> str:
     )
     text = _replaced(
         text,
-        """        <di:waypoint x="660" y="420" />
-        <di:waypoint x="710" y="420" />""",
-        """        <di:waypoint x="610" y="460" />
-        <di:waypoint x="610" y="560" />""",
+        """        <di:waypoint x="735" y="445" />
+        <di:waypoint x="735" y="620" />
+        <di:waypoint x="800" y="620" />""",
+        """        <di:waypoint x="735" y="445" />
+        <di:waypoint x="735" y="500" />
+        <di:waypoint x="630" y="500" />
+        <di:waypoint x="630" y="580" />""",
     )
     return _replaced(text, "    </bpmndi:BPMNPlane>", NEW_SHAPES + "    </bpmndi:BPMNPlane>")
 

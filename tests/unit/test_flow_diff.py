@@ -97,23 +97,34 @@ def test_a_task_dropped_onto_a_sequence_flow_is_named_with_its_lane_and_deadline
     deadline = next(c for c in added.changes if isinstance(c, TextChange))
     assert (deadline.attribute, deadline.after) == ("deadline", None)  # the catalogue's default
     decisions = next(c for c in added.changes if isinstance(c, DecisionsChange))
-    assert [d.code for d in decisions.after] == ["approve", "reject", "return"]
+    assert [(d.code, d.name, d.name_en) for d in decisions.after] == [
+        ("approve", "会签", "Co-sign")
+    ]
     (onward,) = [c for c in added.changes if isinstance(c, FlowChange)]
-    assert (onward.change, onward.target.id, onward.target.after) == (
+    assert (onward.change, onward.target.id, onward.target.name) == (
         "added",
-        "gw_village_cosign",
-        "乡镇会签",
+        "township_review",
+        "乡镇审查",
     )
-    # The task before it now leads to the new task instead of its gateway.
-    (cosign,) = found.changed
-    assert cosign.id == "village_cosign"
-    flows = {(c.change, c.target.id) for c in cosign.changes if isinstance(c, FlowChange)}
-    assert flows == {("added", "Activity_0x7k2m1"), ("removed", "gw_village_cosign")}
+    assert onward.condition_after is None
+    # The approve branch of the gateway before it now leads to the new task, not the review.
+    (gateway,) = found.changed
+    assert (gateway.id, gateway.after) == ("gw_village_cosign", "村委会主任签字")
+    flows = {
+        (c.change, c.target.id, c.condition_before, c.condition_after)
+        for c in gateway.changes
+        if isinstance(c, FlowChange)
+    }
+    approve = "decision == 'approve'"
+    assert flows == {
+        ("added", "Activity_0x7k2m1", None, approve),
+        ("removed", "township_review", approve, None),
+    }
     assert found.removed == []
     marks = diff.marked(found)
-    assert "Activity_0x7k2m1" in marks["after_added"]
-    assert "Flow_1q2w3e4" in marks["after_added"]
-    assert "Flow_cosign_done" in marks["before_removed"]
+    assert {"Activity_0x7k2m1", "Flow_1q2w3e4", "Flow_cosign_approve"} <= set(marks["after_added"])
+    assert "Flow_cosign_approve" in marks["before_removed"]
+    assert "gw_village_cosign" in marks["before_changed"]
 
 
 def test_a_renamed_task_shows_both_names() -> None:

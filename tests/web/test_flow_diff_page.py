@@ -72,7 +72,7 @@ def test_the_page_names_the_changes_in_chinese(server: Server, key: str) -> None
     gateway = re.search(r'data-element="gw_village_investigation">(.*?)</li>', body, re.S)
     assert gateway
     words = _text(gateway.group(1))
-    assert "“村调查”之后的排他网关" in words
+    assert "村调查之后的排他网关" in words
     assert "去往“驳回”的分支" in words
     assert "去往“补正材料”的分支" in words
     assert f"{REJECT} → 改为 {RETURN}" in words  # 改为: the arrow, for screen readers
@@ -85,7 +85,7 @@ def test_the_page_names_the_changes_in_chinese(server: Server, key: str) -> None
     assert {"Activity_0x7k2m1", "Flow_1q2w3e4"} <= set(added_ids.group(1).split())
     removed_ids = re.search(r'data-removed="([^"]*)"', body)
     assert removed_ids
-    assert "Flow_cosign_done" in removed_ids.group(1).split()
+    assert "Flow_cosign_approve" in removed_ids.group(1).split()
     assert "新增" in said
     assert "删除" in said
     assert "修改" in said
@@ -138,7 +138,7 @@ def test_the_api_diff(api: Api, key: str) -> None:
         "township_reviewer",
     )
     changed = {element["id"]: element for element in found["changed"]}
-    assert set(changed) == {"gw_village_investigation", "township_review", "village_cosign"}
+    assert set(changed) == {"gw_village_investigation", "township_review", "gw_village_cosign"}
     branches = {
         c["target"]["id"]: c
         for c in changed["gw_village_investigation"]["changes"]
