@@ -16,7 +16,7 @@ from lxml import etree
 
 from service.engine.elements import BPMN_NS, unsupported_elements
 from service.engine.errors import FlowProblem
-from service.engine.schema import schema_problems
+from service.engine.schema import kind_words, schema_problems
 
 _PYTHON = frozenset({"", "python", "python3", "py", "text/x-python", "spiff", "spiffworkflow"})
 # A whole expression in JUEL's delimiters: ${…} (Camunda, Flowable, Activiti) or #{…}.
@@ -30,6 +30,7 @@ def xml_problems(root: etree._Element) -> list[FlowProblem]:
     """Every problem the XML alone shows (see the module's docstring)."""
     return [
         *unsupported_elements(root),
+        *id_problems(root),
         *executable_problems(root),
         *expression_problems(root),
         *branch_problems(root),
@@ -39,6 +40,56 @@ def xml_problems(root: etree._Element) -> list[FlowProblem]:
 
 def _q(name: str) -> str:
     return f"{{{BPMN_NS}}}{name}"
+
+
+# Elements a flow's rules and refusals name by their id.
+_IDENTIFIED = frozenset(
+    {
+        "process",
+        "lane",
+        "sequenceFlow",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "businessRuleTask",
+        "task",
+        "subProcess",
+        "startEvent",
+        "endEvent",
+        "boundaryEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+    }
+)
+
+
+def id_problems(root: etree._Element) -> list[FlowProblem]:
+    """Every element the service's rules read has an id (what refusals and cases name)."""
+    problems = []
+    for element in root.iter(f"{{{BPMN_NS}}}*"):
+        local = _local(element)
+        if local not in _IDENTIFIED or (element.get("id") or "").strip():
+            continue
+        owner = element.getparent()
+        while owner is not None and not owner.get("id"):
+            owner = owner.getparent()
+        where = owner.get("id") if owner is not None else None
+        named = f" named {element.get('name')!r}" if element.get("name") else ""
+        kind = kind_words(local)
+        problems.append(
+            FlowProblem(
+                where,
+                f"a {kind}{named} (line {element.sourceline}) inside {where!r} has no id: "
+                "give it one",
+                code="flow-id-missing",
+                params={"element": where, "kind": local, "line": element.sourceline or 0},
+            )
+        )
+    return problems
 
 
 def executable_problems(root: etree._Element) -> list[FlowProblem]:
@@ -198,17 +249,18 @@ def _local(element: etree._Element) -> str:
 def branch_problems(root: etree._Element) -> list[FlowProblem]:
     """Every branch of an exclusive gateway with more than one needs a condition, but its
     default: the engine would refuse the gateway at the first such branch."""
-    flows = {flow.get("id"): flow for flow in root.iter(_q("sequenceFlow"))}
+    flows = list(root.iter(_q("sequenceFlow")))
     problems = []
     for gateway in root.iter(_q("exclusiveGateway")):
         gateway_id = gateway.get("id") or ""
-        outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway_id]
+        outgoing = [f for f in flows if f.get("sourceRef") == gateway_id]
         if len(outgoing) < 2:
             continue
         for flow in outgoing:
             flow_id = flow.get("id")
             if (
-                flow_id == gateway.get("default")
+                not flow_id  # said by id_problems
+                or flow_id == gateway.get("default")
                 or flow.find(_q("conditionExpression")) is not None
             ):
                 continue

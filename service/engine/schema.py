@@ -46,6 +46,13 @@ _TYPES = {
 }
 
 
+def _expected(schema_type: str, attribute: str) -> str:
+    """What to write instead of a value of ``schema_type`` the schema refused."""
+    if attribute == "isExecutable":
+        return 'isExecutable="true" on the process the service should run'
+    return _TYPES.get(schema_type, f"a value of type {schema_type}")
+
+
 def kind_words(tag: str) -> str:
     """``userTask`` → ``user task``: what people call an element."""
     return re.sub(r"([a-z])([A-Z])", r"\1 \2", tag).lower()
@@ -147,7 +154,7 @@ def schema_problem(element: etree._Element | None, message: str, line: int | Non
         reason = f"{who}: the id {found.group('v')!r} is used twice: give each element its own id"
         code = _code(code="flow-schema-id-duplicate")
     elif found := _VALUE.search(text):
-        expected = _TYPES.get(found.group("t"), f"a value of type {found.group('t')}")
+        expected = _expected(found.group("t"), attribute)
         params["value"] = found.group("v")
         reason = (
             f"{who}: {attribute or 'the value'} {found.group('v')!r} is not valid; write {expected}"

@@ -67,9 +67,11 @@ def _lane_problems(conventions: Conventions) -> list[FlowProblem]:
             params={"element": lane.id, "lane": lane.role, "roles": list(LANE_ROLES)},
         )
         for lane in conventions.lanes
-        if lane.tasks and lane.role not in LANE_ROLES
+        if lane.id and lane.tasks and lane.role not in LANE_ROLES
     ]
     for task in conventions.roles:
+        if not task.task:
+            continue  # an element without an id is refused as such (engine.prechecks)
         if task.role is None:
             found.append(
                 FlowProblem(
@@ -110,7 +112,7 @@ def _end_problems(conventions: Conventions) -> list[FlowProblem]:
             params={"element": end.id, "statuses": list(END_STATUSES)},
         )
         for end in conventions.ends
-        if end.status is not None and end.status not in END_STATUSES
+        if end.id and end.status is not None and end.status not in END_STATUSES
     ]
 
 

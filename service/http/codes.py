@@ -320,6 +320,7 @@ CODES: dict[str, Code] = {
     "flow-signal-not-caught": _f("a signal event that is not an intermediate catch", "element"),
     "flow-signal-unknown": _f("a signal the service never sends", "element signal signals"),
     "flow-process-missing": _f("the file holds no process"),
+    "flow-id-missing": _f("an element has no id", "element kind line"),
     "flow-process-not-executable": _f('no process has isExecutable="true"', "element"),
     "flow-process-several": _f("more than one executable process", "element processes"),
     "flow-expression-juel": _f(

@@ -317,6 +317,9 @@ MESSAGES: dict[str, str] = {
         "%(element)s: the service never sends the signal %(signal)s; flows may wait for: "
         "%(signals)s."
     ),
+    "flow-id-missing": N_(
+        "An element (%(kind)s, line %(line)s) inside %(element)s has no id; give it one."
+    ),
     "flow-process-missing": N_(
         'The file holds no process: a flow is one BPMN process with isExecutable="true".'
     ),
