@@ -189,4 +189,6 @@ async def save(
         return _refusal(error, language)
     message = N_("Flow version stored.") if created else N_("This flow is already stored.")
     sessions.of(request).tell(message)
-    return JSONResponse({"location": f"/flows/{version.key}/versions/{version.version}"})
+    response = JSONResponse({"location": f"/flows/{version.key}/versions/{version.version}"})
+    sessions.save(request, response)  # the message is shown on the version's page
+    return response

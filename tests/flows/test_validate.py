@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from tests.conftest import Api, assert_problem
-from tests.flows import variants
+from tests.flows import lost_decisions, variants
 from tests.flows.helpers import MODELER_BPMN, MODELER_DMN, SHIPPED, flows, read
 
 VALIDATE = "/flows/validate"
@@ -30,10 +30,8 @@ def check(api: Api, bpmn: tuple[str, bytes], dmns: tuple[tuple[str, bytes], ...]
 
 
 def unrouted(key: str) -> bytes:
-    """The hardship flow with a co-signature task dropped onto the flow between the village
-    committee's co-signature and its gateway: the co-signature's reject and return now reach
-    no gateway."""
-    return variants.task_dropped_on_flow(variants.under_key(variants.shipped(), key)).encode()
+    """A new task whose reject and return reach no gateway (tests/flows/lost_decisions.py)."""
+    return lost_decisions.lost(key).encode()
 
 
 def test_a_valid_flow_is_valid_and_nothing_is_stored(api: Api) -> None:
@@ -67,12 +65,15 @@ def test_a_flow_an_upload_would_refuse_lists_every_problem_and_stores_nothing(ap
         assert problem["code"], problem
         assert problem["file"] == f"{key}.bpmn"
     elements = {problem["element"] for problem in answer["problems"]}
-    assert "village_cosign" in elements, answer  # the task whose decisions are lost, by id
+    assert lost_decisions.TASK in elements, answer  # the task whose decisions are lost, by id
     # The same file uploaded is refused with the same problems.
     files = [("bpmn", (f"{key}.bpmn", unrouted(key), "application/xml"))]
     refused = assert_problem(api.post("/flows", as_="admin", files=files), 422, "invalid-flow")
     assert {e["element"] for e in refused["errors"]} == elements
     assert flows(api) == before
+    # Declaring only the decision it routes fixes it.
+    fixed = lost_decisions.lost(key, approve_only=True).encode()
+    assert check(api, (f"{key}.bpmn", fixed)) == {"valid": True, "problems": []}
 
 
 def test_dmn_files_travel_with_the_bpmn(api: Api) -> None:
