@@ -42,7 +42,7 @@ HTTP_SAMPLE = (
 
 
 @pytest.fixture(scope="module")
-def outcomes() -> list:
+def outcomes() -> list[flow_corpus.Outcome]:
     return flow_corpus.run(PUBLIC)
 
 
@@ -59,7 +59,7 @@ def test_every_corpus_file_has_its_source_and_licence() -> None:
     assert {name.split("/")[0] for name in files} == {"spiff", "arena", "camunda", "miwg"}
 
 
-def test_no_refusal_over_the_corpus_is_unclear(outcomes: list) -> None:
+def test_no_refusal_over_the_corpus_is_unclear(outcomes: list[flow_corpus.Outcome]) -> None:
     crashed = [(o.file, o.crash) for o in outcomes if o.crash]
     assert not crashed, f"the validation raised instead of refusing: {crashed}"
     assert all(o.accepted or o.problems for o in outcomes)
@@ -67,7 +67,7 @@ def test_no_refusal_over_the_corpus_is_unclear(outcomes: list) -> None:
     assert not unclear, f"unclear reasons (tools/flow_corpus.py --list):\n{unclear}"
 
 
-def test_every_problem_of_a_refusal_is_a_clear_one(outcomes: list) -> None:
+def test_every_problem_of_a_refusal_is_a_clear_one(outcomes: list[flow_corpus.Outcome]) -> None:
     """The same rules, from the problems themselves rather than the tool's reading of them."""
     for outcome in outcomes:
         for problem in outcome.problems:
