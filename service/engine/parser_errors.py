@@ -59,6 +59,12 @@ def engine_problem(error: SpiffWorkflowException) -> FlowProblem:
     elif "Exactly one start event is required in a SubWorkflow" in message:
         code = _code(code="flow-subprocess-start-count")
         reason = f"{who} needs exactly one start event inside it"
+    elif (found := _DMN_ID.search(message)) and found.group(1) in ("", "None"):
+        code = _code(code="flow-decision-unnamed")
+        reason = (
+            f"{who} names no decision: set its spiffworkflow:calledDecisionId to the id of "
+            "the decision in an uploaded DMN file"
+        )
     elif found := _DMN_ID.search(message):
         code = _code(code="flow-decision-missing")
         params["decision"] = found.group(1)

@@ -354,6 +354,7 @@ CODES: dict[str, Code] = {
     "flow-decision-missing": _f(
         "a business rule task calls a decision no DMN holds", "element decision"
     ),
+    "flow-decision-unnamed": _f("a business rule task names no decision", "element"),
     "flow-engine-refused": _f("the workflow engine cannot run the element", "element kind detail"),
     "flow-decision-unused": _f("no business rule task calls this decision", "element"),
     "flow-declaration-unreadable": _f(

@@ -389,6 +389,10 @@ MESSAGES: dict[str, str] = {
         "%(element)s calls the decision %(decision)s, which no uploaded DMN file holds; upload it"
         " with the flow."
     ),
+    "flow-decision-unnamed": N_(
+        "%(element)s names no decision: set its calledDecisionId to a decision of an uploaded "
+        "DMN file."
+    ),
     "flow-engine-refused": N_(
         "%(element)s cannot be run by the workflow engine; correct it in a modeler."
     ),
