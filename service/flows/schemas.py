@@ -37,6 +37,11 @@ class FlowChanges(BaseModel):
     tasks_moved: list[Renamed] = Field(default=[], description="tasks whose lane changed")
     lanes_added: list[str] = []
     lanes_removed: list[str] = []
+    # Elements the version diff finds added, removed and changed (GET /flows/{key}/diff);
+    # null for versions stored before it was kept.
+    elements_added: int | None = None
+    elements_removed: int | None = None
+    elements_changed: int | None = None
 
 
 class FlowVersionRead(BaseModel):

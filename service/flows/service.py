@@ -35,8 +35,10 @@ from service.engine import (
     untimed_tasks,
 )
 from service.engine.markup import markup_problems
+from service.engine.structure import read_structure
 from service.engine.xml import parse_xml
 from service.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from service.flows import diff as structure_diff
 from service.flows import rules
 from service.flows.models import FlowVersion
 from service.flows.schemas import (
@@ -322,6 +324,26 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     ).model_dump()
 
 
+async def _changes(
+    session: AsyncSession, previous: FlowVersion, outline: dict[str, Any], bpmn: FlowFile
+) -> dict[str, Any]:
+    """What a new version changed against the previous one, as the flow list shows it: the
+    outline's tasks and lanes, and how many elements the version diff (flows/diff.py) finds
+    added, removed and changed (conditions, deadlines, decisions, fields and ends included)."""
+    found = structure_diff.compare(
+        read_structure(previous.bpmn_xml.encode("utf-8")),
+        read_structure(bpmn.content),
+        from_version=previous.version,
+        to_version=previous.version + 1,
+    )
+    return {
+        **diff(await outline_of(session, previous), outline),
+        "elements_added": len(found.added),
+        "elements_removed": len(found.removed),
+        "elements_changed": len(found.changed),
+    }
+
+
 async def _store(
     session: AsyncSession,
     flow: ParsedFlow,
@@ -363,7 +385,7 @@ async def _store(
         note=note,
         decisions={file.name: file.content.decode("utf-8") for file in dmns} or None,
         outline=outline,
-        changes=diff(await outline_of(session, previous), outline) if previous else None,
+        changes=await _changes(session, previous, outline, bpmn) if previous else None,
     )
     session.add(version)
     await session.flush()

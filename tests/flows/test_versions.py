@@ -271,6 +271,11 @@ def test_changes_name_what_was_renamed_moved_and_removed(api: Api) -> None:
             {"id": "village_cosign", "before": "village_head", "after": "township_reviewer"}
         ],
         "lanes_removed": ["village_head"],
+        # The version diff's count: the renamed review; the co-signature, its gateway, its
+        # timer and its escalation end moved to the township's lane.
+        "elements_added": 0,
+        "elements_removed": 0,
+        "elements_changed": 5,
     }
     assert "village_head" not in second["lanes"]
     assert "village_head" not in second["tasks_by_lane"]
@@ -338,7 +343,14 @@ def test_running_cases_finish_on_the_version_they_started_with(kind: str, tmp_pa
         uploaded = upload(api, read(EXAMPLE_V2), note="乡镇分管领导签字")
         assert uploaded.status_code == 201, uploaded.text
         assert uploaded.json()["version"] == 2
-        assert uploaded.json()["changes"] == V2_CHANGES
+        assert uploaded.json()["changes"] == {
+            **V2_CHANGES,
+            # The version diff's count: the co-signature with its gateway, timer and end; the
+            # element before it, which now leads to it.
+            "elements_added": 4,
+            "elements_removed": 0,
+            "elements_changed": 1,
+        }
         activated = activate(api, "emergency_consolation", 2)
         assert activated.status_code == 200, activated.text
         assert activated.json() == {

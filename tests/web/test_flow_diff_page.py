@@ -106,11 +106,21 @@ def test_the_page_in_english_and_chosen_versions(server: Server, key: str) -> No
     assert "A version compared with itself: nothing changed." in _text(same.text)
 
 
-def test_the_versions_link_to_the_diff(server: Server, key: str) -> None:
+def test_the_versions_link_to_the_diff(server: Server, api: Api, key: str) -> None:
     page = logged_in(server, "admin")
     href = f'href="/flows/{key}/diff?to=2"'
     assert href in page.get(f"/flows/{key}/versions/2").text
-    assert href in page.get("/flows").text
+    listing = page.get("/flows").text
+    assert href in listing
+    # The list's summary of what v2 changed is the diff's, stored at upload: the swapped
+    # conditions count (the tasks-and-lanes summary said "no task or lane changed" for them).
+    row = re.search(rf'<a href="/flows/{key}/versions/2">v2</a>.*?</tr>', listing, re.S)
+    assert row
+    assert "新增 1 个，删除 0 个，修改 3 个" in _text(row.group(0))
+    changes = api.get(f"/flows/{key}/versions/2", as_="admin").json()["changes"]
+    assert (changes["elements_added"], changes["elements_removed"]) == (1, 0)
+    assert changes["elements_changed"] == 3
+    assert changes["tasks_added"] == ["Activity_0x7k2m1"]
     assert f"/flows/{key}/diff?" not in page.get(f"/flows/{key}/versions/1").text
 
 
