@@ -124,11 +124,3 @@ def _signal_problems(
             )
         ]
     return []
-
-
-def lanes(root: etree._Element) -> list[tuple[str, str]]:
-    """Every lane as (id, name), in document order; the name is the role the lane stands for."""
-    return [
-        (lane.get("id") or "", (lane.get("name") or "").strip())
-        for lane in root.iter(f"{{{BPMN_NS}}}lane")
-    ]

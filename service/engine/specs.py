@@ -33,7 +33,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from service.engine.conventions import Conventions
 from service.engine.conventions import read as read_conventions
 from service.engine.decisions import table_problems
-from service.engine.elements import BPMN_NS, SPIFF_NS, lanes
+from service.engine.elements import BPMN_NS, SPIFF_NS
 from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression
 from service.engine.fields import FieldSpec, declared_fields
 from service.engine.names import DEFAULT_DECISIONS, DecisionOption, declared_decisions, spec_names
@@ -287,7 +287,8 @@ def parse_flow(
         user_tasks=tuple(user_tasks),
         # Ends of the process itself; a subprocess's end only hands back to its parent.
         end_events=ends,
-        lanes=tuple(lanes(root)),
+        # Each lane as (id, the role it stands for: its role property or its name).
+        lanes=tuple((lane.id, lane.role) for lane in conventions.lanes),
         gateways=tuple(_gateways(specs)),
         decisions=tuple(sorted(called)),
         problems=tuple(problems),
