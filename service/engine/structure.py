@@ -8,8 +8,11 @@ fields (``field.*``) and its deadline (the expression of a timer on its boundary
 catalogue's ``time_limits`` apply), an end event's status. Names follow the naming convention
 of service/engine/names.py.
 
-An end event's status is its ``status`` property when it has one, else what follows ``end_`` in
-its id (``end_paid``: paid), else none (the end of an escalation path 督办 names no status).
+Who acts and how a case ends follow the service's conventions (service/engine/conventions.py):
+a human task's role from ``candidateGroups``, a ``role`` property or its lane, another
+element's from its lane (a ``role`` property or the lane's name); an end event's status from a
+``status`` property, an ``end_<status>`` id or its name (none for an escalation's end 督办, or
+an end inside a subprocess).
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from service.engine.elements import BPMN_NS, SPIFF_NS
+from service.engine.conventions import (
+    CANDIDATE_GROUPS,
+    ROLE_PROPERTY,
+    end_status,
+    properties,
+)
+from service.engine.elements import BPMN_NS
 from service.engine.fields import declared_fields
 from service.engine.names import DecisionOption, declared_decisions, element_names
 from service.engine.xml import parse_xml
@@ -52,7 +61,6 @@ NODE_TYPES = frozenset(
 )
 USER_TASKS = frozenset({"userTask", "manualTask"})
 _TIMER_PARTS = ("timeDate", "timeDuration", "timeCycle")
-STATUS_PROPERTY = "status"
 
 
 @dataclass(frozen=True)
@@ -103,15 +111,6 @@ def _tag(local: str) -> str:
     return f"{{{BPMN_NS}}}{local}"
 
 
-def _properties(element: etree._Element) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for prop in element.iterfind(f"{_tag('extensionElements')}//{{{SPIFF_NS}}}property"):
-        name = prop.get("name")
-        if name:
-            found[name] = prop.get("value") or ""
-    return found
-
-
 def _process(root: etree._Element) -> etree._Element | None:
     processes = list(root.iter(_tag("process")))
     executable = [p for p in processes if p.get("isExecutable") == "true"]
@@ -123,7 +122,7 @@ def _lanes_of(process: etree._Element) -> tuple[dict[str, str], tuple[str, ...]]
     by_element: dict[str, str] = {}
     roles: list[str] = []
     for lane in process.iter(_tag("lane")):  # outer lanes before the lanes they hold
-        role = (lane.get("name") or "").strip()
+        role = properties(lane).get(ROLE_PROPERTY) or (lane.get("name") or "").strip()
         if role and role not in roles:
             roles.append(role)
         for ref in lane.iterfind(_tag("flowNodeRef")):
@@ -145,37 +144,39 @@ def _timers(process: etree._Element) -> dict[str, list[str]]:
     return found
 
 
-def _status(element_id: str, properties: dict[str, str]) -> str | None:
-    declared = properties.get(STATUS_PROPERTY, "").strip()
-    if declared:
-        return declared
-    if element_id.startswith("end_") and len(element_id) > 4:
-        return element_id[4:]
-    return None
+def _task_role(node: etree._Element) -> str | None:
+    """A human task's own role (``candidateGroups``, a ``role`` property), if it states one."""
+    for attribute in CANDIDATE_GROUPS:
+        value = (node.get(attribute) or "").strip()
+        if value:
+            return value
+    return properties(node).get(ROLE_PROPERTY) or None
 
 
 def _element(
     node: etree._Element, local: str, *, lane: str | None, parent: str | None, timers: list[str]
 ) -> Element:
     element_id = node.get("id") or ""
-    properties = _properties(node)
-    zh, en = element_names(node.get("name"), properties)
+    props = properties(node)
+    zh, en = element_names(node.get("name"), props)
     user_task = local in USER_TASKS
     decisions: tuple[DecisionOption, ...] = ()
     declared: dict[str, str] = {}
     if user_task:
-        decisions = declared_decisions(properties)[0]
-        declared = {spec.name: spec.describe() for spec in declared_fields(properties)[0]}
+        decisions = declared_decisions(props)[0]
+        declared = {spec.name: spec.describe() for spec in declared_fields(props)[0]}
     return Element(
         id=element_id,
         type=local,
         name=zh,
         name_en=en or zh,
-        lane=lane,
+        lane=(_task_role(node) or lane) if user_task else lane,
         decisions=decisions,
         fields=declared,
         deadline=("; ".join(timers) or None) if user_task else None,
-        status=_status(element_id, properties) if local == "endEvent" else None,
+        status=end_status(element_id, node.get("name"), props)
+        if local == "endEvent" and parent is None
+        else None,
         attached_to=node.get("attachedToRef") if local == "boundaryEvent" else None,
         parent=parent,
     )
@@ -185,7 +186,7 @@ def _flow(node: etree._Element, defaults: set[str]) -> SequenceFlow:
     flow_id = node.get("id") or ""
     condition = node.find(_tag("conditionExpression"))
     text = " ".join((condition.text or "").split()) if condition is not None else ""
-    zh, en = element_names(node.get("name"), _properties(node))
+    zh, en = element_names(node.get("name"), properties(node))
     return SequenceFlow(
         id=flow_id,
         source=node.get("sourceRef") or "",

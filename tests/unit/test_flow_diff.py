@@ -203,3 +203,38 @@ def test_a_removed_task_and_lane() -> None:
     ]
     assert found.lanes_removed == ["finance_officer"]
     assert (found.from_version, found.to_version) == (3, 4)
+
+
+def test_roles_and_ends_follow_the_conventions() -> None:
+    """A task's role from camunda:candidateGroups (over its lane's), an end's status from
+    its name when its id says none (service/engine/conventions.py)."""
+    before = variants.shipped()
+    after = before.replace(
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"',
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"',
+        1,
+    ).replace(
+        '<bpmn:userTask id="township_review" name="乡镇审查">',
+        '<bpmn:userTask id="township_review" name="乡镇审查" '
+        'camunda:candidateGroups="county_approver">',
+    )
+    structure = read_structure(after.encode())
+    assert structure.elements["township_review"].lane == "county_approver"
+    assert structure.elements["gw_township_review"].lane == "township_reviewer"
+    found = _compare(before, after)
+    (task,) = found.changed
+    (lane,) = task.changes
+    assert isinstance(lane, TextChange)
+    assert (lane.attribute, lane.before, lane.after) == (
+        "lane",
+        "township_reviewer",
+        "county_approver",
+    )
+    # An end with a generated id takes its status from its name (the console's word for it).
+    generated = before.replace(
+        '<bpmn:endEvent id="end_revoked" name="撤销">',
+        '<bpmn:endEvent id="Event_1abc" name="已撤销">',
+    )
+    generated = generated.replace("end_revoked", "Event_1abc")
+    assert read_structure(generated.encode()).elements["Event_1abc"].status == "revoked"
