@@ -58,9 +58,15 @@ SERVICE_SIGNALS = frozenset({"objection"})
 
 
 def _owner_id(element: etree._Element, name: str) -> str | None:
-    owner = element.getparent() if name in _PARTS else None
-    found: str | None = (owner if owner is not None else element).get("id")
-    return found
+    """The id a refusal names: the element's (its owner's, for a part of one), else the
+    nearest element above with an id (an element without one is refused as such too)."""
+    current: etree._Element | None = element.getparent() if name in _PARTS else element
+    while current is not None:
+        found: str | None = (current.get("id") or "").strip() or None
+        if found:
+            return found
+        current = current.getparent()
+    return None
 
 
 def unsupported_elements(root: etree._Element) -> list[FlowProblem]:

@@ -83,7 +83,7 @@ def engine_problem(error: SpiffWorkflowException) -> FlowProblem:
 
 def _plain(message: str) -> str:
     """An engine message without qualified names or Python's repr of an exception."""
-    text = _CLARK.sub("", message).strip().rstrip(".")
+    text = _CLARK.sub("", message).replace(" (None)", "").strip().rstrip(".")
     found = _REPR.match(text)
     if found:
         text = f"{found.group('name')}: {found.group('args').strip(chr(39) + chr(34))}"

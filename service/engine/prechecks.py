@@ -106,16 +106,7 @@ def executable_problems(root: etree._Element) -> list[FlowProblem]:
         ]
     executable = [p for p in processes if (p.get("isExecutable") or "").strip() == "true"]
     if not executable:
-        return [
-            FlowProblem(
-                p.get("id"),
-                f'process {p.get("id")!r} is not executable: set isExecutable="true" on the '
-                "process the service should run (one process per flow)",
-                code="flow-process-not-executable",
-                params={"element": p.get("id")},
-            )
-            for p in processes
-        ]
+        return [_not_executable(p, root) for p in processes]
     if len(executable) > 1:
         ids = [p.get("id") or "" for p in executable]
         return [
@@ -129,6 +120,19 @@ def executable_problems(root: etree._Element) -> list[FlowProblem]:
             for process_id in ids
         ]
     return []
+
+
+def _not_executable(process: etree._Element, root: etree._Element) -> FlowProblem:
+    process_id = (process.get("id") or "").strip()
+    element = process_id or root.get("id") or "definitions"
+    who = f"process {process_id!r}" if process_id else f"the process (line {process.sourceline})"
+    return FlowProblem(
+        element,
+        f'{who} is not executable: set isExecutable="true" on the process the service should '
+        "run (one process per flow)",
+        code="flow-process-not-executable",
+        params={"element": element},
+    )
 
 
 def juel_to_python(expression: str) -> str:

@@ -41,6 +41,8 @@ _TYPES = {
     "xs:IDREF": "the id of an element of the file",
     "xs:QName": "the id of an element of the file",
     "xs:integer": "a whole number",
+    "xs:double": "a number",
+    "xs:float": "a number",
     "xs:int": "a whole number",
     "xs:anyURI": "a URI",
 }
@@ -114,6 +116,8 @@ def _named(element: etree._Element | None) -> tuple[str | None, str]:
                 f"the {kind} inside {kind_words(str(etree.QName(current).localname))} {found!r}",
             )
         current = current.getparent()
+    if element.getparent() is None:  # the file's root, bpmn:definitions, without an id
+        return str(etree.QName(element).localname), f"the file's {kind}"
     return None, f"the {kind} (line {element.sourceline})"
 
 
