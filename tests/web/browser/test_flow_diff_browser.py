@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Api
+from tests.web.browser.chinese import english_on
 from tests.web.browser.conftest import DESKTOP, PHONE, Console
 from tests.web.test_flow_diff_page import _two_versions
 
@@ -32,6 +33,7 @@ def test_the_diff_marks_both_diagrams(console: Console, api: Api, viewport: dict
         1
     )
     expect(page.locator(".diagram-legend .legend-added")).to_have_text("新增")
+    assert english_on(page) == []  # ids and conditions are marked translate="no"
     boxes = [earlier.bounding_box(), later.bounding_box()]
     assert boxes[0]
     assert boxes[1]
