@@ -697,6 +697,48 @@
     });
   }
 
+  // --- zoom --------------------------------------------------------------------------------
+
+  var SMALLEST = 0.45; // below this the shapes are too small to touch (a phone)
+  var READABLE = 0.6;
+
+  // The whole flow in view; on a narrow screen, readable and starting at the flow's left.
+  function fit(modeler) {
+    var canvas = modeler.get('canvas');
+    canvas.zoom('fit-viewport', 'auto');
+    if (canvas.zoom() < SMALLEST) {
+      var inner = canvas.viewbox().inner;
+      canvas.zoom(READABLE);
+      var box = canvas.viewbox();
+      canvas.viewbox({ x: inner.x - 60, y: inner.y - 10, width: box.width, height: box.height });
+    }
+  }
+
+  function bindZoom(modeler, container) {
+    var controls = container.querySelector('.diagram-controls');
+    if (!controls) {
+      return;
+    }
+    container.appendChild(controls); // above the drawing bpmn-js added
+    controls.addEventListener('click', function (event) {
+      var button = event.target instanceof Element ? event.target.closest('[data-zoom]') : null;
+      if (!button) {
+        return;
+      }
+      var canvas = modeler.get('canvas');
+      var action = button.getAttribute('data-zoom');
+      if (action === 'reset') {
+        fit(modeler);
+        return;
+      }
+      var box = canvas.viewbox();
+      canvas.zoom(canvas.zoom() * (action === 'in' ? 1.25 : 0.8), {
+        x: box.outer.width / 2,
+        y: box.outer.height / 2
+      });
+    });
+  }
+
   // --- start -------------------------------------------------------------------------------
 
   function start() {
@@ -719,7 +761,8 @@
       if (loading) {
         loading.remove();
       }
-      modeler.get('canvas').zoom('fit-viewport', 'auto');
+      fit(modeler);
+      bindZoom(modeler, container);
       modeler.on('selection.changed', function (event) {
         panel.show(event.newSelection.length === 1 ? event.newSelection[0] : null);
       });
