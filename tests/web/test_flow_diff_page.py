@@ -194,3 +194,20 @@ def test_nobody_logged_in(server: Server, key: str) -> None:
     response = anonymous.get(f"/flows/{key}/diff")
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")
+
+
+def test_a_deleted_version_is_skipped_by_the_defaults(api: Api, key: str) -> None:
+    """v3 stored, v2 deleted (never activated): v3 is compared with v1 by default, and naming
+    the deleted version is 404 with its own code."""
+    third = variants.renamed_township_review(variants.under_key(variants.shipped(), key))
+    response = upload(api, (f"{key}.bpmn", third.encode()), note="v3")
+    assert response.status_code == 201, response.text
+    assert response.json()["version"] == 3
+    deleted = api.client.delete(f"/flows/{key}/versions/2", headers=api.headers("admin"))
+    assert deleted.status_code == 204, deleted.text
+    found = api.get(f"/flows/{key}/diff", as_="admin").json()
+    assert (found["from_version"], found["to_version"]) == (1, 3)
+    assert [element["id"] for element in found["changed"]] == ["township_review"]
+    gone = api.get(f"/flows/{key}/diff", as_="admin", params={"from": 2, "to": 3})
+    assert gone.status_code == 404
+    assert gone.json()["code"] == "flow-version-deleted"
