@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from SpiffWorkflow.exceptions import SpiffWorkflowException
-
 from service.engine.errors import FlowProblem
 from service.engine.schema import kind_words
 
@@ -26,7 +24,7 @@ def _who(tag: str, element: str | None) -> str:
     return f"{kind} {element!r}" if element else f"the {kind}"
 
 
-def engine_problem(error: SpiffWorkflowException) -> FlowProblem:
+def engine_problem(error: Exception) -> FlowProblem:
     """One parser error as a problem naming the element (its id) and what to change."""
     message = str(error.args[0]) if error.args else str(error)
     element = getattr(error, "id", None) or None

@@ -16,7 +16,7 @@ from lxml import etree
 
 from service.engine.elements import BPMN_NS, unsupported_elements
 from service.engine.errors import FlowProblem
-from service.engine.schema import kind_words, schema_problems
+from service.engine.schema import dmn_schema, kind_words, schema_problems
 
 _PYTHON = frozenset({"", "python", "python3", "py", "text/x-python", "spiff", "spiffworkflow"})
 # A whole expression in JUEL's delimiters: ${…} (Camunda, Flowable, Activiti) or #{…}.
@@ -278,4 +278,61 @@ def branch_problems(root: etree._Element) -> list[FlowProblem]:
                     params={"element": flow_id, "gateway": gateway_id},
                 )
             )
+    return problems
+
+
+# DMN elements SpiffWorkflow reads by id.
+_DMN_IDENTIFIED = frozenset(
+    {"decision", "decisionTable", "input", "output", "rule", "inputEntry", "outputEntry"}
+)
+
+
+def dmn_problems(root: etree._Element) -> list[FlowProblem]:
+    """A DMN file's problems, all at once, before SpiffWorkflow reads it: its schema (the
+    DMN version's), one decision with an id and a name, ids where the engine reads them."""
+    where = root.get("id") or "definitions"
+    schema = dmn_schema(etree.QName(root).namespace)
+    problems = schema_problems(root, schema, "DMN") if schema is not None else []
+    decisions = [e for e in root if isinstance(e.tag, str) and _local(e) == "decision"]
+    if len(decisions) != 1:
+        problems.append(
+            FlowProblem(
+                where,
+                f"a DMN file holds exactly one decision (a decision table), found {len(decisions)}",
+                code="dmn-decision-count",
+                params={"element": where, "count": len(decisions)},
+            )
+        )
+    for decision in decisions:
+        if decision.get("id") and not (decision.get("name") or "").strip():
+            problems.append(
+                FlowProblem(
+                    decision.get("id"),
+                    f"decision {decision.get('id')!r}: the attribute 'name' is required: set it",
+                    code="flow-schema-attribute-missing",
+                    params={"element": decision.get("id"), "tag": "decision", "attribute": "name"},
+                )
+            )
+    named = {(p.element, p.code) for p in problems}
+    for element in root.iter():
+        if not isinstance(element.tag, str) or _local(element) not in _DMN_IDENTIFIED:
+            continue
+        if (element.get("id") or "").strip():
+            continue
+        owner = element.getparent()
+        while owner is not None and not owner.get("id"):
+            owner = owner.getparent()
+        owner_id = owner.get("id") if owner is not None else where
+        if (owner_id, "flow-id-missing") in named:
+            continue
+        named.add((owner_id, "flow-id-missing"))
+        problems.append(
+            FlowProblem(
+                owner_id,
+                f"a {kind_words(_local(element))} (line {element.sourceline}) inside "
+                f"{owner_id!r} has no id: give it one",
+                code="flow-id-missing",
+                params={"element": owner_id, "kind": _local(element), "line": element.sourceline},
+            )
+        )
     return problems

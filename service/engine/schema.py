@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from service.engine.errors import FlowProblem
@@ -60,10 +61,28 @@ def kind_words(tag: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1 \2", tag).lower()
 
 
-def schema_problems(root: etree._Element) -> list[FlowProblem]:
-    """Every error of the BPMN 2.0 schema in ``root``, at most ``MAX_SCHEMA_PROBLEMS``."""
-    VALIDATOR.preprocess(root)  # as SpiffWorkflow does: bpmn-js's correlation expressions
-    schema = VALIDATOR.validator
+_DMN_SCHEMAS: dict[str, etree.XMLSchema] = {}
+
+
+def dmn_schema(namespace: str | None) -> etree.XMLSchema | None:
+    """The schema of a DMN version SpiffWorkflow reads (1.1, 1.2, 1.3), by its namespace."""
+    path = DMN_SCHEMAS.get(namespace or "")
+    if path is None:
+        return None
+    if path not in _DMN_SCHEMAS:
+        with open(path, "rb") as xsd:
+            _DMN_SCHEMAS[path] = etree.XMLSchema(etree.parse(xsd))
+    return _DMN_SCHEMAS[path]
+
+
+def schema_problems(
+    root: etree._Element, schema: etree.XMLSchema | None = None, standard: str = "BPMN 2.0"
+) -> list[FlowProblem]:
+    """Every error of the BPMN 2.0 schema (or ``schema``, of ``standard``) in ``root``, at
+    most ``MAX_SCHEMA_PROBLEMS``."""
+    if schema is None:
+        VALIDATOR.preprocess(root)  # as SpiffWorkflow does: bpmn-js's correlation expressions
+        schema = VALIDATOR.validator
     if schema.validate(root):
         return []
     namespaces = {prefix: uri for prefix, uri in root.nsmap.items() if prefix}
@@ -74,7 +93,7 @@ def schema_problems(root: etree._Element) -> list[FlowProblem]:
     problems = []
     for error in list(schema.error_log)[:MAX_SCHEMA_PROBLEMS]:
         element = _element_of(root, error, namespaces, by_line)
-        problems.append(schema_problem(element, error.message, error.line))
+        problems.append(schema_problem(element, error.message, error.line, standard))
     return problems
 
 
@@ -128,7 +147,9 @@ def _names(listed: str | None) -> str:
     return shown + (", …" if len(names) > 8 else "")
 
 
-def schema_problem(element: etree._Element | None, message: str, line: int | None) -> FlowProblem:
+def schema_problem(
+    element: etree._Element | None, message: str, line: int | None, standard: str = "BPMN 2.0"
+) -> FlowProblem:
     """One libxml2 schema error as a reason naming the element and what to change."""
     element_id, who = _named(element)
     match = _MESSAGE.match(message)
@@ -142,7 +163,7 @@ def schema_problem(element: etree._Element | None, message: str, line: int | Non
     params: dict[str, Any] = {"element": element_id, "tag": tag, "attribute": attribute}
     if found := _NOT_ALLOWED.search(text):
         attribute = found.group("a")
-        reason = f"{who}: BPMN 2.0 does not allow the attribute {attribute!r} here: remove it"
+        reason = f"{who}: {standard} does not allow the attribute {attribute!r} here: remove it"
         code = _code(code="flow-schema-attribute-not-allowed")
     elif found := _MISSING.search(text):
         attribute = found.group("a")
@@ -168,7 +189,9 @@ def schema_problem(element: etree._Element | None, message: str, line: int | Non
         expected = _names(found.group("e"))
         params["expected"] = expected
         where = f"; expected here: {expected}" if expected else ""
-        reason = f"{who}: BPMN 2.0 does not allow a <{tag}> at this place: move or remove it{where}"
+        reason = (
+            f"{who}: {standard} does not allow a <{tag}> at this place: move or remove it{where}"
+        )
         code = _code(code="flow-schema-element-unexpected")
     elif found := _CHILD.search(text):
         expected = _names(found.group("e"))
@@ -176,7 +199,7 @@ def schema_problem(element: etree._Element | None, message: str, line: int | Non
         reason = f"{who} lacks a required element: add one of {expected}"
         code = _code(code="flow-schema-child-missing")
     elif _TEXT.search(text):
-        reason = f"{who} holds text where BPMN 2.0 allows only elements: remove the text"
+        reason = f"{who} holds text where {standard} allows only elements: remove the text"
         code = _code(code="flow-schema-text-not-allowed")
     elif found := _KEYREF.search(text) or _DUPLICATE.search(text):
         params["value"] = found.group("v")
@@ -194,7 +217,7 @@ def schema_problem(element: etree._Element | None, message: str, line: int | Non
     else:
         detail = _CLARK.sub("", text).strip().rstrip(".")
         params["detail"] = detail
-        reason = f"{who} does not follow the BPMN 2.0 schema ({detail}): correct it in a modeler"
+        reason = f"{who} does not follow the {standard} schema ({detail}): correct it in a modeler"
         code = _code(code="flow-schema-invalid")
     params["attribute"] = attribute
     return FlowProblem(element_id, reason, code=code, params=params)

@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.bpmn.specs.mixins import ScriptTaskMixin, SubWorkflowTaskMixin
 from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from service.engine.conventions import Conventions
 from service.engine.conventions import read as read_conventions
@@ -38,7 +38,12 @@ from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression
 from service.engine.fields import FieldSpec, declared_fields
 from service.engine.names import DEFAULT_DECISIONS, DecisionOption, declared_decisions, spec_names
 from service.engine.parser_errors import engine_problem
-from service.engine.prechecks import foreign_scripts, juel_expression, xml_problems
+from service.engine.prechecks import (
+    dmn_problems,
+    foreign_scripts,
+    juel_expression,
+    xml_problems,
+)
 from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
 from service.engine.xml import parse_xml
 
@@ -235,12 +240,16 @@ def parse_flow(
     conventions = read_conventions(root)
     skipped = _foreign_expressions(root)
     problems = [p.in_file(filename) for p in xml_problems(root)]
+    for name, dmn_root in dmn_roots.items():
+        problems += [p.in_file(name) for p in dmn_problems(dmn_root)]
     problems += [p.in_file(filename) for p in (rules(conventions) if rules else [])]
     if any(p.code in _BLOCKING for p in problems) or not _executable(root):
         raise InvalidFlow.of(problems)
     # The engine is given a file it would otherwise refuse at the first schema error, to find
     # the problems behind it too; whatever it then stumbles on, the schema's words explain.
-    schema_broken = any(p.code.startswith("flow-schema-") for p in problems)
+    schema_broken = any(
+        p.code.startswith(("flow-schema-", "dmn-")) or p.code == "flow-id-missing" for p in problems
+    )
     key, spec, subprocess_specs, decision_files = _build(
         root, dmn_roots, filename=filename, problems=problems, schema_broken=schema_broken
     )
@@ -307,7 +316,8 @@ def _build(
 ) -> tuple[str, Any, dict[str, Any], dict[str, str]]:
     """SpiffWorkflow's spec of the flow: (process id, spec, subprocess specs, decision id →
     DMN file); a parser error is refused with ``problems`` and its own, said with its element."""
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    # The prechecks validated every file against its schema, every error of it.
+    parser = SpiffBpmnParser(validator=None)
     decision_files: dict[str, str] = {}
     current = filename
     try:
@@ -317,7 +327,6 @@ def _build(
             for decision in dmn_root.iter("{*}decision"):
                 decision_files[decision.get("id") or ""] = name
         current = filename
-        parser.validator = None  # the prechecks validated the BPMN, every error of it
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         process_ids = parser.get_process_ids()
         if len(process_ids) != 1:
@@ -330,10 +339,8 @@ def _build(
     except InvalidFlow:
         raise
     except Exception as error:
-        if schema_broken or not isinstance(error, SpiffWorkflowException):
-            if problems:
-                raise InvalidFlow.of(problems) from None
-            raise
+        if problems and (schema_broken or not isinstance(error, SpiffWorkflowException)):
+            raise InvalidFlow.of(problems) from None
         found = engine_problem(error).in_file(current, replace_file=True)
         # The prechecks' findings are what the engine stumbled on, said better: its own
         # error only when it names an element they do not (or when they found nothing).
