@@ -109,7 +109,10 @@ def test_the_page_in_english_and_chosen_versions(server: Server, key: str) -> No
 def test_the_versions_link_to_the_diff(server: Server, api: Api, key: str) -> None:
     page = logged_in(server, "admin")
     href = f'href="/flows/{key}/diff?to=2"'
-    assert href in page.get(f"/flows/{key}/versions/2").text
+    version = page.get(f"/flows/{key}/versions/2").text
+    assert href in version
+    # The version page names the task it added, its generated id beside the name.
+    assert '乡镇会签 <code class="diff-id" translate="no">Activity_0x7k2m1</code>' in version
     listing = page.get("/flows").text
     assert href in listing
     # The list's summary of what v2 changed is the diff's, stored at upload: the swapped
