@@ -385,3 +385,46 @@ def test_the_console_says_each_problem_of_a_refused_upload_in_chinese(server: Se
         assert element in text
     assert "is not executable" not in text
     assert "English only" not in text
+
+
+# --- DMN files and schema errors with the service's rules, all at once --------------------------
+
+GOOD = ROOT / "tests" / "flows" / "corpus" / "good"
+
+
+def test_a_broken_dmn_file_is_said_element_by_element_in_its_own_words() -> None:
+    bpmn = flows_service.FlowFile(
+        "modeler.bpmn", (GOOD / "modeler_emergency_consolation.bpmn").read_bytes()
+    )
+    dmn = (GOOD / "modeler_priority.dmn").read_text(encoding="utf-8")
+    dmn = dmn.replace(
+        '<inputEntry id="UnaryTests_1m9f4xq">', '<inputEntry id="UnaryTests_1m9f4xq" foo="1">'
+    )
+    dmn = dmn.replace('<outputEntry id="LiteralExpression_0s4d9yn">', "<outputEntry>")
+    file = flows_service.FlowFile("modeler_priority.dmn", dmn.encode())
+    with pytest.raises(InvalidFlow) as caught:
+        flows_service.validate(bpmn, [file], review_keys=set())
+    problems = [problem.as_dict() for problem in caught.value.problems]
+    assert not unclear_all(problems), unclear_all(problems)
+    found = by_code(problems)
+    [attribute] = found["flow-schema-attribute-not-allowed"]
+    assert attribute["element"] == "UnaryTests_1m9f4xq"
+    assert attribute["file"] == "modeler_priority.dmn"
+    assert "DMN does not allow the attribute 'foo'" in attribute["reason"]
+    [missing] = found["flow-id-missing"]
+    assert missing["element"] == "DecisionRule_1h2y8cw"
+
+
+def test_schema_errors_and_the_services_rules_come_in_one_refusal() -> None:
+    text = edited(
+        (
+            r'<bpmn:userTask id="county_verification"',
+            '<bpmn:userTask id="county_verification" foo="x"',
+        ),
+        ('name="village_head"', 'name="村委会"'),
+        text=with_cosign(),
+    )
+    found = by_code(refused(text))
+    assert found["flow-schema-attribute-not-allowed"][0]["element"] == "county_verification"
+    assert found["flow-lane-not-role"][0]["element"] == "Lane_village_head"
+    assert found["flow-task-decisions-unrouted"][0]["element"] == "township_cosign"
