@@ -12,40 +12,28 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from threading import Lock
 from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.defaults import EndEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    DurationTimerEventDefinition,
-    TimeDateEventDefinition,
-    TimerEventDefinition,
-)
-from SpiffWorkflow.bpmn.specs.mixins import ScriptTaskMixin, SubWorkflowTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins import SubWorkflowTaskMixin
 from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin
-from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from service.engine.building import build, parse_documents, take_as_executable
 from service.engine.conventions import Conventions
 from service.engine.conventions import read as read_conventions
 from service.engine.decisions import table_problems
 from service.engine.elements import BPMN_NS, SPIFF_NS
-from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression
+from service.engine.errors import FlowProblem, InvalidFlow
+from service.engine.expressions import compiles, expression_problems, foreign_expressions
 from service.engine.fields import FieldSpec, declared_fields
 from service.engine.names import DEFAULT_DECISIONS, DecisionOption, declared_decisions, spec_names
-from service.engine.parser_errors import engine_problem
 from service.engine.prechecks import (
     dmn_problems,
-    foreign_scripts,
-    juel_expression,
     xml_problems,
 )
-from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
-from service.engine.xml import parse_xml
 
 
 @dataclass(frozen=True)
@@ -186,31 +174,6 @@ def flow_digest(bpmn: bytes, decisions: Mapping[str, bytes] | None = None) -> st
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-@contextmanager
-def _in_file(name: str) -> Iterator[None]:
-    """Name the file in every problem raised inside (a flow upload holds several files)."""
-    try:
-        yield
-    except InvalidFlow as error:
-        raise InvalidFlow.of([p.in_file(name) for p in error.problems]) from None
-
-
-def _parse_documents(
-    content: bytes, decisions: Mapping[str, bytes], filename: str
-) -> tuple[etree._Element, dict[str, etree._Element]]:
-    problems: list[FlowProblem] = []
-    roots: dict[str, etree._Element] = {}
-    for name, data in {filename: content, **decisions}.items():
-        try:
-            with _in_file(name):
-                roots[name] = parse_xml(data)
-        except InvalidFlow as error:
-            problems += error.problems
-    if problems:
-        raise InvalidFlow.of(problems)
-    return roots.pop(filename), roots
-
-
 # Problems after which nothing more can be learnt from SpiffWorkflow's parser.
 _BLOCKING = ("flow-process-missing", "flow-process-several")
 
@@ -236,26 +199,26 @@ def parse_flow(
     such a flow must never run.
     """
     decisions = dict(decisions or {})
-    root, dmn_roots = _parse_documents(content, decisions, filename)
+    root, dmn_roots = parse_documents(content, decisions, filename)
     conventions = read_conventions(root)
-    skipped = _foreign_expressions(root)
+    skipped = foreign_expressions(root)
     problems = [p.in_file(filename) for p in xml_problems(root)]
     for name, dmn_root in dmn_roots.items():
         problems += [p.in_file(name) for p in dmn_problems(dmn_root)]
     problems += [p.in_file(filename) for p in (rules(conventions) if rules else [])]
-    if any(p.code in _BLOCKING for p in problems) or not _executable(root):
+    if any(p.code in _BLOCKING for p in problems) or not take_as_executable(root):
         raise InvalidFlow.of(problems)
     # The engine is given a file it would otherwise refuse at the first schema error, to find
     # the problems behind it too; whatever it then stumbles on, the schema's words explain.
     schema_broken = any(
         p.code.startswith(("flow-schema-", "dmn-")) or p.code == "flow-id-missing" for p in problems
     )
-    key, spec, subprocess_specs, decision_files = _build(
+    key, spec, subprocess_specs, decision_files = build(
         root, dmn_roots, filename=filename, problems=problems, schema_broken=schema_broken
     )
     specs = [spec, *subprocess_specs.values()]
     _assign_roles(specs, conventions)
-    problems += [p.in_file(filename) for p in _expression_problems(specs, skipped)]
+    problems += [p.in_file(filename) for p in expression_problems(specs, skipped)]
     user_tasks = []
     for task_spec in (t for s in specs for t in s.task_specs.values() if t.manual and t.bpmn_id):
         properties = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
@@ -306,61 +269,6 @@ def parse_flow(
     )
 
 
-def _build(
-    root: etree._Element,
-    dmn_roots: dict[str, etree._Element],
-    *,
-    filename: str,
-    problems: list[FlowProblem],
-    schema_broken: bool,
-) -> tuple[str, Any, dict[str, Any], dict[str, str]]:
-    """SpiffWorkflow's spec of the flow: (process id, spec, subprocess specs, decision id →
-    DMN file); a parser error is refused with ``problems`` and its own, said with its element."""
-    # The prechecks validated every file against its schema, every error of it.
-    parser = SpiffBpmnParser(validator=None)
-    decision_files: dict[str, str] = {}
-    current = filename
-    try:
-        for name, dmn_root in dmn_roots.items():
-            current = name
-            parser.add_dmn_xml(dmn_root, filename=name)
-            for decision in dmn_root.iter("{*}decision"):
-                decision_files[decision.get("id") or ""] = name
-        current = filename
-        parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
-        process_ids = parser.get_process_ids()
-        if len(process_ids) != 1:
-            count = len(process_ids)
-            reason = f"a flow holds exactly one executable process, found {count}"
-            found = FlowProblem(None, reason, filename, code="flow-process-count")
-            raise InvalidFlow.of([*problems, replace(found, params={"count": count})])
-        key = process_ids[0]
-        return key, parser.get_spec(key), parser.get_subprocess_specs(key), decision_files
-    except InvalidFlow:
-        raise
-    except Exception as error:
-        if problems and (schema_broken or not isinstance(error, SpiffWorkflowException)):
-            raise InvalidFlow.of(problems) from None
-        found = engine_problem(error).in_file(current, replace_file=True)
-        # The prechecks' findings are what the engine stumbled on, said better: its own
-        # error only when it names an element they do not (or when they found nothing).
-        named = {p.element for p in problems if p.element}
-        extra = [] if problems and (found.element is None or found.element in named) else [found]
-        raise InvalidFlow.of([*problems, *extra]) from None
-
-
-def _executable(root: etree._Element) -> bool:
-    """Whether one process is executable, or can be taken as such to find every other problem
-    of a file whose only process lacks ``isExecutable="true"`` (its own problem says so)."""
-    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
-    if any((p.get("isExecutable") or "").strip() == "true" for p in processes):
-        return True
-    if len(processes) != 1:
-        return False
-    processes[0].set("isExecutable", "true")
-    return True
-
-
 def _declaration_problem(element: str, reason: str, filename: str) -> FlowProblem:
     """A ``field.*`` or ``decision.*`` property a task declares that cannot be read."""
     found = re.search(r"(?:property|field) '([^']+)'", reason)
@@ -386,22 +294,6 @@ def _assign_roles(specs: list[Any], conventions: Conventions) -> None:
                 task_spec.lane = conventions.role_of(task_spec.bpmn_id)
 
 
-def _foreign_expressions(root: etree._Element) -> tuple[set[str], set[str]]:
-    """(sources, elements) the prechecks refuse as another language: not compiled again."""
-    sources = {
-        (node.text or "").strip()
-        for name in ("conditionExpression", "timeDuration", "timeDate", "timeCycle")
-        for node in root.iter(f"{{{BPMN_NS}}}{name}")
-        if juel_expression(node.text)
-    }
-    elements = foreign_scripts(root)
-    for condition in root.iter(f"{{{BPMN_NS}}}conditionExpression"):
-        owner = condition.getparent()
-        if owner is not None and owner.get("id") in elements:
-            sources.add((condition.text or "").strip())
-    return sources, elements
-
-
 def _called_decisions(root: etree._Element, specs: list[Any]) -> dict[str, Any]:
     """Decision id → the DMN engine of each business rule task that calls it."""
     refs = {}
@@ -417,74 +309,6 @@ def _called_decisions(root: etree._Element, specs: list[Any]) -> dict[str, Any]:
     }
 
 
-def _expressions_of(task_spec: Any) -> Iterator[tuple[str, str, Any]]:
-    """Every piece of Python a task spec would hand the script engine, as (mode, source,
-    the timer it defines or None)."""
-    for condition, _target in getattr(task_spec, "cond_task_specs", ()):
-        if condition is not None:
-            yield "eval", condition.args[0], None
-    if isinstance(task_spec, ScriptTaskMixin) and task_spec.script:
-        yield "exec", task_spec.script, None
-    for name in ("prescript", "postscript"):
-        script = getattr(task_spec, name, None)
-        if script:
-            yield "exec", script, None
-    event = getattr(task_spec, "event_definition", None)
-    # An event-based gateway takes over the definitions of the events behind it.
-    for definition in getattr(event, "event_definitions", None) or [event]:
-        if isinstance(definition, TimerEventDefinition) and definition.expression:
-            yield "timer", definition.expression, definition
-
-
-def _expression_problems(
-    specs: list[Any], skipped: tuple[set[str], set[str]] = (set(), set())
-) -> list[FlowProblem]:
-    """Compile every condition, script and timer now, so an unsafe flow never reaches a case
-    (but those the prechecks refused as another language: ``skipped``)."""
-    problems = []
-    sources, elements = skipped
-    for spec in specs:
-        for task_spec in spec.task_specs.values():
-            element = task_spec.bpmn_id or task_spec.name
-            for mode, source, timer in _expressions_of(task_spec):
-                if source.strip() in sources or (mode == "exec" and element in elements):
-                    continue
-                try:
-                    if mode == "exec":
-                        compile_script(source)
-                    else:
-                        compile_expression(source)
-                    if timer is not None:
-                        _check_timer(timer, source)
-                except UnsafeExpression as error:
-                    params = {**error.params, "element": element}
-                    problems.append(
-                        FlowProblem(element, error.detail, code=error.code, params=params)
-                    )
-    return problems
-
-
-def _check_timer(event: TimerEventDefinition, source: str) -> None:
-    """A timer written as a constant ("'PT72H'") must be a valid ISO 8601 value now."""
-    value = evaluate_constant(source)
-    if value is None:
-        return  # computed from case data: checked when the timer starts
-    try:
-        if isinstance(event, DurationTimerEventDefinition):
-            TimerEventDefinition.parse_iso_duration(value)
-        elif isinstance(event, CycleTimerEventDefinition):
-            TimerEventDefinition.parse_iso_recurring_interval(value)
-        elif isinstance(event, TimeDateEventDefinition):
-            TimerEventDefinition.get_datetime(value)
-    except Exception:  # noqa: BLE001 - any parse failure means the same thing
-        raise UnsafeExpression(
-            f"timer {source!r} is not an ISO 8601 duration, date or cycle "
-            "(write a Python string such as 'PT72H')",
-            code="timer-invalid",
-            params={"timer": source},
-        ) from None
-
-
 def _gateways(specs: list[Any]) -> Iterator[GatewayInfo]:
     for spec in specs:
         for task_spec in spec.task_specs.values():
@@ -498,16 +322,8 @@ def _gateways(specs: list[Any]) -> Iterator[GatewayInfo]:
                 after=tuple(sorted(_user_tasks_before(task_spec))),
                 conditions=conditions,
                 has_default=task_spec.default_task_spec is not None,
-                readable=all(_compiles(condition) for condition in conditions),
+                readable=all(compiles(condition) for condition in conditions),
             )
-
-
-def _compiles(condition: str) -> bool:
-    try:
-        compile_expression(condition)
-    except UnsafeExpression:
-        return False
-    return True
 
 
 def _user_tasks_before(task_spec: Any) -> set[str]:
