@@ -586,6 +586,9 @@ async def activate(
     """Bind a version to its program: new cases use it, running cases keep theirs."""
     version = await get_numbered(session, key, number)
     binding = await _binding_for(session, key, program_code)
+    # Read again under the programs' lock, which a deletion holds too: a version deleted
+    # meanwhile is not bound.
+    await _locked_again(session, version)
     assert version.id is not None
     flow = await parsed(session, version.id)
     found = rules.binding_problems(flow, kind=binding.program.kind, review=binding.review)
@@ -630,12 +633,21 @@ def mark_activated(session: AsyncSession, version: FlowVersion) -> None:
         session.add(version)
 
 
+async def _locked_again(session: AsyncSession, version: FlowVersion) -> None:
+    """The version's row as committed now, locked; a version deleted meanwhile is not found."""
+    await session.refresh(version, with_for_update=True)
+    if version.deleted_at is not None:
+        await get_numbered(session, version.key, version.version)  # raises: deleted
+
+
 async def _ever_used(session: AsyncSession, version: FlowVersion) -> bool:
     """Whether a program ever used the version: activated (or bound before activations were
-    dated, and still bound), or a case or yearly review runs on it."""
+    dated, and still bound), or a case or yearly review runs on it. Decided under the
+    programs' lock that activation takes, on the version's row as committed."""
+    bindings = (await _bindings(session, lock=True)).get(version.key, [])
+    await _locked_again(session, version)
     if version.activated_at is not None:
         return True
-    bindings = (await _bindings(session, lock=True)).get(version.key, [])
     if any(binding.active_id == version.id for binding in bindings):
         return True
     for model in (Application, Review):
