@@ -272,3 +272,77 @@ def test_the_editor_at_390_px_puts_the_panel_below_the_drawing(console: Console,
     expect(admin.locator("#p-fields")).to_have_value("amount = money")
     screenshot(admin, "flow-editor-phone-problem")
     assert console.report() == ""
+
+
+def select(page: Page, element_id: str) -> None:
+    page.evaluate(
+        """id => { const m = window.reliefModeler;
+            m.get('selection').select(m.get('elementRegistry').get(id)); }""",
+        element_id,
+    )
+    expect(page.locator("#panel-element-id")).to_have_text(element_id)
+
+
+def drawing(page: Page) -> str:
+    return str(page.evaluate("() => window.reliefModeler.saveXML({format: true}).then(r => r.xml)"))
+
+
+def element_xml(xml: str, tag: str, element_id: str) -> str:
+    start = xml.index(f'<bpmn:{tag} id="{element_id}"')
+    end = xml.find(f"</bpmn:{tag}>", start)
+    return xml[start : end if end != -1 else xml.index("/>", start)]
+
+
+def test_the_side_panel_writes_what_the_shipped_flows_write(console: Console) -> None:
+    """A deadline timer removed and added back, a gateway's branch turned to another decision
+    (and the live check naming the decision left unrouted), a field declared, a lane's role and
+    an end's status: the XML as workflows/*.bpmn writes it. Nothing is saved."""
+    admin = console.login("admin")
+    editor = open_editor(console, admin)
+
+    select(admin, "village_cosign")
+    expect(admin.locator("#p-deadline")).to_be_checked()
+    expect(admin.locator("#p-deadline-step")).to_have_value("village_cosign")
+    admin.locator("#p-deadline").uncheck()
+    xml = drawing(admin)
+    assert 'attachedToRef="village_cosign"' not in xml
+    assert 'id="escalated_village_cosign"' not in xml
+    admin.locator("#p-deadline").check()
+    xml = drawing(admin)
+    timer = element_xml(xml, "boundaryEvent", "overdue_village_cosign")
+    assert 'cancelActivity="false" attachedToRef="village_cosign"' in timer
+    assert "deadline('village_cosign')" in timer
+    assert 'name="超期"' in timer
+    assert 'id="escalated_village_cosign" name="督办"' in xml
+
+    admin.locator("#p-fields").fill("signed_on = date required")
+    admin.locator("#p-fields").press("Tab")
+    task = element_xml(drawing(admin), "userTask", "village_cosign")
+    assert '<spiffworkflow:property name="field.signed_on" value="date required" />' in task
+
+    select(admin, "gw_village_cosign")
+    rows = admin.locator("#p-gateway-flows select")
+    expect(rows).to_have_count(3)
+    assert [row.input_value() for row in rows.all()] == ["approve", "reject", "return"]
+    count = checks(admin)
+    rows.nth(1).select_option("return")  # the reject branch now takes a return
+    branch = element_xml(drawing(admin), "sequenceFlow", "Flow_cosign_reject")
+    assert "decision == 'return'" in branch
+    assert 'name="退回补正"' in branch
+    assert '<spiffworkflow:property name="name.en" value="Return for correction" />' in branch
+    checked_again(admin, count)
+    expect(editor).to_have_attribute("data-valid", "false")
+    lost = admin.locator('#editor-problem-list button[data-element="gw_village_cosign"]')
+    expect(lost).to_contain_text("驳回")
+
+    select(admin, "Lane_village_head")
+    expect(admin.locator("#p-role")).to_have_value("village_head")
+    admin.locator("#p-role").select_option("township_reviewer")
+    assert 'id="Lane_village_head" name="township_reviewer"' in drawing(admin)
+
+    select(admin, "end_rejected")
+    expect(admin.locator("#p-status")).to_have_value("rejected")
+    select(admin, "escalated_village_investigation")
+    admin.locator("#p-status").select_option("ended")
+    assert '<bpmn:endEvent id="end_ended"' in drawing(admin)
+    assert console.report() == ""

@@ -405,14 +405,20 @@
       conditionExpression: body ? moddle.create('bpmn:FormalExpression', { body: body }) : undefined
     };
     var match = /^decision == '(approve|reject|return)'$/.exec(body);
+    var english = '';
     if (match) {
+      // The branch is named by the decision, in both languages, as the shipped flows do.
       var label = document.querySelector('[data-decision-label="' + match[1] + '"]');
       var parts = (label ? label.defaultValue : '').split('|');
       if (parts[0] && parts[0].trim()) {
         changes.name = parts[0].trim();
+        english = (parts[1] || '').trim();
       }
     }
     modeling.updateProperties(flow, changes);
+    if (english) {
+      setProperty(this.modeler, flow, 'name.en', english);
+    }
   };
 
   Panel.prototype.setStatus = function (status) {
