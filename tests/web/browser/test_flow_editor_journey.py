@@ -299,6 +299,12 @@ def test_the_side_panel_writes_what_the_shipped_flows_write(console: Console) ->
     an end's status: the XML as workflows/*.bpmn writes it. Nothing is saved."""
     admin = console.login("admin")
     editor = open_editor(console, admin)
+    # bpmn-js's own words are the page's: the palette in Chinese.
+    entry = admin.locator(".djs-palette [data-action='create.user-task']")
+    expect(entry).to_have_attribute("aria-label", "添加用户任务")
+    expect(admin.locator(".djs-palette [data-action='hand-tool']")).to_have_attribute(
+        "aria-label", "抓手工具（拖动画布）"
+    )
 
     select(admin, "village_cosign")
     expect(admin.locator("#p-deadline")).to_be_checked()

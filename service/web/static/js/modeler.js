@@ -146,6 +146,23 @@
   }
   ReliefReplace.$inject = ['popupMenu'];
 
+  // bpmn-js's texts in the page's language (<ul id="modeler-words">: data-en → said), with
+  // its {placeholder} replacements, as its own translate service does.
+  function translateModule() {
+    var words = {};
+    document.querySelectorAll('#modeler-words [data-en]').forEach(function (item) {
+      words[item.getAttribute('data-en')] = item.textContent.trim();
+    });
+    return {
+      translate: ['value', function (template, replacements) {
+        var text = words[template] || template;
+        return text.replace(/{([^}]+)}/g, function (_, key) {
+          return replacements && key in replacements ? replacements[key] : '{' + key + '}';
+        });
+      }]
+    };
+  }
+
   var RELIEF_MODULE = {
     __init__: ['reliefPalette', 'reliefContextPad', 'reliefReplace'],
     reliefPalette: ['type', ReliefPalette],
@@ -756,7 +773,7 @@
     var source = byId(root.dataset.source);
     var modeler = new window.BpmnJS({
       container: container,
-      additionalModules: [RELIEF_MODULE],
+      additionalModules: [translateModule(), RELIEF_MODULE],
       moddleExtensions: { spiffworkflow: SPIFF }
     });
     var panel = new Panel(modeler, root);
