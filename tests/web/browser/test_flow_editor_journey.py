@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 
 from tests.conftest import Api
 from tests.flows.helpers import flow_entry, own_server, run_case
+from tests.web.browser.chinese import english_on
 from tests.web.browser.conftest import (
     PHONE,
     Console,
@@ -352,3 +353,13 @@ def test_the_side_panel_writes_what_the_shipped_flows_write(console: Console) ->
     admin.locator("#p-status").select_option("ended")
     assert '<bpmn:endEvent id="end_ended"' in drawing(admin)
     assert console.report() == ""
+
+
+def test_the_editor_pages_are_chinese(console: Console) -> None:
+    """The editor and the new-flow page say everything in Chinese (tests/web/browser/chinese.py
+    reads what the browser shows, the drawing included)."""
+    admin = console.login("admin")
+    open_editor(console, admin)
+    assert english_on(admin) == []
+    admin.goto(console.url("/flows/new"))
+    assert english_on(admin) == []

@@ -786,6 +786,12 @@
       }
       fit(modeler);
       bindZoom(modeler, container);
+      // The drawing shows the flow as written (lanes by role code, names as typed): not for
+      // translation. The palette and the menus around it are the page's words.
+      var svg = container.querySelector('svg');
+      if (svg) {
+        svg.setAttribute('translate', 'no');
+      }
       modeler.on('selection.changed', function (event) {
         panel.show(event.newSelection.length === 1 ? event.newSelection[0] : null);
       });
