@@ -720,6 +720,33 @@
     });
   }
 
+  // --- lanes by their roles' names -----------------------------------------------------------
+
+  // A lane is named by its role's code (the convention); beside its header the drawing shows
+  // the role as people call it (the panel's <select id="p-role"> holds the names).
+  function showRoles(modeler) {
+    var overlays = modeler.get('overlays');
+    var names = {};
+    document.querySelectorAll('#p-role option').forEach(function (option) {
+      if (option.value) {
+        names[option.value] = option.textContent.trim();
+      }
+    });
+    overlays.remove({ type: 'relief-role' });
+    modeler.get('elementRegistry').filter(function (element) {
+      return is(element, 'bpmn:Lane');
+    }).forEach(function (lane) {
+      var name = names[bo(lane).name || ''];
+      if (!name) {
+        return;
+      }
+      var badge = document.createElement('div');
+      badge.className = 'relief-role-name';
+      badge.textContent = name;
+      overlays.add(lane.id, 'relief-role', { position: { top: 4, left: 36 }, html: badge });
+    });
+  }
+
   // --- zoom --------------------------------------------------------------------------------
 
   var SMALLEST = 0.45; // below this the shapes are too small to touch (a phone)
@@ -795,7 +822,9 @@
       modeler.on('selection.changed', function (event) {
         panel.show(event.newSelection.length === 1 ? event.newSelection[0] : null);
       });
+      showRoles(modeler);
       modeler.on('commandStack.changed', function () {
+        showRoles(modeler);
         checker.soon();
         if (panel.element) {
           panel.show(panel.element);
