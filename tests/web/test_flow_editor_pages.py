@@ -246,3 +246,16 @@ def test_nobody_logged_in(server: Server) -> None:
         response = anonymous.get(path)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login")
+
+
+def test_the_live_check_refuses_a_file_over_the_flow_limit(server: Server) -> None:
+    """413 as an upload's, said in the page's language; the drawing stays in the browser."""
+    limit = 2 * 1024 * 1024  # RELIEF_MAX_FLOW_BYTES of the test servers (the default)
+    admin = logged_in(server, "admin")
+    admin.get("/flows/emergency_consolation/edit")
+    response = post_drawing(admin, "/flows/validate", b" " * (limit + 1))
+    assert response.status_code == 413
+    body = response.json()
+    assert body["valid"] is False
+    assert body["problems"][0]["code"] == "file-too-large"
+    assert body["message"].startswith("文件超过")
