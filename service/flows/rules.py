@@ -36,6 +36,16 @@ def problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem
     enrolment the county already approved, may end enrolled without the county; but a change
     to what is paid goes to the county in every flow (``data_problems``)."""
     found = convention_problems(flow.conventions) if flow.conventions else []
+    if not _statuses(flow):
+        found.append(
+            FlowProblem(
+                flow.key,
+                f"process {flow.key!r} has no end event with a final status, so no case "
+                f"could end: add one ({', '.join(f'end_{s}' for s in END_STATUSES)})",
+                code="flow-no-end",
+                params={"element": flow.key, "statuses": list(END_STATUSES)},
+            )
+        )
     found += [*_gateway_problems(flow), *_route_problems(flow)]
     found += data_problems(flow)
     if not review_flow:

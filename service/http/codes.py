@@ -377,6 +377,7 @@ CODES: dict[str, Code] = {
     "flow-end-not-allowed": _f(
         "the program's flow may not end with this status", "element status statuses"
     ),
+    "flow-no-end": _f("the process has no end event with a final status", "element statuses"),
     "flow-end-missing": _f("the program's flow needs an end with this status", "element status"),
     "flow-gateway-decision-unhandled": _f(
         "a gateway has no branch for a decision of the tasks before it", "element decision tasks"

@@ -432,6 +432,9 @@ MESSAGES: dict[str, str] = {
     "flow-end-not-allowed": N_(
         "End event %(element)s (%(status)s): this program's flow may end only at: %(statuses)s."
     ),
+    "flow-no-end": N_(
+        "Process %(element)s has no end event with a final status; add one: %(statuses)s."
+    ),
     "flow-end-missing": N_("The flow %(element)s needs an end event with the status %(status)s."),
     "flow-gateway-decision-unhandled": N_(
         "Gateway %(element)s has no branch for the decision %(decision)s after %(tasks)s; add "
@@ -601,6 +604,7 @@ _CODE_TERMS = {
     "flow-task-decisions-unrouted": {"decisions": "decision"},
     "flow-end-no-status": {"statuses": "status"},
     "flow-end-not-allowed": {"statuses": "status"},
+    "flow-no-end": {"statuses": "status"},
 }
 REGION_PARAMS = frozenset(
     {"village", "region", "township", "merged_into", "into", "parent", "county", "jurisdiction"}

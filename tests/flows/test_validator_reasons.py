@@ -428,3 +428,13 @@ def test_schema_errors_and_the_services_rules_come_in_one_refusal() -> None:
     assert found["flow-schema-attribute-not-allowed"][0]["element"] == "county_verification"
     assert found["flow-lane-not-role"][0]["element"] == "Lane_village_head"
     assert found["flow-task-decisions-unrouted"][0]["element"] == "township_cosign"
+
+
+def test_a_process_no_case_could_end_is_refused_at_upload() -> None:
+    text = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D"
+    targetNamespace="http://relief.example/bpmn">
+  <bpmn:process id="nothing" isExecutable="true"><bpmn:startEvent id="start" /></bpmn:process>
+</bpmn:definitions>"""
+    [problem] = refused(text)
+    assert (problem["code"], problem["element"]) == ("flow-no-end", "nothing")
