@@ -16,6 +16,7 @@ from lxml import etree
 
 from service.engine.elements import BPMN_NS, unsupported_elements
 from service.engine.errors import FlowProblem
+from service.engine.paths import path_problems
 from service.engine.schema import dmn_schema, kind_words, schema_problems
 
 _PYTHON = frozenset({"", "python", "python3", "py", "text/x-python", "spiff", "spiffworkflow"})
@@ -34,6 +35,7 @@ def xml_problems(root: etree._Element) -> list[FlowProblem]:
         *executable_problems(root),
         *expression_problems(root),
         *branch_problems(root),
+        *path_problems(root),
         *schema_problems(root),
     ]
 

@@ -382,6 +382,10 @@ CODES: dict[str, Code] = {
     "flow-gateway-decision-unhandled": _f(
         "a gateway has no branch for a decision of the tasks before it", "element decision tasks"
     ),
+    "flow-element-unreachable": _f(
+        "no start event leads to the element: it is not connected", "element name"
+    ),
+    "flow-element-dead-end": _f("a step has no outgoing sequence flow", "element name"),
     "flow-task-decisions-unrouted": _f(
         "a task offers decisions no exclusive gateway after it routes", "element decisions"
     ),

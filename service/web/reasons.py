@@ -440,6 +440,14 @@ MESSAGES: dict[str, str] = {
         "Gateway %(element)s has no branch for the decision %(decision)s after %(tasks)s; add "
         "one, or a default flow."
     ),
+    "flow-element-unreachable": N_(
+        "%(element)s %(name)s is not connected: no start event leads to it, so it would never "
+        "run. Connect it with a sequence flow, or delete it."
+    ),
+    "flow-element-dead-end": N_(
+        "%(element)s %(name)s leads nowhere: draw a sequence flow from it to the next step, or "
+        "end the path at an end event with a final status."
+    ),
     "flow-task-decisions-unrouted": N_(
         "Task %(element)s offers %(decisions)s, but no exclusive gateway after it routes them: "
         "the case would go on whatever was decided. Add a gateway after the task with a branch "

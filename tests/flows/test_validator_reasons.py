@@ -128,6 +128,34 @@ def test_a_decision_the_task_does_not_offer_is_refused_at_completion() -> None:
     assert not flow.user_task("township_cosign").offers("reject")
 
 
+ONE_DECISION = (
+    '\n          <spiffworkflow:property name="decision.approve" value="会签 | Co-sign" />'
+)
+
+
+def test_a_task_drawn_beside_the_flow_is_refused_as_not_connected() -> None:
+    """SpiffWorkflow builds only what a start reaches: a task nothing leads to was accepted
+    without a word, and its declarations were never checked."""
+    text = edited(
+        (r'(targetRef=)"township_cosign"', r'\1"county_verification"'),
+        text=with_cosign(properties=ONE_DECISION),
+    )
+    [problem] = refused(text)
+    assert problem["code"] == "flow-element-unreachable"
+    assert problem["element"] == "township_cosign"
+    assert problem["params"] == {"element": "township_cosign", "name": "乡镇会签"}
+
+
+def test_a_step_with_no_way_out_is_refused_as_leading_nowhere() -> None:
+    """A path that stops at a task ends the case with no final status."""
+    text = edited(
+        (r'<bpmn:sequenceFlow id="Flow_township_cosign_done"[^>]*/>', ""),
+        text=with_cosign(properties=ONE_DECISION),
+    )
+    problems = by_code(refused(text))
+    assert [p["element"] for p in problems["flow-element-dead-end"]] == ["township_cosign"]
+
+
 # --- §2: every problem at once, said clearly -------------------------------------------------
 
 
@@ -436,5 +464,8 @@ def test_a_process_no_case_could_end_is_refused_at_upload() -> None:
     targetNamespace="http://relief.example/bpmn">
   <bpmn:process id="nothing" isExecutable="true"><bpmn:startEvent id="start" /></bpmn:process>
 </bpmn:definitions>"""
-    [problem] = refused(text)
-    assert (problem["code"], problem["element"]) == ("flow-no-end", "nothing")
+    problems = by_code(refused(text))
+    assert [p["element"] for p in problems["flow-no-end"]] == ["nothing"]
+    # Its start leads nowhere either: both at once.
+    assert [p["element"] for p in problems["flow-element-dead-end"]] == ["start"]
+    assert len(problems) == 2
