@@ -41,7 +41,7 @@ _NODES = frozenset(
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    return str(etree.QName(element).localname)
 
 
 def _scopes(root: etree._Element) -> list[etree._Element]:
