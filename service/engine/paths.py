@@ -13,31 +13,7 @@ from lxml import etree
 
 from service.engine.elements import BPMN_NS
 from service.engine.errors import FlowProblem
-
-# What a path runs through (lanes, flows, data and artifacts do not).
-_NODES = frozenset(
-    {
-        "task",
-        "userTask",
-        "manualTask",
-        "scriptTask",
-        "businessRuleTask",
-        "serviceTask",
-        "sendTask",
-        "receiveTask",
-        "callActivity",
-        "subProcess",
-        "startEvent",
-        "endEvent",
-        "boundaryEvent",
-        "intermediateCatchEvent",
-        "intermediateThrowEvent",
-        "exclusiveGateway",
-        "parallelGateway",
-        "inclusiveGateway",
-        "eventBasedGateway",
-    }
-)
+from service.engine.structure import NODE_TYPES
 
 
 def _local(element: etree._Element) -> str:
@@ -62,7 +38,7 @@ def path_problems(root: etree._Element) -> list[FlowProblem]:
             for node in scope
             if isinstance(node.tag, str)
             and node.tag.startswith(f"{{{BPMN_NS}}}")
-            and _local(node) in _NODES
+            and _local(node) in NODE_TYPES
             and node.get("id")
         }
         starts = [i for i, node in nodes.items() if _local(node) == "startEvent"]

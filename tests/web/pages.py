@@ -14,6 +14,17 @@ from tests.conftest import ANSWER_S, DEMO_PASSWORD, Server
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
+# One demo user of each role, in 李庄村 and the county above it (harness seed-demo).
+DEMO_USERS = {
+    "caseworker": "cw.lizhuang",
+    "village_head": "vh.lizhuang",
+    "township_reviewer": "tr.dongcheng",
+    "county_approver": "ca.county",
+    "finance_officer": "fo.county",
+    "auditor": "au.county",
+    "admin": "admin",
+}
+
 
 def csrf_of(html: str) -> str:
     match = CSRF.search(html)

@@ -21,7 +21,7 @@ from tests.flows import variants
 from tests.flows.helpers import upload
 from tests.flows.variants import REJECT, RETURN
 from tests.web import pages
-from tests.web.pages import logged_in
+from tests.web.pages import DEMO_USERS, logged_in
 
 
 def _two_versions(api: Api) -> str:
@@ -169,22 +169,11 @@ def test_the_api_diff(api: Api, key: str) -> None:
     assert (same["added"], same["removed"], same["changed"]) == ([], [], [])
 
 
-USERS = {
-    "caseworker": "cw.lizhuang",
-    "village_head": "vh.lizhuang",
-    "township_reviewer": "tr.dongcheng",
-    "county_approver": "ca.county",
-    "finance_officer": "fo.county",
-    "auditor": "au.county",
-    "admin": "admin",
-}
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_role_gates(server: Server, api: Api, key: str, role: str) -> None:
     """The page is the administrator's (like the other flow pages); the API's diff is also
     the auditors', like a version's metadata."""
-    username = USERS[role]
+    username = DEMO_USERS[role]
     allowed_page = role in PAGES[("GET", "/flows/{key}/diff")].roles
     page = logged_in(server, username)
     assert page.get(f"/flows/{key}/diff").status_code == (200 if allowed_page else 404)

@@ -20,17 +20,7 @@ from tests.conftest import Api, Server
 from tests.flows import lost_decisions, variants
 from tests.flows.helpers import MODELER_BPMN, MODELER_DMN, SHIPPED, flow_entry, upload
 from tests.web import pages
-from tests.web.pages import logged_in
-
-USERS = {
-    "caseworker": "cw.lizhuang",
-    "village_head": "vh.lizhuang",
-    "township_reviewer": "tr.dongcheng",
-    "county_approver": "ca.county",
-    "finance_officer": "fo.county",
-    "auditor": "au.county",
-    "admin": "admin",
-}
+from tests.web.pages import DEMO_USERS, logged_in
 
 
 def post_drawing(
@@ -220,7 +210,7 @@ def test_posts_need_the_csrf_token(server: Server) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_role_gates(server: Server, role: str) -> None:
     """The editor is the administrator's: anyone else gets the 404 page, as PAGES says."""
-    page = logged_in(server, USERS[role])
+    page = logged_in(server, DEMO_USERS[role])
     for method, path in (
         ("GET", "/flows/{key}/edit"),
         ("GET", "/flows/new"),
