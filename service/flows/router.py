@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, Response, UploadFile
-from pydantic import BaseModel
 
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
@@ -15,7 +14,9 @@ from service.flows import service as flows_service
 from service.flows.schemas import (
     Activation,
     ActivationRead,
+    FlowCheck,
     FlowDiff,
+    FlowProblemRead,
     FlowSummary,
     FlowVersionRead,
 )
@@ -186,14 +187,6 @@ async def delete_version(
     return Response(status_code=204)
 
 
-class FlowCheck(BaseModel):
-    """What an upload of the files would be told: valid, or every problem found, each as an
-    upload's refusal lists it: {element, file, reason, code, params}."""
-
-    valid: bool
-    problems: list[dict[str, Any]]
-
-
 @router.post(
     "/validate",
     response_model=FlowCheck,
@@ -229,4 +222,6 @@ async def validate_flow(request: Request, user: Admin, session: SessionDep) -> F
     if len(body.bpmns) != 1:
         flows_service.check_upload(body.bpmns, body.dmns, None)  # refused: exactly one BPMN
     found = await editor.check(session, bpmn=body.bpmns[0], dmns=body.dmns)
-    return FlowCheck(valid=not found, problems=[problem.as_dict() for problem in found])
+    return FlowCheck(
+        valid=not found, problems=[FlowProblemRead(**problem.as_dict()) for problem in found]
+    )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -205,3 +205,21 @@ class FlowDiff(BaseModel):
     changed: list[ElementDiff]
     lanes_added: list[str]
     lanes_removed: list[str]
+
+
+class FlowProblemRead(BaseModel):
+    """One reason a flow is refused, as an upload's ``errors[]`` lists it."""
+
+    element: str | None = Field(description="the BPMN/DMN id it concerns")
+    file: str | None = Field(description="the uploaded file it is in")
+    reason: str = Field(description="in English; the console says it from code and params")
+    code: str = Field(description="docs/problems.md")
+    params: dict[str, Any]
+
+
+class FlowCheck(BaseModel):
+    """What an upload of the files would be told (POST /flows/validate): valid, or every
+    problem found."""
+
+    valid: bool
+    problems: list[FlowProblemRead]
