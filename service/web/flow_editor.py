@@ -34,7 +34,7 @@ from service.http.params import MAX_ID
 from service.http.uploads import read_flow_file
 from service.web import i18n, reasons, sessions
 from service.web.deps import page_for
-from service.web.flows import _problems
+from service.web.flows import problems_in_words
 from service.web.i18n import N_
 from service.web.templating import render
 from service.web.vocabulary import term
@@ -134,7 +134,7 @@ async def validate(request: Request, user: Admin, session: SessionDep) -> Respon
         found = await editor.check(session, bpmn=body.bpmns[0], dmns=dmns)
     except ReliefError as error:  # an unreadable file, a limit: as on upload
         return _refusal(error, language)
-    problems = _problems(InvalidFlow.of(found), language) if found else []
+    problems = problems_in_words(InvalidFlow.of(found), language) if found else []
     return JSONResponse({"valid": not found, "problems": problems})
 
 
@@ -149,7 +149,7 @@ async def _base_decisions(session: SessionDep, fields: dict[str, str]) -> list[F
 
 def _refusal(error: ReliefError, language: str) -> JSONResponse:
     if isinstance(error, InvalidFlow):
-        problems = _problems(error, language)
+        problems = problems_in_words(error, language)
     else:
         said = reasons.say_error(error, language)
         problems = [

@@ -105,7 +105,7 @@ async def upload(
                 language = sessions.of(request).language
                 diagram = await anyio.to_thread.run_sync(diagrams.named, diagram, language)
         refusal = {
-            "problems": _problems(error, sessions.of(request).language),
+            "problems": problems_in_words(error, sessions.of(request).language),
             "xml": diagram,
             "filename": bpmn_file.name if bpmn_file else "",
         }
@@ -140,7 +140,7 @@ async def upload(
     return redirect(request, f"/flows/{version.key}/versions/{version.version}")
 
 
-def _problems(error: InvalidFlow, language: str) -> list[dict[str, Any]]:
+def problems_in_words(error: InvalidFlow, language: str) -> list[dict[str, Any]]:
     """The problems of a refused flow for the page, each said in the page's language from its
     code and params (service/web/reasons.py), with the element it names. A refusal with a
     code of its own (not well-formed XML, a DTD…) is that one sentence."""
@@ -275,7 +275,7 @@ async def activate(
         await writes.rollback()
         context = await _version_context(request, session, key, number)
         context["activation_error"] = {
-            "problems": _problems(error, sessions.of(request).language),
+            "problems": problems_in_words(error, sessions.of(request).language),
         }
         context["chosen_program"] = program
         return render(request, "flow_version.html", context, user=user, status_code=422)
