@@ -35,31 +35,11 @@ from service.http.params import MAX_ID
 from service.web import i18n, labels, sessions
 from service.web.deps import page_for
 from service.web.flows import FlowKey, fields_in_words
-from service.web.i18n import N_
 from service.web.templating import render
 from service.web.vocabulary import term
 
 router = APIRouter()
 Admin = Annotated[User, Depends(page_for(ADMIN))]
-
-# The BPMN elements by what a person calls them.
-TYPES = {
-    "task": N_("Task"),
-    "userTask": N_("User task"),
-    "manualTask": N_("Manual task"),
-    "scriptTask": N_("Script task"),
-    "businessRuleTask": N_("Business rule task"),
-    "subProcess": N_("Subprocess"),
-    "startEvent": N_("Start event"),
-    "endEvent": N_("End event"),
-    "intermediateCatchEvent": N_("Intermediate event"),
-    "intermediateThrowEvent": N_("Intermediate event"),
-    "boundaryEvent": N_("Boundary event"),
-    "exclusiveGateway": N_("Exclusive gateway"),
-    "parallelGateway": N_("Parallel gateway"),
-    "inclusiveGateway": N_("Inclusive gateway"),
-    "eventBasedGateway": N_("Event-based gateway"),
-}
 
 
 class Words:
@@ -74,7 +54,7 @@ class Words:
         return (zh or en or "") if self.zh else (en or zh or "")
 
     def kind(self, element_type: str) -> str:
-        return self._(TYPES[element_type]) if element_type in TYPES else element_type
+        return self._(term("element", element_type))
 
     def lane(self, role: str | None) -> str:
         return self._(term("role", role)) if role else self._("No lane")

@@ -610,6 +610,8 @@ _CODE_TERMS = {
     "event-kind-unknown": {"kinds": "event"},
     "timer-transition-invalid": {"from": "status", "to": "status"},
     "flow-task-decisions-unrouted": {"decisions": "decision"},
+    "flow-id-missing": {"kind": "element"},
+    "flow-element-unsupported": {"kind": "element"},
     "flow-end-no-status": {"statuses": "status"},
     "flow-end-not-allowed": {"statuses": "status"},
     "flow-no-end": {"statuses": "status"},

@@ -157,6 +157,46 @@ TERMS: dict[str, dict[str, str]] = {
 }
 
 
+# BPMN elements by what a person calls them (the diff of two versions, flow refusals).
+TERMS["element"] = {
+    "process": N_("Process"),
+    "lane": N_("Lane"),
+    "sequenceFlow": N_("Sequence flow"),
+    "task": N_("Task"),
+    "userTask": N_("User task"),
+    "manualTask": N_("Manual task"),
+    "scriptTask": N_("Script task"),
+    "businessRuleTask": N_("Business rule task"),
+    "serviceTask": N_("Service task"),
+    "sendTask": N_("Send task"),
+    "receiveTask": N_("Receive task"),
+    "callActivity": N_("Call activity"),
+    "subProcess": N_("Subprocess"),
+    "transaction": N_("Transaction subprocess"),
+    "adHocSubProcess": N_("Ad-hoc subprocess"),
+    "startEvent": N_("Start event"),
+    "endEvent": N_("End event"),
+    "intermediateCatchEvent": N_("Intermediate event"),
+    "intermediateThrowEvent": N_("Intermediate event"),
+    "boundaryEvent": N_("Boundary event"),
+    "exclusiveGateway": N_("Exclusive gateway"),
+    "parallelGateway": N_("Parallel gateway"),
+    "inclusiveGateway": N_("Inclusive gateway"),
+    "eventBasedGateway": N_("Event-based gateway"),
+    "complexGateway": N_("Complex gateway"),
+    "messageEventDefinition": N_("Message event"),
+    "conditionalEventDefinition": N_("Conditional event"),
+    "escalationEventDefinition": N_("Escalation event"),
+    "errorEventDefinition": N_("Error event"),
+    "compensateEventDefinition": N_("Compensation event"),
+    "linkEventDefinition": N_("Link event"),
+    "cancelEventDefinition": N_("Cancel event"),
+    "multiInstanceLoopCharacteristics": N_("Multi-instance loop"),
+    "standardLoopCharacteristics": N_("Loop"),
+    "dataStoreReference": N_("Data store"),
+}
+
+
 def term(kind: str, code: str | None) -> str:
     """The message id for a code (translate it with ``_``), or the code itself."""
     if code is None:
