@@ -203,6 +203,7 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
     from service.config import get_settings
     from service.engine import InvalidFlow
     from service.errors import ReliefError
+    from service.flows import lifecycle
     from service.flows import service as flows_service
 
     # Read to one byte past the limit: the service judges sizes and counts (check_upload).
@@ -224,7 +225,7 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
         print(f"{version.key} v{version.version} {state} (sha256 {version.sha256})")  # noqa: T201
         if program:
             result = await operator.in_session(
-                lambda session: flows_service.activate(
+                lambda session: lifecycle.activate(
                     session,
                     key=version.key,
                     number=version.version,

@@ -26,6 +26,7 @@ from service.auth.models import User
 from service.engine import FlowProblem, InvalidFlow
 from service.engine.xml import parse_xml
 from service.errors import Conflict, InvalidInput, NotFound
+from service.flows import bindings
 from service.flows import service as flows_service
 from service.flows.models import FlowVersion
 from service.flows.service import FlowFile
@@ -42,7 +43,7 @@ async def check(
     flows_service.check_upload([bpmn], dmns, None)
     # Not XML at all, or a DTD: the file as a whole is refused, with no element to mark.
     await anyio.to_thread.run_sync(parse_xml, bpmn.content)
-    keys = await flows_service.review_keys(session)
+    keys = await bindings.review_keys(session)
     try:
         await anyio.to_thread.run_sync(
             partial(flows_service.validate, bpmn, dmns, review_keys=keys)

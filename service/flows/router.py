@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, 
 from service.auth.dependencies import require_roles
 from service.auth.models import ADMIN, AUDITOR, User
 from service.errors import NotFound
-from service.flows import editor, version_diff
+from service.flows import editor, lifecycle, version_diff
 from service.flows import service as flows_service
 from service.flows.schemas import (
     Activation,
@@ -163,7 +163,7 @@ async def activate(
 ) -> ActivationRead:
     """Make this version the one new cases of its program start on; running cases keep
     the version they started with. Activating the active version changes nothing."""
-    return await flows_service.activate(
+    return await lifecycle.activate(
         session,
         key=key,
         number=number,
@@ -183,7 +183,7 @@ async def delete_version(
 ) -> Response:
     """Delete a version no program ever used (a draft): its number is never given again and
     the trail keeps what it was. An activated version can only be superseded (409)."""
-    await flows_service.delete_version(session, key=key, number=number, user=user)
+    await lifecycle.delete_version(session, key=key, number=number, user=user)
     return Response(status_code=204)
 
 

@@ -1,11 +1,8 @@
-"""Flow versions: upload (validated), list, read, activate, delete; parsed once per process.
+"""Flow versions: upload (validated), list and read; parsed once per process.
 
-A version is immutable: its XML, its DMN decisions, who stored it and when. Activation binds a
-version to the program that uses its key; a case keeps the version it started on, so
-activating changes only the cases submitted afterwards. A version never activated may be
-deleted: its row stays as a tombstone, so its number is never given again and the trail's
-sha256 still names stored content; lists, reads and activation no longer see it. A version
-once activated can only be superseded.
+A version is immutable: its XML, its DMN decisions, who stored it and when. What happens to a
+version after upload (activation, deletion) is ``lifecycle.py``; a deleted version stays as a
+tombstone, which lists and reads no longer see.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications.models import Application, Review
 from service.audit import service as audit_service
 from service.auth.models import ADMIN, User
 from service.clock import utcnow
@@ -40,16 +36,15 @@ from service.engine.xml import parse_xml
 from service.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from service.flows import diff as structure_diff
 from service.flows import rules
+from service.flows.bindings import bindings_of, review_keys
 from service.flows.models import FlowVersion
 from service.flows.schemas import (
-    ActivationRead,
     FlowChanges,
     FlowSummary,
     FlowVersionRead,
     TaskOutline,
     VersionSummary,
 )
-from service.programs.models import Program
 from service.text import checked
 
 _LARGE_COLUMNS = ("bpmn_xml", "decisions", "outline", "changes")
@@ -135,55 +130,6 @@ async def parsed(session: AsyncSession, version_id: int) -> ParsedFlow:
         return flow
     version = await get_version(session, version_id)
     return spec_cache.get(version_id, version.bpmn_xml, version.decisions)
-
-
-# --- bindings: which program runs which key ----------------------------------------------
-
-
-@dataclass
-class Binding:
-    """A program's use of a flow key: its application flow, or its yearly review flow."""
-
-    program: Program
-    review: bool
-
-    @property
-    def active_id(self) -> int | None:
-        if self.review:
-            value = (self.program.yearly or {}).get("review_flow_version_id")
-            return int(value) if value else None
-        return self.program.active_flow_version_id
-
-    def bind(self, version: FlowVersion) -> None:
-        if self.review:
-            self.program.yearly = {
-                **(self.program.yearly or {}),
-                "review_flow_version_id": version.id,
-            }
-        else:
-            self.program.flow_key = version.key
-            self.program.active_flow_version_id = version.id
-
-
-async def _bindings(session: AsyncSession, *, lock: bool = False) -> dict[str, list[Binding]]:
-    statement = select(Program).order_by(col(Program.code))
-    if lock:
-        statement = statement.with_for_update()  # activations of one program queue up
-    bindings: dict[str, list[Binding]] = defaultdict(list)
-    for program in (await session.exec(statement)).all():
-        bindings[program.flow_key].append(Binding(program, review=False))
-        review_id = (program.yearly or {}).get("review_flow_version_id")
-        if review_id:
-            key_of = select(FlowVersion.key).where(FlowVersion.id == int(review_id))
-            review_key = (await session.exec(key_of)).one()
-            bindings[review_key].append(Binding(program, review=True))
-    return bindings
-
-
-async def review_keys(session: AsyncSession) -> set[str]:
-    return {
-        key for key, found in (await _bindings(session)).items() if any(b.review for b in found)
-    }
 
 
 # --- upload ------------------------------------------------------------------------------
@@ -404,7 +350,7 @@ async def ensure_version(
     return await _store(session, flow, bpmn=bpmn, dmns=[], actor=actor, note=None)
 
 
-def _record(
+def record_act(
     session: AsyncSession,
     action: str,
     *,
@@ -446,7 +392,7 @@ async def upload(
     actor = user.username if user else actor_name or "system"
     version, created = await _store(session, flow, bpmn=bpmn, dmns=dmns, actor=actor, note=note)
     if created:
-        _record(
+        record_act(
             session,
             "flow_uploaded",
             user=user,
@@ -494,7 +440,7 @@ async def read_version(
     session: AsyncSession, version: FlowVersion, *, created: bool = False
 ) -> FlowVersionRead:
     outline = await outline_of(session, version)
-    bindings = (await _bindings(session)).get(version.key, [])
+    bindings = (await bindings_of(session)).get(version.key, [])
     tasks_by_lane: dict[str, list[str]] = defaultdict(list)
     for task in outline["tasks"]:
         tasks_by_lane[task["lane"] or ""].append(task["id"])
@@ -530,7 +476,7 @@ async def list_flows(session: AsyncSession) -> list[FlowSummary]:
         (v.id, v.key, v.version, v.sha256, v.uploaded_by, v.uploaded_at, v.note)
         for v in (await session.exec(statement)).all()
     ]
-    bindings = await _bindings(session)
+    bindings = await bindings_of(session)
     versions: dict[str, list[VersionSummary]] = defaultdict(list)
     active: dict[str, int | None] = {}
     for version_id, key, number, sha256, uploaded_by, uploaded_at, note in rows:
@@ -569,164 +515,3 @@ async def version_changes(session: AsyncSession) -> dict[tuple[str, int], FlowCh
         (key, number): FlowChanges(**changes) if changes else None
         for key, number, changes in (await session.exec(statement)).all()
     }
-
-
-# --- activation --------------------------------------------------------------------------
-
-
-async def activate(
-    session: AsyncSession,
-    *,
-    key: str,
-    number: int,
-    program_code: str | None,
-    user: User | None,
-    actor_name: str | None = None,
-) -> ActivationRead:
-    """Bind a version to its program: new cases use it, running cases keep theirs."""
-    version = await get_numbered(session, key, number)
-    binding = await _binding_for(session, key, program_code)
-    # Read again under the programs' lock, which a deletion holds too: a version deleted
-    # meanwhile is not bound.
-    await _locked_again(session, version)
-    assert version.id is not None
-    flow = await parsed(session, version.id)
-    found = rules.binding_problems(flow, kind=binding.program.kind, review=binding.review)
-    if found:
-        raise InvalidFlow.of(found)
-    previous_id = binding.active_id
-    previous = await session.get(FlowVersion, previous_id) if previous_id else None
-    result = ActivationRead(
-        key=key,
-        version=number,
-        program=binding.program.code,
-        previous_version=previous.version if previous and previous.key == key else None,
-        changed=previous_id != version.id,
-    )
-    if result.changed:
-        binding.bind(version)
-        session.add(binding.program)
-        for used in (version, previous):
-            if used is not None:
-                mark_activated(session, used)
-        _record(
-            session,
-            "flow_activated",
-            user=user,
-            actor_name=actor_name,
-            before={"flow": f"{previous.key}@v{previous.version}" if previous else None},
-            after={
-                "flow": f"{key}@v{number}",
-                "program": binding.program.code,
-                "binding": "yearly review" if binding.review else "application",
-            },
-        )
-    await audit_service.commit(session)
-    return result
-
-
-def mark_activated(session: AsyncSession, version: FlowVersion) -> None:
-    """A program uses ``version`` (an activation, or the catalogue's binding): from now on it
-    can only be superseded."""
-    if version.activated_at is None:
-        version.activated_at = utcnow()
-        session.add(version)
-
-
-async def _locked_again(session: AsyncSession, version: FlowVersion) -> None:
-    """The version's row as committed now, locked; a version deleted meanwhile is not found."""
-    await session.refresh(version, with_for_update=True)
-    if version.deleted_at is not None:
-        await get_numbered(session, version.key, version.version)  # raises: deleted
-
-
-async def _ever_used(session: AsyncSession, version: FlowVersion) -> bool:
-    """Whether a program ever used the version: activated (or bound before activations were
-    dated, and still bound), or a case or yearly review runs on it. Decided under the
-    programs' lock that activation takes, on the version's row as committed."""
-    bindings = (await _bindings(session, lock=True)).get(version.key, [])
-    await _locked_again(session, version)
-    if version.activated_at is not None:
-        return True
-    if any(binding.active_id == version.id for binding in bindings):
-        return True
-    for model in (Application, Review):
-        runs = select(model.id).where(model.flow_version_id == version.id).limit(1)
-        if (await session.exec(runs)).first() is not None:
-            return True
-    return False
-
-
-async def delete_version(
-    session: AsyncSession,
-    *,
-    key: str,
-    number: int,
-    user: User | None,
-    actor_name: str | None = None,
-) -> None:
-    """Delete a version no program ever used; an activated one can only be superseded.
-
-    The row stays as a tombstone (who deleted it and when; its content kept for auditors),
-    so the number is never given again; the trail records its sha256 and who uploaded it."""
-    version = await get_numbered(session, key, number)
-    if await _ever_used(session, version):
-        raise Conflict(
-            f"version {number} of flow {key!r} has been activated; it can only be superseded"
-            " by activating another version",
-            code="flow-version-activated",
-            params={"key": key, "number": number},
-        )
-    version.deleted_at = utcnow()
-    version.deleted_by = user.username if user else actor_name or "system"
-    session.add(version)
-    _record(
-        session,
-        "flow_version_deleted",
-        user=user,
-        actor_name=actor_name,
-        before={
-            "key": key,
-            "version": number,
-            "sha256": version.sha256,
-            "uploaded_by": version.uploaded_by,
-            "uploaded_at": version.uploaded_at.isoformat(),
-            "note": version.note,
-        },
-    )
-    await audit_service.commit(session)
-
-
-async def _binding_for(session: AsyncSession, key: str, program_code: str | None) -> Binding:
-    bindings = await _bindings(session, lock=True)
-    found = bindings.get(key, [])
-    if program_code is None:
-        if len(found) != 1:
-            raise Conflict(
-                f"flow {key!r} is bound to no program yet; name the program to bind it to"
-                if not found
-                else f"flow {key!r} is used by several programs; name the one to bind",
-                code="flow-not-bound" if not found else "flow-bound-to-several",
-                params={"key": key},
-            )
-        return found[0]
-    for binding in found:
-        if binding.program.code == program_code:
-            return binding
-    program = next(
-        (b.program for all_ in bindings.values() for b in all_ if b.program.code == program_code),
-        None,
-    )
-    if program is None:
-        raise NotFound(
-            f"no program {program_code!r}",
-            code="program-not-found",
-            params={"program": program_code},
-        )
-    if any(binding.review for binding in found):
-        raise Conflict(
-            f"flow {key!r} is a yearly review flow; it cannot run applications",
-            code="flow-is-review",
-            params={"key": key},
-        )
-    return Binding(program, review=False)

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.auth.models import User
 from service.engine import decision_cache
 from service.errors import InvalidInput, NotFound
+from service.flows import lifecycle
 from service.flows import service as flows_service
 from service.money import amount_cny
 from service.programs.models import BenefitStandard, Program
@@ -137,7 +138,7 @@ async def _sync_yearly(
         active = ((current.yearly if current else None) or {}).get("review_flow_version_id")
         rule["review_flow_version_id"] = version.id if created or not active else active
         if rule["review_flow_version_id"] == version.id:
-            flows_service.mark_activated(session, version)
+            lifecycle.mark_activated(session, version)
     return rule
 
 
@@ -176,7 +177,7 @@ async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> lis
         version, created = await flows_service.ensure_version(session, content=content, actor=actor)
         if program is None:
             program = Program(**fields, flow_key=version.key, active_flow_version_id=version.id)
-            flows_service.mark_activated(session, version)
+            lifecycle.mark_activated(session, version)
             changed.append(fields["code"])
         else:
             differs = any(getattr(program, name) != value for name, value in fields.items())
@@ -184,7 +185,7 @@ async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> lis
                 changed.append(fields["code"])
             if created or program.active_flow_version_id is None:
                 program.active_flow_version_id = version.id
-                flows_service.mark_activated(session, version)
+                lifecycle.mark_activated(session, version)
             for name, value in fields.items():
                 setattr(program, name, value)
         session.add(program)

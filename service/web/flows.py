@@ -20,6 +20,7 @@ from service.auth.models import ADMIN, User
 from service.config import get_settings
 from service.engine import InvalidFlow, parse_field
 from service.errors import InvalidInput, PayloadTooLarge
+from service.flows import lifecycle
 from service.flows import service as flows_service
 from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
@@ -268,7 +269,7 @@ async def activate(
     """New cases of the program start on this version (POST …/activate of the API); a flow
     that does not fit the program is shown again with the problems (422)."""
     try:
-        result = await flows_service.activate(
+        result = await lifecycle.activate(
             writes, key=key, number=number, program_code=program or None, user=user
         )
     except InvalidFlow as error:
@@ -292,7 +293,7 @@ async def delete_version(
 ) -> Response:
     """Delete a version no program ever used (DELETE … of the API); an activated one is
     refused (409, its reason on the error page)."""
-    await flows_service.delete_version(writes, key=key, number=number, user=user)
+    await lifecycle.delete_version(writes, key=key, number=number, user=user)
     sessions.of(request).tell(
         N_("Version %(num)s deleted; its number will not be used again."),
         params={"num": number},
