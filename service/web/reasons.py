@@ -398,7 +398,10 @@ MESSAGES: dict[str, str] = {
     ),
     "flow-decision-unused": N_("No business rule task of the flow calls the decision %(element)s."),
     "flow-declaration-unreadable": N_(
-        "%(element)s: the property %(property)s cannot be read; check how it is written."
+        "%(element)s: the property %(property)s cannot be read. A field is written "
+        "'<type> [min=N] [max=N] [required]', its type one of integer, decimal, boolean, text, "
+        "reference, date, card, and its name in lower-case a-z, 0-9 and _; a decision is "
+        "written 'Chinese | English', optionally followed by '| Chinese hint | English hint'."
     ),
     "flow-markup-element": N_(
         "%(element)s: %(tag)s is not part of BPMN; remove it (flows hold no markup of other "
