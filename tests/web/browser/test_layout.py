@@ -455,3 +455,36 @@ def test_the_diagram_is_drawn_readable_with_zoom_buttons(
     assert mark_box is not None
     assert controls_box is not None
     assert controls_box["y"] + controls_box["height"] < mark_box["y"], "buttons over the mark"
+
+
+def test_a_resized_window_fits_the_diagram_again_unless_zoomed_by_hand(
+    console: Console, api: Api
+) -> None:
+    """A window made narrower (or a tablet turned upright) fits the flow to the new width;
+    it stayed at the old zoom, cut off at the right. (On a phone the flow is drawn at the
+    readable zoom either way up.)"""
+    case_id = new_case(api)
+    page = console.login("cw.lizhuang", viewport=DESKTOP)
+    page.goto(console.url(f"/applications/{case_id}"))
+    diagram = page.locator(".diagram").first
+    expect(diagram).to_have_attribute("data-ready", "true")
+    wide = diagram.evaluate(ZOOM)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    changed = f"Math.abs({ZOOM.removeprefix('d => ')} - {wide}) > 0.01"
+    page.wait_for_function(
+        f"() => {{ const d = document.querySelector('.diagram'); return {changed}; }}"
+    )
+    narrow = diagram.evaluate(ZOOM)
+    box = diagram.bounding_box()
+    inner = diagram.evaluate(
+        "d => d.querySelector('.djs-container svg .viewport').getBoundingClientRect().width"
+    )
+    assert box is not None
+    assert inner <= box["width"] or narrow == pytest.approx(0.75), (inner, box, narrow)
+    # Zoomed by hand, a resize keeps the user's zoom.
+    diagram.locator(".diagram-controls [data-zoom=in]").click()
+    chosen = diagram.evaluate(ZOOM)
+    assert chosen == pytest.approx(narrow * 1.25, rel=0.01)
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_timeout(600)  # past the refit's 200 ms wait
+    assert diagram.evaluate(ZOOM) == pytest.approx(chosen, rel=0.01)

@@ -60,6 +60,12 @@
   };
   var viewers = new WeakMap(); // container -> viewer, to tidy up when htmx removes it
   var started = new WeakSet(); // containers already drawn (or being drawn)
+  // Drawn containers and the width each was fitted to: a phone turned sideways (or a window
+  // resized) fits them again, unless the user zoomed in or out by hand (zoomedByHand).
+  var fitted = new Set();
+  var fittedWidth = new WeakMap();
+  var zoomedByHand = new WeakSet();
+  var REFIT_MS = 200;
 
   function ids(container, attribute) {
     return (container.getAttribute(attribute) || '').split(/\s+/).filter(Boolean);
@@ -86,6 +92,7 @@
       var canvas = viewer.get('canvas');
       var inner = canvas.viewbox().inner;
       var width = container.clientWidth;
+      fittedWidth.set(container, width);
       if (!inner.width || !inner.height || !width) {
         canvas.zoom('fit-viewport', 'auto');
         return;
@@ -132,10 +139,13 @@
       }
       var action = button.getAttribute('data-zoom');
       if (action === 'in') {
+        zoomedByHand.add(container);
         zoomBy(viewer, ZOOM_STEP);
       } else if (action === 'out') {
+        zoomedByHand.add(container);
         zoomBy(viewer, 1 / ZOOM_STEP);
       } else {
+        zoomedByHand.delete(container);
         fit(viewer, container);
       }
     });
@@ -231,6 +241,7 @@
       viewers.set(container, viewer);
       await viewer.importXML(xml);
       fit(viewer, container);
+      fitted.add(container);
       addMarkers(viewer, container);
       addControls(viewer, container);
       addTouchPan(viewer, container);
@@ -258,8 +269,28 @@
     });
   }
 
+  // Fit again every diagram whose container changed width (a phone turned sideways), but
+  // not one the user zoomed by hand; containers htmx removed are forgotten here.
+  function refitAll() {
+    fitted.forEach(function (container) {
+      var viewer = viewers.get(container);
+      if (!container.isConnected || !viewer) {
+        fitted.delete(container);
+        return;
+      }
+      if (!zoomedByHand.has(container) && container.clientWidth !== fittedWidth.get(container)) {
+        fit(viewer, container);
+      }
+    });
+  }
+
   function start() {
     drawAll(document);
+    var pending = null;
+    window.addEventListener('resize', function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(refitAll, REFIT_MS);
+    });
     // New containers from htmx swaps. Scan the document, not just the swap target: for an
     // outerHTML swap the target is the element that was replaced.
     document.body.addEventListener('htmx:afterSwap', function () { drawAll(document); });
