@@ -226,7 +226,7 @@ def _route_problems(flow: ParsedFlow) -> list[FlowProblem]:
         found.append(
             FlowProblem(
                 task.id,
-                f"user task {task.id!r} offers the decisions {', '.join(offered)}, but no "
+                f"task {task.id!r} offers the decisions {', '.join(offered)}, but no "
                 f"exclusive gateway after it routes {shown}: the case would go on whatever "
                 "was decided. Add an exclusive gateway right after the task with a branch for "
                 "each decision (decision == 'reject' …), or declare only the decisions the "
