@@ -304,7 +304,11 @@ def test_an_admin_sees_a_flow_s_errors_per_element_then_activates_a_good_one(
         assert response.status == 422
         problems = admin.locator('tr.flow-problem[data-element="gw_village_investigation"]')
         expect(problems.first).to_be_visible()
-        expect(problems.filter(has_text="eval() is not allowed")).to_have_count(1)
+        # Said in Chinese from the problem's code (issue 21), the expression as written.
+        refused = problems.filter(has_text="流程中不允许使用表达式").filter(
+            has_text='eval("decision")'
+        )
+        expect(refused).to_have_count(1)
         diagram = expect_diagram(admin)
         marked = diagram.locator(".djs-element.relief-error")
         expect(marked).to_have_count(1)
