@@ -99,7 +99,9 @@ def end_status(element: str, name: str | None, props: dict[str, str]) -> str | N
     return STATUS_WORDS.get(words, words.lower())
 
 
-def _task_role(task: etree._Element) -> tuple[str | None, str]:
+def task_role(task: etree._Element) -> tuple[str | None, str]:
+    """A human task's own role (``candidateGroups``, a ``role`` property) and where it was
+    read; (None, "") when it takes its lane's."""
     for attribute in CANDIDATE_GROUPS:
         value = (task.get(attribute) or "").strip()
         if value:
@@ -121,9 +123,9 @@ def read(root: etree._Element) -> Conventions:
         for task in root.iter(f"{{{BPMN_NS}}}{kind}"):
             task_id = task.get("id") or ""
             lane = lane_of.get(task_id)
-            role, source = _task_role(task)
+            role, source = task_role(task)
             if role is None and lane is not None:
-                role, source = _lane_role(lane), "lane"
+                role, source = lane_role(lane), "lane"
                 from_lane.setdefault(lane.get("id") or "", []).append(task_id)
             lane_id = lane.get("id") if lane is not None else None
             roles.append(RoleOf(task_id, role, source, lane_id))
@@ -131,7 +133,7 @@ def read(root: etree._Element) -> Conventions:
         LaneInfo(
             lane.get("id") or "",
             (lane.get("name") or "").strip(),
-            _lane_role(lane),
+            lane_role(lane),
             tuple(from_lane.get(lane.get("id") or "", ())),
         )
         for lane in root.iter(f"{{{BPMN_NS}}}lane")
@@ -149,5 +151,6 @@ def read(root: etree._Element) -> Conventions:
     return Conventions(tuple(roles), lanes, ends)
 
 
-def _lane_role(lane: etree._Element) -> str:
+def lane_role(lane: etree._Element) -> str:
+    """A lane's role: its ``role`` property, else its name."""
     return properties(lane).get(ROLE_PROPERTY) or (lane.get("name") or "").strip()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from lxml import etree
 
 from service.engine.errors import FlowProblem
+from service.engine.xml import nearest_id
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 # SpiffWorkflow's extensions (properties, calledDecisionId, pre- and post-scripts).
@@ -59,14 +60,8 @@ SERVICE_SIGNALS = frozenset({"objection"})
 
 def _owner_id(element: etree._Element, name: str) -> str | None:
     """The id a refusal names: the element's (its owner's, for a part of one), else the
-    nearest element above with an id (an element without one is refused as such too)."""
-    current: etree._Element | None = element.getparent() if name in _PARTS else element
-    while current is not None:
-        found: str | None = (current.get("id") or "").strip() or None
-        if found:
-            return found
-        current = current.getparent()
-    return None
+    nearest element above with an id."""
+    return nearest_id(element.getparent() if name in _PARTS else element)
 
 
 def unsupported_elements(root: etree._Element) -> list[FlowProblem]:

@@ -18,7 +18,7 @@ from lxml import etree
 from service.engine.conventions import CANDIDATE_GROUPS
 from service.engine.elements import BPMN_NS, SPIFF_NS
 from service.engine.errors import FlowProblem, InvalidFlow
-from service.engine.xml import parse_xml
+from service.engine.xml import nearest_id, parse_xml
 
 # Namespaces whose elements a flow file may hold.
 ELEMENT_NAMESPACES = frozenset(
@@ -178,14 +178,9 @@ def _instruction(node: etree._ProcessingInstruction, *, owner: str | None) -> Fl
 
 
 def _owner(node: etree._Element) -> str | None:
-    """The id of the nearest element (itself or above) that has one: what a refusal names."""
-    current: etree._Element | None = node if isinstance(node.tag, str) else node.getparent()
-    while current is not None:
-        found: str | None = current.get("id")
-        if found:
-            return found
-        current = current.getparent()
-    return None
+    """The id a refusal names: the node's (a processing instruction's element's), or the
+    nearest above it."""
+    return nearest_id(node if isinstance(node.tag, str) else node.getparent())
 
 
 def _shown(prefix: str | None, name: etree.QName) -> str:

@@ -14,10 +14,7 @@ from lxml import etree
 from service.engine.elements import BPMN_NS
 from service.engine.errors import FlowProblem
 from service.engine.structure import NODE_TYPES
-
-
-def _local(element: etree._Element) -> str:
-    return str(etree.QName(element).localname)
+from service.engine.xml import local_name
 
 
 def _scopes(root: etree._Element) -> list[etree._Element]:
@@ -38,10 +35,10 @@ def path_problems(root: etree._Element) -> list[FlowProblem]:
             for node in scope
             if isinstance(node.tag, str)
             and node.tag.startswith(f"{{{BPMN_NS}}}")
-            and _local(node) in NODE_TYPES
+            and local_name(node) in NODE_TYPES
             and node.get("id")
         }
-        starts = [i for i, node in nodes.items() if _local(node) == "startEvent"]
+        starts = [i for i, node in nodes.items() if local_name(node) == "startEvent"]
         if not nodes or not starts:
             continue  # no start at all: the engine's own refusal names the scope
         outgoing: dict[str, list[str]] = {}
@@ -52,7 +49,7 @@ def path_problems(root: etree._Element) -> list[FlowProblem]:
         attached: dict[str, list[str]] = {}
         for node_id, node in nodes.items():
             host = node.get("attachedToRef")
-            if _local(node) == "boundaryEvent" and host:
+            if local_name(node) == "boundaryEvent" and host:
                 attached.setdefault(host, []).append(node_id)
         reached = _reach(starts, outgoing, attached)
         for node_id, node in nodes.items():
@@ -67,7 +64,7 @@ def path_problems(root: etree._Element) -> list[FlowProblem]:
                         params={"element": node_id, "name": name},
                     )
                 )
-            elif _local(node) != "endEvent" and not outgoing.get(node_id):
+            elif local_name(node) != "endEvent" and not outgoing.get(node_id):
                 problems.append(
                     FlowProblem(
                         node_id,

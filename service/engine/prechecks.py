@@ -18,6 +18,7 @@ from service.engine.elements import BPMN_NS, unsupported_elements
 from service.engine.errors import FlowProblem
 from service.engine.paths import path_problems
 from service.engine.schema import dmn_schema, kind_words, schema_problems
+from service.engine.xml import local_name, nearest_id
 
 _PYTHON = frozenset({"", "python", "python3", "py", "text/x-python", "spiff", "spiffworkflow"})
 # A whole expression in JUEL's delimiters: ${…} (Camunda, Flowable, Activiti) or #{…}.
@@ -73,13 +74,10 @@ def id_problems(root: etree._Element) -> list[FlowProblem]:
     """Every element the service's rules read has an id (what refusals and cases name)."""
     problems = []
     for element in root.iter(f"{{{BPMN_NS}}}*"):
-        local = _local(element)
+        local = local_name(element)
         if local not in _IDENTIFIED or (element.get("id") or "").strip():
             continue
-        owner = element.getparent()
-        while owner is not None and not owner.get("id"):
-            owner = owner.getparent()
-        where = owner.get("id") if owner is not None else None
+        where = nearest_id(element.getparent())
         named = f" named {element.get('name')!r}" if element.get("name") else ""
         kind = kind_words(local)
         problems.append(
@@ -211,7 +209,9 @@ def expression_problems(root: etree._Element) -> list[FlowProblem]:
         owner = condition.getparent()
         element = owner.get("id") if owner is not None else None
         kind = (
-            "sequence flow" if owner is not None and _local(owner) == "sequenceFlow" else ("event")
+            "sequence flow"
+            if owner is not None and local_name(owner) == "sequenceFlow"
+            else ("event")
         )
         language = (condition.get("language") or "").strip()
         if language.lower() not in _PYTHON:
@@ -243,13 +243,9 @@ def expression_problems(root: etree._Element) -> list[FlowProblem]:
 
 def _owning_event(node: etree._Element) -> etree._Element | None:
     current = node.getparent()
-    while current is not None and not _local(current).endswith("Event"):
+    while current is not None and not local_name(current).endswith("Event"):
         current = current.getparent()
     return current
-
-
-def _local(element: etree._Element) -> str:
-    return str(etree.QName(element).localname)
 
 
 def branch_problems(root: etree._Element) -> list[FlowProblem]:
@@ -295,7 +291,7 @@ def dmn_problems(root: etree._Element) -> list[FlowProblem]:
     where = root.get("id") or "definitions"
     schema = dmn_schema(etree.QName(root).namespace)
     problems = schema_problems(root, schema, "DMN") if schema is not None else []
-    decisions = [e for e in root if isinstance(e.tag, str) and _local(e) == "decision"]
+    decisions = [e for e in root if isinstance(e.tag, str) and local_name(e) == "decision"]
     if len(decisions) != 1:
         problems.append(
             FlowProblem(
@@ -317,24 +313,25 @@ def dmn_problems(root: etree._Element) -> list[FlowProblem]:
             )
     named = {(p.element, p.code) for p in problems}
     for element in root.iter():
-        if not isinstance(element.tag, str) or _local(element) not in _DMN_IDENTIFIED:
+        if not isinstance(element.tag, str) or local_name(element) not in _DMN_IDENTIFIED:
             continue
         if (element.get("id") or "").strip():
             continue
-        owner = element.getparent()
-        while owner is not None and not owner.get("id"):
-            owner = owner.getparent()
-        owner_id = owner.get("id") if owner is not None else where
+        owner_id = nearest_id(element.getparent()) or where
         if (owner_id, "flow-id-missing") in named:
             continue
         named.add((owner_id, "flow-id-missing"))
         problems.append(
             FlowProblem(
                 owner_id,
-                f"a {kind_words(_local(element))} (line {element.sourceline}) inside "
+                f"a {kind_words(local_name(element))} (line {element.sourceline}) inside "
                 f"{owner_id!r} has no id: give it one",
                 code="flow-id-missing",
-                params={"element": owner_id, "kind": _local(element), "line": element.sourceline},
+                params={
+                    "element": owner_id,
+                    "kind": local_name(element),
+                    "line": element.sourceline,
+                },
             )
         )
     return problems

@@ -16,6 +16,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from service.engine.errors import FlowProblem
+from service.engine.xml import identified, local_name
 
 MAX_SCHEMA_PROBLEMS = 50  # one broken modeler export can break the schema a thousand times
 _MESSAGE = re.compile(
@@ -123,18 +124,13 @@ def _named(element: etree._Element | None) -> tuple[str | None, str]:
     the element is called in the reason."""
     if element is None:
         return None, "an element"
-    kind = kind_words(str(etree.QName(element).localname))
-    current: etree._Element | None = element
-    while current is not None:
-        found = current.get("id")
-        if found:
-            if current is element:
-                return found, f"{kind} {found!r}"
-            return (
-                found,
-                f"the {kind} inside {kind_words(str(etree.QName(current).localname))} {found!r}",
-            )
-        current = current.getparent()
+    kind = kind_words(local_name(element))
+    owner = identified(element)
+    if owner is not None:
+        found = (owner.get("id") or "").strip()
+        if owner is element:
+            return found, f"{kind} {found!r}"
+        return found, f"the {kind} inside {kind_words(local_name(owner))} {found!r}"
     if element.getparent() is None:  # the file's root, bpmn:definitions, without an id
         return str(etree.QName(element).localname), f"the file's {kind}"
     return None, f"the {kind} (line {element.sourceline})"

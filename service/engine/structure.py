@@ -21,12 +21,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from service.engine.conventions import (
-    CANDIDATE_GROUPS,
-    ROLE_PROPERTY,
-    end_status,
-    properties,
-)
+from service.engine.conventions import end_status, lane_role, properties, task_role
 from service.engine.elements import BPMN_NS
 from service.engine.fields import declared_fields
 from service.engine.names import DecisionOption, declared_decisions, element_names
@@ -122,7 +117,7 @@ def _lanes_of(process: etree._Element) -> tuple[dict[str, str], tuple[str, ...]]
     by_element: dict[str, str] = {}
     roles: list[str] = []
     for lane in process.iter(_tag("lane")):  # outer lanes before the lanes they hold
-        role = properties(lane).get(ROLE_PROPERTY) or (lane.get("name") or "").strip()
+        role = lane_role(lane)
         if role and role not in roles:
             roles.append(role)
         for ref in lane.iterfind(_tag("flowNodeRef")):
@@ -144,15 +139,6 @@ def _timers(process: etree._Element) -> dict[str, list[str]]:
     return found
 
 
-def _task_role(node: etree._Element) -> str | None:
-    """A human task's own role (``candidateGroups``, a ``role`` property), if it states one."""
-    for attribute in CANDIDATE_GROUPS:
-        value = (node.get(attribute) or "").strip()
-        if value:
-            return value
-    return properties(node).get(ROLE_PROPERTY) or None
-
-
 def _element(
     node: etree._Element, local: str, *, lane: str | None, parent: str | None, timers: list[str]
 ) -> Element:
@@ -170,7 +156,7 @@ def _element(
         type=local,
         name=zh,
         name_en=en or zh,
-        lane=(_task_role(node) or lane) if user_task else lane,
+        lane=(task_role(node)[0] or lane) if user_task else lane,
         decisions=decisions,
         fields=declared,
         deadline=("; ".join(timers) or None) if user_task else None,

@@ -51,3 +51,22 @@ def parse_xml(content: bytes, *, keep_processing_instructions: bool = False) -> 
             params={"count": count, "limit": MAX_ELEMENTS},
         )
     return root
+
+
+def local_name(element: etree._Element) -> str:
+    """``{namespace}userTask`` → ``userTask``."""
+    return str(etree.QName(element).localname)
+
+
+def identified(element: etree._Element | None) -> etree._Element | None:
+    """The element itself, or the nearest element above it, with an id: what a refusal
+    names (an element without one is refused as such too)."""
+    while element is not None and not (element.get("id") or "").strip():
+        element = element.getparent()
+    return element
+
+
+def nearest_id(element: etree._Element | None) -> str | None:
+    """The id of ``identified(element)``, or None when nothing up to the root has one."""
+    found = identified(element)
+    return (found.get("id") or "").strip() if found is not None else None
