@@ -11,7 +11,13 @@ say which decisions it offers and what they are called (service/engine/names.py)
 from service.engine.conventions import ESCALATION_END_PREFIX, Conventions
 from service.engine.decisions import ParsedDecision, decision_cache, parse_decision
 from service.engine.decisions import evaluate as evaluate_decision
-from service.engine.errors import FlowProblem, InvalidFlow, TaskNotReady, UnsafeExpression
+from service.engine.errors import (
+    ExpressionTimeout,
+    FlowProblem,
+    InvalidFlow,
+    TaskNotReady,
+    UnsafeExpression,
+)
 from service.engine.fields import (
     SERVICE_WRITTEN,
     FieldSpec,
@@ -39,6 +45,7 @@ from service.engine.specs import (
 from service.engine.timers import untimed_tasks
 
 __all__ = [
+    "ExpressionTimeout",
     "ESCALATION_END_PREFIX",
     "Conventions",
     "DEFAULT_DECISIONS",

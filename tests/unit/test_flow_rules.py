@@ -4,6 +4,7 @@ hardship relief flow changed the way a modeler's mistake would change it."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,17 @@ def test_a_flow_fits_only_where_its_ends_fit(kind: str, review: bool, expected: 
     assert set(found) == expected
     if "hardship_relief" in expected:
         assert "needs an end event" in found["hardship_relief"]
+
+
+def test_running_out_of_time_is_never_read_as_a_branch_not_taken() -> None:
+    """A condition that does not finish in the time left says nothing about whether it
+    holds: the check ends as too long rather than refusing a valid flow as unrouted (on a
+    busy CI machine a valid pilot flow was refused as not handling 'approve')."""
+    from service.flows.rules import _takes_a_branch
+
+    # Thousands of comparisons: milliseconds under the sandbox's per-opcode tracer.
+    long_condition = " or ".join(f"decision == 'x{n}'" for n in range(5000))
+    long_condition += " or decision == 'approve'"
+    with pytest.raises(TimeoutError):
+        _takes_a_branch(long_condition, "approve", time.monotonic() + 0.002, changes_money=False)
+    assert _takes_a_branch(long_condition, "approve", time.monotonic() + 5, changes_money=False)
