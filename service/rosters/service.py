@@ -42,6 +42,7 @@ EVENT_NAMES = {
     "disability": "伤残",
     "serious_illness": "重大疾病",
     "disaster": "自然灾害",
+    "sterilisation": "结扎手术",
 }
 STATUS_NAMES = {
     "in_progress": "审核中",

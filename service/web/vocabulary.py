@@ -82,6 +82,8 @@ TERMS: dict[str, dict[str, str]] = {
         "household_income": N_("Household income statement"),
         "villager_meeting_minutes": N_("Villagers' meeting minutes"),
         "revocation_evidence": N_("Revocation evidence"),
+        "assisted_reproduction_certificate": N_("Hospital certificate of assisted reproduction"),
+        "sterilisation_certificate": N_("Sterilisation certificate"),
     },
     "event": {
         "child_death": N_("Death of the only child"),
@@ -91,6 +93,7 @@ TERMS: dict[str, dict[str, str]] = {
         "disability": N_("Disability"),
         "serious_illness": N_("Serious illness"),
         "disaster": N_("Disaster"),
+        "sterilisation": N_("Sterilisation (tubal or vasectomy)"),
     },
     "relation": {
         "mother": N_("Mother"),
