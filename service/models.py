@@ -8,7 +8,7 @@ from service.idempotency import IdempotencyRecord
 from service.incidents.models import Incident
 from service.notices.models import Objection, PublicNotice
 from service.notifications.models import Notification
-from service.payouts.models import Payout, PayoutBatch, PayoutBatchLine
+from service.payouts.models import PayeeAccount, Payout, PayoutBatch, PayoutBatchLine, PayoutPerson
 from service.programs.models import BenefitStandard, Program
 from service.recoveries.models import Recovery, RecoveryPayment
 from service.regions.models import Region
@@ -28,9 +28,11 @@ __all__ = [
     "LoginAttempt",
     "Notification",
     "Objection",
+    "PayeeAccount",
     "Payout",
     "PayoutBatch",
     "PayoutBatchLine",
+    "PayoutPerson",
     "Program",
     "PublicNotice",
     "Recovery",

@@ -271,12 +271,12 @@ def _compare_payout(case_id: int, status: str, payout: Payout | None, problem: E
 async def _check_payouts(session: AsyncSession, report: Report, problem: Emit) -> None:
     report.payouts = (await session.exec(select(func.count()).select_from(Payout))).one()
     doubled = await session.exec(
-        select(Payout.application_id, Payout.period, func.count())
-        .group_by(col(Payout.application_id), col(Payout.period))
+        select(Payout.application_id, Payout.period, Payout.payee, func.count())
+        .group_by(col(Payout.application_id), col(Payout.period), col(Payout.payee))
         .having(func.count() > 1)
     )
-    for case_id, period, count in doubled.all():
-        problem(f"case {case_id}: {count} payouts for period {period}")
+    for case_id, period, payee, count in doubled.all():
+        problem(f"case {case_id}: {count} payouts to {payee} for period {period}")
     unreferenced = await session.exec(
         select(Payout.id, Payout.application_id).where(
             Payout.status == payouts.PAID,

@@ -109,7 +109,7 @@ async def _insert_once(session: AsyncSession, payout: dict[str, Any]) -> int | N
     statement = (
         insert(Payout)
         .values(**payout)
-        .on_conflict_do_nothing(index_elements=["application_id", "period"])
+        .on_conflict_do_nothing(index_elements=["application_id", "period", "payee"])
         .returning(col(Payout.id))
     )
     return (await session.exec(statement)).scalar_one_or_none()
