@@ -15,11 +15,16 @@ from service.errors import InvalidInput, NotFound
 from service.flows import lifecycle
 from service.flows import service as flows_service
 from service.money import amount_cny
+from service.payouts.models import PAYEE_HOUSEHOLD, PAYEE_PENSION_FUND, PAYEES, PayeeAccount
 from service.programs.models import BenefitStandard, Program
 from service.programs.schemas import ProgramRead
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 CATALOGUE = WORKFLOWS_DIR / "programs.yaml"
+
+
+class CatalogueError(ValueError):
+    """programs.yaml contradicts itself (e.g. names an account its ``payees:`` lacks)."""
 
 
 async def get_active(session: AsyncSession, code: str) -> Program:
@@ -115,8 +120,47 @@ def _program_fields(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _sync_payees(session: AsyncSession, catalogue: dict[str, Any]) -> dict[str, str]:
+    """The accounts of ``payees:`` (key → kind), stored so payouts and bank files name them."""
+    kinds: dict[str, str] = {}
+    for key, entry in (catalogue.get("payees") or {}).items():
+        kind = str(entry["kind"])
+        if kind not in PAYEES or kind == PAYEE_HOUSEHOLD:
+            raise CatalogueError(f"payees.{key}: kind {kind!r} is not an account's payee kind")
+        fields = {
+            "name_zh": str(entry["name_zh"]),
+            "kind": kind,
+            "bank": str(entry["bank"]),
+            "account": str(entry["account"]),
+        }
+        account = await session.get(PayeeAccount, key)
+        if account is None:
+            account = PayeeAccount(key=str(key), **fields)
+        else:
+            for name, value in fields.items():
+                setattr(account, name, value)
+        session.add(account)
+        kinds[str(key)] = kind
+    return kinds
+
+
+def payee_account(payees: dict[str, str], key: Any, *, kind: str, where: str) -> str:
+    """The key of an account of ``payees:`` of the right kind, or a catalogue error."""
+    if not key or payees.get(str(key)) != kind:
+        raise CatalogueError(
+            f"{where}: {key!r} is not a {kind} account of the catalogue's payees: "
+            f"{sorted(k for k, v in payees.items() if v == kind)}"
+        )
+    return str(key)
+
+
 async def _sync_yearly(
-    session: AsyncSession, entry: dict[str, Any], *, actor: str, current: Program | None
+    session: AsyncSession,
+    entry: dict[str, Any],
+    *,
+    actor: str,
+    current: Program | None,
+    payees: dict[str, str],
 ) -> dict[str, Any] | None:
     """The yearly rule, with the review flow stored as a flow version of its own.
 
@@ -129,6 +173,14 @@ async def _sync_yearly(
         "multiplier": int(yearly["multiplier"]),
         "premium_fen_per_person": int(yearly["premium_fen_per_person"]),
     }
+    if rule["premium_fen_per_person"]:
+        # The premium goes to the pension fund's account (代缴), never to the household.
+        rule["pension_fund"] = payee_account(
+            payees,
+            yearly.get("pension_fund"),
+            kind=PAYEE_PENSION_FUND,
+            where=f"{entry['code']}.yearly.pension_fund",
+        )
     review = yearly.get("review_flow")
     if review:
         content = (WORKFLOWS_DIR / review).read_bytes()
@@ -165,14 +217,16 @@ async def _sync_standards(session: AsyncSession, entry: dict[str, Any]) -> bool:
 
 async def sync_catalogue(session: AsyncSession, *, actor: str = "system") -> list[str]:
     """Load programs.yaml and the flows and decisions it names; a second run changes nothing."""
-    entries: list[dict[str, Any]] = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))[
-        "programs"
-    ]
+    catalogue: dict[str, Any] = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    entries: list[dict[str, Any]] = catalogue["programs"]
+    payees = await _sync_payees(session, catalogue)
     changed = []
     for entry in entries:
         fields = _program_fields(entry)
         program = await session.get(Program, fields["code"])
-        fields["yearly"] = await _sync_yearly(session, entry, actor=actor, current=program)
+        fields["yearly"] = await _sync_yearly(
+            session, entry, actor=actor, current=program, payees=payees
+        )
         content = (WORKFLOWS_DIR / entry["flow"]).read_bytes()
         version, created = await flows_service.ensure_version(session, content=content, actor=actor)
         if program is None:
