@@ -18,13 +18,15 @@ DOCUMENT_KINDS = (
     "death_certificate", "disability_certificate", "bank_card", "medical_records",
     "accident_death_proof", "household_income", "villager_meeting_minutes",
     "revocation_evidence", "assisted_reproduction_certificate", "sterilisation_certificate",
+    "second_child_waiver_record",
 )  # fmt: skip
 REVOCATION_EVIDENCE = "revocation_evidence"
 # What the village attaches; revocation evidence comes only with a county revocation.
 CASEWORKER_DOCUMENT_KINDS = tuple(kind for kind in DOCUMENT_KINDS if kind != REVOCATION_EVIDENCE)
 EVENT_KINDS = (
     "child_death", "child_disability", "accidental_death", "accident_injury", "disability",
-    "serious_illness", "disaster", "sterilisation",
+    "serious_illness", "disaster", "sterilisation", "only_child_reward_year",
+    "second_child_waiver",
 )  # fmt: skip
 MAX_EXTRA_BYTES = 16 * 1024
 Relation = Literal["mother", "father", "parent", "guardian", "other"]

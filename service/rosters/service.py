@@ -43,6 +43,8 @@ EVENT_NAMES = {
     "serious_illness": "重大疾病",
     "disaster": "自然灾害",
     "sterilisation": "结扎手术",
+    "only_child_reward_year": "独生子女父母奖励年度",
+    "second_child_waiver": "主动放弃二胎生育指标",
 }
 STATUS_NAMES = {
     "in_progress": "审核中",

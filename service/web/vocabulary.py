@@ -84,6 +84,7 @@ TERMS: dict[str, dict[str, str]] = {
         "revocation_evidence": N_("Revocation evidence"),
         "assisted_reproduction_certificate": N_("Hospital certificate of assisted reproduction"),
         "sterilisation_certificate": N_("Sterilisation certificate"),
+        "second_child_waiver_record": N_("Proof of giving up the second-child quota"),
     },
     "event": {
         "child_death": N_("Death of the only child"),
@@ -94,6 +95,8 @@ TERMS: dict[str, dict[str, str]] = {
         "serious_illness": N_("Serious illness"),
         "disaster": N_("Disaster"),
         "sterilisation": N_("Sterilisation (tubal or vasectomy)"),
+        "only_child_reward_year": N_("Year of the only-child parents' reward"),
+        "second_child_waiver": N_("Second-child quota given up"),
     },
     "relation": {
         "mother": N_("Mother"),
