@@ -57,6 +57,9 @@ class Application(SQLModel, table=True):
     relation: str = Field(default="parent", max_length=16)  # the applicant's, to the child
     certificate_holder: bool = False  # 独生子女父母光荣证
     two_daughters_sterilised: bool = False  # two-daughter family with long-term sterilisation
+    # The caseworker confirmed at submission that the household is a family-planning family
+    # 计划生育家庭 and that they saw the originals (required where the program asks for it).
+    family_planning_confirmed: bool = False
     # The decision's outcome at submission (and county approval): eligibility, reason.
     eligibility: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
@@ -84,7 +87,9 @@ class HouseholdClaim(SQLModel, table=True):
     """What identifies a household while one of its cases holds a once-only program.
 
     One row per identity per program: ``id:<resident ID>`` of the applicant and of the spouse,
-    and ``card:<bank card>`` of the household's card. The primary key makes the database refuse
+    and ``card:<bank card>`` of the household's card. A program paid once per household and
+    event (``Program.once_per == "household_event"``) adds the event to each key:
+    ``id:<resident ID>|<event kind>|<event date>``. The primary key makes the database refuse
     a second live case that shares any of them, even when two submissions race; the rows are
     removed when the case is rejected or withdrawn.
     """
@@ -92,7 +97,7 @@ class HouseholdClaim(SQLModel, table=True):
     __tablename__ = "household_claim"
 
     program_code: str = Field(primary_key=True, foreign_key="program.code", max_length=64)
-    claim_key: str = Field(primary_key=True, max_length=40)
+    claim_key: str = Field(primary_key=True, max_length=80)
     application_id: int = Field(foreign_key="application.id", index=True)
 
 

@@ -25,6 +25,15 @@ class Program(SQLModel, table=True):
     yearly: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     # Working days each step may take (限时办结), by BPMN task id, and a "default".
     time_limits: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))
+    # What "once" means for a one-time program (the catalogue's ``once_per``): "household",
+    # once ever per household (紧急慰藉); "household_event", once per household and event, and a
+    # household's further event is a new case only ``min_interval_months`` after the event of
+    # its last case (特困救助). See service.applications.claims.
+    once_per: str = Field(default="household", max_length=24)
+    min_interval_months: int | None = None
+    # The caseworker must confirm at submission that the household is a family-planning family
+    # 计划生育家庭 and that they saw the originals of its proofs (特困救助).
+    confirms_family_planning: bool = False
     flow_key: str = Field(max_length=100)
     active_flow_version_id: int | None = Field(default=None, foreign_key="flow_version.id")
     active: bool = True
