@@ -160,6 +160,21 @@ CODES: dict[str, Code] = {
     ),
     "program-unknown": _c(422, "unknown or inactive program", "program"),
     "program-not-found": _c(404, "no such program", "program"),
+    "program-amount-unset": _c(
+        409, "the county has not set the program's amount for the year", "program county year"
+    ),
+    "program-amount-none": _c(
+        409, "no county has set the program's amount: no flow is activated for it", "program"
+    ),
+    "program-amount-fixed": _c(409, "the program pays the catalogue's fixed amount", "program"),
+    "program-amount-year": _c(422, "the year of an amount is out of range", "year first last"),
+    "program-amount-range": _c(
+        422, "the amount is not 1 fen to the program's maximum", "program amount_fen max_fen"
+    ),
+    "program-amount-county": _c(422, "amounts are set for a county", "county"),
+    "program-amount-outside-jurisdiction": _c(
+        403, "the county is outside the administrator's jurisdiction", "county"
+    ),
     "village-unknown": _c(422, "unknown village code", "village"),
     "village-merged": _c(
         422, "the village was merged; submit to its successor", "village merged_into"

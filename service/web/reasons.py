@@ -148,6 +148,19 @@ MESSAGES: dict[str, str] = {
     ),
     "program-unknown": N_("Choose an open program."),
     "program-not-found": N_("No such program."),
+    "program-amount-unset": N_(
+        "%(county)s has not set the amount of %(program)s for %(year)s; the county's"
+        " administrator sets it first."
+    ),
+    "program-amount-none": N_(
+        "No county has set the amount of %(program)s yet; set one before activating a flow"
+        " for it."
+    ),
+    "program-amount-fixed": N_("%(program)s pays the catalogue's fixed amount; no county sets it."),
+    "program-amount-year": N_("The year is %(first)s to %(last)s."),
+    "program-amount-range": N_("The amount is more than 0 and at most %(max_fen)s."),
+    "program-amount-county": N_("%(county)s is not a county."),
+    "program-amount-outside-jurisdiction": N_("%(county)s is outside your jurisdiction."),
     "village-unknown": N_("Choose a village of your jurisdiction."),
     "village-merged": N_("%(village)s was merged into %(merged_into)s; submit to that village."),
     "event-kind-not-covered": N_("%(program)s covers these events only: %(event_kinds)s."),
@@ -623,7 +636,7 @@ REGION_PARAMS = frozenset(
     {"village", "region", "township", "merged_into", "into", "parent", "county", "jurisdiction"}
 )
 _LEVELS = frozenset({"level", "region_level", "into_level"})
-_MONEY = frozenset({"balance", "amount_fen", "line_amount_fen", "total_fen"})
+_MONEY = frozenset({"balance", "amount_fen", "line_amount_fen", "total_fen", "max_fen"})
 _BYTES = frozenset({"body-too-large", "file-too-large", "extra-fields-too-large"})
 _LIST_MAX = 12  # a longer list is cut, with "…"
 
