@@ -433,6 +433,9 @@ CODES: dict[str, Code] = {
     ),
     "batch-lines-total-mismatch": _c(409, "the batch's lines do not add up", "batch_id"),
     "batch-nothing-to-send": _c(409, "every line has the bank's result already", "batch"),
+    "batch-roster-households": _c(
+        409, "a households' batch has no person roster: its lines are the persons", "batch"
+    ),
     "batch-lines-cancelled": _c(409, "some lines' payouts were cancelled", "lines"),
     "batch-results-conflict": _c(409, "a recorded bank result is final", "lines"),
     "result-file-missing": _c(422, "upload the bank's result file"),

@@ -507,6 +507,10 @@ MESSAGES: dict[str, str] = {
     "batch-totals-mismatch": BATCH_SUMS,
     "batch-lines-total-mismatch": BATCH_SUMS,
     "batch-nothing-to-send": N_("Every line of this batch has the bank's result already."),
+    "batch-roster-households": N_(
+        "Batch %(batch)s pays the households' own cards: its lines are the persons, it has no "
+        "person roster."
+    ),
     "batch-lines-cancelled": N_("The payouts of these lines were cancelled: %(lines)s."),
     "batch-results-conflict": N_(
         "A recorded bank result is final; these lines differ from it: %(lines)s."

@@ -88,6 +88,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/payouts/batches"): READERS,
     ("GET", f"{API}/payouts/batches/{{batch_id}}"): READERS,
     ("GET", f"{API}/payouts/batches/{{batch_id}}/bank-file"): _only(FINANCE_OFFICER),
+    ("GET", f"{API}/payouts/batches/{{batch_id}}/roster"): READERS,
     ("POST", f"{API}/payouts/batches/{{batch_id}}/results"): _only(FINANCE_OFFICER),
     ("POST", f"{API}/reviews/yearly"): _only(COUNTY_APPROVER),
     ("GET", f"{API}/rosters/township.xlsx"): _only(TOWNSHIP_REVIEWER, COUNTY_APPROVER, AUDITOR),
