@@ -458,6 +458,29 @@ CODES: dict[str, Code] = {
     "recovery-closed": _c(409, "nothing more is owed", "recovery_id status"),
     "recovery-amount-exceeds-balance": _c(422, "the amount exceeds the balance", "balance"),
     "reference-blank": _f("the reference must not be blank"),
+    # --- life events (a parent's death, a move away, a review's refusal) ---------------------
+    "life-event-not-found": _c(404, "no such life event", "event_id"),
+    "life-event-kind-unknown": _f("a life event is a death or a move away", "kinds"),
+    "life-event-person-required": _f("a death names the parent who died", "persons"),
+    "life-event-no-spouse": _f("the case names no spouse"),
+    "life-event-date-in-future": _f("the event's date is in the future", "today"),
+    "life-event-reason-required": _f("a rejected life event needs its reason"),
+    "life-event-caseworker-only": _c(403, "only the village caseworker records a life event"),
+    "life-event-county-approver-only": _c(
+        403, "only the county approver confirms or rejects a life event"
+    ),
+    "life-event-own-record": _c(403, "the recorder of a life event does not confirm it"),
+    "life-event-case-not-enrolled": _c(
+        409, "life events change an enrolment only", "application_id status"
+    ),
+    "life-event-already-dead": _c(409, "that parent's death is confirmed already", "person"),
+    "life-event-pending-exists": _c(
+        409, "an event of the case already waits for the county", "application_id"
+    ),
+    "life-event-decided": _c(409, "the life event is decided already", "event_id status"),
+    "life-event-payout-at-bank": _c(
+        409, "a payout the event changes is at the bank; wait for its result", "payout_id"
+    ),
     # --- notices, rosters, incidents, audit, idempotency --------------------------------------
     "notice-not-found": _c(404, "no such public notice", "notice_id"),
     "notice-closed": _c(409, "the notice period is over", "notice_id state"),

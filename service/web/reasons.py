@@ -153,8 +153,7 @@ MESSAGES: dict[str, str] = {
         " administrator sets it first."
     ),
     "program-amount-none": N_(
-        "No county has set the amount of %(program)s yet; set one before activating a flow"
-        " for it."
+        "No county has set the amount of %(program)s yet; set one before activating a flow for it."
     ),
     "program-amount-fixed": N_("%(program)s pays the catalogue's fixed amount; no county sets it."),
     "program-amount-year": N_("The year is %(first)s to %(last)s."),
@@ -537,6 +536,29 @@ MESSAGES: dict[str, str] = {
     "recovery-closed": N_("Nothing more is owed on this recovery."),
     "recovery-amount-exceeds-balance": N_("The amount exceeds the balance of %(balance)s."),
     "reference-blank": N_("Enter the reference."),
+    # --- life events (a parent's death, a move away, a review's refusal) ---------------------
+    "life-event-not-found": N_("No such life event."),
+    "life-event-kind-unknown": N_("Choose a death or a move out of the county."),
+    "life-event-person-required": N_("Say which parent died: the applicant or the spouse."),
+    "life-event-no-spouse": N_("The case names no spouse."),
+    "life-event-date-in-future": N_("The date of the event is in the future."),
+    "life-event-reason-required": N_("Give the reason for rejecting the event."),
+    "life-event-caseworker-only": N_("Only the village caseworker records a life event."),
+    "life-event-county-approver-only": N_(
+        "Only the county approver confirms or rejects a life event."
+    ),
+    "life-event-own-record": N_(
+        "The event was recorded by you; another county approver confirms it."
+    ),
+    "life-event-case-not-enrolled": N_(
+        "Only an enrolled household's events are recorded; this case is %(status)s."
+    ),
+    "life-event-already-dead": N_("This parent's death is confirmed already."),
+    "life-event-pending-exists": N_("An event of this case already waits for the county."),
+    "life-event-decided": N_("This event is decided already."),
+    "life-event-payout-at-bank": N_(
+        "A payout this event changes is at the bank; confirm once the bank's result is recorded."
+    ),
     # --- notices, rosters, incidents, audit, idempotency --------------------------------------
     "notice-not-found": N_("No such public notice."),
     "notice-closed": N_("The notice period is over; objections are no longer received."),
