@@ -296,6 +296,20 @@ CODES: dict[str, Code] = {
     "flow-process-count": _c(422, "a flow holds exactly one executable process", "count"),
     "dmn-decision-count": _c(422, "a DMN file holds one decision", "count"),
     "dmn-invalid": _c(422, "the DMN file is invalid", "error"),
+    "dmn-rules-overlap": _c(
+        422, "rules of a UNIQUE decision table match the same input", "element rules input"
+    ),
+    "dmn-rules-disagree": _c(
+        422,
+        "rules of an ANY decision table match the same input with different outputs",
+        "element rules input",
+    ),
+    "dmn-priority-unordered": _c(
+        422, "a PRIORITY or OUTPUT ORDER table declares no allowed output values", "element policy"
+    ),
+    "dmn-aggregation-invalid": _c(
+        422, "an aggregation needs the hit policy COLLECT and one output", "element aggregation"
+    ),
     "xml-doctype-forbidden": _c(422, "DOCTYPE and ENTITY declarations are not allowed"),
     "xml-malformed": _c(422, "not well-formed XML", "error"),
     "xml-too-many-elements": _c(422, "the flow has too many elements", "count limit"),

@@ -274,6 +274,22 @@ MESSAGES: dict[str, str] = {
     ),
     "dmn-decision-count": N_("A DMN file holds exactly one decision; this one holds %(count)s."),
     "dmn-invalid": N_("The DMN file is not valid."),
+    "dmn-rules-overlap": N_(
+        "Decision table %(element)s: rules %(rules)s both match one input (%(input)s), and its "
+        "hit policy UNIQUE allows one. Make the rules exclusive, or declare the hit policy FIRST."
+    ),
+    "dmn-rules-disagree": N_(
+        "Decision table %(element)s: rules %(rules)s match one input (%(input)s) with different "
+        "outputs, and its hit policy ANY needs matching rules to agree."
+    ),
+    "dmn-priority-unordered": N_(
+        "Decision table %(element)s: the hit policy %(policy)s orders matching rules by the "
+        "outputs' allowed values (outputValues), and no output declares them."
+    ),
+    "dmn-aggregation-invalid": N_(
+        "Decision table %(element)s: the aggregation %(aggregation)s needs the hit policy "
+        "COLLECT and exactly one output."
+    ),
     "xml-doctype-forbidden": N_("DOCTYPE and ENTITY declarations are not allowed in flow files."),
     "xml-malformed": N_("The file is not well-formed XML."),
     "xml-too-many-elements": N_("The flow has %(count)s elements; at most %(limit)s are allowed."),
