@@ -6,6 +6,8 @@ from service.auth.models import LoginAttempt, User
 from service.flows.models import FlowVersion
 from service.idempotency import IdempotencyRecord
 from service.incidents.models import Incident
+from service.insurance.models import InsuranceBatch, InsurancePolicy
+from service.life_events.models import LifeEvent, ReviewOutcome
 from service.notices.models import Objection, PublicNotice
 from service.notifications.models import Notification
 from service.payouts.models import PayeeAccount, Payout, PayoutBatch, PayoutBatchLine, PayoutPerson
@@ -25,6 +27,9 @@ __all__ = [
     "HouseholdClaim",
     "IdempotencyRecord",
     "Incident",
+    "InsuranceBatch",
+    "InsurancePolicy",
+    "LifeEvent",
     "LoginAttempt",
     "Notification",
     "Objection",
@@ -38,6 +43,7 @@ __all__ = [
     "Recovery",
     "RecoveryPayment",
     "Review",
+    "ReviewOutcome",
     "Region",
     "Task",
     "User",
