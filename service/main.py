@@ -23,6 +23,8 @@ from service.http.health import router as health_router
 from service.http.limits import BodySizeLimit
 from service.http.observe import RequestContext
 from service.incidents.router import router as incidents_router
+from service.insurance.router import router as insurance_router
+from service.life_events.router import router as life_events_router
 from service.logging import configure_logging
 from service.notices import service as notices_service
 from service.notices.router import public_router as public_notices_router
@@ -77,7 +79,9 @@ def create_app() -> FastAPI:
         applications_router,
         tasks_router,
         payouts_router,
+        insurance_router,
         reviews_router,
+        life_events_router,
         rosters_router,
         recoveries_router,
         audit_router,
