@@ -430,6 +430,33 @@ CODES: dict[str, Code] = {
     "flow-money-without-county": _f(
         "a change to what is paid can reach a payout without the county", "element target"
     ),
+    # --- insurance (平安保障): yearly batches paying the insurer ------------------------------
+    "insurance-plan-not-found": _c(404, "no such insurance plan in the catalogue", "plan"),
+    "insurance-county-only": _c(403, "insurance batches are acted on at county level", "step"),
+    "insurance-year-closed": _c(
+        422, "insurance is bought for this year or the next", "year first last"
+    ),
+    "insurance-batch-waiting": _c(409, "a batch of the year awaits approval", "batch_id year"),
+    "insurance-nothing-to-insure": _c(409, "every household is insured or listed", "year"),
+    "insurance-batch-made-meanwhile": _c(409, "another batch was made meanwhile", "year"),
+    "insurance-batch-not-found": _c(404, "no such insurance batch", "batch_id"),
+    "insurance-batch-decided": _c(409, "the batch was decided already", "batch_id status"),
+    "insurance-batch-own": _c(403, "the batch's maker does not approve it", "batch_id"),
+    "insurance-payee-missing": _c(409, "the plan's payee account is not configured", "account"),
+    "insurance-premium-exists": _c(
+        409, "the household owes the insurer for the year already", "application_id year"
+    ),
+    "insurance-batch-not-approved": _c(
+        409, "policies are recorded on an approved batch", "batch_id status"
+    ),
+    "insurance-policy-not-in-batch": _c(
+        422, "no approved household of the batch", "application_id batch_id"
+    ),
+    "insurance-policy-recorded": _c(
+        409, "the household has another policy number", "application_id policy_no"
+    ),
+    "insurance-policy-number-taken": _c(409, "a policy number is another's", "batch_id"),
+    "insurance-policy-repeated": _c(422, "a line repeats a household or number", "line"),
     # --- payouts, batches, recoveries --------------------------------------------------------
     "payout-not-found": _c(404, "no such payout", "payout_id"),
     "payout-one-time": _c(409, "a one-time payout is paid through its task", "payout_id"),

@@ -552,6 +552,37 @@ MESSAGES: dict[str, str] = {
     "recovery-closed": N_("Nothing more is owed on this recovery."),
     "recovery-amount-exceeds-balance": N_("The amount exceeds the balance of %(balance)s."),
     "reference-blank": N_("Enter the reference."),
+    # --- insurance (平安保障) -------------------------------------------------------------------
+    "insurance-plan-not-found": N_("No such insurance plan."),
+    "insurance-county-only": N_("Insurance batches are handled at county level."),
+    "insurance-year-closed": N_("Insurance is bought for %(first)s or %(last)s, not %(year)s."),
+    "insurance-batch-waiting": N_(
+        "Batch %(batch_id)s of %(year)s awaits the county's approval; decide it first."
+    ),
+    "insurance-nothing-to-insure": N_(
+        "Every enrolled household is insured for %(year)s or listed already."
+    ),
+    "insurance-batch-made-meanwhile": N_("Another batch was made meanwhile; reload the page."),
+    "insurance-batch-not-found": N_("No such insurance batch."),
+    "insurance-batch-decided": N_("This batch is %(status)s already."),
+    "insurance-batch-own": N_("You made this batch; another county approver decides it."),
+    "insurance-payee-missing": N_(
+        "The insurer's account %(account)s is not configured; tell the administrator."
+    ),
+    "insurance-premium-exists": N_(
+        "Case %(application_id)s owes the insurer for %(year)s already."
+    ),
+    "insurance-batch-not-approved": N_(
+        "Policy numbers are recorded once the batch is approved; it is %(status)s."
+    ),
+    "insurance-policy-not-in-batch": N_(
+        "Case %(application_id)s is not an approved household of this batch."
+    ),
+    "insurance-policy-recorded": N_("Case %(application_id)s has policy %(policy_no)s already."),
+    "insurance-policy-number-taken": N_("A policy number belongs to another household."),
+    "insurance-policy-repeated": N_(
+        "Line %(line)s repeats a household or a policy number of an earlier line."
+    ),
     # --- life events (a parent's death, a move away, a review's refusal) ---------------------
     "life-event-not-found": N_("No such life event."),
     "life-event-kind-unknown": N_("Choose a death or a move out of the county."),

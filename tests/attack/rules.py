@@ -88,6 +88,15 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/payouts/batches"): READERS,
     ("GET", f"{API}/payouts/batches/{{batch_id}}"): READERS,
     ("GET", f"{API}/payouts/batches/{{batch_id}}/bank-file"): _only(FINANCE_OFFICER),
+    # 平安保障: the finance officer makes the batch and records policies, a county approver
+    # decides it; both at county level (a township user's 403), in their county (404).
+    ("GET", f"{API}/insurance/plans/{{code}}"): READERS,
+    ("GET", f"{API}/insurance/households"): _only(FINANCE_OFFICER),
+    ("POST", f"{API}/insurance/batches"): _only(FINANCE_OFFICER),
+    ("GET", f"{API}/insurance/batches"): READERS,
+    ("GET", f"{API}/insurance/batches/{{batch_id}}"): READERS,
+    ("POST", f"{API}/insurance/batches/{{batch_id}}/decision"): _only(COUNTY_APPROVER),
+    ("POST", f"{API}/insurance/batches/{{batch_id}}/policies"): _only(FINANCE_OFFICER),
     ("GET", f"{API}/payouts/batches/{{batch_id}}/roster"): READERS,
     ("POST", f"{API}/payouts/batches/{{batch_id}}/results"): _only(FINANCE_OFFICER),
     ("POST", f"{API}/reviews/yearly"): _only(COUNTY_APPROVER),
