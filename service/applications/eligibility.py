@@ -19,6 +19,7 @@ from service.applications.models import Application
 from service.config import get_settings
 from service.engine import decision_cache, evaluate_decision
 from service.errors import ReliefError
+from service.payouts import county_amounts
 from service.programs.models import Program
 
 ELIGIBLE, REVIEW, INELIGIBLE = "eligible", "review", "ineligible"
@@ -51,6 +52,14 @@ def _mother_age(case: Application, today: date) -> int:
     return -1
 
 
+def _child_age(case: Application) -> int:
+    born = county_amounts.child_birth_date(case)
+    if born is None:
+        return -1
+    on = case.event_date
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
 def facts(case: Application, *, today: date) -> dict[str, Any]:
     """What the decision tables may read, by the names they use."""
     zone = ZoneInfo(get_settings().timezone)
@@ -64,6 +73,9 @@ def facts(case: Application, *, today: date) -> dict[str, Any]:
         "two_daughters_sterilised": case.two_daughters_sterilised,
         "mother_age": _mother_age(case, today),
         "has_spouse": case.spouse_id_number is not None,
+        # The only child's age on the event's date (the reward year of 独生子女父母奖励金);
+        # -1 when no ``child_birth_date`` was given.
+        "child_age": _child_age(case),
     }
 
 

@@ -30,6 +30,7 @@ from service.engine import Instance
 from service.errors import Conflict, DuplicateCase, Forbidden, InvalidInput, NotFound
 from service.flows import service as flows_service
 from service.notifications import service as notifications_service
+from service.programs import amounts as program_amounts
 from service.programs import service as programs_service
 from service.programs.models import Program
 from service.regions import jurisdiction
@@ -136,6 +137,10 @@ async def submit(
             params={"village": body.village},
         )
     _check_event(program, body)
+    # A program whose amount the county sets takes cases only where the event year's is set.
+    await program_amounts.require_set(
+        session, program, county=body.village[:6], year=body.event.date.year
+    )
     assert program.active_flow_version_id is not None
     flow = await flows_service.parsed(session, program.active_flow_version_id)
     now = utcnow()

@@ -24,6 +24,7 @@ from service.flows import service as flows_service
 from service.flows.bindings import Binding, bindings_of
 from service.flows.models import FlowVersion
 from service.flows.schemas import ActivationRead
+from service.programs.models import ProgramAmount
 
 
 async def activate(
@@ -47,6 +48,8 @@ async def activate(
     if found:
         raise InvalidFlow.of(found)
     previous_id = binding.active_id
+    if previous_id != version.id:
+        await _require_amounts(session, binding)
     previous = await session.get(FlowVersion, previous_id) if previous_id else None
     result = ActivationRead(
         key=key,
@@ -75,6 +78,22 @@ async def activate(
         )
     await audit_service.commit(session)
     return result
+
+
+async def _require_amounts(session: AsyncSession, binding: Binding) -> None:
+    """A program whose amount the county sets (seed 003's rewards, amounts left blank) is
+    not bound to a new flow while no county has set an amount: it could take no case."""
+    program = binding.program
+    if binding.review or program.amount_by_county is None:
+        return
+    statement = select(ProgramAmount.year).where(ProgramAmount.program_code == program.code)
+    if (await session.exec(statement.limit(1))).first() is None:
+        raise Conflict(
+            f"{program.code} has no amount set in any county: an administrator sets one before"
+            " a flow is activated for it",
+            code="program-amount-none",
+            params={"program": program.code},
+        )
 
 
 def mark_activated(session: AsyncSession, version: FlowVersion) -> None:

@@ -315,6 +315,7 @@ SERVICE_VARIABLES = frozenset(
         "two_daughters_sterilised",
         "mother_age",
         "has_spouse",
+        "child_age",
         *SERVICE_WRITTEN,
     }
 )

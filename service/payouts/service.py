@@ -18,7 +18,7 @@ from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.errors import Conflict, NotFound, PayoutInBatch
 from service.notifications import service as notifications_service
-from service.payouts import batches
+from service.payouts import batches, county_amounts
 from service.payouts.models import CANCELLED, ONCE, PAID, PENDING, Payout
 from service.payouts.schemas import PayoutListItem
 from service.programs.models import Program
@@ -87,11 +87,17 @@ async def ensure_pending(
     if payout is not None and payout.status in (PENDING, PAID):
         return payout
     if payout is None:
+        # A program whose amount the county sets: that county's amount of the year, never a
+        # default (payouts/county_amounts.py); otherwise the catalogue's fixed amount.
+        amount_fen, rule = await county_amounts.owed(session, case=case, program=program) or (
+            program.amount_fen,
+            fixed_rule(program),
+        )
         payout = Payout(
             application_id=case.id,
             period=ONCE,
-            amount_fen=program.amount_fen,
-            rule=fixed_rule(program),
+            amount_fen=amount_fen,
+            rule=rule,
             status=PENDING,
             created_at=utcnow(),
         )

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, CheckConstraint, Column, Text
 from sqlmodel import Field, SQLModel
+
+from service.db import UTCDateTime
 
 
 class Program(SQLModel, table=True):
@@ -34,6 +37,10 @@ class Program(SQLModel, table=True):
     # The caseworker must confirm at submission that the household is a family-planning family
     # 计划生育家庭 and that they saw the originals of its proofs (特困救助).
     confirms_family_planning: bool = False
+    # Programs whose amount the seeds leave blank (光荣证 每月**元, 放弃二胎 各**00元): the
+    # county's administrator sets it per year (ProgramAmount); ``amount_fen`` is then 0.
+    # {"unit": "month" | "once", "per": "parent", "max_fen": …, "until_child_age": 18}
+    amount_by_county: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     flow_key: str = Field(max_length=100)
     active_flow_version_id: int | None = Field(default=None, foreign_key="flow_version.id")
     active: bool = True
@@ -49,3 +56,18 @@ class BenefitStandard(SQLModel, table=True):
     year: int = Field(primary_key=True)
     kind: str = Field(primary_key=True, max_length=32)  # the event kind: child_death, …
     amount_fen: int
+
+
+class ProgramAmount(SQLModel, table=True):
+    """The amount a county pays in a program and year, where the catalogue leaves it to the
+    county (``Program.amount_by_county``): set by the county's administrator, never invented."""
+
+    __tablename__ = "program_amount"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+    program_code: str = Field(primary_key=True, foreign_key="program.code", max_length=64)
+    county_code: str = Field(primary_key=True, foreign_key="region.code", max_length=12)
+    year: int = Field(primary_key=True)
+    amount_fen: int  # per unit (a month, or once) and per parent, as the program says
+    set_by: int = Field(foreign_key="user_account.id")
+    set_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictInt, model_validator
+
+from service.money import amount_cny
 
 
 class ProgramRead(BaseModel):
@@ -14,6 +17,9 @@ class ProgramRead(BaseModel):
     kind: str
     amount_fen: int
     amount_cny: str
+    # Set per county and year by the county's administrator (GET …/amounts) when not null:
+    # {"unit": "month" | "once", "per": "parent", "max_fen": …}; amount_fen is then 0.
+    amount_by_county: dict[str, Any] | None = None
     event_kinds: list[str]
     documents: dict[str, Any]
     yearly: dict[str, Any] | None = None
@@ -21,3 +27,28 @@ class ProgramRead(BaseModel):
     eligibility: str | None  # the DMN decision table (XML)
     active_flow: str | None
     active: bool
+
+
+class AmountSet(BaseModel):
+    """What a county pays in a program for a year, in fen (per month or once, per parent, as
+    the program's ``amount_by_county`` says)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount_fen: StrictInt
+
+
+class AmountRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    program_code: str
+    county_code: str
+    year: int
+    amount_fen: int
+    amount_cny: str = ""
+    set_at: dt.datetime
+
+    @model_validator(mode="after")
+    def _in_yuan(self) -> AmountRead:
+        self.amount_cny = amount_cny(self.amount_fen)
+        return self

@@ -110,7 +110,11 @@ def _program_fields(entry: dict[str, Any]) -> dict[str, Any]:
         "name_zh": entry["name_zh"],
         "name_en": entry["name_en"],
         "kind": entry.get("kind", "one_time"),
-        "amount_fen": int(entry.get("amount_fen", 0)),
+        # null: the county sets it per year (amount_by_county; service/programs/amounts.py)
+        "amount_fen": int(entry.get("amount_fen") or 0),
+        "amount_by_county": dict(entry["amount_by_county"])
+        if entry.get("amount_by_county")
+        else None,
         "event_kinds": list(entry["event_kinds"]),
         "documents": dict(entry["documents"]),
         "eligibility_dmn": dmn,
