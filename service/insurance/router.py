@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from service.auth.dependencies import require_acting_role, require_roles
 from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User
@@ -31,11 +31,13 @@ Reader = Annotated[User, Depends(require_roles(FINANCE_OFFICER, COUNTY_APPROVER,
 Maker = Annotated[User, Depends(require_acting_role(FINANCE_OFFICER))]
 Approver = Annotated[User, Depends(require_acting_role(COUNTY_APPROVER))]
 Year = Annotated[int, Query(ge=2000, le=2100)]
-PlanQuery = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+PLAN = r"^[a-z][a-z0-9_]{0,63}$"
+PlanQuery = Annotated[str, Query(pattern=PLAN)]
+PlanPath = Annotated[str, Path(pattern=PLAN)]
 
 
 @router.get("/plans/{code}", response_model=PlanRead)
-async def get_plan(code: PlanQuery, user: Reader) -> dict[str, Any]:
+async def get_plan(code: PlanPath, user: Reader) -> dict[str, Any]:
     """An insurance plan of the catalogue: premium, cover, payee, deadline, who does what."""
     return insurance_service.plan_read(code)
 
