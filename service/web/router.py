@@ -19,6 +19,7 @@ from service.web import (
     notices,
     payouts,
     people,
+    program_amounts,
     regions,
     review,
     sessions,
@@ -46,6 +47,7 @@ for module in (
     notices,
     people,
     regions,
+    program_amounts,
 ):
     router.include_router(module.router)
 

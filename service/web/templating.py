@@ -51,6 +51,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/flows", N_("Flows"), frozenset({ADMIN})),
     ("/people", N_("People"), frozenset({ADMIN})),
     ("/regions", N_("Places"), frozenset({ADMIN})),
+    ("/programs/amounts", N_("Program amounts"), frozenset({ADMIN})),
     ("/public/notices", N_("Public notices"), frozenset()),
 )
 
