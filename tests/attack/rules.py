@@ -66,6 +66,10 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/auth/password"): Rule(ANY_USER),  # their own password
     ("GET", f"{API}/programs"): Rule(ANY_USER),
     ("GET", f"{API}/programs/{{code}}"): Rule(ANY_USER),
+    # Amounts a county sets per year (seed 003's rewards): every user reads their county's;
+    # the county's administrator sets them (another county's: 403).
+    ("GET", f"{API}/programs/{{code}}/amounts"): Rule(ANY_USER),
+    ("PUT", f"{API}/programs/{{code}}/amounts/{{county}}/{{year}}"): _only(ADMIN),
     ("POST", f"{API}/applications"): _only(CASEWORKER),
     ("GET", f"{API}/applications"): Rule(ANY_USER),
     ("GET", f"{API}/applications/{{application_id}}"): Rule(ANY_USER),  # in jurisdiction
@@ -168,6 +172,9 @@ PAGES: dict[tuple[str, str], Rule] = {
     ("GET", "/flows/new"): _only(ADMIN),
     ("POST", "/flows/validate"): _only(ADMIN),
     ("POST", "/flows/{key}/edit"): _only(ADMIN),
+    # 项目金额: the county's amounts of the county-set programs, set by its administrator.
+    ("GET", "/programs/amounts"): _only(ADMIN),
+    ("POST", "/programs/amounts"): _only(ADMIN),
 }
 
 
