@@ -33,14 +33,16 @@ async def open_for_payout(
     reason: str,
     actor: User,
     role: str,
+    amount_fen: int | None = None,
 ) -> Recovery:
-    """Owe back what a payout put on the household's card (part of the caller's transaction)."""
+    """Owe back what a payout paid (part of the caller's transaction): all of it, or
+    ``amount_fen`` of it (a parent's share no longer owed after a life event)."""
     assert actor.id is not None
     assert payout.id is not None
     recovery = Recovery(
         application_id=payout.application_id,
         payout_id=payout.id,
-        amount_due_fen=payout.amount_fen,
+        amount_due_fen=payout.amount_fen if amount_fen is None else amount_fen,
         recovered_fen=0,
         status=OPEN,
         reason=reason,

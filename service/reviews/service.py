@@ -21,6 +21,7 @@ from service.auth.models import COUNTY_APPROVER, User
 from service.clock import utcnow
 from service.engine import Completed, Instance, ReadyTask
 from service.flows import service as flows_service
+from service.life_events import reevaluation
 from service.notifications import service as notifications_service
 from service.programs.models import Program
 from service.tasks.models import Task
@@ -135,4 +136,8 @@ async def complete_task(
         await progress.save_case_status(session, case=case, status=ENDED)
         await notifications_service.status_changed(session, case=case, before=before, status=ENDED)
         return before, ENDED, created, moved.result
+    if review_status == ENROLLED:
+        # The household continues: the eligibility table is read again with this year's
+        # facts, and a refusal waits for the county (service/life_events/reevaluation.py).
+        await reevaluation.reevaluate_at_review(session, case=case, review=review, actor=user)
     return before, before, created, moved.result

@@ -27,6 +27,7 @@ TERMS: dict[str, dict[str, str]] = {
         "completed": N_("Completed"),
         "cancelled": N_("Cancelled"),
         "pending": N_("Pending"),
+        "confirmed": N_("Confirmed"),
         "batched": N_("In a bank batch"),
         "held": N_("Held"),
         "failed": N_("Failed"),
@@ -85,6 +86,7 @@ TERMS: dict[str, dict[str, str]] = {
         "assisted_reproduction_certificate": N_("Hospital certificate of assisted reproduction"),
         "sterilisation_certificate": N_("Sterilisation certificate"),
         "second_child_waiver_record": N_("Proof of giving up the second-child quota"),
+        "life_event_evidence": N_("Evidence of a life event"),
     },
     "event": {
         "child_death": N_("Death of the only child"),
@@ -159,7 +161,24 @@ TERMS: dict[str, dict[str, str]] = {
         "region_added": N_("Place added"),
         "region_renamed": N_("Place renamed"),
         "region_merged": N_("Places merged"),
+        "life_event_recorded": N_("Life event recorded"),
+        "life_event_confirmed": N_("Life event confirmed by the county"),
+        "life_event_rejected": N_("Life event rejected by the county"),
+        "enrolment_ended": N_("Enrolment ended"),
+        "review_ended": N_("Yearly review ended"),
+        "payout_amended": N_("Payout cut to the remaining share"),
+        "recovery_increased": N_("Recovery increased"),
+        "review_eligibility_evaluated": N_("Eligibility re-evaluated at the yearly review"),
     },
+}
+
+# Events in a recipient's life (service/life_events): kinds, and which parent died.
+TERMS["life_event"] = {
+    "death": N_("Death of a parent"),
+    "moved_away": N_("Moved out of the county"),
+    "no_longer_eligible": N_("No longer eligible (yearly review)"),
+    "applicant": N_("The applicant"),
+    "spouse": N_("The spouse"),
 }
 
 
