@@ -138,6 +138,7 @@ TERMS: dict[str, dict[str, str]] = {
         "flow_uploaded": N_("Flow uploaded"),
         "flow_activated": N_("Flow activated"),
         "flow_version_deleted": N_("Flow version deleted"),
+        "program_amount_set": N_("Program amount set"),
         "payout_paid": N_("Payout paid"),
         "payout_cancelled": N_("Payout cancelled"),
         "recovery_payment_recorded": N_("Repayment recorded"),
