@@ -37,6 +37,8 @@ SHIPPED_KEYS = (
     "hardship_relief",
     "special_assistance",
     "special_assistance_review",
+    "assisted_reproduction",
+    "two_daughter_sterilisation_reward",
 )
 # The audit actions of the contract (issue 5). The service and README record them as
 # flow_uploaded / flow_activated (like task_completed): one side must change.

@@ -28,6 +28,29 @@ def test_catalogue_lists_the_programs_with_their_rules(api: Api) -> None:
     assert "medical_records" in by_cause["serious_illness"]
     assert hr["active_flow"].startswith("hardship_relief@v")
 
+    dream = programs["assisted_reproduction"]  # 圆梦行动, seed 001 line 245
+    assert (dream["name_zh"], dream["kind"], dream["amount_fen"]) == (
+        "圆梦行动再生育补助",
+        "one_time",
+        300000,
+    )
+    assert dream["event_kinds"] == ["child_death"]
+    assert dream["documents"]["by_event"]["child_death"] == [
+        "only_child_certificate",
+        "death_certificate",
+        "assisted_reproduction_certificate",
+    ]
+    assert dream["active_flow"].startswith("assisted_reproduction@v")
+
+    daughters = programs["two_daughter_sterilisation_reward"]  # seed 001 line 387
+    assert (daughters["name_zh"], daughters["kind"], daughters["amount_fen"]) == (
+        "农村双女结扎奖励",
+        "one_time",
+        400000,
+    )
+    assert daughters["documents"]["by_event"] == {"sterilisation": ["sterilisation_certificate"]}
+    assert daughters["active_flow"].startswith("two_daughter_sterilisation_reward@v")
+
 
 def test_one_program_by_code_and_an_unknown_one(api: Api) -> None:
     assert (
