@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from threading import Lock
-from types import SimpleNamespace
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
@@ -14,6 +13,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from service.config import get_settings
 from service.engine.errors import FlowProblem, InvalidFlow, UnsafeExpression, engine_call
+from service.engine.hit_policy import Policy, PolicyEngine, fake_task, policy_of, policy_problems
 from service.engine.sandbox import RestrictedScriptEngine, compile_expression
 from service.engine.xml import parse_xml
 
@@ -22,7 +22,7 @@ from service.engine.xml import parse_xml
 class ParsedDecision:
     key: str
     sha256: str
-    engine: Any  # SpiffWorkflow's DMNEngine over the decision's first table
+    engine: Any  # SpiffWorkflow's DMN engine over the decision's first table (PolicyEngine)
 
 
 def parse_decision(content: bytes) -> ParsedDecision:
@@ -43,8 +43,12 @@ def parse_decision(content: bytes) -> ParsedDecision:
         raise InvalidFlow(
             f"invalid DMN: {error}", code="dmn-invalid", params={"error": str(error)}
         ) from None
-    _check_entries(engine.decision_table)
-    return ParsedDecision(key=key, sha256=hashlib.sha256(content).hexdigest(), engine=engine)
+    table = engine.decision_table
+    policy = policy_of(root, table.id)
+    _check_entries(table, policy)
+    return ParsedDecision(
+        key=key, sha256=hashlib.sha256(content).hexdigest(), engine=PolicyEngine(table, policy)
+    )
 
 
 def _expressions(table: Any) -> list[tuple[str, str]]:
@@ -65,8 +69,10 @@ def _expressions(table: Any) -> list[tuple[str, str]]:
     return found
 
 
-def table_problems(table: Any) -> list[FlowProblem]:
-    """Every expression of a decision table that the sandbox refuses, named by the table."""
+def table_problems(table: Any, policy: Policy | None = None) -> list[FlowProblem]:
+    """Every expression of a decision table that the sandbox refuses, named by the table; when
+    all are safe, what makes the table unusable under its hit policy (``policy``: read from
+    its XML, hit_policy.py), rules that overlap under UNIQUE among them."""
     script_engine = RestrictedScriptEngine(0.1)
     problems = []
     for kind, text in _expressions(table):
@@ -90,27 +96,23 @@ def table_problems(table: Any) -> list[FlowProblem]:
                     params={"element": table.id, "expression": text, "error": error.msg},
                 )
             )
-    return problems
+    if problems or policy is None:
+        return problems  # never run an expression the sandbox refused
+    return policy_problems(table, policy)
 
 
-def _check_entries(table: Any) -> None:
-    problems = table_problems(table)
+def _check_entries(table: Any, policy: Policy) -> None:
+    problems = table_problems(table, policy)
     if problems:
         raise InvalidFlow.of(problems)
 
 
 def evaluate(decision: ParsedDecision, facts: dict[str, Any]) -> dict[str, Any]:
-    """The outputs of the first matching rule (or {} when none matches)."""
-    # The DMN engine reads a task's data and its workflow's script engine; its error reports
-    # read the task spec's id.
-    task = SimpleNamespace(
-        data=dict(facts),
-        task_spec=SimpleNamespace(bpmn_id=decision.key, bpmn_name=decision.key),
-        workflow=SimpleNamespace(
-            script_engine=RestrictedScriptEngine(get_settings().expression_timeout_ms / 1000),
-            data_objects={},
-        ),
-    )
+    """The table's result under its hit policy (hit_policy.py): the outputs of the one rule
+    a single-hit table selects, lists of outputs for COLLECT (or its aggregate), {} when no
+    rule matches; a table breaking its policy on these facts raises DecisionDefect (422)."""
+    script_engine = RestrictedScriptEngine(get_settings().expression_timeout_ms / 1000)
+    task = fake_task(dict(facts), decision.key, script_engine)
     with engine_call():
         result: dict[str, Any] = decision.engine.result(task)
     return result

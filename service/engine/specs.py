@@ -29,6 +29,7 @@ from service.engine.elements import BPMN_NS, SPIFF_NS
 from service.engine.errors import FlowProblem, InvalidFlow
 from service.engine.expressions import compiles, expression_problems, foreign_expressions
 from service.engine.fields import FieldSpec, declared_fields
+from service.engine.hit_policy import Policy, PolicyEngine, read_policy
 from service.engine.names import DEFAULT_DECISIONS, DecisionOption, declared_decisions, spec_names
 from service.engine.prechecks import (
     dmn_problems,
@@ -233,10 +234,12 @@ def parse_flow(
         ]
         zh, en = spec_names(task_spec)
         user_tasks.append(UserTaskInfo(task_spec.bpmn_id, zh, task_spec.lane, fields, en, options))
+    _honour_hit_policies(specs, dmn_roots)
     called = _called_decisions(root, specs)
     for decision_id, engine in called.items():
         decision_file = decision_files.get(decision_id, filename)
-        problems += [p.in_file(decision_file) for p in table_problems(engine.decision_table)]
+        found = table_problems(engine.decision_table, engine.policy)
+        problems += [p.in_file(decision_file) for p in found]
     problems += [
         FlowProblem(
             decision_id,
@@ -292,6 +295,22 @@ def _assign_roles(specs: list[Any], conventions: Conventions) -> None:
         for task_spec in spec.task_specs.values():
             if task_spec.manual and task_spec.bpmn_id:
                 task_spec.lane = conventions.role_of(task_spec.bpmn_id)
+
+
+def _honour_hit_policies(specs: list[Any], dmn_roots: Mapping[str, etree._Element]) -> None:
+    """Every business rule task evaluates its table under the table's hit policy, read from
+    the DMN (SpiffWorkflow's own engine takes the first match and ignores the rest)."""
+    policies = {
+        table.get("id"): read_policy(table)
+        for dmn_root in dmn_roots.values()
+        for table in dmn_root.iter("{*}decisionTable")
+    }
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, BusinessRuleTaskMixin):
+                table = task_spec.dmnEngine.decision_table
+                policy = policies.get(table.id) or Policy(hit_policy=table.hit_policy)
+                task_spec.dmnEngine = PolicyEngine(table, policy)
 
 
 def _called_decisions(root: etree._Element, specs: list[Any]) -> dict[str, Any]:
