@@ -156,6 +156,9 @@ ACCESS: dict[tuple[str, str], Rule] = {
 # Console pages outside the OpenAPI document, gated by role: a role outside the rule gets the
 # 404 page (a page a role may not use is not there for it). Checked in tests/web.
 PAGES: dict[tuple[str, str], Rule] = {
+    # The person roster of an account's bank batch (the pension fund's), from the payouts page:
+    # the finance officer's, as the rest of /payouts.
+    ("GET", "/payouts/batches/{batch_id}/roster"): _only(FINANCE_OFFICER),
     # The case list and search 案件查询: those who work on cases and the auditors who read
     # them, each inside their jurisdiction; administrators act on no case.
     ("GET", "/applications"): _only(
