@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from pathlib import Path
 
 from stdnum.cn import ric
 
 from tests.conftest import VILLAGE_CHAIN, Api
 from tests.factories import VILLAGE_LIZHUANG, application
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 
 
 def person(*, born_from: date, born_to: date, female: bool) -> str:
@@ -54,3 +57,12 @@ def pay(api: Api, case: dict, *, reference: str) -> dict:
     paid = api.act(case["id"], "approve", as_="fo.county", data={"bank_reference": reference})
     assert paid["status"] == "paid", paid
     return api.case(case["id"])
+
+
+def upload_check(api: Api, program: str) -> dict:
+    """What an administrator uploading the shipped flow would be told. (Its eligibility table
+    is the catalogue's, called by no task of the flow: the catalogue loads and checks it.)"""
+    bpmn = (f"{program}.bpmn", (WORKFLOWS / f"{program}.bpmn").read_bytes())
+    response = api.post("/flows/validate", as_="admin", files=[("bpmn", bpmn)])
+    assert response.status_code == 200, response.text
+    return response.json()

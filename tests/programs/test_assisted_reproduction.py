@@ -9,7 +9,7 @@ from datetime import date
 
 from tests.conftest import Api, assert_problem
 from tests.factories import EC_DOCUMENTS, application
-from tests.programs.households import couple_case, pay
+from tests.programs.households import couple_case, pay, upload_check
 
 PROGRAM = "assisted_reproduction"
 CHILDBEARING = (date(1985, 1, 1), date(1995, 12, 28))  # the wife is 30 to 41 in 2026
@@ -124,3 +124,7 @@ def test_without_the_certificate_or_the_woman_s_age_the_village_confirms(api: Ap
     case = api.submit(alone)
     assert case["eligibility"]["eligibility"] == "review"
     assert "年龄不详" in case["eligibility"]["reason"]
+
+
+def test_the_flow_passes_upload_validation(api: Api) -> None:
+    assert upload_check(api, PROGRAM) == {"valid": True, "problems": []}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from tests.conftest import Api, assert_problem
-from tests.programs.households import couple_case, pay
+from tests.programs.households import couple_case, pay, upload_check
 
 PROGRAM = "two_daughter_sterilisation_reward"
 WIFE_BORN = (date(1975, 1, 1), date(1995, 12, 28))
@@ -80,3 +80,7 @@ def test_a_guardian_may_not_apply(api: Api) -> None:
     body["relation"] = "guardian"
     response = api.post("/applications", as_="cw.lizhuang", json=body)
     assert "父母" in assert_problem(response, 422, "ineligible")["reason"]
+
+
+def test_the_flow_passes_upload_validation(api: Api) -> None:
+    assert upload_check(api, PROGRAM) == {"valid": True, "problems": []}
