@@ -229,7 +229,13 @@ async def record(
         role=CASEWORKER,
         region=case.village_code,
         application_id=case.id,
-        after={**_described(event), "document_id": document.id, "sha256": document.sha256},
+        after={
+            **_described(event),
+            # The evidence, as the timeline shows a document: its kind and file.
+            "document_id": document.id,
+            "kind": LIFE_EVENT_EVIDENCE,
+            "sha256": document.sha256,
+        },
         comment=note or None,
     )
     await audit_service.commit(session)
@@ -267,7 +273,7 @@ async def _insert_pending(session: AsyncSession, event: LifeEvent) -> None:
 def _described(event: LifeEvent) -> dict[str, object]:
     return {
         "life_event_id": event.id,
-        "kind": event.kind,
+        "life_event": event.kind,
         "person": event.person,
         "event_date": event.event_date.isoformat(),
         "from_year": event.from_year,
@@ -331,8 +337,8 @@ async def confirm(session: AsyncSession, *, user: User, event_id: int, comment: 
         role=COUNTY_APPROVER,
         region=case.village_code,
         application_id=case.id,
-        before={"status": PENDING},
-        after={**_described(event), "status": CONFIRMED},
+        before={"event_status": PENDING},
+        after={**_described(event), "event_status": CONFIRMED},
         comment=comment or None,
     )
     dead = await _dead_already(session, case.id or 0)
@@ -365,8 +371,8 @@ async def reject(session: AsyncSession, *, user: User, event_id: int, comment: s
         role=COUNTY_APPROVER,
         region=case.village_code,
         application_id=case.id,
-        before={"status": PENDING},
-        after={**_described(event), "status": REJECTED},
+        before={"event_status": PENDING},
+        after={**_described(event), "event_status": REJECTED},
         comment=comment,
     )
     await audit_service.commit(session)

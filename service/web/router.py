@@ -15,6 +15,7 @@ from service.web import (
     flow_editor,
     flows,
     inbox,
+    life_events,
     login,
     notices,
     payouts,
@@ -48,6 +49,7 @@ for module in (
     people,
     regions,
     program_amounts,
+    life_events,
 ):
     router.include_router(module.router)
 

@@ -1,0 +1,72 @@
+"""The case page's life events, in Chinese: the caseworker records a death with its evidence,
+a county approver confirms it, and the page shows the event, its effect and the timeline."""
+
+from __future__ import annotations
+
+from tests.conftest import Api, Server
+from tests.factories import PDF
+from tests.life_events.helpers import recorded
+from tests.programs.test_special_assistance import enrol
+from tests.web.pages import flash, logged_in
+
+
+def test_caseworker_records_and_the_county_confirms_on_the_case_page(
+    api: Api, server: Server
+) -> None:
+    case_id = enrol(api)["id"]
+    worker = logged_in(server, "cw.lizhuang")
+    page = worker.get(f"/applications/{case_id}")
+    assert page.status_code == 200
+    assert 'id="life-event-record"' in page.text
+    assert "扶助对象情况变化" in page.text
+    sent = worker.post(
+        f"/applications/{case_id}/life-events",
+        {"kind": "death", "person": "spouse", "event_date": "2025-06-01", "note": "病故"},
+        files={"evidence": ("death.pdf", PDF, "application/pdf")},
+    )
+    assert sent.status_code == 303, sent.text
+    page = worker.get(f"/applications/{case_id}")
+    assert flash(page.text) == "情况变化已登记，待县级审批人确认。"
+    assert 'id="life-event-record"' not in page.text  # one event waits at a time
+    assert "登记扶助对象情况变化" in page.text  # the timeline
+    assert 'id="life-event-decision"' not in page.text  # not the caseworker's to decide
+
+    county = logged_in(server, "ca.county")
+    page = county.get(f"/applications/{case_id}")
+    assert 'id="life-event-decision"' in page.text
+    (event,) = api.get("/life-events", as_="ca.county", params={"application_id": case_id}).json()
+    done = county.post(f"/life-events/{event['id']}/decision", {"decision": "confirm"})
+    assert done.status_code == 303, done.text
+    page = county.get(f"/applications/{case_id}")
+    assert flash(page.text) == "情况变化已确认，发放已相应调整。"
+    assert "享受扶助人数：2 → 1。" in page.text
+    assert "县级确认情况变化" in page.text
+    assert 'id="life-event-decision"' not in page.text
+
+
+def test_a_refusal_is_said_in_chinese_and_the_recorder_gets_no_decision_form(
+    api: Api, server: Server
+) -> None:
+    case_id = enrol(api, spouse=False)["id"]
+    worker = logged_in(server, "cw.lizhuang")
+    worker.get(f"/applications/{case_id}")
+    sent = worker.post(
+        f"/applications/{case_id}/life-events",
+        {"kind": "death", "person": "spouse", "event_date": "2025-06-01"},
+        files={"evidence": ("death.pdf", PDF, "application/pdf")},
+    )
+    assert sent.status_code == 303
+    assert "本案未登记配偶。" in worker.get(f"/applications/{case_id}").text
+    # A village head sees the section but neither form; another village gets no page at all.
+    event = recorded(api, case_id, person="applicant")
+    head = logged_in(server, "vh.lizhuang").get(f"/applications/{case_id}")
+    assert "扶助对象死亡" in head.text
+    assert 'id="life-event-decision"' not in head.text
+    assert 'id="life-event-record"' not in head.text
+    other = logged_in(server, "cw.hekou")
+    assert other.get(f"/applications/{case_id}").status_code == 404
+    other.get("/")
+    assert (
+        other.post(f"/life-events/{event['id']}/decision", {"decision": "confirm"}).status_code
+        == 404
+    )
