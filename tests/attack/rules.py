@@ -149,6 +149,14 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/public/notices/{{notice_id}}/objections"): Rule(PUBLIC),
     ("GET", f"{API}/public/recipients"): Rule(PUBLIC),
     ("GET", f"{API}/applications/{{application_id}}/objections"): _only(COUNTY_APPROVER, AUDITOR),
+    # Life events 扶助对象情况变化 (death, moving away): the village caseworker records, a county
+    # approver other than the recorder decides; every user reads those of their jurisdiction.
+    ("POST", f"{API}/life-events"): _only(CASEWORKER),
+    ("GET", f"{API}/life-events"): Rule(ANY_USER),
+    ("GET", f"{API}/life-events/review-outcomes"): Rule(ANY_USER),
+    ("GET", f"{API}/life-events/{{event_id}}"): Rule(ANY_USER),
+    ("POST", f"{API}/life-events/{{event_id}}/confirm"): _only(COUNTY_APPROVER),
+    ("POST", f"{API}/life-events/{{event_id}}/reject"): _only(COUNTY_APPROVER),
     ("GET", "/healthz"): Rule(PUBLIC),
 }
 
@@ -178,6 +186,9 @@ PAGES: dict[tuple[str, str], Rule] = {
     # 项目金额: the county's amounts of the county-set programs, set by its administrator.
     ("GET", "/programs/amounts"): _only(ADMIN),
     ("POST", "/programs/amounts"): _only(ADMIN),
+    # Life events on the case page: the caseworker records, the county approver decides.
+    ("POST", "/applications/{application_id}/life-events"): _only(CASEWORKER),
+    ("POST", "/life-events/{event_id}/decision"): _only(COUNTY_APPROVER),
 }
 
 
