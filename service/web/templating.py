@@ -47,6 +47,7 @@ NAVIGATION: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("/applications", N_("Cases"), frozenset({*LANE_ROLES, AUDITOR})),
     ("/review", N_("Batch review"), frozenset({TOWNSHIP_REVIEWER, COUNTY_APPROVER})),
     ("/payouts", N_("Payouts"), frozenset({FINANCE_OFFICER})),
+    ("/insurance", N_("Safety insurance"), frozenset({FINANCE_OFFICER, COUNTY_APPROVER, AUDITOR})),
     ("/audit", N_("Audit"), frozenset({AUDITOR})),
     ("/flows", N_("Flows"), frozenset({ADMIN})),
     ("/people", N_("People"), frozenset({ADMIN})),
