@@ -184,6 +184,12 @@ PAGES: dict[tuple[str, str], Rule] = {
     ("POST", "/flows/validate"): _only(ADMIN),
     ("POST", "/flows/{key}/edit"): _only(ADMIN),
     # 项目金额: the county's amounts of the county-set programs, set by its administrator.
+    # 平安保障 (/insurance): the county's batches; the finance officer makes them and records
+    # policy numbers, a county approver decides, auditors read.
+    ("GET", "/insurance"): _only(FINANCE_OFFICER, COUNTY_APPROVER, AUDITOR),
+    ("POST", "/insurance/batches"): _only(FINANCE_OFFICER),
+    ("POST", "/insurance/batches/{batch_id}/decision"): _only(COUNTY_APPROVER),
+    ("POST", "/insurance/batches/{batch_id}/policies"): _only(FINANCE_OFFICER),
     ("GET", "/programs/amounts"): _only(ADMIN),
     ("POST", "/programs/amounts"): _only(ADMIN),
     # Life events on the case page: the caseworker records, the county approver decides.
