@@ -19,6 +19,7 @@ from tests.attack.rules import ACCESS, ANY_USER, COUNTY_KEY, documented_operatio
 from tests.conftest import Api, Backend, MakeUser, Server
 from tests.factories import PDF, application
 from tests.fresh_county import County, advance, approved_case, make_county, submit_ready
+from tests.programs.test_special_assistance import special
 
 MISSING_ID = 2_147_483_000  # in range, never reached by the tests' own rows
 
@@ -108,6 +109,25 @@ def _build(api: Api, home: County, away: County) -> World:
     assert revoked.status_code == 200, revoked.text
     recoveries = api.get("/recoveries", as_=home["fo"], params={"application_id": case["id"]})
     world.ids["recovery"] = recoveries.json()[0]["id"]
+    # An enrolled special-assistance household whose father's death waits for the county.
+    body = special()
+    body["applicant"]["name"] = "泄露" + uuid.uuid4().hex[:8]  # type: ignore[index]
+    case, task_id = submit_ready(api, home, body=body)
+    remember(case, body)
+    advance(api, home, task_id, levels=4)
+    event = api.post(
+        "/life-events",
+        as_=home["cw"],
+        data={
+            "application_id": str(case["id"]),
+            "kind": "death",
+            "person": "spouse",
+            "event_date": "2025-06-01",
+        },
+        files={"evidence": ("death.pdf", PDF, "application/pdf")},
+    )
+    assert event.status_code == 201, event.text
+    world.ids["life_event"] = event.json()["id"]
     world.ids["username"] = home["cw"]
     world.ids["region"] = home.village(1)
     return world
@@ -204,6 +224,12 @@ TARGETS: dict[tuple[str, str], tuple[str, Request]] = {
         _json("POST", {"reason": "越权"}),
     ),
     ("GET", "/api/v1/applications/{application_id}/objections"): ("open_case", _json("GET")),
+    ("GET", "/api/v1/life-events/{event_id}"): ("life_event", _json("GET")),
+    ("POST", "/api/v1/life-events/{event_id}/confirm"): ("life_event", _json("POST", {})),
+    ("POST", "/api/v1/life-events/{event_id}/reject"): (
+        "life_event",
+        _json("POST", {"comment": "越权"}),
+    ),
 }
 
 
@@ -227,12 +253,14 @@ def _state(world: World) -> list[object]:
     batch = api.get(f"/payouts/batches/{world.ids['batch']}", as_=auditor).json()
     person = api.get(f"/people/{world.ids['username']}", as_=world.home["admin"]).json()
     region = api.get(f"/regions/{world.ids['region']}", as_=auditor).json()
+    event = api.get(f"/life-events/{world.ids['life_event']}", as_=auditor).json()
     return [
         person,
         region,
         *[(c["status"], c["household"], len(c["documents"]), c["tasks"]) for c in cases],
         (recovery["status"], recovery["payments"]),
         (batch["status"], [(line["reference"], line.get("status")) for line in batch["lines"]]),
+        (event["status"], event["decided_by"]),
     ]
 
 
