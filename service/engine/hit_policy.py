@@ -88,12 +88,14 @@ class DecisionDefect(FlowError):
 
 
 def fake_task(data: dict[str, Any], key: str, script_engine: Any) -> Any:
-    """What the DMN engine reads of a task: its data, its spec's id (for error reports) and its
-    workflow's script engine."""
+    """What the DMN engine reads of a task: its data, its workflow's script engine, and what
+    its error reports read (the spec's id and file, the workflow it belongs to)."""
+    workflow = SimpleNamespace(
+        script_engine=script_engine, data_objects={}, spec=SimpleNamespace(file=key)
+    )
+    workflow.top_workflow = workflow
     return SimpleNamespace(
-        data=data,
-        task_spec=SimpleNamespace(bpmn_id=key, bpmn_name=key),
-        workflow=SimpleNamespace(script_engine=script_engine, data_objects={}),
+        data=data, task_spec=SimpleNamespace(bpmn_id=key, bpmn_name=key), workflow=workflow
     )
 
 
