@@ -307,8 +307,9 @@ def _honour_hit_policies(specs: list[Any], dmn_roots: Mapping[str, etree._Elemen
     }
     for spec in specs:
         for task_spec in spec.task_specs.values():
-            if isinstance(task_spec, BusinessRuleTaskMixin):
-                table = task_spec.dmnEngine.decision_table
+            engine = getattr(task_spec, "dmnEngine", None)
+            if isinstance(task_spec, BusinessRuleTaskMixin) and engine is not None:
+                table = engine.decision_table
                 policy = policies.get(table.id) or Policy(hit_policy=table.hit_policy)
                 task_spec.dmnEngine = PolicyEngine(table, policy)
 

@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from service.config import get_settings
-from service.engine import InvalidFlow, decision_cache, evaluate_decision, parse_decision
+from service.engine import (
+    Instance,
+    InvalidFlow,
+    decision_cache,
+    evaluate_decision,
+    parse_decision,
+    parse_flow,
+)
 from service.errors import FlowError
 from tests.conftest import Api, assert_problem
 from tests.flows.helpers import MODELER_BPMN, MODELER_DMN, flows, read, upload
@@ -322,6 +329,36 @@ def test_a_hardship_household_that_matched_several_rules_keeps_its_outcome() -> 
     assert "二女户" in evaluate_decision(table_now, sterilised_only)["reason"]
     neither = {**sterilised_only, "two_daughters_sterilised": False}
     assert evaluate_decision(table_now, neither)["priority"] is False
+
+
+# --- in a flow: a business rule task ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "fast_track"),
+    [
+        ("FIRST", True),
+        ("PRIORITY", False),
+        ("COLLECT", [True, False]),
+        ("RULE ORDER", [True, False]),
+    ],
+)
+def test_a_business_rule_task_of_a_flow_honours_the_hit_policy(
+    policy: str, fast_track: object
+) -> None:
+    # Both rules match emergency consolation; the allowed values put "not fast" first.
+    dmn = _modeler_dmn(policy, overlapping=True).replace(
+        b'name="fast_track" typeRef="boolean" />',
+        b'name="fast_track" typeRef="boolean"><outputValues><text>False, True</text>'
+        b"</outputValues></output>",
+    )
+    flow = parse_flow(MODELER_BPMN.read_bytes(), {"modeler_priority.dmn": dmn})
+    instance = Instance.start(flow, {"program": "emergency_consolation"})
+    # What the next task sees: the business rule task ran first (``proposed`` reads a ready
+    # task's data for the names given, where they differ from the values given).
+    [ready] = instance.ready_tasks()
+    seen = instance.proposed(ready.engine_task_id, {"fast_track": "not decided"})
+    assert seen["fast_track"] == fast_track
 
 
 # --- over HTTP -------------------------------------------------------------------------------
