@@ -11,22 +11,26 @@ some candidate satisfies both rules' entries: no Cartesian product of the column
 
 An entry that reads something besides its own column (another variable) cannot be evaluated
 alone: a rule with such an entry is left out of the check (the evaluation still refuses an
-overlap when it happens). Tables larger than ``MAX_EVALUATIONS`` are not checked either.
+overlap when it happens). Tables larger than ``MAX_EVALUATIONS``, or whose evaluations take
+longer than ``BUDGET_S`` in all, are not checked either.
 """
 
 from __future__ import annotations
 
 import ast
+import time
 from itertools import combinations
 from types import SimpleNamespace
 from typing import Any
 
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
-from service.engine.errors import FlowProblem
+from service.engine.errors import ExpressionTimeout, FlowProblem
 from service.engine.sandbox import RestrictedScriptEngine
 
 MAX_EVALUATIONS = 20_000
+BUDGET_S = 2.0  # for all of a table's evaluations (a busy machine must not turn a slow
+# evaluation into "no match", so one that runs out of time ends the check instead)
 MAX_REPORTED = 10  # overlapping pairs named per table
 NONE_OF_THESE = "(none of the listed values)"
 _CANDIDATE = "dmncandidate"
@@ -44,12 +48,16 @@ def overlap_problems(table: Any, *, any_policy: bool) -> list[FlowProblem]:
     if len(table.rules) * sum(len(c) for c in columns) > MAX_EVALUATIONS:
         return []
     engine = DMNEngine(table)
-    script_engine = RestrictedScriptEngine(0.1)
+    script_engine = RestrictedScriptEngine(BUDGET_S)
+    deadline = time.monotonic() + BUDGET_S
     matches = {}
-    for rule in table.rules:
-        found = _rule_matches(engine, script_engine, rule, columns)
-        if found is not None:
-            matches[rule.id] = found
+    try:
+        for rule in table.rules:
+            found = _rule_matches(engine, script_engine, rule, columns, deadline)
+            if found is not None:
+                matches[rule.id] = found
+    except _OutOfTime:
+        return []  # not proven: two rules matching at evaluation are still an error
     problems: list[FlowProblem] = []
     for first, second in combinations([r for r in table.rules if r.id in matches], 2):
         example = _common(matches[first.id], matches[second.id], columns)
@@ -127,8 +135,12 @@ def _constants(text: str | None) -> list[Any]:
     return []
 
 
+class _OutOfTime(Exception):
+    """The check's time budget ran out: the table is not proven either way."""
+
+
 def _rule_matches(
-    engine: DMNEngine, script_engine: Any, rule: Any, columns: list[list[Any]]
+    engine: DMNEngine, script_engine: Any, rule: Any, columns: list[list[Any]], deadline: float
 ) -> list[Matches] | None:
     """Per column, the candidates the rule's entry matches; None if some entry cannot be
     evaluated on its column alone."""
@@ -141,20 +153,42 @@ def _rule_matches(
             continue
         hits, failures = set(), 0
         for position, value in enumerate(candidates):
-            task = SimpleNamespace(
-                data={_CANDIDATE: value},
-                task_spec=SimpleNamespace(bpmn_id=rule.id, bpmn_name=rule.id),
-                workflow=SimpleNamespace(script_engine=script_engine, data_objects={}),
-            )
-            try:
-                if all(engine.evaluate(_CANDIDATE, test, task) for test in tests):
-                    hits.add(position)
-            except Exception:  # noqa: BLE001 - a value of the wrong type matches nothing
+            held = _holds(engine, script_engine, rule, tests, value, deadline)
+            if held is None:
                 failures += 1
+            elif held:
+                hits.add(position)
         if failures == len(candidates):
             return None
         found.append(frozenset(hits))
     return found
+
+
+def _holds(
+    engine: DMNEngine, script_engine: Any, rule: Any, tests: list[str], value: Any, deadline: float
+) -> bool | None:
+    """Whether every test holds for ``value``; None when one cannot be evaluated on it (a
+    value of another type, a name besides the column's)."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _OutOfTime
+    script_engine.environment.timeout_s = left
+    workflow = SimpleNamespace(
+        script_engine=script_engine, data_objects={}, spec=SimpleNamespace(file=rule.id)
+    )
+    workflow.top_workflow = workflow
+    task = SimpleNamespace(
+        data={_CANDIDATE: value},
+        task_spec=SimpleNamespace(bpmn_id=rule.id, bpmn_name=rule.id),
+        workflow=workflow,
+    )
+    try:
+        return all(engine.evaluate(_CANDIDATE, test, task) for test in tests)
+    except Exception as error:  # noqa: BLE001 - whatever the entry raised on this value
+        cause = getattr(error, "exception", None) or error
+        if isinstance(cause, ExpressionTimeout):
+            raise _OutOfTime from None
+        return None
 
 
 def _common(
