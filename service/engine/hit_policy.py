@@ -99,9 +99,16 @@ def fake_task(data: dict[str, Any], key: str, script_engine: Any) -> Any:
     )
 
 
-def matching_rules(engine: DMNEngine, task: Any) -> list[Any]:
-    """Every rule of the table whose input entries all hold, in table order."""
-    return [rule for rule in engine.decision_table.rules if _holds(engine, rule, task)]
+def matching_rules(engine: DMNEngine, task: Any, *, first_only: bool = False) -> list[Any]:
+    """Every rule of the table whose input entries all hold, in table order (only the first
+    with ``first_only``: the later rules are not evaluated)."""
+    found = []
+    for rule in engine.decision_table.rules:
+        if _holds(engine, rule, task):
+            found.append(rule)
+            if first_only:
+                break
+    return found
 
 
 def _holds(engine: DMNEngine, rule: Any, task: Any) -> bool:
@@ -119,7 +126,7 @@ def _holds(engine: DMNEngine, rule: Any, task: Any) -> bool:
 def result(engine: DMNEngine, task: Any, policy: Policy) -> dict[str, Any]:
     """The table's result on the task's data under ``policy``."""
     table = engine.decision_table
-    rules = matching_rules(engine, task)
+    rules = matching_rules(engine, task, first_only=policy.hit_policy == "FIRST")
     if not rules:
         return {}
     outputs: list[dict[str, Any]] = [dict(rule.output_as_dict(task)) for rule in rules]
