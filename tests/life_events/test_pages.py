@@ -3,11 +3,12 @@ a county approver confirms it, and the page shows the event, its effect and the 
 
 from __future__ import annotations
 
+from tests.attack.rules import PAGES, ROLES
 from tests.conftest import Api, Server
 from tests.factories import PDF
 from tests.life_events.helpers import recorded
 from tests.programs.test_special_assistance import enrol
-from tests.web.pages import flash, logged_in
+from tests.web.pages import DEMO_USERS, flash, logged_in
 
 
 def test_caseworker_records_and_the_county_confirms_on_the_case_page(
@@ -70,3 +71,22 @@ def test_a_refusal_is_said_in_chinese_and_the_recorder_gets_no_decision_form(
         other.post(f"/life-events/{event['id']}/decision", {"decision": "confirm"}).status_code
         == 404
     )
+
+
+def test_each_form_is_there_only_for_the_roles_pages_names(api: Api, server: Server) -> None:
+    case_id = enrol(api)["id"]
+    event = recorded(api, case_id)
+    routes = {
+        "/applications/{application_id}/life-events": f"/applications/{case_id}/life-events",
+        "/life-events/{event_id}/decision": f"/life-events/{event['id']}/decision",
+    }
+    for template, path in routes.items():
+        rule = PAGES[("POST", template)]
+        for role in ROLES:
+            page = logged_in(server, DEMO_USERS[role])
+            page.get("/")
+            # No evidence, no decision: refused with words on the case page, nothing changes.
+            answer = page.post(path, {"kind": "death", "decision": ""})
+            expected = 303 if role in rule.roles else 404
+            assert answer.status_code == expected, (template, role, answer.text[:200])
+    assert api.get(f"/life-events/{event['id']}", as_="au.county").json()["status"] == "pending"
