@@ -67,4 +67,6 @@ def application(
     }
     if spouse_id:
         body["spouse"] = {"name": "李建国", "id_number": spouse_id}
+    if program == "hardship_relief":  # the caseworker confirms the family-planning family
+        body["family_planning_confirmed"] = True
     return body

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, delete, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications import eligibility, progress
+from service.applications import claims, eligibility, progress
 from service.applications import service as applications_service
 from service.applications.models import Application, HouseholdClaim
 from service.applications.schemas import ApplicationEdit
@@ -112,7 +112,7 @@ async def correct(
         .where(col(Task.application_id) == case.id, col(Task.status) == READY)
         .values(priority=case.priority)
     )
-    await _reclaim(session, user=user, case=case)
+    await _reclaim(session, user=user, case=case, program=program)
     audit_service.record(
         session,
         action="application_corrected",
@@ -128,10 +128,17 @@ async def correct(
     return case
 
 
-async def _reclaim(session: AsyncSession, *, user: User, case: Application) -> None:
-    """The household's identities may have changed: its claim rows follow them."""
+async def _reclaim(
+    session: AsyncSession, *, user: User, case: Application, program: Program
+) -> None:
+    """The household's identities or its event may have changed: its claim rows follow them
+    (and, where the program counts events, the corrected event meets the household's others
+    as a new submission's would)."""
     assert case.id is not None
-    program_code, keys = case.program_code, applications_service.claim_keys_of(case)
+    problem = await claims.check_events(session, user=user, program=program, case=case)
+    if problem is not None:
+        raise problem
+    program_code, keys = case.program_code, claims.claim_keys_of(case, program)
     try:
         await session.exec(
             delete(HouseholdClaim).where(col(HouseholdClaim.application_id) == case.id)
@@ -143,6 +150,6 @@ async def _reclaim(session: AsyncSession, *, user: User, case: Application) -> N
         await session.flush()
     except IntegrityError:
         await audit_service.roll_back(session)
-        raise await applications_service.duplicate_problem(
+        raise await claims.duplicate_problem(
             session, user=user, program_code=program_code, claim_keys=keys
         ) from None

@@ -131,6 +131,9 @@ class ApplicationCreate(BaseModel):
     spouse: Person | None = None
     household: Household
     event: Event
+    # The caseworker confirms the household is a family-planning family 计划生育家庭 and that
+    # they saw the originals of its proofs (required by programs that say so: 特困救助).
+    family_planning_confirmed: bool = False
 
     @model_validator(mode="after")
     def _spouse_differs(self) -> ApplicationCreate:
@@ -283,6 +286,8 @@ class ApplicationRead(BaseModel):
     relation: str
     eligibility: EligibilityRead
     priority: bool
+    # The caseworker confirmed the family-planning family at submission (特困救助).
+    family_planning_confirmed: bool = False
     # Parents paid the yearly benefit, as the county approved it (0 until enrolled; one-time
     # programs: 0).
     eligible_parents: int = 0

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications import eligibility, progress, storage
+from service.applications import claims, eligibility, progress, storage
 from service.applications.models import (
     IN_PROGRESS,
     RETURNED,
@@ -27,7 +27,7 @@ from service.clock import local_today, utcnow
 from service.config import get_settings
 from service.counters import SUBMISSIONS
 from service.engine import Instance
-from service.errors import Conflict, DuplicateCase, Forbidden, InvalidInput, NotFound
+from service.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.flows import service as flows_service
 from service.notifications import service as notifications_service
 from service.programs import amounts as program_amounts
@@ -65,6 +65,19 @@ def _check_event(program: Program, body: ApplicationCreate) -> None:
         )
 
 
+def _check_confirmation(program: Program, body: ApplicationCreate) -> None:
+    """特困救助 is for family-planning families 计划生育家庭: the caseworker confirms the household
+    is one and that they saw the originals of its proofs, or the case is not opened."""
+    if program.confirms_family_planning and not body.family_planning_confirmed:
+        raise InvalidInput(
+            f"{program.code} is for family-planning families: confirm the household is one and "
+            "that you saw the originals of its proofs (family_planning_confirmed: true)",
+            field="family_planning_confirmed",
+            code="family-planning-unconfirmed",
+            params={"program": program.code},
+        )
+
+
 async def _replayed(session: AsyncSession, *, user: User, key: str | None) -> Application | None:
     if not key:
         return None
@@ -72,44 +85,6 @@ async def _replayed(session: AsyncSession, *, user: User, key: str | None) -> Ap
         Application.submitted_by == user.id, Application.idempotency_key == key
     )
     return (await session.exec(statement)).first()
-
-
-def claim_keys_of(case: Application) -> list[str]:
-    """The identities of the household: both parents' resident IDs and its bank card."""
-    people = [case.applicant_id_number, *([case.spouse_id_number] if case.spouse_id_number else [])]
-    return [f"id:{number}" for number in people] + [f"card:{case.bank_card}"]
-
-
-async def duplicate_problem(
-    session: AsyncSession, *, user: User, program_code: str, claim_keys: list[str]
-) -> DuplicateCase:
-    statement = select(HouseholdClaim.application_id).where(
-        HouseholdClaim.program_code == program_code, col(HouseholdClaim.claim_key).in_(claim_keys)
-    )
-    existing = (await session.exec(statement)).first()
-    visible = (
-        existing is not None
-        and (
-            await session.exec(
-                select(Application.id).where(
-                    Application.id == existing, jurisdiction.visible_to(user)
-                )
-            )
-        ).first()
-    )
-    if visible:
-        return DuplicateCase(
-            f"this household already has case {existing} in program {program_code}",
-            existing_application_id=existing,
-            code="duplicate-case",
-            params={"existing_application_id": existing, "program": program_code},
-        )
-    # Outside the caller's jurisdiction: refuse without saying where or which case.
-    return DuplicateCase(
-        f"this household already has a case in program {program_code}, in another jurisdiction",
-        code="duplicate-case-elsewhere",
-        params={"program": program_code},
-    )
 
 
 @dataclass
@@ -137,6 +112,7 @@ async def submit(
             params={"village": body.village},
         )
     _check_event(program, body)
+    _check_confirmation(program, body)
     # A program whose amount the county sets takes cases only where the event year's is set.
     await program_amounts.require_set(
         session, program, county=body.village[:6], year=body.event.date.year
@@ -162,6 +138,7 @@ async def submit(
         relation=body.relation,
         certificate_holder=body.household.certificate_holder,
         two_daughters_sterilised=body.household.two_daughters_sterilised,
+        family_planning_confirmed=body.family_planning_confirmed,
         details=body.details(),
         submitted_by=user.id,
         idempotency_key=idempotency_key,
@@ -183,7 +160,15 @@ async def submit(
     }
     start_data.update(eligibility.facts(case, today=local_today()))
     instance = Instance.start(flow, start_data)
-    claim_keys = claim_keys_of(case)
+    # Programs counted per household and event: the same event again, or another within the
+    # minimum interval, is refused here, under the household's lock (service.applications.claims).
+    problem = await claims.check_events(session, user=user, program=program, case=case)
+    if problem is not None:
+        replay = await _replayed(session, user=user, key=idempotency_key)
+        if replay is not None:
+            return Submitted(replay, replayed=True)
+        raise problem
+    claim_keys = claims.claim_keys_of(case, program)
     program_code = program.code
     try:
         session.add(case)
@@ -201,7 +186,7 @@ async def submit(
         replay = await _replayed(session, user=user, key=idempotency_key)
         if replay is not None:
             return Submitted(replay, replayed=True)
-        raise await duplicate_problem(
+        raise await claims.duplicate_problem(
             session, user=user, program_code=program_code, claim_keys=claim_keys
         ) from None
     ready = instance.ready_tasks()
@@ -222,6 +207,9 @@ async def submit(
             "status": case.status,
             "program": program.code,
             "flow_version_id": case.flow_version_id,
+            # The caseworker's word that the household is a family-planning family and that
+            # they saw the originals (recorded where the program asks for it).
+            **({"family_planning_confirmed": True} if case.family_planning_confirmed else {}),
         },
     )
     await audit_service.commit(session)
@@ -304,13 +292,31 @@ async def documents_of(session: AsyncSession, application_id: int) -> list[Docum
     return list((await session.exec(statement)).all())
 
 
+def claims_of(case: Application) -> list[str]:
+    """What the household claims to be, as the catalogue's ``documents.by_claim`` names it:
+    each claim needs its proof (the certificate, the sterilisation proof) among the papers."""
+    flags = {
+        "certificate_holder": case.certificate_holder,
+        "two_daughters_sterilised": case.two_daughters_sterilised,
+    }
+    return [name for name, claimed in flags.items() if claimed]
+
+
+def required_kinds(program: Program, case: Application) -> list[str]:
+    """The document kinds the program requires of this case: by the catalogue's rule on its
+    spouse, its event and what the household claims."""
+    return programs_service.required_documents(
+        program,
+        has_spouse=bool(case.spouse_id_number),
+        event_kind=case.event_kind,
+        claims=claims_of(case),
+    )
+
+
 def missing_kinds(program: Program, case: Application, documents: list[Document]) -> list[str]:
     """The document kinds the program requires of this case that are not attached yet."""
     attached = {document.kind for document in documents}
-    required = programs_service.required_documents(
-        program, has_spouse=bool(case.spouse_id_number), event_kind=case.event_kind
-    )
-    return [kind for kind in required if kind not in attached]
+    return [kind for kind in required_kinds(program, case) if kind not in attached]
 
 
 async def missing_documents(session: AsyncSession, *, case: Application) -> list[str]:

@@ -32,7 +32,6 @@ from service.money import amount_cny
 from service.payouts import service as payouts_service
 from service.payouts import yearly
 from service.payouts.models import CANCELLED, ONCE
-from service.programs import service as programs_service
 from service.programs.models import BenefitStandard, Program
 from service.recoveries import service as recoveries_service
 from service.tasks.models import READY, Task
@@ -92,6 +91,7 @@ def _read(
         relation=case.relation,
         eligibility=EligibilityRead(**case.eligibility),
         priority=case.priority,
+        family_planning_confirmed=case.family_planning_confirmed,
         eligible_parents=case.eligible_parents,
         event=Event(kind=case.event_kind, date=case.event_date),
         details=mask_numbers_in(case.details),
@@ -154,9 +154,7 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
     return ApplicationDetail(
         **summary.model_dump(),
         documents=[DocumentRead.model_validate(document) for document in documents],
-        required_documents=programs_service.required_documents(
-            program, has_spouse=bool(case.spouse_id_number), event_kind=case.event_kind
-        ),
+        required_documents=applications_service.required_kinds(program, case),
         missing_documents=applications_service.missing_kinds(program, case, documents),
         timeline=[
             TimelineEntry.model_validate(event)
@@ -214,6 +212,8 @@ class TimelineRow:
     document_kind: str | None = None
     document_name: str | None = None
     amount_fen: int | None = None
+    # The submission recorded the caseworker's confirmation of the family-planning family.
+    family_planning_confirmed: bool = False
 
 
 def _says_more(before: dict[str, Any], after: dict[str, Any], entry: TimelineEntry) -> bool:
@@ -269,6 +269,7 @@ def timeline_rows(detail: ApplicationDetail) -> list[TimelineRow]:
                 decision=after.get("decision"),
                 document_kind=after.get("kind") if document is not None else None,
                 document_name=names.get(document) if isinstance(document, int) else None,
+                family_planning_confirmed=after.get("family_planning_confirmed") is True,
             )
         )
     return rows

@@ -158,6 +158,22 @@ CODES: dict[str, Code] = {
     "duplicate-case-elsewhere": _c(
         409, "the household already has a case in the program elsewhere", "program"
     ),
+    "household-event-too-soon": _c(
+        409,
+        "the household's case for another event is within the program's minimum interval",
+        "existing_application_id existing_event_date program min_interval_months possible_from",
+    ),
+    "household-event-too-soon-elsewhere": _c(
+        409,
+        "the household's case elsewhere is for an event within the program's minimum interval",
+        "program min_interval_months possible_from",
+    ),
+    "family-planning-unconfirmed": _c(
+        422,
+        "the program is for family-planning families: the caseworker confirms the household is "
+        "one and that they saw the originals",
+        "program",
+    ),
     "program-unknown": _c(422, "unknown or inactive program", "program"),
     "program-not-found": _c(404, "no such program", "program"),
     "program-amount-unset": _c(

@@ -27,6 +27,12 @@ class ProgramRead(BaseModel):
     eligibility: str | None  # the DMN decision table (XML)
     active_flow: str | None
     active: bool
+    # One-time programs: "household" (once ever per household) or "household_event" (once per
+    # household and event, events of a household at least min_interval_months apart).
+    once_per: str = "household"
+    min_interval_months: int | None = None
+    # The caseworker confirms the household is a family-planning family at submission.
+    confirms_family_planning: bool = False
 
 
 class AmountSet(BaseModel):

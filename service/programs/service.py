@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -89,15 +90,40 @@ async def get_program(session: AsyncSession, *, code: str, user: User) -> Progra
     return await read(session, program)
 
 
-def required_documents(program: Program, *, has_spouse: bool, event_kind: str) -> list[str]:
-    """The document kinds a case must hold before the village approves (the catalogue's rule)."""
+def required_documents(
+    program: Program, *, has_spouse: bool, event_kind: str, claims: Iterable[str] = ()
+) -> list[str]:
+    """The document kinds a case must hold before the village approves (the catalogue's rule):
+    ``claims`` are what the household claims to be (``certificate_holder``, …), each proved by
+    the kinds of ``documents.by_claim``."""
     rules = program.documents
+    by_claim = rules.get("by_claim", {})
     kinds = [
         *rules.get("common", []),
         *(rules.get("with_spouse", []) if has_spouse else []),
         *rules.get("by_event", {}).get(event_kind, []),
+        *(kind for claim in claims for kind in by_claim.get(claim, [])),
     ]
     return list(dict.fromkeys(kinds))  # in order, once each
+
+
+def _once_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    """What "once" counts (``once_per``), the interval between a household's events, and
+    whether the caseworker confirms the family-planning family: a catalogue that says
+    anything else is refused at load."""
+    once_per = str(entry.get("once_per", "household"))
+    months = entry.get("min_interval_months")
+    if once_per not in ("household", "household_event"):
+        raise ValueError(f"{entry['code']}: once_per is household or household_event")
+    if months is not None and (once_per != "household_event" or int(months) < 0):
+        raise ValueError(
+            f"{entry['code']}: min_interval_months (0 or more) goes with once_per: household_event"
+        )
+    return {
+        "once_per": once_per,
+        "min_interval_months": int(months) if months is not None else None,
+        "confirms_family_planning": bool(entry.get("confirms_family_planning", False)),
+    }
 
 
 def _program_fields(entry: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +147,7 @@ def _program_fields(entry: dict[str, Any]) -> dict[str, Any]:
         "time_limits": {str(k): int(v) for k, v in (entry.get("time_limits") or {}).items()}
         or None,
         "active": bool(entry.get("active", True)),
+        **_once_fields(entry),
     }
 
 

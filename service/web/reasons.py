@@ -146,6 +146,19 @@ MESSAGES: dict[str, str] = {
     "duplicate-case-elsewhere": N_(
         "This household already has a case in %(program)s outside your jurisdiction."
     ),
+    "household-event-too-soon": N_(
+        "This household has case %(existing_application_id)s in %(program)s for an event of "
+        "%(existing_event_date)s; another event counts only %(min_interval_months)s months "
+        "apart, from %(possible_from)s on."
+    ),
+    "household-event-too-soon-elsewhere": N_(
+        "This household has a case in %(program)s outside your jurisdiction; another event "
+        "counts only %(min_interval_months)s months apart, from %(possible_from)s on."
+    ),
+    "family-planning-unconfirmed": N_(
+        "%(program)s is for family-planning families: confirm the household is one and that "
+        "you saw the originals."
+    ),
     "program-unknown": N_("Choose an open program."),
     "program-not-found": N_("No such program."),
     "program-amount-unset": N_(

@@ -53,6 +53,9 @@ TEXT_FIELDS = (
     "spouse_id_number", "bank_card", "phone", "event_kind", "event_date",
 )  # fmt: skip
 FLAGS = ("certificate_holder", "two_daughters_sterilised")
+# The caseworker's confirmation (submission only): the household is a family-planning family
+# and they saw the originals; the programs that require it refuse a submission without it.
+CONFIRMATION = "family_planning_confirmed"
 
 
 # --- form ⇄ body ---------------------------------------------------------------------------
@@ -67,6 +70,7 @@ async def _form_values(request: Request) -> dict[str, Any]:
     for name in FLAGS:
         values[name] = form.get(name) is not None  # a checkbox is sent only when ticked
     values["remove_spouse"] = form.get("remove_spouse") is not None
+    values[CONFIRMATION] = form.get(CONFIRMATION) is not None
     return values
 
 
@@ -91,6 +95,7 @@ def _create_body(values: dict[str, Any]) -> dict[str, Any]:
     )
     if values["spouse_name"] or values["spouse_id_number"]:
         body["spouse"] = _given(name=values["spouse_name"], id_number=values["spouse_id_number"])
+    body[CONFIRMATION] = values[CONFIRMATION]
     return body
 
 
@@ -98,7 +103,7 @@ def _form_field(location: str) -> str | None:
     """The form field of a body location: ``household.bank_card`` → ``bank_card``."""
     parts = [part for part in location.split(".") if part != "household"]
     name = "_".join(parts[:2])
-    return name if name in TEXT_FIELDS or name in FLAGS else None
+    return name if name in TEXT_FIELDS or name in FLAGS or name == CONFIRMATION else None
 
 
 def _errors_of(
@@ -167,19 +172,31 @@ async def _choices(session: AsyncSession, user: User) -> dict[str, Any]:
         "villages": [(village.code, village.name) for village in villages],
         "relations": RELATIONS,
         "event_kinds": EVENT_KINDS,
+        # The programs whose cases the caseworker confirms as family-planning families.
+        "confirming": [program.code for program in programs if program.confirms_family_planning],
     }
 
 
 def _documents_needed(
     programs: dict[str, Program], program: str, event_kind: str
-) -> tuple[list[str], list[str]] | None:
-    """The kinds the program requires for the event, and those a named spouse adds."""
+) -> tuple[list[str], list[str], list[tuple[str, list[str]]]] | None:
+    """The kinds the program requires for the event, those a named spouse adds, and those
+    each claim of the household adds (a ticked priority group needs its proof)."""
     chosen = programs.get(program)
     if chosen is None or event_kind not in chosen.event_kinds:
         return None
     alone = programs_service.required_documents(chosen, has_spouse=False, event_kind=event_kind)
     couple = programs_service.required_documents(chosen, has_spouse=True, event_kind=event_kind)
-    return alone, [kind for kind in couple if kind not in alone]
+    by_claim = [
+        (claim, [kind for kind in kinds if kind not in alone])
+        for claim, kinds in (chosen.documents.get("by_claim") or {}).items()
+        if claim in FLAGS
+    ]
+    return (
+        alone,
+        [kind for kind in couple if kind not in alone],
+        [(claim, kinds) for claim, kinds in by_claim if kinds],
+    )
 
 
 async def _new_form(
@@ -216,6 +233,7 @@ async def new_form(
     is refreshed through this page when they change)."""
     values: dict[str, Any] = dict.fromkeys(TEXT_FIELDS, "") | dict.fromkeys(FLAGS, False)
     values.update(program=program, event_kind=event_kind, relation="parent")
+    values[CONFIRMATION] = False
     choices = await _choices(session, user)
     if len(choices["villages"]) == 1:  # a village caseworker: their village
         values["village"] = choices["villages"][0][0]

@@ -85,7 +85,11 @@ def test_priority_groups_sort_first_in_every_inbox(api: Api) -> None:
     assert priorities == sorted(priorities, reverse=True)  # every priority task comes first
 
 
-def test_hardship_and_emergency_are_once_per_household_each(api: Api) -> None:
+def test_hardship_and_emergency_are_claimed_apart_and_the_same_hardship_event_once(
+    api: Api,
+) -> None:
+    # Hardship relief is once per household and event (tests/applications/
+    # test_claims_by_event.py has the different events and the interval between them).
     body = application()
     api.submit(body)  # emergency consolation for the household
     again = hardship("serious_illness")
