@@ -172,9 +172,16 @@ async def _generate(year: int, region: str) -> int:
         lambda session: yearly.generate(session, year=year, region=region, actor=None)
     )
     print(  # noqa: T201
-        f"{year}: {run.created} payouts created ({run.total_fen / 100:.2f} CNY), "
-        f"{run.existing} already there, {run.awaiting_review} awaiting the annual review"
+        f"{year}: {run.created} payouts created ({run.total_fen / 100:.2f} CNY: "
+        f"{run.benefit_fen / 100:.2f} to households, {run.premium_fen / 100:.2f} to the pension "
+        f"fund), {run.existing} already there, {run.awaiting_review} awaiting the annual review"
     )
+    for label, ids in (
+        ("no annual review", run.missing_review),
+        ("annual review unfinished", run.unfinished_review),
+    ):
+        if ids:
+            print(f"  not paid, {label}: cases {', '.join(map(str, ids))}")  # noqa: T201
     return 0
 
 

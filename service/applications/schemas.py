@@ -10,6 +10,7 @@ from stdnum import luhn
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+from service.payouts.schemas import PayoutPersonRead
 from service.recoveries.schemas import RecoveryRead
 from service.text import FreeText, MaskedLine, StoredJson, StoredText, free_fields
 
@@ -270,6 +271,11 @@ class PayoutRead(BaseModel):
     paid_at: dt.datetime | None
     period: str
     rule: dict[str, Any]  # which rule and which standard produced the amount
+    # Who the money goes to: household (the family's card), pension_fund, insurer, reward; the
+    # catalogue's account key otherwise; and the persons it is for (IDs masked).
+    payee: str = "household"
+    payee_account: str | None = None
+    persons: list[PayoutPersonRead] = []
 
 
 class ApplicationRead(BaseModel):

@@ -32,6 +32,7 @@ from service.money import amount_cny
 from service.payouts import service as payouts_service
 from service.payouts import yearly
 from service.payouts.models import CANCELLED, ONCE
+from service.payouts.schemas import PayoutPersonRead
 from service.programs.models import BenefitStandard, Program
 from service.recoveries import service as recoveries_service
 from service.tasks.models import READY, Task
@@ -137,6 +138,8 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
     (summary,) = await summaries(session, [case])
     program = await session.get(Program, case.program_code)
     assert program is not None
+    of_case = await payouts_service.of_case(session, case.id)
+    persons = await payouts_service.persons_of(session, [p.id for p in of_case if p.id])
     payouts = [
         PayoutRead(
             id=payout.id or 0,
@@ -147,8 +150,11 @@ async def detail(session: AsyncSession, case: Application) -> ApplicationDetail:
             bank_reference=payout.bank_reference,
             paid_at=payout.paid_at,
             rule=payout.rule,
+            payee=payout.payee,
+            payee_account=payout.payee_account,
+            persons=[PayoutPersonRead.model_validate(p) for p in persons.get(payout.id or 0, [])],
         )
-        for payout in await payouts_service.of_case(session, case.id)
+        for payout in of_case
     ]
     documents = await applications_service.documents_of(session, case.id)
     return ApplicationDetail(

@@ -34,7 +34,7 @@ from service.errors import InvalidInput
 from service.masking import mask_id_number, mask_name
 from service.notices import models
 from service.notices.models import Objection, PublicNotice
-from service.payouts.models import ONCE, PAID, Payout
+from service.payouts.models import ONCE, PAID, PAYEE_HOUSEHOLD, Payout
 from service.payouts.yearly import parents_enrolled, yearly_amount_fen
 from service.programs.models import BenefitStandard, Program
 from service.regions.models import Region
@@ -66,7 +66,9 @@ def install() -> None:
 
 
 async def _yearly_amount(session: AsyncSession, program: Program, case: Application) -> int | None:
-    """A yearly benefit's sum for the current year, as it will be paid (None: no standard)."""
+    """A yearly benefit's sum for the current year, as the family's card will get it (None:
+    no standard). The pension premium the county pays to the fund on the parents' behalf is
+    not the family's money and is not on the notice."""
     year = utcnow().year
     standard = await session.get(BenefitStandard, (program.code, year, case.event_kind))
     if standard is None:
@@ -251,6 +253,7 @@ async def recipients(
         .where(
             Application.county_code == county,
             Payout.status == PAID,
+            Payout.payee == PAYEE_HOUSEHOLD,  # who received benefits, not the fund or insurer
             or_(
                 (col(Payout.period) == ONCE)
                 & (col(Payout.paid_at) >= start)

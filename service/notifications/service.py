@@ -48,7 +48,7 @@ from service.notifications.models import (
     USER,
     Notification,
 )
-from service.payouts.models import ONCE, Payout
+from service.payouts.models import ONCE, PAYEE_HOUSEHOLD, Payout
 from service.programs.models import Program
 from service.regions.models import Region
 from service.tasks.models import Task
@@ -184,7 +184,11 @@ async def status_changed(
 
 async def payout_paid(session: AsyncSession, *, case: Application, payout: Payout) -> None:
     """A payout reached the household's card: a yearly one's own message, or the case's
-    "paid" message of a one-time program (written once, however many paths report it)."""
+    "paid" message of a one-time program (written once, however many paths report it).
+    Money to another payee (the pension premium paid to the fund) is not on the family's card:
+    no message says it is."""
+    if payout.payee != PAYEE_HOUSEHOLD:
+        return
     if payout.period == ONCE:
         key, money = f"case{case.id}:{PAID}", "救助金"
     else:

@@ -1,5 +1,11 @@
 """Bank batches 批量代发: a county's pending payouts grouped into one file for the bank.
 
+A batch pays one payee: the households' own cards (a line per household card), or one account
+of the catalogue (the pension fund's: a line per payout, every line to the fund's account, its
+summary naming the year and the persons; the per-person roster sheet lists each insured person
+with the line's reference, see ``service/rosters/persons.py``). Lines stay per payout so the
+bank's results, retries and recoveries stay per household whatever the payee.
+
 A batch is made once and never changes its lines; the bank answers per line (see
 ``settlement``). While a line is open its payout awaits the bank, and nothing else may settle
 that payout: not a second batch (a partial unique index), not the payout task, not ``pay``.
@@ -30,18 +36,29 @@ from service.payouts.models import (
     LINE_FAILED,
     LINE_OPEN,
     LINE_PAID,
+    PAYEE_HOUSEHOLD,
     PENDING,
+    PayeeAccount,
     Payout,
     PayoutBatch,
     PayoutBatchLine,
+    PayoutPerson,
 )
-from service.payouts.schemas import BatchLineRead, BatchPage, BatchRead
+from service.payouts.schemas import BatchLineRead, BatchPage, BatchRead, PayoutPersonRead
 from service.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Sheet
 
 # References are B + 6 digits, a dash and 4 digits: a batch holds at most 9,999 lines, and
 # what is left waits for the next batch.
 MAX_LINES = 9999
 BANK_FILE_HEADER = ("姓名", "身份证号", "银行卡号", "金额(元)", "业务参考号")
+# An account's batch (the pension fund's): every line to the account, with what it pays for.
+ACCOUNT_FILE_HEADER = ("户名", "账号", "开户行", "金额(元)", "业务参考号", "摘要")
+PAYEE_NAMES = {
+    "household": "户卡",
+    "pension_fund": "养老保险基金",
+    "insurer": "保险公司",
+    "reward": "举报奖励",
+}
 
 
 def batch_reference(batch_id: int) -> str:
@@ -82,13 +99,20 @@ async def open_line_for(
 
 
 async def _batchable(
-    session: AsyncSession, *, user: User, program: str | None, period: str | None
+    session: AsyncSession,
+    *,
+    user: User,
+    program: str | None,
+    period: str | None,
+    payee: str,
+    account: str | None,
 ) -> list[tuple[Payout, str]]:
     statement = (
         select(Payout, Application.village_code)
         .join(Application, col(Application.id) == Payout.application_id)
         .where(
             Payout.status == PENDING,
+            Payout.payee == payee,
             col(Payout.amount_fen) > 0,
             col(Application.village_code).startswith(user.jurisdiction),
             not_(_in_open_line()),
@@ -100,7 +124,14 @@ async def _batchable(
         statement = statement.where(Application.program_code == program)
     if period:
         statement = statement.where(Payout.period == period)
-    return [(payout, village) for payout, village in (await session.exec(statement)).all()]
+    if account:
+        statement = statement.where(Payout.payee_account == account)
+    rows = [(payout, village) for payout, village in (await session.exec(statement)).all()]
+    if payee != PAYEE_HOUSEHOLD and rows:
+        # One account per batch: the bank file holds one account's transfers.
+        first = rows[0][0].payee_account
+        rows = [row for row in rows if row[0].payee_account == first]
+    return rows
 
 
 async def _check_totals(session: AsyncSession, batch: PayoutBatch) -> tuple[int, int]:
@@ -129,25 +160,35 @@ async def _check_totals(session: AsyncSession, batch: PayoutBatch) -> tuple[int,
 
 
 async def create(
-    session: AsyncSession, *, user: User, program: str | None, period: str | None
+    session: AsyncSession,
+    *,
+    user: User,
+    program: str | None,
+    period: str | None,
+    payee: str = PAYEE_HOUSEHOLD,
+    account: str | None = None,
 ) -> BatchRead:
-    """Group the pending payouts of the caller's county that no open batch holds."""
+    """Group the pending payouts to ``payee`` of the caller's county that no open batch holds
+    (an account's payee: those of one account, ``account`` or the first found)."""
     assert user.id is not None
     if len(user.jurisdiction) != len(user.county):
         raise Forbidden(
             "bank batches are made by the county's finance officer",
             code="batch-finance-officer-only",
         )
-    payouts = await _batchable(session, user=user, program=program, period=period)
+    payouts = await _batchable(
+        session, user=user, program=program, period=period, payee=payee, account=account
+    )
     if not payouts:
         raise NothingToBatch(
-            "no pending payout to batch: every one is paid or already batched",
+            f"no pending payout to {payee} to batch: every one is paid or already batched",
             code="nothing-to-batch",
         )
     batch = PayoutBatch(
         county_code=user.county,
         program_code=program,
         period=period,
+        payee=payee,
         status=BATCH_OPEN,
         line_count=len(payouts),
         total_fen=sum(payout.amount_fen for payout, _ in payouts),
@@ -180,6 +221,8 @@ async def create(
             after={
                 "payout_id": payout.id,
                 "period": payout.period,
+                "payee": payout.payee,
+                "payee_account": payout.payee_account,
                 "amount_fen": payout.amount_fen,
                 "reference": reference,
             },
@@ -204,6 +247,8 @@ async def create(
             "reference": batch_reference(batch_id),
             "program": program,
             "period": period,
+            "payee": payee,
+            "payee_account": payouts[0][0].payee_account,
             "line_count": batch.line_count,
             "total_fen": batch.total_fen,
         },
@@ -269,6 +314,7 @@ async def _summaries(session: AsyncSession, batches: list[PayoutBatch]) -> list[
                 county=batch.county_code,
                 program=batch.program_code,
                 period=batch.period,
+                payee=batch.payee,
                 status=batch.status,
                 line_count=batch.line_count,
                 total_fen=batch.total_fen,
@@ -301,7 +347,7 @@ async def list_batches(
     return BatchPage(items=await _summaries(session, batches), next_cursor=next_cursor)
 
 
-async def _lines(session: AsyncSession, batch_id: int) -> list[Any]:
+async def lines_of(session: AsyncSession, batch_id: int) -> list[Any]:
     statement = (
         select(PayoutBatchLine, Payout, Application)
         .join(Payout, col(Payout.id) == PayoutBatchLine.payout_id)
@@ -312,10 +358,38 @@ async def _lines(session: AsyncSession, batch_id: int) -> list[Any]:
     return list((await session.exec(statement)).all())
 
 
+async def account_of(session: AsyncSession, rows: list[Any]) -> PayeeAccount | None:
+    """The account an account payee's batch pays (its lines' payouts all name it)."""
+    keys = {payout.payee_account for _, payout, _ in rows if payout.payee_account}
+    if not keys:
+        return None
+    return await session.get(PayeeAccount, sorted(keys)[0])
+
+
+async def persons_of(session: AsyncSession, payout_ids: list[int]) -> dict[int, list[Any]]:
+    """Per payout, its person lines in order."""
+    persons: dict[int, list[Any]] = defaultdict(list)
+    if payout_ids:
+        statement = (
+            select(PayoutPerson)
+            .where(col(PayoutPerson.payout_id).in_(payout_ids))
+            .order_by(col(PayoutPerson.payout_id), col(PayoutPerson.line_no))
+        )
+        for person in (await session.exec(statement)).all():
+            persons[person.payout_id].append(person)
+    return persons
+
+
 async def get(session: AsyncSession, *, user: User, batch_id: int) -> BatchRead:
-    """One batch with its lines; card numbers masked."""
+    """One batch with its lines; card and account numbers masked, persons' IDs masked."""
     batch = await get_visible(session, user=user, batch_id=batch_id)
     (read,) = await _summaries(session, [batch])
+    rows = await lines_of(session, batch_id)
+    account = await account_of(session, rows)
+    if account is not None:
+        read.payee_account = account.key
+        read.payee_name = account.name_zh
+    persons = await persons_of(session, [line.payout_id for line, _, _ in rows])
     read.lines = [
         BatchLineRead(
             line_no=line.line_no,
@@ -324,7 +398,8 @@ async def get(session: AsyncSession, *, user: User, batch_id: int) -> BatchRead:
             application_id=payout.application_id,
             period=payout.period,
             name=case.applicant_name,
-            bank_card=mask_card(case.bank_card) or "",
+            bank_card=mask_card(account.account if account else case.bank_card) or "",
+            persons=[PayoutPersonRead.model_validate(p) for p in persons[line.payout_id]],
             amount_fen=line.amount_fen,
             amount_cny=amount_cny(line.amount_fen),
             status=line.status,
@@ -332,7 +407,7 @@ async def get(session: AsyncSession, *, user: User, batch_id: int) -> BatchRead:
             reason=line.reason,
             result_at=line.result_at,
         )
-        for line, payout, case in await _lines(session, batch_id)
+        for line, payout, case in rows
     ]
     return read
 
@@ -354,7 +429,7 @@ async def bank_file(
     assert batch.id is not None
     reference = batch_reference(batch.id)
     await _check_totals(session, batch)
-    rows = [row for row in await _lines(session, batch.id) if row[0].status == LINE_OPEN]
+    rows = [row for row in await lines_of(session, batch.id) if row[0].status == LINE_OPEN]
     if not rows:
         raise Conflict(
             f"every line of {reference} has the bank's result: nothing to send",
@@ -371,22 +446,26 @@ async def bank_file(
             params={"lines": stopped},
         )
     total = sum(line.amount_fen for line, _, _ in rows)
-    sheet = Sheet(
-        name=reference,
-        header=BANK_FILE_HEADER,
-        rows=[
-            [
-                case.applicant_name,
-                mask_id_number(case.applicant_id_number),
-                case.bank_card,
-                amount_cny(line.amount_fen),
-                line.reference,
-            ]
-            for line, _, case in rows
-        ],
-        footer=[["合计", f"{len(rows)}笔", "", amount_cny(total), reference]],
-        widths=(12, 22, 24, 14, 16),
-    )
+    account = await account_of(session, rows) if batch.payee != PAYEE_HOUSEHOLD else None
+    if account is not None:
+        sheet = await _account_sheet(session, reference, account, rows, total)
+    else:
+        sheet = Sheet(
+            name=reference,
+            header=BANK_FILE_HEADER,
+            rows=[
+                [
+                    case.applicant_name,
+                    mask_id_number(case.applicant_id_number),
+                    case.bank_card,
+                    amount_cny(line.amount_fen),
+                    line.reference,
+                ]
+                for line, _, case in rows
+            ],
+            footer=[["合计", f"{len(rows)}笔", "", amount_cny(total), reference]],
+            widths=(12, 22, 24, 14, 16),
+        )
     xlsx = file_format == "xlsx"
     content = sheet.xlsx_bytes() if xlsx else sheet.csv_bytes()
     audit_service.record(
@@ -398,6 +477,7 @@ async def bank_file(
         after={
             "batch_id": batch.id,
             "reference": reference,
+            "payee": batch.payee,
             "format": file_format,
             "line_count": len(rows),
             "total_fen": total,
@@ -407,3 +487,29 @@ async def bank_file(
     await audit_service.commit(session)
     media_type = XLSX_MEDIA_TYPE if xlsx else CSV_MEDIA_TYPE
     return content, media_type, f"{reference}.{file_format}"
+
+
+async def _account_sheet(
+    session: AsyncSession, reference: str, account: PayeeAccount, rows: list[Any], total: int
+) -> Sheet:
+    """Every line to the account, its summary naming the year, the case and how many persons
+    it pays for (their names and masked IDs are on the batch's person roster)."""
+    persons = await persons_of(session, [line.payout_id for line, _, _ in rows])
+    return Sheet(
+        name=reference,
+        header=ACCOUNT_FILE_HEADER,
+        rows=[
+            [
+                account.name_zh,
+                account.account,
+                account.bank,
+                amount_cny(line.amount_fen),
+                line.reference,
+                f"{payout.period}年度{PAYEE_NAMES.get(payout.payee, payout.payee)}"
+                f" 案件{payout.application_id} {len(persons[line.payout_id])}人",
+            ]
+            for line, payout, _ in rows
+        ],
+        footer=[["合计", f"{len(rows)}笔", "", amount_cny(total), reference, ""]],
+        widths=(24, 26, 24, 14, 16, 36),
+    )

@@ -33,6 +33,7 @@ from service.payouts.schemas import (
     YearlyRequest,
     YearlyResult,
 )
+from service.rosters import persons as persons_roster
 from service.settlement import service as settlement
 
 router = APIRouter(
@@ -60,16 +61,18 @@ async def list_payouts(
         application_id=application_id,
         limit=limit,
     )
-    return PayoutPage(items=[PayoutListItem.model_validate(p) for p in payouts])
+    return PayoutPage(items=await payouts_service.items(session, payouts))
 
 
 @router.post("/yearly", response_model=YearlyResult)
 async def generate_yearly(
     body: YearlyRequest, user: Finance, session: WriteSessionDep
 ) -> YearlyResult:
-    """Create the year's payouts of enrolled households (special assistance); safe to repeat."""
+    """Create the year's payouts of enrolled households (special assistance): each household's
+    benefit to its card and the pension premium to the pension fund. A household whose review
+    年审 of the year is missing or unfinished is listed, not paid. Safe to repeat."""
     run = await yearly.generate(session, year=body.year, region=user.jurisdiction, actor=user)
-    return YearlyResult(**run.__dict__)
+    return YearlyResult(**run.__dict__, awaiting_review=run.awaiting_review)
 
 
 @router.post("/{payout_id}/pay", response_model=PayoutListItem)
@@ -80,15 +83,16 @@ async def pay(
     session: WriteSessionDep,
     idempotent: IdempotencyDep,
 ) -> PayoutListItem | Response:
-    """Record a yearly payout as paid to the household's card, with the bank's reference."""
+    """Record a yearly payout as paid to its payee (the household's card or the pension
+    fund's account), with the bank's reference."""
 
-    async def action() -> PayoutListItem:
-        payout = await payouts_service.pay(
+    return await idempotent.run(
+        session,
+        payload=body,
+        action=lambda: payouts_service.pay(
             session, user=user, payout_id=payout_id, reference=body.bank_reference
-        )
-        return PayoutListItem.model_validate(payout)
-
-    return await idempotent.run(session, payload=body, action=action)
+        ),
+    )
 
 
 # --- bank batches ------------------------------------------------------------------------------
@@ -98,11 +102,19 @@ async def pay(
 async def create_batch(
     body: BatchCreate, user: Finance, session: WriteSessionDep, idempotent: IdempotencyDep
 ) -> BatchRead | Response:
-    """Group the county's pending payouts that no open batch holds into one bank batch."""
+    """Group the county's pending payouts to one payee (the households' cards by default, or
+    the pension fund's account) that no open batch holds into one bank batch."""
     return await idempotent.run(
         session,
         payload=body,
-        action=lambda: batches.create(session, user=user, program=body.program, period=body.period),
+        action=lambda: batches.create(
+            session,
+            user=user,
+            program=body.program,
+            period=body.period,
+            payee=body.payee,
+            account=body.payee_account,
+        ),
         status_code=201,
     )
 
@@ -147,6 +159,25 @@ async def bank_file(
         session, user=user, batch_id=batch_id, file_format=file_format
     )
     return downloads.attachment(content, media_type, name)  # no-store: SecurityHeaders
+
+
+@router.get(
+    "/batches/{batch_id}/roster",
+    response_class=Response,
+    responses={200: {"content": BANK_FILE_TYPES, "description": "the persons of the batch"}},
+)
+async def batch_roster(
+    batch_id: PathId,
+    user: Reader,
+    session: SessionDep,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The person roster of a batch paid to an account (the pension fund's): one row per
+    insured person with the line's reference; IDs masked."""
+    content, media_type, name = await persons_roster.batch_roster(
+        session, user=user, batch_id=batch_id, file_format=file_format
+    )
+    return downloads.attachment(content, media_type, name)
 
 
 RESULTS_BODY = {

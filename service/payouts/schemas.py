@@ -3,12 +3,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from service.errors import ItemProblem
+from service.masking import mask_id_number
 from service.money import amount_cny
 from service.text import FreeText, Line
+
+
+class PayoutPersonRead(BaseModel):
+    """One person a payout is for (the pension premium's insured parents); ID masked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    line_no: int
+    name: str
+    id_number: str  # masked
+    amount_fen: int
+
+    @field_validator("id_number")
+    @classmethod
+    def _masked(cls, value: str) -> str:
+        return mask_id_number(value) or ""
 
 
 class PayoutListItem(BaseModel):
@@ -22,6 +39,10 @@ class PayoutListItem(BaseModel):
     id: int
     application_id: int
     period: str
+    # household (the family's card), pension_fund, insurer or reward; and the catalogue's
+    # account key when not the household's card.
+    payee: str = "household"
+    payee_account: str | None = None
     amount_fen: int
     amount_cny: str = ""
     status: str
@@ -29,6 +50,7 @@ class PayoutListItem(BaseModel):
     paid_at: datetime | None
     rule: dict[str, Any]
     last_failure: str | None = None  # the bank's reason when a batch line of it last failed
+    persons: list[PayoutPersonRead] = []  # per-person lines (the pension premium's)
 
 
 class PayoutPage(BaseModel):
@@ -41,10 +63,14 @@ class YearlyRequest(BaseModel):
 
 class YearlyResult(BaseModel):
     year: int
-    created: int
+    created: int  # payouts created: households' benefits and the pension fund's premiums
     existing: int
-    awaiting_review: int
+    awaiting_review: int  # households not paid: the year's review 年审 is not completed
+    missing_review: list[int]  # case ids: no review of the year was opened
+    unfinished_review: list[int]  # case ids: the year's review is still in progress
     total_fen: int
+    benefit_fen: int  # to households' cards
+    premium_fen: int  # to the pension fund (县财政代缴养老保险费)
     payout_ids: list[int]
 
 
@@ -56,6 +82,7 @@ class Payment(BaseModel):
 # --- bank batches --------------------------------------------------------------------------
 
 BatchStatus = Literal["open", "settled"]
+Payee = Literal["household", "pension_fund", "insurer", "reward"]
 LineStatus = Literal["open", "paid", "failed"]
 MAX_RESULT_LINES = 10000
 
@@ -66,6 +93,9 @@ class BatchCreate(BaseModel):
 
     program: str | None = Field(default=None, max_length=64)
     period: str | None = Field(default=None, pattern=r"^(once|\d{4})$")
+    # Whose payouts: the households' cards (default) or an account's (the pension fund's).
+    payee: Payee = "household"
+    payee_account: str | None = Field(default=None, max_length=64)
 
 
 class BatchLineRead(BaseModel):
@@ -74,8 +104,9 @@ class BatchLineRead(BaseModel):
     payout_id: int
     application_id: int
     period: str
-    name: str
-    bank_card: str  # masked: the full number is only in the bank file
+    name: str  # the household's applicant (an account's line: whose payout it is)
+    bank_card: str  # masked: the card's, or the account's; in full only in the bank file
+    persons: list[PayoutPersonRead] = []  # who an account's line pays for (IDs masked)
     amount_fen: int
     amount_cny: str
     status: LineStatus
@@ -90,6 +121,9 @@ class BatchRead(BaseModel):
     county: str
     program: str | None
     period: str | None
+    payee: str = "household"
+    payee_account: str | None = None  # the catalogue's account key (an account's batch)
+    payee_name: str | None = None  # and its name
     status: BatchStatus
     line_count: int
     total_fen: int

@@ -19,18 +19,55 @@ from service.clock import utcnow
 from service.errors import Conflict, NotFound, PayoutInBatch
 from service.notifications import service as notifications_service
 from service.payouts import batches, county_amounts
-from service.payouts.models import CANCELLED, ONCE, PAID, PENDING, Payout
-from service.payouts.schemas import PayoutListItem
+from service.payouts.models import (
+    CANCELLED,
+    ONCE,
+    PAID,
+    PAYEE_HOUSEHOLD,
+    PENDING,
+    Payout,
+    PayoutPerson,
+)
+from service.payouts.schemas import PayoutListItem, PayoutPersonRead
 from service.programs.models import Program
 
 
 async def for_application(
-    session: AsyncSession, application_id: int, period: str = ONCE
+    session: AsyncSession, application_id: int, period: str = ONCE, payee: str = PAYEE_HOUSEHOLD
 ) -> Payout | None:
+    """The case's payout of a period to a payee (by default the household's card)."""
     statement = select(Payout).where(
-        Payout.application_id == application_id, Payout.period == period
+        Payout.application_id == application_id,
+        Payout.period == period,
+        Payout.payee == payee,
     )
     return (await session.exec(statement)).first()
+
+
+async def persons_of(session: AsyncSession, payout_ids: list[int]) -> dict[int, list[PayoutPerson]]:
+    """The per-person lines of payouts (the pension premium's insured parents), in order."""
+    if not payout_ids:
+        return {}
+    statement = (
+        select(PayoutPerson)
+        .where(col(PayoutPerson.payout_id).in_(payout_ids))
+        .order_by(col(PayoutPerson.payout_id), col(PayoutPerson.line_no))
+    )
+    lines: dict[int, list[PayoutPerson]] = {}
+    for line in (await session.exec(statement)).all():
+        lines.setdefault(line.payout_id, []).append(line)
+    return lines
+
+
+async def items(session: AsyncSession, payouts: list[Payout]) -> list[PayoutListItem]:
+    """Payouts as the API lists them: with their per-person lines, IDs masked."""
+    lines = await persons_of(session, [payout.id for payout in payouts if payout.id is not None])
+    listed = []
+    for payout in payouts:
+        item = PayoutListItem.model_validate(payout)
+        item.persons = [PayoutPersonRead.model_validate(p) for p in lines.get(payout.id or 0, [])]
+        listed.append(item)
+    return listed
 
 
 async def of_case(session: AsyncSession, application_id: int) -> list[Payout]:
@@ -163,8 +200,11 @@ async def list_payouts(
     return list((await session.exec(statement)).all())
 
 
-async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: str) -> Payout:
-    """Record that a pending payout reached the household's card (the bank's reference)."""
+async def pay(
+    session: AsyncSession, *, user: User, payout_id: int, reference: str
+) -> PayoutListItem:
+    """Record that a pending payout reached its payee: the household's card, or the account
+    (the pension fund's), with the bank's reference."""
     row = (
         await session.exec(
             select(Payout, Application)
@@ -177,7 +217,7 @@ async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: s
             f"no payout {payout_id}", code="payout-not-found", params={"payout_id": payout_id}
         )
     payout, case = row
-    if payout.period == ONCE:
+    if payout.period == ONCE and payout.payee == PAYEE_HOUSEHOLD:
         raise Conflict(
             "a one-time payout is paid by completing the case's payout task",
             code="payout-one-time",
@@ -205,6 +245,7 @@ async def pay(session: AsyncSession, *, user: User, payout_id: int, reference: s
     await session.refresh(payout)
     record_event(session, "payout_paid", case=case, payout=payout, actor=user, role=FINANCE_OFFICER)
     await notifications_service.payout_paid(session, case=case, payout=payout)
-    idempotency.stage(session, PayoutListItem.model_validate(payout))
+    (item,) = await items(session, [payout])
+    idempotency.stage(session, item)
     await audit_service.commit(session)
-    return payout
+    return item

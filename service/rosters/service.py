@@ -23,7 +23,7 @@ from service.config import get_settings
 from service.errors import InvalidInput, NotFound
 from service.masking import mask_id_number
 from service.money import amount_cny
-from service.payouts.models import CANCELLED, ONCE, Payout
+from service.payouts.models import CANCELLED, ONCE, PAYEE_HOUSEHOLD, Payout
 from service.programs.models import Program
 from service.regions.models import TOWNSHIP, Region
 from service.spreadsheets import Cell, Sheet
@@ -126,6 +126,7 @@ async def _amounts(
         select(Payout.application_id, Payout.amount_fen).where(
             col(Payout.application_id).in_(case_ids),
             Payout.period == period,
+            Payout.payee == PAYEE_HOUSEHOLD,  # the family's benefit, not the pension premium
             Payout.status != CANCELLED,
         )
     )

@@ -37,6 +37,7 @@ from service.payouts.models import (
     LINE_PAID,
     ONCE,
     PAID,
+    PAYEE_HOUSEHOLD,
     PENDING,
     Payout,
     PayoutBatch,
@@ -233,7 +234,8 @@ async def _pay(
 ) -> None:
     """Settle a paid line's payout the way a single payment would be; each path commits."""
     assert payout.id is not None
-    if payout.status == PENDING and payout.period == ONCE:
+    # A household's one-time payout is its case's payout task; any other payout is paid alone.
+    if payout.status == PENDING and payout.period == ONCE and payout.payee == PAYEE_HOUSEHOLD:
         task = (
             await session.exec(
                 select(Task).where(

@@ -27,10 +27,11 @@ from service.http.uploads import read_limited
 from service.money import fen_of_yuan
 from service.payouts import batches
 from service.payouts import service as payouts_service
-from service.payouts.models import ONCE, PENDING
+from service.payouts.models import ONCE, PAYEE_HOUSEHOLD, PAYEES, PENDING
 from service.payouts.schemas import BatchCreate, BatchRead, LineResult, Payment, ResultsOutcome
 from service.recoveries import service as recoveries_service
 from service.recoveries.schemas import PaymentCreate
+from service.rosters import persons as persons_roster
 from service.settlement import service as settlement
 from service.tasks import service as tasks_service
 from service.tasks.schemas import Decision
@@ -108,6 +109,7 @@ async def _page(
         "values": values or {},
         "outcome": outcome,
         "titles": TITLES,
+        "payees": PAYEES,
         # A refused line's reason, in the page's language from its code and params.
         "say": lambda problem: reasons.say(
             problem.code, problem.params, language, names, status=problem.status
@@ -137,13 +139,28 @@ def _messages(error: ValidationError) -> str:
 async def create_batch(request: Request, user: Finance, session: WriteSessionDep) -> Response:
     """Group the county's pending payouts no open batch holds, optionally by program/period."""
     form = await request.form()
-    values = {"program": _text(form, "program"), "period": _text(form, "period")}
+    values = {
+        "program": _text(form, "program"),
+        "period": _text(form, "period"),
+        "payee": _text(form, "payee") or PAYEE_HOUSEHOLD,
+    }
     try:
-        body = BatchCreate(program=values["program"] or None, period=values["period"] or None)
-    except ValidationError:
-        errors = {"batch-period": N_("Give a year (four digits), or choose one-time payouts.")}
+        body = BatchCreate(
+            program=values["program"] or None,
+            period=values["period"] or None,
+            payee=values["payee"],  # checked by the model
+        )
+    except ValidationError as error:
+        wrong = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+        errors = (
+            {"batch-payee": N_("Choose who the batch pays.")}
+            if wrong == {"payee"}
+            else {"batch-period": N_("Give a year (four digits), or choose one-time payouts.")}
+        )
         return await _page(request, session, user, status_code=422, errors=errors, values=values)
-    await batches.create(session, user=user, program=body.program, period=body.period)
+    await batches.create(
+        session, user=user, program=body.program, period=body.period, payee=body.payee
+    )
     sessions.of(request).tell(N_("Bank batch created"))
     return redirect(request, "/payouts")
 
@@ -162,6 +179,20 @@ async def bank_file(
         session, user=user, batch_id=batch_id, file_format=file_format
     )
     return downloads.attachment(content, media_type, name)  # no-store: SecurityHeaders
+
+
+@router.get("/payouts/batches/{batch_id}/roster")
+async def batch_roster(
+    batch_id: PathId,
+    user: Finance,
+    session: SessionDep,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The person roster of an account's batch, as the API's roster route gives it."""
+    content, media_type, name = await persons_roster.batch_roster(
+        session, user=user, batch_id=batch_id, file_format=file_format
+    )
+    return downloads.attachment(content, media_type, name)
 
 
 async def _results_of(form: FormData) -> list[LineResult]:

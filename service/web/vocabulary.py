@@ -35,6 +35,13 @@ TERMS: dict[str, dict[str, str]] = {
         "settled": N_("Settled"),
         "closed": N_("Closed"),
     },
+    # Who a payout's money goes to (service.payouts.models.PAYEES).
+    "payee": {
+        "household": N_("Household card"),
+        "pension_fund": N_("Pension insurance fund"),
+        "insurer": N_("Insurance company"),
+        "reward": N_("Report reward"),
+    },
     # Fields a task declares in its flow (field.<name>); a field an uploaded flow adds and this
     # list lacks is shown by its name.
     "field": {
