@@ -187,6 +187,10 @@ TERMS["life_event"] = {
     "no_longer_eligible": N_("No longer eligible (yearly review)"),
     "applicant": N_("The applicant"),
     "spouse": N_("The spouse"),
+    # An event's own status (not a payout's "pending").
+    "pending": N_("Waiting for the county"),
+    "confirmed": N_("Confirmed by the county"),
+    "rejected": N_("Rejected by the county"),
 }
 
 
