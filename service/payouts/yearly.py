@@ -18,6 +18,7 @@ Generating a year twice creates nothing the second time: a payout is unique per 
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -34,6 +35,8 @@ from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
 from service.config import get_settings
 from service.errors import InvalidInput
+from service.life_events.models import APPLICANT, DEATH, SPOUSE, LifeEvent
+from service.life_events.models import CONFIRMED as EVENT_CONFIRMED
 from service.masking import mask_id_number
 from service.payouts.models import (
     PAYEE_HOUSEHOLD,
@@ -77,19 +80,29 @@ def parents_enrolled(case: Application) -> int:
     return 2 if case.spouse_id_number else 1
 
 
-def insured_persons(case: Application) -> list[Person]:
+def insured_persons(case: Application, *, dead: Set[str] = frozenset()) -> list[Person]:
     """The parents whose pension premium the county pays this year: those still eligible.
 
-    Both named parents while ``eligible_parents`` is 2. With one parent fewer (a review or a
-    life event recorded it), the one whose resident ID ``details["parents_ended"]`` lists is
-    left out; when nothing says which, the applicant is kept (the case's named recipient).
+    Both named parents while ``eligible_parents`` is 2. With one parent fewer, the parent a
+    confirmed life event says died (``dead``: "applicant" / "spouse") is left out; when nothing
+    says which (a review recorded one parent fewer without a life event), the applicant is
+    kept, the case's named recipient.
     """
-    parents = [Person(case.applicant_name, case.applicant_id_number)]
+    parents = [(APPLICANT, Person(case.applicant_name, case.applicant_id_number))]
     if case.spouse_id_number:
-        parents.append(Person(case.spouse_name or "", case.spouse_id_number))
-    ended = set((case.details or {}).get("parents_ended") or [])
-    remaining = [person for person in parents if person.id_number not in ended]
+        parents.append((SPOUSE, Person(case.spouse_name or "", case.spouse_id_number)))
+    remaining = [person for role, person in parents if role not in dead]
     return remaining[: max(case.eligible_parents, 0)]
+
+
+async def dead_parents(session: AsyncSession, case_id: int) -> set[str]:
+    """Who of the case's parents a confirmed life event records as dead."""
+    statement = select(LifeEvent.person).where(
+        LifeEvent.application_id == case_id,
+        LifeEvent.kind == DEATH,
+        LifeEvent.status == EVENT_CONFIRMED,
+    )
+    return {person for person in (await session.exec(statement)).all() if person}
 
 
 def yearly_amount_fen(program: Program, standard: BenefitStandard, parents: int) -> int:
@@ -289,7 +302,7 @@ async def generate(
             standard = await _standard(session, program, case, year)
             benefit = yearly_rule(program, case, standard, year)
             await _create(session, run, case=case, rule=benefit, persons=[], actor=actor)
-            persons = insured_persons(case)
+            persons = insured_persons(case, dead=await dead_parents(session, case.id))
             premium = premium_rule(program, persons, year)
             if premium is not None:
                 await _create(session, run, case=case, rule=premium, persons=persons, actor=actor)
