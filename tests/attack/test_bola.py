@@ -19,6 +19,7 @@ from tests.attack.rules import ACCESS, ANY_USER, COUNTY_KEY, documented_operatio
 from tests.conftest import Api, Backend, MakeUser, Server
 from tests.factories import PDF, application
 from tests.fresh_county import County, advance, approved_case, make_county, submit_ready
+from tests.insurance.helpers import this_year
 from tests.programs.test_special_assistance import special
 
 MISSING_ID = 2_147_483_000  # in range, never reached by the tests' own rows
@@ -128,6 +129,10 @@ def _build(api: Api, home: County, away: County) -> World:
     )
     assert event.status_code == 201, event.text
     world.ids["life_event"] = event.json()["id"]
+    # Its 平安保障 insurance batch of the year, awaiting the county's decision.
+    insurance = api.post("/insurance/batches", as_=home["fo"], json={"year": this_year()})
+    assert insurance.status_code == 201, insurance.text
+    world.ids["insurance_batch"] = insurance.json()["id"]
     world.ids["username"] = home["cw"]
     world.ids["region"] = home.village(1)
     return world
@@ -224,6 +229,15 @@ TARGETS: dict[tuple[str, str], tuple[str, Request]] = {
         _json("POST", {"reason": "越权"}),
     ),
     ("GET", "/api/v1/applications/{application_id}/objections"): ("open_case", _json("GET")),
+    ("GET", "/api/v1/insurance/batches/{batch_id}"): ("insurance_batch", _json("GET")),
+    ("POST", "/api/v1/insurance/batches/{batch_id}/decision"): (
+        "insurance_batch",
+        _json("POST", {"decision": "approve"}),
+    ),
+    ("POST", "/api/v1/insurance/batches/{batch_id}/policies"): (
+        "insurance_batch",
+        _json("POST", {"policies": [{"application_id": 1, "policy_no": "BOLA-0001"}]}),
+    ),
     ("GET", "/api/v1/life-events/{event_id}"): ("life_event", _json("GET")),
     ("POST", "/api/v1/life-events/{event_id}/confirm"): ("life_event", _json("POST", {})),
     ("POST", "/api/v1/life-events/{event_id}/reject"): (
@@ -254,9 +268,11 @@ def _state(world: World) -> list[object]:
     person = api.get(f"/people/{world.ids['username']}", as_=world.home["admin"]).json()
     region = api.get(f"/regions/{world.ids['region']}", as_=auditor).json()
     event = api.get(f"/life-events/{world.ids['life_event']}", as_=auditor).json()
+    insurance = api.get(f"/insurance/batches/{world.ids['insurance_batch']}", as_=auditor).json()
     return [
         person,
         region,
+        (insurance["status"], [p["policy_no"] for p in insurance["policies"]]),
         *[(c["status"], c["household"], len(c["documents"]), c["tasks"]) for c in cases],
         (recovery["status"], recovery["payments"]),
         (batch["status"], [(line["reference"], line.get("status")) for line in batch["lines"]]),
