@@ -24,12 +24,13 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement, and_, exists, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.applications.models import ENROLLED, Application, Review
+from service.applications.models import ENDED, ENROLLED, Application, Review
 from service.audit import service as audit_service
 from service.auth.models import FINANCE_OFFICER, User
 from service.clock import utcnow
@@ -164,13 +165,27 @@ async def _enrolled(
         select(Application)
         .where(
             Application.program_code == program.code,
-            Application.status == ENROLLED,
+            or_(
+                col(Application.status) == ENROLLED,
+                and_(col(Application.status) == ENDED, _ended_by_a_later_life_event(year)),
+            ),
             col(Application.enrolled_at) <= end_of_year,
             col(Application.village_code).startswith(region),
         )
         .order_by(col(Application.id))
     )
     return list((await session.exec(statement)).all())
+
+
+# --- hook of service/life_events (issue 22, H2) ---------------------------------------------
+def _ended_by_a_later_life_event(year: int) -> ColumnElement[bool]:
+    """An enrolment a confirmed life event (death, moving away) ended is still paid for the
+    years before the event's ``from_year``: the benefit stops from the year after the event."""
+    return exists().where(
+        col(LifeEvent.application_id) == Application.id,
+        col(LifeEvent.status) == EVENT_CONFIRMED,
+        col(LifeEvent.from_year) > year,
+    )
 
 
 def enrolment_year(case: Application) -> int | None:

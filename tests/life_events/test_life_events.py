@@ -134,3 +134,14 @@ def test_a_year_of_the_event_itself_is_still_paid(api: Api) -> None:
     assert event["from_year"] == 2027
     assert decide(api, event["id"], "confirm").status_code == 200
     assert household_payouts(api, case_id)["2026"] == pending
+
+
+def test_an_enrolment_ended_by_an_event_is_still_paid_for_the_event_s_year(api: Api) -> None:
+    case_id = enrol(api, spouse=False)["id"]
+    event = recorded(api, case_id, person="applicant", event_date="2026-02-01")
+    assert decide(api, event["id"], "confirm").status_code == 200
+    assert api.case(case_id)["status"] == "ended"
+    generate(api, 2026)  # the year of the death: still owed (the enrolment year is its review)
+    assert household_payouts(api, case_id)["2026"]["status"] == "pending"
+    generate(api, 2027)
+    assert "2027" not in household_payouts(api, case_id)
