@@ -1,7 +1,7 @@
 """Payouts name their payee (household card, pension fund, insurer, reward) and list per-person lines
 
 A payout was money owed to the household's card, unique per (case, period). The pension premium
-the county pays on each person's behalf (seed 001 line 247) goes to the pension insurance fund,
+the county pays on each person's behalf (seed 001 line 249) goes to the pension insurance fund,
 so a payout now names its payee and, for an account, the catalogue's key of it; the unique key
 becomes (case, period, payee). Existing rows are the households' own: payee 'household'.
 ``payout_person`` lists who a payout is for (one line per insured parent); ``payee_account``

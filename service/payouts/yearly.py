@@ -48,7 +48,7 @@ from service.payouts.models import (
 )
 from service.programs.models import BenefitStandard, Program
 
-PREMIUM_SOURCE = "seed 001 line 247: 按照每人每年1000元的缴费标准由县财政代缴全部养老保险费"
+PREMIUM_SOURCE = "seed 001 line 249: 按照每人每年1000元的缴费标准由县财政代缴全部养老保险费"
 
 
 @dataclass

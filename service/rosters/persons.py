@@ -2,7 +2,7 @@
 pays for, one row per person, IDs masked.
 
 The bank file of such a batch holds a line per payout to the fund's account; the fund needs to
-know whose premium each line is (县财政代缴养老保险费, seed 001 line 247). This sheet lists
+know whose premium each line is (县财政代缴养老保险费, seed 001 line 249). This sheet lists
 every insured person with the line's reference, so the fund reconciles its transfer by person
 and the office can post it on a notice board (masked IDs, as the township roster).
 """
