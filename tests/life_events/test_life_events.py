@@ -13,7 +13,7 @@ from tests.life_events.helpers import (
     recorded,
     review_year,
 )
-from tests.programs.test_special_assistance import enrol, generate
+from tests.programs.test_special_assistance import PREMIUM, enrol, generate
 
 
 def test_one_parent_s_death_halves_later_years_and_recovers_the_paid_share(api: Api) -> None:
@@ -145,3 +145,29 @@ def test_an_enrolment_ended_by_an_event_is_still_paid_for_the_event_s_year(api: 
     assert household_payouts(api, case_id)["2026"]["status"] == "pending"
     generate(api, 2027)
     assert "2027" not in household_payouts(api, case_id)
+
+
+def test_a_dead_parent_s_pension_premium_is_cut_and_what_was_paid_recovered_from_the_fund(
+    api: Api,
+) -> None:
+    case_id = enrol(api)["id"]
+    generate(api, 2026)
+    pay_year(api, case_id, 2026)
+    review_year(api, case_id, 2027)
+    generate(api, 2027)
+
+    def premiums() -> dict[str, dict]:
+        payouts = api.case(case_id)["payouts"]
+        return {p["period"]: p for p in payouts if p["payee"] == "pension_fund"}
+
+    before = premiums()
+    assert before["2026"]["amount_fen"] == 2 * PREMIUM  # one line per insured parent
+    event = recorded(api, case_id, person="spouse", event_date="2025-06-01")
+    assert decide(api, event["id"], "confirm").status_code == 200
+
+    after = premiums()
+    assert after["2026"]["status"] == "paid"
+    assert after["2027"]["amount_fen"] == PREMIUM  # the father's line is gone
+    assert len(after["2027"]["persons"]) == 1
+    recoveries = {r["payout_id"]: r for r in api.case(case_id)["recoveries"]}
+    assert recoveries[before["2026"]["id"]]["amount_due_fen"] == PREMIUM  # got back from the fund
