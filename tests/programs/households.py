@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from stdnum.cn import ric
 
@@ -31,10 +32,10 @@ def couple_case(
     wife_born: tuple[date, date],
     village: str = VILLAGE_LIZHUANG,
     event_date: date | None = None,
-    **household: bool,
-) -> dict:
+    household: dict[str, bool] | None = None,
+) -> dict[str, Any]:
     """A submission by the wife (born in the range) with her husband as spouse."""
-    body = application(
+    body: dict[str, Any] = application(
         program=program,
         kind=kind,
         village=village,
@@ -43,11 +44,11 @@ def couple_case(
         spouse_id=person(born_from=date(1975, 1, 1), born_to=date(1990, 12, 28), female=False),
     )
     body["relation"] = "mother"
-    body["household"].update(household)  # type: ignore[union-attr]
+    body["household"].update(household or {})
     return body
 
 
-def pay(api: Api, case: dict, *, reference: str) -> dict:
+def pay(api: Api, case: dict[str, Any], *, reference: str) -> dict[str, Any]:
     """Attach every document the case requires, approve it up the chain, pay it; the detail."""
     for kind in case["required_documents"]:
         response = api.attach(case["id"], kind)
@@ -59,10 +60,11 @@ def pay(api: Api, case: dict, *, reference: str) -> dict:
     return api.case(case["id"])
 
 
-def upload_check(api: Api, program: str) -> dict:
+def upload_check(api: Api, program: str) -> dict[str, Any]:
     """What an administrator uploading the shipped flow would be told. (Its eligibility table
     is the catalogue's, called by no task of the flow: the catalogue loads and checks it.)"""
     bpmn = (f"{program}.bpmn", (WORKFLOWS / f"{program}.bpmn").read_bytes())
     response = api.post("/flows/validate", as_="admin", files=[("bpmn", bpmn)])
     assert response.status_code == 200, response.text
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer

@@ -6,6 +6,7 @@ card payout). Childbearing age is the woman under 49: national practice, not in 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tests.conftest import Api, assert_problem
 from tests.factories import EC_DOCUMENTS, application
@@ -16,11 +17,15 @@ CHILDBEARING = (date(1985, 1, 1), date(1995, 12, 28))  # the wife is 30 to 41 in
 PAST_CHILDBEARING = (date(1960, 1, 1), date(1970, 12, 28))  # 55 and older in 2026
 
 
-def dream(*, wife_born: tuple[date, date] = CHILDBEARING, **household: bool) -> dict:
+def dream(*, wife_born: tuple[date, date] = CHILDBEARING, **household: bool) -> dict[str, Any]:
     # The child died in an earlier year: the grant, unlike emergency consolation, sets no year.
     household = {"certificate_holder": True, **household}
     return couple_case(
-        PROGRAM, "child_death", wife_born=wife_born, event_date=date(2024, 5, 2), **household
+        PROGRAM,
+        "child_death",
+        wife_born=wife_born,
+        event_date=date(2024, 5, 2),
+        household=household,
     )
 
 
@@ -81,7 +86,7 @@ def test_a_household_gets_the_grant_once(api: Api) -> None:
     refused = api.post("/applications", as_="cw.lizhuang", json=husband)
     assert assert_problem(refused, 409)["code"] == "duplicate-case"
     card = dream()
-    card["household"]["bank_card"] = body["household"]["bank_card"]  # type: ignore[index]
+    card["household"]["bank_card"] = body["household"]["bank_card"]
     refused = api.post("/applications", as_="cw.lizhuang", json=card)
     assert assert_problem(refused, 409)["code"] == "duplicate-case"
 
@@ -90,10 +95,10 @@ def test_emergency_consolation_does_not_use_up_the_grant(api: Api) -> None:
     # Two programs of the seed for one loss: 紧急慰藉 this year, then the 再生育补助.
     body = dream()
     consolation = application(
-        applicant_id=body["applicant"]["id_number"],  # type: ignore[index]
-        spouse_id=body["spouse"]["id_number"],  # type: ignore[index]
+        applicant_id=body["applicant"]["id_number"],
+        spouse_id=body["spouse"]["id_number"],
     )
-    consolation["household"] = dict(body["household"])  # type: ignore[call-overload]
+    consolation["household"] = dict(body["household"])
     api.submit(consolation)
     assert api.submit(body)["program"] == PROGRAM
 
@@ -118,7 +123,7 @@ def test_without_the_certificate_or_the_woman_s_age_the_village_confirms(api: Ap
     assert "光荣证" in no_certificate["eligibility"]["reason"]
     # A husband applying alone: no woman's ID on the case, her age is the village's to confirm.
     alone = dream()
-    alone["applicant"] = {"name": "李建国", "id_number": alone["spouse"]["id_number"]}  # type: ignore[index]
+    alone["applicant"] = {"name": "李建国", "id_number": alone["spouse"]["id_number"]}
     alone["relation"] = "father"
     del alone["spouse"]
     case = api.submit(alone)

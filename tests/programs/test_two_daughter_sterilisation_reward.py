@@ -5,6 +5,7 @@ chained like emergency consolation (village, township, county, notice, card payo
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from tests.conftest import Api, assert_problem
 from tests.programs.households import couple_case, pay, upload_check
@@ -13,9 +14,9 @@ PROGRAM = "two_daughter_sterilisation_reward"
 WIFE_BORN = (date(1975, 1, 1), date(1995, 12, 28))
 
 
-def reward(kind: str = "sterilisation", **household: bool) -> dict:
+def reward(kind: str = "sterilisation", **household: bool) -> dict[str, Any]:
     household = {"two_daughters_sterilised": True, **household}
-    return couple_case(PROGRAM, kind, wife_born=WIFE_BORN, **household)
+    return couple_case(PROGRAM, kind, wife_born=WIFE_BORN, household=household)
 
 
 def test_the_reward_runs_end_to_end_and_pays_4000_to_the_household_card(api: Api) -> None:
@@ -65,7 +66,7 @@ def test_a_family_without_two_daughters_is_refused_with_the_table_s_reason(api: 
     assert problem["params"]["reason"] == problem["reason"]
     assert "双女户" in problem["reason"]
     # Refused, so the household is not claimed: ticked, it is taken.
-    body["household"]["two_daughters_sterilised"] = True  # type: ignore[index]
+    body["household"]["two_daughters_sterilised"] = True
     assert api.submit(body)["eligibility"]["eligibility"] == "eligible"
 
 

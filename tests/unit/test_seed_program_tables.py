@@ -18,7 +18,7 @@ from tests.unit.test_eligibility import TODAY, case, resident_id
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 RELATIONS = ("mother", "father", "parent", "guardian", "other")  # schemas.Relation
-SPACES = {
+SPACES: dict[str, dict[str, tuple[object, ...]]] = {
     "assisted_reproduction_eligibility.dmn": {
         "relation": RELATIONS,
         "event_kind": ("child_death", "child_disability", "sterilisation"),

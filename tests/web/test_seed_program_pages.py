@@ -52,7 +52,7 @@ def test_a_reward_submitted_on_the_form_is_paid_and_its_page_says_so(
     server: Server, api: Api
 ) -> None:
     page = logged_in(server, "cw.lizhuang")
-    form = {
+    form: dict[str, object] = {
         "program": "two_daughter_sterilisation_reward",
         "village": VILLAGE_LIZHUANG,
         "applicant_name": "张桂芳",
