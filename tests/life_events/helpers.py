@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 
 from tests.conftest import Api
@@ -71,3 +74,19 @@ def decide(
 
 def actions(api: Api, case_id: int) -> list[str]:
     return [event["action"] for event in api.events(case_id)]
+
+
+def at_once(api: Api, requests: list[tuple[str, str, dict]]) -> list[httpx.Response]:
+    """POST every ``(username, path, kwargs)`` at the same moment; responses in order."""
+    barrier = threading.Barrier(len(requests))
+    tokens = {user: api.server.token(user) for user, _path, _kwargs in requests}
+
+    def send(user: str, path: str, kwargs: dict) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {tokens[user]}"}
+        with httpx.Client(base_url=f"{api.server.url}/api/v1", headers=headers, timeout=60) as c:
+            c.get("/auth/me").raise_for_status()  # connection open before the start line
+            barrier.wait(timeout=30)
+            return c.post(path, **kwargs)
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(lambda request: send(*request), requests))
