@@ -27,10 +27,10 @@ def test_upgrade_and_demo_seed_are_idempotent(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM user_account")).scalar() == 11
         programs = connection.execute(sa.text("SELECT count(*) FROM program")).scalar()
-        assert programs == 5
-        # One flow version per shipped flow (five programs and the yearly review): the
+        assert programs == 7
+        # One flow version per shipped flow (seven programs and the yearly review): the
         # second upgrade stored nothing new.
-        assert connection.execute(sa.text("SELECT count(*) FROM flow_version")).scalar() == 6
+        assert connection.execute(sa.text("SELECT count(*) FROM flow_version")).scalar() == 8
         assert connection.execute(sa.text("SELECT count(*) FROM region")).scalar() == 6
     engine.dispose()
 

@@ -44,7 +44,7 @@ def _active(env: dict[str, str], program: str) -> str:
 
 
 def test_upload_and_activate_from_the_command_line(cli_env: dict[str, str]) -> None:
-    assert _versions(cli_env) == 6
+    assert _versions(cli_env) == 8
     stored = relief_cli(
         cli_env,
         "flows",
@@ -58,7 +58,7 @@ def test_upload_and_activate_from_the_command_line(cli_env: dict[str, str]) -> N
     assert stored.returncode == 0, stored.stderr
     assert "emergency_consolation v2 stored (sha256 " in stored.stdout
     assert "activated for emergency_consolation" in stored.stdout
-    assert _versions(cli_env) == 7
+    assert _versions(cli_env) == 9
     assert _active(cli_env, "emergency_consolation") == "emergency_consolation@v2"
     note = _scalar(
         cli_env, "SELECT note FROM flow_version WHERE key = 'emergency_consolation' AND version = 2"
@@ -69,13 +69,13 @@ def test_upload_and_activate_from_the_command_line(cli_env: dict[str, str]) -> N
     again = relief_cli(cli_env, "flows", "upload", str(EXAMPLE_V2))
     assert again.returncode == 0, again.stderr
     assert "emergency_consolation v2" in again.stdout
-    assert _versions(cli_env) == 7
+    assert _versions(cli_env) == 9
 
     # A BPMN and the DMN it calls (files ending .dmn are decisions), in either order.
     with_decision = relief_cli(cli_env, "flows", "upload", str(MODELER_DMN), str(MODELER_BPMN))
     assert with_decision.returncode == 0, with_decision.stderr
     assert "emergency_consolation v3 stored (sha256 " in with_decision.stdout
-    assert _versions(cli_env) == 8
+    assert _versions(cli_env) == 10
     assert _active(cli_env, "emergency_consolation") == "emergency_consolation@v2"
 
 
