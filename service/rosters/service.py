@@ -42,7 +42,7 @@ EVENT_NAMES = {
     "disability": "伤残",
     "serious_illness": "重大疾病",
     "disaster": "自然灾害",
-    "sterilisation": "结扎手术",
+    "sterilisation": "结扎（绝育）手术",
     "only_child_reward_year": "独生子女父母奖励年度",
     "second_child_waiver": "主动放弃二胎生育指标",
 }
