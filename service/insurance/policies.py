@@ -19,7 +19,8 @@ from service.insurance.models import (
     InsurancePolicy,
 )
 from service.insurance.schemas import PoliciesRecorded, PolicyNumber
-from service.insurance.service import MAKER, get_visible, record_event, require_county
+from service.insurance.service import MAKER, record_event, require_county
+from service.insurance.views import get_visible
 
 
 async def record_policies(

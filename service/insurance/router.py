@@ -1,17 +1,21 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
 
 from service.auth.dependencies import require_acting_role, require_roles
 from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User
-from service.http import problems
+from service.config import get_settings
+from service.http import downloads, problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.idempotency import IdempotencyDep
 from service.http.params import PathId
+from service.http.uploads import read_limited
+from service.insurance import files as insurance_files
 from service.insurance import policies as insurance_policies
 from service.insurance import service as insurance_service
+from service.insurance import views as insurance_views
 from service.insurance.schemas import (
     DEFAULT_PLAN,
     BatchCreate,
@@ -39,7 +43,7 @@ PlanPath = Annotated[str, Path(pattern=PLAN)]
 @router.get("/plans/{code}", response_model=PlanRead)
 async def get_plan(code: PlanPath, user: Reader) -> dict[str, Any]:
     """An insurance plan of the catalogue: premium, cover, payee, deadline, who does what."""
-    return insurance_service.plan_read(code)
+    return insurance_views.plan_read(code)
 
 
 @router.get("/households", response_model=Candidates)
@@ -71,13 +75,13 @@ async def list_batches(
     user: Reader, session: SessionDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
 ) -> BatchPage:
     """Insurance batches of the caller's county, newest first."""
-    return BatchPage(items=await insurance_service.list_batches(session, user=user, year=year))
+    return BatchPage(items=await insurance_views.list_batches(session, user=user, year=year))
 
 
 @router.get("/batches/{batch_id}", response_model=BatchRead)
 async def get_batch(batch_id: PathId, user: Reader, session: SessionDep) -> BatchRead:
     """A batch with its households (ID numbers masked), policies and premiums."""
-    return await insurance_service.get_batch(session, user=user, batch_id=batch_id)
+    return await insurance_views.get_batch(session, user=user, batch_id=batch_id)
 
 
 @router.post("/batches/{batch_id}/decision", response_model=BatchRead)
@@ -113,4 +117,46 @@ async def record_policies(
         action=lambda: insurance_policies.record_policies(
             session, user=user, batch_id=batch_id, numbers=body.policies
         ),
+    )
+
+
+FILE_TYPES = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
+    },
+}
+
+
+@router.get(
+    "/batches/{batch_id}/list",
+    response_class=Response,
+    responses={200: {"content": FILE_TYPES, "description": "the list for the insurer"}},
+)
+async def insured_list(
+    batch_id: PathId,
+    user: Maker,
+    session: WriteSessionDep,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The approved households for the insurer, with full resident IDs (audited)."""
+    content, media_type, name = await insurance_files.insured_list(
+        session, user=user, batch_id=batch_id, file_format=file_format
+    )
+    return downloads.attachment(content, media_type, name)  # no-store: SecurityHeaders
+
+
+@router.post("/batches/{batch_id}/policy-file", response_model=PoliciesRecorded)
+async def record_policy_file(
+    batch_id: PathId,
+    file: Annotated[UploadFile, File()],
+    user: Maker,
+    session: WriteSessionDep,
+) -> PoliciesRecorded:
+    """The insurer's answer (CSV: 户编号, 保单号): each household's policy number."""
+    limit = get_settings().max_upload_bytes
+    content = await read_limited(file, limit=limit, field="file", what="policy files")
+    numbers = insurance_files.parse_policy_file(content)
+    return await insurance_policies.record_policies(
+        session, user=user, batch_id=batch_id, numbers=numbers
     )

@@ -27,7 +27,7 @@ from service.applications.models import ENROLLED, Application
 from service.audit import service as audit_service
 from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, User
 from service.clock import local_today, utcnow
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound, SeparationOfDuties
+from service.errors import Conflict, Forbidden, InvalidInput, SeparationOfDuties
 from service.insurance import plans
 from service.insurance.models import (
     BATCH_APPROVED,
@@ -45,7 +45,7 @@ from service.insurance.schemas import (
     Candidate,
     Candidates,
 )
-from service.insurance.views import batch_read
+from service.insurance.views import batch_read, get_visible
 from service.masking import mask_id_number
 from service.payouts.models import PAYEE_INSURER, PENDING, PayeeAccount, Payout
 
@@ -270,37 +270,6 @@ async def _next_seq(session: AsyncSession, plan: Plan, *, county: str, year: int
     return int((await session.exec(statement)).one()) + 1
 
 
-def visible_to(user: User) -> ColumnElement[bool]:
-    """Batches of counties within the caller's jurisdiction (county level and above)."""
-    return col(InsuranceBatch.county_code).startswith(user.jurisdiction)
-
-
-async def get_visible(session: AsyncSession, *, user: User, batch_id: int) -> InsuranceBatch:
-    statement = select(InsuranceBatch).where(InsuranceBatch.id == batch_id, visible_to(user))
-    batch = (await session.exec(statement)).first()
-    if batch is None:
-        raise NotFound(
-            f"no insurance batch {batch_id}",
-            code="insurance-batch-not-found",
-            params={"batch_id": batch_id},
-        )
-    return batch
-
-
-async def list_batches(session: AsyncSession, *, user: User, year: int | None) -> list[BatchRead]:
-    statement = select(InsuranceBatch).where(visible_to(user))
-    if year is not None:
-        statement = statement.where(InsuranceBatch.year == year)
-    statement = statement.order_by(col(InsuranceBatch.id).desc()).limit(200)
-    batches = (await session.exec(statement)).all()
-    return [await batch_read(session, batch, with_policies=False) for batch in batches]
-
-
-async def get_batch(session: AsyncSession, *, user: User, batch_id: int) -> BatchRead:
-    batch = await get_visible(session, user=user, batch_id=batch_id)
-    return await batch_read(session, batch, with_policies=True)
-
-
 async def _take_decision(
     session: AsyncSession, *, user: User, batch: InsuranceBatch, status: str, comment: str | None
 ) -> None:
@@ -448,21 +417,3 @@ async def _owe_premium(
             **rule,
         },
     )
-
-
-def plan_read(code: str) -> dict[str, Any]:
-    plan = plans.get(code)
-    return {
-        name: getattr(plan, name)
-        for name in (
-            "code",
-            "name_zh",
-            "name_en",
-            "for_program",
-            "premium_fen",
-            "sum_insured_fen",
-            "payee_account",
-            "deadline",
-            "documents",
-        )
-    }

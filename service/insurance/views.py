@@ -3,14 +3,17 @@ the payouts to the insurer."""
 
 from __future__ import annotations
 
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import Application
 from service.auth.models import User
 from service.config import get_settings
+from service.errors import NotFound
 from service.insurance import plans
 from service.insurance.models import POLICY_INSURED, InsuranceBatch, InsurancePolicy
 from service.insurance.schemas import BatchRead, PolicyRead
@@ -103,3 +106,52 @@ async def batch_read(
         insured=insured,
         policies=policies,
     )
+
+
+def visible_to(user: User) -> ColumnElement[bool]:
+    """Batches of counties within the caller's jurisdiction (county level and above)."""
+    return col(InsuranceBatch.county_code).startswith(user.jurisdiction)
+
+
+async def get_visible(session: AsyncSession, *, user: User, batch_id: int) -> InsuranceBatch:
+    statement = select(InsuranceBatch).where(InsuranceBatch.id == batch_id, visible_to(user))
+    batch = (await session.exec(statement)).first()
+    if batch is None:
+        raise NotFound(
+            f"no insurance batch {batch_id}",
+            code="insurance-batch-not-found",
+            params={"batch_id": batch_id},
+        )
+    return batch
+
+
+async def list_batches(session: AsyncSession, *, user: User, year: int | None) -> list[BatchRead]:
+    statement = select(InsuranceBatch).where(visible_to(user))
+    if year is not None:
+        statement = statement.where(InsuranceBatch.year == year)
+    statement = statement.order_by(col(InsuranceBatch.id).desc()).limit(200)
+    batches = (await session.exec(statement)).all()
+    return [await batch_read(session, batch, with_policies=False) for batch in batches]
+
+
+async def get_batch(session: AsyncSession, *, user: User, batch_id: int) -> BatchRead:
+    batch = await get_visible(session, user=user, batch_id=batch_id)
+    return await batch_read(session, batch, with_policies=True)
+
+
+def plan_read(code: str) -> dict[str, Any]:
+    plan = plans.get(code)
+    return {
+        name: getattr(plan, name)
+        for name in (
+            "code",
+            "name_zh",
+            "name_en",
+            "for_program",
+            "premium_fen",
+            "sum_insured_fen",
+            "payee_account",
+            "deadline",
+            "documents",
+        )
+    }

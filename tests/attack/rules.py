@@ -101,6 +101,8 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/insurance/batches/{{batch_id}}"): READERS,
     ("POST", f"{API}/insurance/batches/{{batch_id}}/decision"): _only(COUNTY_APPROVER),
     ("POST", f"{API}/insurance/batches/{{batch_id}}/policies"): _only(FINANCE_OFFICER),
+    ("GET", f"{API}/insurance/batches/{{batch_id}}/list"): _only(FINANCE_OFFICER),
+    ("POST", f"{API}/insurance/batches/{{batch_id}}/policy-file"): _only(FINANCE_OFFICER),
     ("GET", f"{API}/payouts/batches/{{batch_id}}/roster"): READERS,
     ("POST", f"{API}/payouts/batches/{{batch_id}}/results"): _only(FINANCE_OFFICER),
     ("POST", f"{API}/reviews/yearly"): _only(COUNTY_APPROVER),

@@ -162,6 +162,11 @@ def _results(world: World, user: str, path: str) -> httpx.Response:
     return world.api.post(path, as_=user, json={"lines": [line]})
 
 
+def _policy_file(world: World, user: str, path: str) -> httpx.Response:
+    content = "户编号,保单号\n1,BOLA-0002\n".encode("utf-8-sig")
+    return world.api.post(path, as_=user, files={"file": ("policies.csv", content, "text/csv")})
+
+
 # (METHOD, path template) → (the object its id names, a request the owner could send).
 TARGETS: dict[tuple[str, str], tuple[str, Request]] = {
     ("GET", "/api/v1/applications/{application_id}"): ("open_case", _json("GET")),
@@ -238,6 +243,8 @@ TARGETS: dict[tuple[str, str], tuple[str, Request]] = {
         "insurance_batch",
         _json("POST", {"policies": [{"application_id": 1, "policy_no": "BOLA-0001"}]}),
     ),
+    ("GET", "/api/v1/insurance/batches/{batch_id}/list"): ("insurance_batch", _json("GET")),
+    ("POST", "/api/v1/insurance/batches/{batch_id}/policy-file"): ("insurance_batch", _policy_file),
     ("GET", "/api/v1/life-events/{event_id}"): ("life_event", _json("GET")),
     ("POST", "/api/v1/life-events/{event_id}/confirm"): ("life_event", _json("POST", {})),
     ("POST", "/api/v1/life-events/{event_id}/reject"): (
