@@ -34,6 +34,7 @@ from service.errors import InvalidInput
 from service.masking import mask_id_number, mask_name
 from service.notices import models
 from service.notices.models import Objection, PublicNotice
+from service.payouts import county_amounts
 from service.payouts.models import ONCE, PAID, PAYEE_HOUSEHOLD, Payout
 from service.payouts.yearly import parents_enrolled, yearly_amount_fen
 from service.programs.models import BenefitStandard, Program
@@ -76,6 +77,13 @@ async def _yearly_amount(session: AsyncSession, program: Program, case: Applicat
     return yearly_amount_fen(program, standard, parents_enrolled(case))
 
 
+async def _one_time_amount(session: AsyncSession, program: Program, case: Application) -> int:
+    """The catalogue's amount, or the county's of the event year where the county sets it
+    (payouts/county_amounts.py): never 0 for an amount the seeds leave blank."""
+    owed = await county_amounts.owed(session, case=case, program=program)
+    return owed[0] if owed else program.amount_fen
+
+
 async def _open(
     session: AsyncSession, *, case: Application, program: Program, ends_at: datetime | None
 ) -> PublicNotice:
@@ -84,7 +92,7 @@ async def _open(
     amount = (
         await _yearly_amount(session, program, case)
         if program.kind == "yearly"
-        else program.amount_fen
+        else await _one_time_amount(session, program, case)
     )
     notice = PublicNotice(
         application_id=case.id,

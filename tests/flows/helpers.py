@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import yaml
 
 from tests.conftest import (
     Api,
@@ -32,14 +33,22 @@ MODELER_BPMN = GOOD / "modeler_emergency_consolation.bpmn"
 MODELER_DMN = GOOD / "modeler_priority.dmn"
 
 ROLES = ("caseworker", "village_head", "township_reviewer", "county_approver", "finance_officer")
-SHIPPED_KEYS = (
-    "emergency_consolation",
-    "hardship_relief",
-    "special_assistance",
-    "special_assistance_review",
-    "assisted_reproduction",
-    "two_daughter_sterilisation_reward",
-)
+
+
+def _shipped_keys() -> tuple[str, ...]:
+    """The flow keys the catalogue ships: each program's flow and yearly review flow (a
+    shipped file is named by its process id)."""
+    catalogue = yaml.safe_load((ROOT / "workflows" / "programs.yaml").read_text(encoding="utf-8"))
+    keys = []
+    for entry in catalogue["programs"]:
+        keys.append(Path(entry["flow"]).stem)
+        review = (entry.get("yearly") or {}).get("review_flow")
+        if review:
+            keys.append(Path(review).stem)
+    return tuple(keys)
+
+
+SHIPPED_KEYS = _shipped_keys()
 # The audit actions of the contract (issue 5). The service and README record them as
 # flow_uploaded / flow_activated (like task_completed): one side must change.
 FLOW_UPLOADED = "flow_uploaded"

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
-from service.programs.models import ProgramAmount
 from tests.conftest import Api, Backend, MakeUser, assert_problem
 from tests.factories import bank_card
+from tests.flows.helpers import ROOT, activate, own_server, upload
 from tests.fresh_county import County, chain, make_county
 from tests.programs.households import couple_case
 
@@ -24,6 +23,7 @@ MONTHLY = "only_child_monthly_reward"
 WAIVER = "second_child_waiver_reward"
 WIFE_BORN = (date(1975, 1, 1), date(1990, 12, 28))
 THIS_YEAR = date.today().year
+WORKFLOWS = ROOT / "workflows"
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def waiver_case(county: County, *, year: int = THIS_YEAR, spouse: bool = True) -
         wife_born=WIFE_BORN,
         village=county.village(1),
         event_date=date(year, 1, 2),
-        certificate_holder=True,
+        household={"certificate_holder": True},
     )
     if not spouse:
         del body["spouse"]
@@ -69,7 +69,7 @@ def monthly_case(county: County, *, child_born: date, spouse: bool = True) -> di
         wife_born=WIFE_BORN,
         village=county.village(1),
         event_date=date(THIS_YEAR, 1, 1),
-        certificate_holder=True,
+        household={"certificate_holder": True},
     )
     body["child_birth_date"] = child_born.isoformat()
     if not spouse:
@@ -240,30 +240,67 @@ def test_the_monthly_reward_needs_a_child_under_18_and_the_birth_date(
     assert "child_birth_date" in assert_problem(response, 422, "ineligible")["reason"]
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_a_flow_is_not_activated_for_the_program_while_no_county_has_an_amount(
-    api: Api, backend: Backend, county: County
+    kind: str, tmp_path: Path
 ) -> None:
-    from tests.flows.helpers import activate, upload
-
-    table = ProgramAmount.__table__  # type: ignore[attr-defined]
-    with backend.engine.begin() as connection:
-        kept = [
-            dict(row._mapping)
-            for row in connection.execute(sa.select(table).where(table.c.program_code == WAIVER))
-        ]
-        connection.execute(sa.delete(table).where(table.c.program_code == WAIVER))
-    try:
-        content = Path("workflows/second_child_waiver_reward.bpmn").read_bytes()
-        draft = content.replace(b"</bpmn:documentation>", b" (v-test)</bpmn:documentation>", 1)
-        uploaded = upload(api, ("second_child_waiver_reward.bpmn", draft))
+    """On a server of its own: activation changes every new case's flow, for everyone."""
+    with own_server(kind, tmp_path) as server:
+        api = server.api
+        assert api is not None
+        content = (WORKFLOWS / f"{WAIVER}.bpmn").read_bytes()
+        draft = content.replace(b"</bpmn:documentation>", b" (v2)</bpmn:documentation>", 1)
+        uploaded = upload(api, (f"{WAIVER}.bpmn", draft))
         assert uploaded.status_code == 201, uploaded.text
         number = uploaded.json()["version"]
-        refused = activate(api, "second_child_waiver_reward", number)
+        refused = activate(api, WAIVER, number)
         assert coded(refused, 409, "program-amount-none")["params"] == {"program": WAIVER}
-        admin = county["admin"]
-        assert put_amount(api, WAIVER, county.code, THIS_YEAR, 50000, as_=admin).is_success
-        assert activate(api, "second_child_waiver_reward", number).status_code == 200
-    finally:
-        with backend.engine.begin() as connection:
-            if kept:
-                connection.execute(sa.insert(table), kept)
+        assert api.get(f"/programs/{WAIVER}", as_="admin").json()["active_flow"] == f"{WAIVER}@v1"
+        assert put_amount(api, WAIVER, "130123", THIS_YEAR, 50000, as_="admin").is_success
+        assert activate(api, WAIVER, number).status_code == 200
+        active = api.get(f"/programs/{WAIVER}", as_="admin").json()["active_flow"]
+        assert active == f"{WAIVER}@v{number}"
+
+
+def test_the_catalogue_shows_the_amount_is_the_county_s(api: Api) -> None:
+    programs = {p["code"]: p for p in api.get("/programs", as_="cw.lizhuang").json()}
+    monthly, waiver = programs[MONTHLY], programs[WAIVER]
+    assert (monthly["name_zh"], monthly["amount_fen"]) == ("独生子女父母奖励金", 0)
+    assert monthly["amount_by_county"] == {
+        "unit": "month", "per": "parent", "until_child_age": 18, "max_fen": 100000
+    }  # fmt: skip
+    assert monthly["documents"]["by_event"] == {
+        "only_child_reward_year": ["only_child_certificate"]
+    }
+    assert (waiver["name_zh"], waiver["amount_fen"]) == ("放弃二胎一次性奖励", 0)
+    assert waiver["amount_by_county"]["unit"] == "once"
+    assert waiver["documents"]["by_event"]["second_child_waiver"] == [
+        "only_child_certificate",
+        "second_child_waiver_record",
+    ]
+    # Fixed-amount programs say so.
+    assert programs["emergency_consolation"]["amount_by_county"] is None
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_the_public_notice_shows_the_amount_the_county_set(kind: str, tmp_path: Path) -> None:
+    """公示 with a notice period (the shared test server's lasts 0 days): the sum shown is the
+    county's amount for the couple, not the catalogue's 0."""
+    with own_server(kind, tmp_path, RELIEF_NOTICE_DAYS="7") as server:
+        api = server.api
+        assert api is not None
+        assert put_amount(api, WAIVER, "130123", THIS_YEAR, 50000, as_="admin").is_success
+        body = couple_case(
+            WAIVER,
+            "second_child_waiver",
+            wife_born=WIFE_BORN,
+            event_date=date(THIS_YEAR, 1, 2),
+            household={"certificate_holder": True},
+        )
+        case = api.submit(body)
+        for document in case["required_documents"]:
+            assert api.attach(case["id"], document).status_code == 201
+        for user in ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county"):
+            api.act(case["id"], "approve", as_=user)
+        notices = api.get("/public/notices", as_=None, params={"county": "130123"}).json()
+        assert [(n["program"], n["amount_fen"]) for n in notices["items"]] == [(WAIVER, 100000)]
