@@ -192,6 +192,8 @@ PAGES: dict[tuple[str, str], Rule] = {
     ("POST", "/insurance/batches"): _only(FINANCE_OFFICER),
     ("POST", "/insurance/batches/{batch_id}/decision"): _only(COUNTY_APPROVER),
     ("POST", "/insurance/batches/{batch_id}/policies"): _only(FINANCE_OFFICER),
+    ("GET", "/insurance/batches/{batch_id}/list"): _only(FINANCE_OFFICER),
+    ("POST", "/insurance/batches/{batch_id}/policy-file"): _only(FINANCE_OFFICER),
     ("GET", "/programs/amounts"): _only(ADMIN),
     ("POST", "/programs/amounts"): _only(ADMIN),
     # Life events on the case page: the caseworker records, the county approver decides.
