@@ -8,22 +8,28 @@ behind the same roles; the page only reads forms and shows what the services ans
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import UploadFile
 
 from service.audit import service as audit_service
 from service.auth.models import AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User, acting_roles
 from service.clock import local_today
+from service.config import get_settings
 from service.errors import InvalidInput
+from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
+from service.http.uploads import read_limited
+from service.insurance import files as insurance_files
 from service.insurance import plans
 from service.insurance import policies as insurance_policies
 from service.insurance import service as insurance_service
+from service.insurance import views as insurance_views
 from service.insurance.schemas import DEFAULT_PLAN, BatchDecision, PolicyNumber, PolicyNumbers
 from service.web import labels, reasons, sessions
 from service.web.deps import page_for
@@ -62,9 +68,9 @@ async def _page(
 ) -> Response:
     year = year or local_today().year
     plan = plans.get(DEFAULT_PLAN)
-    listed = await insurance_service.list_batches(session, user=user, year=year)
+    listed = await insurance_views.list_batches(session, user=user, year=year)
     batches = [
-        await insurance_service.get_batch(session, user=user, batch_id=batch.id) for batch in listed
+        await insurance_views.get_batch(session, user=user, batch_id=batch.id) for batch in listed
     ]
     roles = acting_roles(user)
     county_level = len(user.jurisdiction) == len(user.county)
@@ -120,7 +126,7 @@ async def decide_batch(
 ) -> Response:
     """Approve the batch (premiums owed to the insurer) or reject it with a reason."""
     form = await request.form()
-    batch = await insurance_service.get_batch(session, user=user, batch_id=batch_id)
+    batch = await insurance_views.get_batch(session, user=user, batch_id=batch_id)
     try:
         body = BatchDecision.model_validate(
             {"decision": form.get("decision"), "comment": form.get("comment") or None}
@@ -143,7 +149,7 @@ async def record_policies(
 ) -> Response:
     """The insurer's policy numbers typed in per household (fields policy-<case id>)."""
     form = await request.form()
-    batch = await insurance_service.get_batch(session, user=user, batch_id=batch_id)
+    batch = await insurance_views.get_batch(session, user=user, batch_id=batch_id)
     key = f"policies-{batch_id}"
     try:
         numbers = [
@@ -159,6 +165,48 @@ async def record_policies(
         message = N_("Enter each policy number as the insurer printed it (letters, digits, -).")
         errors = {key: message}
         return await _page(request, session, user, batch.year, status_code=422, errors=errors)
+    except InvalidInput as error:
+        await audit_service.roll_back(session)
+        errors = {key: reasons.say_error(error, sessions.of(request).language)}
+        return await _page(request, session, user, batch.year, status_code=422, errors=errors)
+    sessions.of(request).tell(N_("Policy numbers recorded"))
+    return redirect(request, f"/insurance?year={batch.year}")
+
+
+@router.get("/insurance/batches/{batch_id}/list", dependencies=[Depends(sessions.from_this_site)])
+async def insured_list(
+    batch_id: PathId,
+    user: Maker,
+    session: WriteSessionDep,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+) -> Response:
+    """The list for the insurer, as the API's list route gives it (audited)."""
+    content, media_type, name = await insurance_files.insured_list(
+        session, user=user, batch_id=batch_id, file_format=file_format
+    )
+    return downloads.attachment(content, media_type, name)  # no-store: SecurityHeaders
+
+
+@router.post("/insurance/batches/{batch_id}/policy-file")
+async def record_policy_file(
+    batch_id: PathId, request: Request, user: Maker, session: WriteSessionDep
+) -> Response:
+    """The insurer's answer (CSV: 户编号, 保单号), as the API's policy-file route takes it."""
+    form = await request.form(max_files=1, max_fields=10)
+    batch = await insurance_views.get_batch(session, user=user, batch_id=batch_id)
+    key = f"policies-{batch_id}"
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput(
+                "choose the insurer's file", field="file", code="result-file-missing"
+            )
+        limit = get_settings().max_upload_bytes
+        content = await read_limited(upload, limit=limit, field="file", what="policy files")
+        numbers = insurance_files.parse_policy_file(content)
+        await insurance_policies.record_policies(
+            session, user=user, batch_id=batch_id, numbers=numbers
+        )
     except InvalidInput as error:
         await audit_service.roll_back(session)
         errors = {key: reasons.say_error(error, sessions.of(request).language)}
