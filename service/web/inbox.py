@@ -11,10 +11,12 @@ from sqlmodel import col, select
 
 from service.applications.models import Application
 from service.applications.schemas import TaskSummary
-from service.auth.models import ADMIN, AUDITOR, LANE_ROLES, User
+from service.auth.models import ADMIN, AUDITOR, COUNTY_APPROVER, LANE_ROLES, User, acting_roles
 from service.clock import utcnow
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.params import PathId
+from service.life_events import service as life_events_service
+from service.life_events.models import PENDING, LifeEvent
 from service.masking import mask_name
 from service.tasks import service as tasks_service
 from service.tasks.schemas import TaskRead
@@ -66,6 +68,15 @@ async def _applicants(session: SessionDep, case_ids: set[int]) -> dict[int, str]
     return {case_id: mask_name(name) for case_id, name in rows if case_id is not None}
 
 
+async def _life_events_waiting(session: SessionDep, user: User) -> list[LifeEvent]:
+    """A county approver's share of the life events waiting for the county (deaths, moves, a
+    review's refusal): those of the jurisdiction they did not record themselves."""
+    if COUNTY_APPROVER not in acting_roles(user):
+        return []
+    pending = await life_events_service.list_visible(session, user=user, status=PENDING)
+    return [event for event in pending if event.recorded_by != user.id]
+
+
 @router.get("/")
 async def inbox(
     request: Request,
@@ -89,9 +100,12 @@ async def inbox(
         if _matches(task, now=now, program=program, status=status, region=region, overdue=overdue)
     ]
     names = await labels.load(session, sessions.of(request).language)
+    waiting = await _life_events_waiting(session, user)
+    listed = {task.application_id for task in shown} | {e.application_id for e in waiting}
     context = {
         "tasks": shown,
-        "applicants": await _applicants(session, {task.application_id for task in shown}),
+        "life_events_waiting": waiting,
+        "applicants": await _applicants(session, listed),
         "labels": names,
         "now": now,
         "filters": {"program": program, "status": status, "region": region, "overdue": overdue},

@@ -4,9 +4,9 @@ a county approver confirms it, and the page shows the event, its effect and the 
 from __future__ import annotations
 
 from tests.attack.rules import PAGES, ROLES
-from tests.conftest import Api, Server
+from tests.conftest import Api, MakeUser, Server
 from tests.factories import PDF
-from tests.life_events.helpers import recorded
+from tests.life_events.helpers import decide, recorded
 from tests.programs.test_special_assistance import enrol
 from tests.web.pages import DEMO_USERS, flash, logged_in
 
@@ -90,3 +90,21 @@ def test_each_form_is_there_only_for_the_roles_pages_names(api: Api, server: Ser
             expected = 303 if role in rule.roles else 404
             assert answer.status_code == expected, (template, role, answer.text[:200])
     assert api.get(f"/life-events/{event['id']}", as_="au.county").json()["status"] == "pending"
+
+
+def test_the_county_approver_s_inbox_lists_the_events_waiting_for_the_county(
+    api: Api, server: Server, make_user: MakeUser
+) -> None:
+    case_id = enrol(api)["id"]
+    event = recorded(api, case_id)
+    link = f'href="/applications/{case_id}#life-events"'
+    assert link in logged_in(server, "ca.county").get("/").text
+    assert link not in logged_in(server, "cw.lizhuang").get("/").text  # not the village's to decide
+    # The recorder who is also a county approver does not see their own event there.
+    both = make_user(["caseworker", "county_approver"], "130123")
+    own = recorded(api, enrol(api)["id"], as_=both)
+    inbox = logged_in(server, both).get("/").text
+    assert f'href="/applications/{own["application_id"]}#life-events"' not in inbox
+    assert link in inbox
+    assert decide(api, event["id"], "confirm").status_code == 200
+    assert link not in logged_in(server, "ca.county").get("/").text
