@@ -62,13 +62,15 @@ def waiver_case(county: County, *, year: int = THIS_YEAR, spouse: bool = True) -
     return body
 
 
-def monthly_case(county: County, *, child_born: date, spouse: bool = True) -> dict:
+def monthly_case(
+    county: County, *, child_born: date, spouse: bool = True, year: int = THIS_YEAR
+) -> dict:
     body = couple_case(
         MONTHLY,
         "only_child_reward_year",
         wife_born=WIFE_BORN,
         village=county.village(1),
-        event_date=date(THIS_YEAR, 1, 1),
+        event_date=date(year, 1, 1),
         household={"certificate_holder": True},
     )
     body["child_birth_date"] = child_born.isoformat()
@@ -304,3 +306,21 @@ def test_the_public_notice_shows_the_amount_the_county_set(kind: str, tmp_path: 
             api.act(case["id"], "approve", as_=user)
         notices = api.get("/public/notices", as_=None, params={"county": "130123"}).json()
         assert [(n["program"], n["amount_fen"]) for n in notices["items"]] == [(WAIVER, 100000)]
+
+
+def test_a_household_claims_the_monthly_reward_once_per_reward_year(
+    api: Api, county: County
+) -> None:
+    for year in (THIS_YEAR - 1, THIS_YEAR):
+        assert put_amount(api, MONTHLY, county.code, year, 1000, as_=county["admin"]).is_success
+    last_year = monthly_case(county, child_born=date(THIS_YEAR - 10, 3, 1), year=THIS_YEAR - 1)
+    assert api.post("/applications", as_=county["cw"], json=last_year).status_code == 201
+    this_year = {
+        **last_year,
+        "event": {"kind": "only_child_reward_year", "date": f"{THIS_YEAR}-01-01"},
+    }
+    assert api.post("/applications", as_=county["cw"], json=this_year).status_code == 201
+    # A second case of the same household in the same reward year is refused.
+    again = {**last_year, "event": {"kind": "only_child_reward_year", "date": f"{THIS_YEAR}-01-01"}}
+    problem = assert_problem(api.post("/applications", as_=county["cw"], json=again), 409)
+    assert problem["params"]["program"] == MONTHLY
