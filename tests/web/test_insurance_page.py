@@ -97,3 +97,39 @@ def test_only_the_county_s_finance_approver_and_auditor_have_the_page(
         may_make = role in PAGES[("POST", "/insurance/batches")].roles
         posted = page.post("/insurance/batches", {"year": str(this_year())})
         assert (posted.status_code != 404) is may_make, (role, posted.status_code)
+
+
+def test_the_insurer_s_list_is_downloaded_and_its_answer_uploaded_in_the_console(
+    server: Server, api: Api, county: County
+) -> None:
+    case = enrol(api, county)
+    batch = api.post("/insurance/batches", as_=county["fo"], json={"year": this_year()}).json()
+    decided = api.post(
+        f"/insurance/batches/{batch['id']}/decision",
+        as_=county["ca"],
+        json={"decision": "approve"},
+    )
+    assert decided.status_code == 200, decided.text
+    finance = logged_in(server, county["fo"])
+    page = finance.get("/insurance").text
+    assert "下载投保清单（Excel）" in page
+    listed = finance.get(
+        f"/insurance/batches/{batch['id']}/list?format=csv",
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert listed.status_code == 200, listed.text
+    assert listed.content.decode("utf-8-sig").startswith("序号,户编号")
+    refused = finance.post(
+        f"/insurance/batches/{batch['id']}/policy-file",
+        files={"file": ("answer.csv", b"a,b\n", "text/csv")},
+    )
+    assert refused.status_code == 422
+    answer = f"户编号,保单号\n{case['id']},PAB-WEB-0001\n".encode("utf-8-sig")
+    posted = finance.post(
+        f"/insurance/batches/{batch['id']}/policy-file",
+        files={"file": ("answer.csv", answer, "text/csv")},
+    )
+    assert posted.status_code == 303, posted.text
+    after = finance.get("/insurance").text
+    assert "保单号已登记" in flash(after)
+    assert "PAB-WEB-0001" in after
