@@ -50,7 +50,7 @@ Caseworker = Annotated[User, Depends(page_for(CASEWORKER))]
 RELATIONS = get_args(Relation)  # the schema's own list, in its order
 TEXT_FIELDS = (
     "program", "village", "applicant_name", "applicant_id_number", "relation", "spouse_name",
-    "spouse_id_number", "bank_card", "phone", "event_kind", "event_date",
+    "spouse_id_number", "bank_card", "phone", "event_kind", "event_date", "child_birth_date",
 )  # fmt: skip
 FLAGS = ("certificate_holder", "two_daughters_sterilised")
 # The caseworker's confirmation (submission only): the household is a family-planning family
@@ -96,6 +96,10 @@ def _create_body(values: dict[str, Any]) -> dict[str, Any]:
     if values["spouse_name"] or values["spouse_id_number"]:
         body["spouse"] = _given(name=values["spouse_name"], id_number=values["spouse_id_number"])
     body[CONFIRMATION] = values[CONFIRMATION]
+    # The only child's birth date, where a program's table reads the child's age (独生子女父母
+    # 奖励金: until 18); kept with the case's details.
+    if values["child_birth_date"]:
+        body["child_birth_date"] = values["child_birth_date"]
     return body
 
 
