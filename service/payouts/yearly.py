@@ -308,13 +308,14 @@ async def generate(
     for program in programs:
         for case in await _enrolled(session, program, year=year, region=region):
             assert case.id is not None
+            # A year without its standard is refused whole (nothing changes), reviewed or not.
+            standard = await _standard(session, program, case, year)
             state = await review_state(session, case, year)
             if state != "done":  # 年审 not completed: paid once it is
                 (run.missing_review if state == "missing" else run.unfinished_review).append(
                     case.id
                 )
                 continue
-            standard = await _standard(session, program, case, year)
             benefit = yearly_rule(program, case, standard, year)
             await _create(session, run, case=case, rule=benefit, persons=[], actor=actor)
             persons = insured_persons(case, dead=await dead_parents(session, case.id))

@@ -226,9 +226,10 @@ def test_special_assistance_is_enrolled_only_after_its_notice(
     assert case["status"] == "notice"
     notice = _notice_of(api, case)
     assert notice is not None
-    # Both parents, each: 2 × the year's base standard + the county's 1,000 CNY premium.
+    # Both parents, each: 2 × the year's base standard. The county's 1,000 CNY premium per
+    # parent is paid to the pension fund on their behalf: not the family's money, not shown.
     standards = {2025: 720000, 2026: 780000, 2027: 820000}
-    expected = 2 * (2 * standards[_now(clock).year] + 100000)
+    expected = 2 * 2 * standards[_now(clock).year]
     assert notice["amount_fen"] == expected
     set_clock(clock, datetime.fromisoformat(notice["ends_at"]) + timedelta(seconds=1))
     _worker(server)

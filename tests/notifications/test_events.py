@@ -214,7 +214,11 @@ def test_special_assistance_tells_of_enrolment_each_year_s_payment_and_the_end(
 
     response = api.post("/payouts/yearly", as_="fo.county", json={"year": 2026})
     assert response.status_code == 200, response.text
-    payout = next(p for p in api.case(case_id)["payouts"] if p["period"] == "2026")
+    payout = next(
+        p
+        for p in api.case(case_id)["payouts"]
+        if p["period"] == "2026" and p["payee"] == "household"
+    )
     paid = api.post(f"/payouts/{payout['id']}/pay", as_="fo.county", json={"bank_reference": "S1"})
     assert paid.status_code == 200, paid.text
     [message] = outbox.rows(case_id, event="paid")

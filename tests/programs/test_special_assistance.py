@@ -12,7 +12,9 @@ from tests.factories import VILLAGE_LIZHUANG, application
 from tests.recoveries.helpers import revoke
 
 CHAIN = ("cw.lizhuang", "vh.lizhuang", "tr.dongcheng", "ca.county")
-PREMIUM = 100000  # the county's 1,000 CNY pension premium per person, from the catalogue
+# The county's 1,000 CNY pension premium per person, from the catalogue: paid to the pension
+# fund on each insured parent's behalf (seed 001 line 249), never on the household's card.
+PREMIUM = 100000
 STANDARD = {2026: 780000, 2027: 820000}  # child_death, from workflows/programs.yaml
 
 
@@ -64,7 +66,20 @@ def generate(api: Api, year: int) -> dict:
 
 
 def payouts_of(api: Api, case_id: int) -> dict[str, dict]:
-    return {p["period"]: p for p in api.case(case_id)["payouts"]}
+    """The household's own payouts (its card), by period."""
+    return {p["period"]: p for p in api.case(case_id)["payouts"] if p["payee"] == "household"}
+
+
+def premiums_of(api: Api, case_id: int) -> dict[str, dict]:
+    """The pension premiums paid to the fund for the case's parents, by period."""
+    return {p["period"]: p for p in api.case(case_id)["payouts"] if p["payee"] == "pension_fund"}
+
+
+def review_done(api: Api, case_id: int, year: int) -> None:
+    """The year's annual review 年审 opened and completed without a change (village level)."""
+    assert api.post("/reviews/yearly", as_="ca.county", json={"year": year}).status_code == 200
+    api.act(case_id, "approve", as_="cw.lizhuang")
+    api.act(case_id, "approve", as_="vh.lizhuang")
 
 
 def test_county_approval_enrols_instead_of_paying_once(api: Api) -> None:
@@ -80,14 +95,18 @@ def test_yearly_amounts_follow_the_configured_standards_and_never_twice(api: Api
     assert first["created"] >= 1
     again = generate(api, 2026)
     assert again["created"] == 0  # safe to run twice: nothing new
+    review_done(api, case_id, 2027)  # a later year is paid after its 年审
     generate(api, 2027)
 
     payouts = payouts_of(api, case_id)
     assert set(payouts) == {"2026", "2027"}  # enrolled this year: nothing for 2025
+    premiums = premiums_of(api, case_id)
+    assert set(premiums) == {"2026", "2027"}
     for year in (2026, 2027):
         payout = payouts[str(year)]
-        # two parents × (2 × the year's standard + the premium)
-        assert payout["amount_fen"] == 2 * (2 * STANDARD[year] + PREMIUM)
+        # two parents × 2 × the year's standard: the premium is not the family's money
+        assert payout["amount_fen"] == 2 * 2 * STANDARD[year]
+        assert premiums[str(year)]["amount_fen"] == 2 * PREMIUM
         rule = payout["rule"]
         assert (rule["year"], rule["standard_fen"], rule["eligible_parents"]) == (
             year,
@@ -96,13 +115,16 @@ def test_yearly_amounts_follow_the_configured_standards_and_never_twice(api: Api
         )
         assert rule["multiplier"] == 2
         assert payout["status"] == "pending"
-    assert payouts["2027"]["amount_fen"] == 3_480_000  # 34,800.00 CNY
+    assert payouts["2027"]["amount_fen"] == 3_280_000  # 32,800.00 CNY
 
 
 def test_a_single_parent_household_gets_one_share(api: Api) -> None:
     case_id = enrol(api, spouse=False)["id"]
     generate(api, 2026)
-    assert payouts_of(api, case_id)["2026"]["amount_fen"] == 2 * STANDARD[2026] + PREMIUM
+    assert payouts_of(api, case_id)["2026"]["amount_fen"] == 2 * STANDARD[2026]
+    premium = premiums_of(api, case_id)["2026"]
+    assert premium["amount_fen"] == PREMIUM
+    assert len(premium["persons"]) == 1
 
 
 def test_a_year_without_a_configured_standard_is_refused(api: Api) -> None:
@@ -129,7 +151,10 @@ def test_the_finance_officer_records_a_yearly_payment_once(api: Api) -> None:
         "forbidden",
     )
     listed = api.get("/payouts", as_="au.county", params={"application_id": case_id}).json()
-    assert [p["period"] for p in listed["items"]] == ["2026"]
+    assert [(p["period"], p["payee"]) for p in listed["items"]] == [
+        ("2026", "pension_fund"),
+        ("2026", "household"),
+    ]
     events = [e["action"] for e in api.events(case_id)]
     assert events.count("payout_paid") == 1
 
@@ -160,7 +185,8 @@ def test_annual_review_holds_the_year_s_payout_and_records_a_parent_s_death(api:
     api.act(case_id, "approve", as_="ca.county")
     assert api.case(case_id)["status"] == "enrolled"
     generate(api, 2027)
-    assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * STANDARD[2027] + PREMIUM
+    assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * STANDARD[2027]
+    assert premiums_of(api, case_id)["2027"]["amount_fen"] == PREMIUM
 
 
 def test_a_review_that_finds_the_household_no_longer_eligible_ends_the_enrolment(
@@ -188,17 +214,24 @@ def test_revoking_an_enrolment_stops_its_payouts_and_recovers_what_was_paid(api:
     generate(api, 2026)
     paid = payouts_of(api, case_id)["2026"]
     api.post(f"/payouts/{paid['id']}/pay", as_="fo.county", json={"bank_reference": "SA-26"})
+    review_done(api, case_id, 2027)
     generate(api, 2027)  # pending when the fraud is found
 
     response = revoke(api, case_id)
     assert response.status_code == 200, response.text
     case = response.json()
     assert case["status"] == "revoked"
-    statuses = {p["period"]: p["status"] for p in case["payouts"]}
-    assert statuses == {"2026": "paid", "2027": "cancelled"}
+    statuses = {(p["period"], p["payee"]): p["status"] for p in case["payouts"]}
+    assert statuses == {
+        ("2026", "household"): "paid",
+        ("2026", "pension_fund"): "cancelled",
+        ("2027", "household"): "cancelled",
+        ("2027", "pension_fund"): "cancelled",
+    }
     (recovery,) = case["recoveries"]
     assert recovery["amount_due_fen"] == paid["amount_fen"]
     assert recovery["balance_fen"] == paid["amount_fen"]
 
     generate(api, 2027)  # a revoked household gets nothing more
-    assert {p["period"]: p["status"] for p in api.case(case_id)["payouts"]} == statuses
+    after = {(p["period"], p["payee"]): p["status"] for p in api.case(case_id)["payouts"]}
+    assert after == statuses

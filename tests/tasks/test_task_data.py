@@ -13,10 +13,16 @@ import pytest
 
 from tests.conftest import Api, Backend
 from tests.conftest import assert_problem as problem
-from tests.programs.test_special_assistance import STANDARD, enrol, generate, payouts_of
+from tests.programs.test_special_assistance import (
+    STANDARD,
+    enrol,
+    generate,
+    payouts_of,
+    premiums_of,
+)
 from tests.tasks.test_rules import snapshot, walk
 
-PREMIUM = 100000
+PREMIUM = 100000  # per insured parent, to the pension fund (never on the household's payout)
 # A card number that passes the Luhn check, as a person types it (groups of four).
 NEW_CARD = "6228 4829 1417 7763 174"
 NEW_CARD_DIGITS = NEW_CARD.replace(" ", "")
@@ -120,7 +126,8 @@ def test_fewer_parents_wait_for_the_county_before_the_year_is_paid(api: Api) -> 
     api.act(case_id, "approve", as_="ca.county")
     assert api.case(case_id)["eligible_parents"] == 1
     generate(api, 2027)
-    assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * STANDARD[2027] + PREMIUM
+    assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * STANDARD[2027]
+    assert premiums_of(api, case_id)["2027"]["amount_fen"] == PREMIUM  # one parent insured
 
     events = api.events(case_id)
     [change] = [e for e in events if e["action"] == "payment_terms_changed"]
@@ -145,7 +152,8 @@ def test_a_county_that_refuses_the_change_keeps_what_it_approved(api: Api) -> No
     case = api.case(case_id)
     assert (case["status"], case["eligible_parents"]) == ("enrolled", 2)
     generate(api, 2027)
-    assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * (2 * STANDARD[2027] + PREMIUM)
+    assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * 2 * STANDARD[2027]
+    assert premiums_of(api, case_id)["2027"]["amount_fen"] == 2 * PREMIUM
     assert not [e for e in api.events(case_id) if e["action"] == "payment_terms_changed"]
 
 
@@ -155,7 +163,8 @@ def test_an_unchanged_review_needs_no_county_step(api: Api) -> None:
     api.act(case_id, "approve", as_="vh.lizhuang")
     assert api.get("/tasks", as_="ca.county", params={"application_id": case_id}).json() == []
     generate(api, 2027)
-    assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * (2 * STANDARD[2027] + PREMIUM)
+    assert payouts_of(api, case_id)["2027"]["amount_fen"] == 2 * 2 * STANDARD[2027]
+    assert premiums_of(api, case_id)["2027"]["amount_fen"] == 2 * PREMIUM
 
 
 def test_a_new_card_goes_to_the_county_and_the_trail_never_holds_it_in_full(api: Api) -> None:

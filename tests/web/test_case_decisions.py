@@ -90,8 +90,9 @@ def test_a_yearly_program_shows_the_sum_of_a_year_and_who_receives_it(
         shown = re.sub(r"<[^>]+>", "", amount.group(1))
         year = re.search(r"a year \((\d{4})\)", shown)
         assert year, shown
-        # Each parent: 2 × the year's standard + the county's premium of ¥1,000.00.
-        fen = parents * (2 * STANDARD_FEN[int(year.group(1))] + 100000)
+        # Each parent: 2 × the year's standard. The county's premium of ¥1,000.00 per parent
+        # goes to the pension fund, not to the family: it is not in the family's sum.
+        fen = parents * 2 * STANDARD_FEN[int(year.group(1))]
         assert f"¥{fen // 100:,}.00" in shown
         assert who in shown
 
