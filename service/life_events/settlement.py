@@ -32,7 +32,7 @@ from service.audit import service as audit_service
 from service.auth.models import COUNTY_APPROVER, User
 from service.clock import utcnow
 from service.errors import Conflict, StaleTask
-from service.life_events.models import APPLICANT, DEATH, MOVED_AWAY, LifeEvent
+from service.life_events.models import APPLICANT, DEATH, MOVED_AWAY, SPOUSE, LifeEvent
 from service.notifications import service as notifications_service
 from service.payouts import models as payouts
 from service.payouts import service as payouts_service
@@ -55,8 +55,21 @@ async def settle(
     """Apply the confirmed ``event`` to ``case``; returns what it did (kept on the event)."""
     assert case.id is not None
     parents = case.eligible_parents or changes.parents_on_record(case)
-    ends = event.kind != DEATH or parents <= 1 or len(dead_before) >= 1
+    # One parent receiving and no death on record: a review took one off, and (as the
+    # pension premium's insured persons read it) the applicant is the one who still receives;
+    # the spouse's death then changes nothing that is paid.
+    not_receiving = (
+        event.kind == DEATH
+        and event.person == SPOUSE
+        and parents <= 1
+        and not dead_before
+        and bool(case.spouse_id_number)
+    )
+    ends = not not_receiving and (event.kind != DEATH or parents <= 1 or len(dead_before) >= 1)
     effects: dict[str, Any] = {"from_year": event.from_year, "ended": ends}
+    if not_receiving:
+        effects["not_receiving"] = True
+        return effects
     later = [
         payout
         for payout in await payouts_service.of_case(session, case.id)

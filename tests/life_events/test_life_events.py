@@ -171,3 +171,23 @@ def test_a_dead_parent_s_pension_premium_is_cut_and_what_was_paid_recovered_from
     assert len(after["2027"]["persons"]) == 1
     recoveries = {r["payout_id"]: r for r in api.case(case_id)["recoveries"]}
     assert recoveries[before["2026"]["id"]]["amount_due_fen"] == PREMIUM  # got back from the fund
+
+
+def test_the_spouse_s_death_after_a_review_took_one_parent_off_changes_nothing_paid(
+    api: Api,
+) -> None:
+    case_id = enrol(api)["id"]
+    assert api.post("/reviews/yearly", as_="ca.county", json={"year": 2027}).status_code == 200
+    api.act(case_id, "approve", as_="cw.lizhuang", data={"eligible_parents": 1})
+    api.act(case_id, "approve", as_="vh.lizhuang")
+    api.act(case_id, "approve", as_="ca.county")
+    generate(api, 2027)
+    pending = household_payouts(api, case_id)["2027"]
+    # The review kept the applicant; the spouse, no longer receiving, dies in 2026.
+    event = recorded(api, case_id, person="spouse", event_date="2026-03-01")
+    confirmed = decide(api, event["id"], "confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["effects"] == {"from_year": 2027, "ended": False, "not_receiving": True}
+    case = api.case(case_id)
+    assert (case["status"], case["eligible_parents"]) == ("enrolled", 1)
+    assert household_payouts(api, case_id)["2027"] == pending
