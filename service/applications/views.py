@@ -29,8 +29,8 @@ from service.clock import local_today
 from service.flows.models import FlowVersion
 from service.masking import mask_card, mask_id_number, mask_numbers_in, mask_phone
 from service.money import amount_cny
+from service.payouts import county_amounts, yearly
 from service.payouts import service as payouts_service
-from service.payouts import yearly
 from service.payouts.models import CANCELLED, ONCE
 from service.payouts.schemas import PayoutPersonRead
 from service.programs.models import BenefitStandard, Program
@@ -197,7 +197,10 @@ async def amount_due(session: AsyncSession, case: Application) -> Amount:
     if program.kind != "yearly" or program.yearly is None:
         payout = await payouts_service.for_application(session, case.id)
         owed = payout.amount_fen if payout is not None and payout.status != CANCELLED else None
-        return Amount(fen=program.amount_fen if owed is None else owed, yearly=False)
+        if owed is None:  # a county-set amount (never the catalogue's 0): the county's
+            computed = await county_amounts.owed(session, case=case, program=program)
+            owed = computed[0] if computed else program.amount_fen
+        return Amount(fen=owed, yearly=False)
     year = local_today().year
     parents = case.eligible_parents or yearly.parents_enrolled(case)
     standard = await session.get(BenefitStandard, (program.code, year, case.event_kind))

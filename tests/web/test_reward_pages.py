@@ -87,6 +87,9 @@ def test_a_monthly_reward_is_submitted_on_the_form_and_paid_the_county_s_amount(
     html = visible_text(page.get(f"/applications/{case_id}").text)
     assert "独生子女父母奖励金" in html
     assert "独生子女父母光荣证" in html
+    # Before approval the page says what the county's amount makes: 12 months × ¥10.
+    assert "¥120.00" in html
+    assert "¥0.00" not in html
 
     case = api.case(case_id, as_=county["au"])
     for kind in case["required_documents"]:
