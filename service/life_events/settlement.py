@@ -270,6 +270,8 @@ async def _reduce_pending(
         rule = {**payout.rule, "amount_fen": rest, "life_event_id": event.id}
         if "eligible_parents" in payout.rule:
             rule["eligible_parents"] = parents - 1
+        if line is not None and "insured_persons" in payout.rule:
+            rule["insured_persons"] = int(payout.rule["insured_persons"]) - 1
         values = {"amount_fen": rest, "rule": rule}
     changed = await session.exec(
         update(Payout)

@@ -169,6 +169,7 @@ def test_a_dead_parent_s_pension_premium_is_cut_and_what_was_paid_recovered_from
     assert after["2026"]["status"] == "paid"
     assert after["2027"]["amount_fen"] == PREMIUM  # the father's line is gone
     assert len(after["2027"]["persons"]) == 1
+    assert after["2027"]["rule"]["insured_persons"] == 1
     recoveries = {r["payout_id"]: r for r in api.case(case_id)["recoveries"]}
     assert recoveries[before["2026"]["id"]]["amount_due_fen"] == PREMIUM  # got back from the fund
 
