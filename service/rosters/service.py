@@ -23,6 +23,7 @@ from service.config import get_settings
 from service.errors import InvalidInput, NotFound
 from service.masking import mask_id_number
 from service.money import amount_cny
+from service.payouts import county_amounts
 from service.payouts.models import CANCELLED, ONCE, PAYEE_HOUSEHOLD, Payout
 from service.programs.models import Program
 from service.regions.models import TOWNSHIP, Region
@@ -136,6 +137,19 @@ async def _amounts(
     return owed
 
 
+async def _county_set_amounts(
+    session: AsyncSession, *, program: Program, cases: list[Application], into: dict[int, int]
+) -> None:
+    """A county-set program's case without a payout yet (``_amounts`` gave it the catalogue's
+    0): the county's amount of its event year (payouts/county_amounts.py)."""
+    if program.amount_by_county is None:
+        return
+    for case in cases:
+        if case.id is not None and not into.get(case.id):
+            computed = await county_amounts.owed(session, case=case, program=program)
+            into[case.id] = computed[0] if computed else program.amount_fen
+
+
 async def township_roster(
     session: AsyncSession, *, user: User, township: str, program: str, year: int
 ) -> tuple[bytes, str]:
@@ -152,6 +166,9 @@ async def township_roster(
     sent = await _sent_up(session, township=township, program=program, year=year)
     amounts = await _amounts(
         session, program=catalogue, case_ids=[case.id or 0 for case, _, _ in sent], year=year
+    )
+    await _county_set_amounts(
+        session, program=catalogue, cases=[case for case, _, _ in sent], into=amounts
     )
     zone = ZoneInfo(get_settings().timezone)
     rows: list[list[Cell]] = []

@@ -7,10 +7,12 @@ Each test takes a county of its own (tests/fresh_county.py): amounts are per cou
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
 import httpx
+import openpyxl
 import pytest
 
 from tests.conftest import Api, Backend, MakeUser, assert_problem
@@ -324,3 +326,23 @@ def test_a_household_claims_the_monthly_reward_once_per_reward_year(
     again = {**last_year, "event": {"kind": "only_child_reward_year", "date": f"{THIS_YEAR}-01-01"}}
     problem = assert_problem(api.post("/applications", as_=county["cw"], json=again), 409)
     assert problem["params"]["program"] == MONTHLY
+
+
+def test_the_township_roster_lists_the_county_s_amount_before_approval(
+    api: Api, county: County
+) -> None:
+    """花名册: a case the township sent up, not approved by the county yet, is listed with the
+    county's amount for the couple (the catalogue's amount is 0)."""
+    assert put_amount(api, WAIVER, county.code, THIS_YEAR, 50000, as_=county["admin"]).is_success
+    case = api.submit(waiver_case(county), as_=county["cw"])
+    for kind in case["required_documents"]:
+        assert api.attach(case["id"], kind, as_=county["cw"]).status_code == 201
+    for user in chain(county)[:3]:  # village, co-sign, township
+        api.act(case["id"], "approve", as_=user)
+    query = {"township": county.township, "program": WAIVER, "year": THIS_YEAR}
+    response = api.get("/rosters/township.xlsx", as_=county["tr"], params=query)
+    assert response.status_code == 200, response.text
+    rows = list(
+        openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
+    )
+    assert [row[9] for row in rows[2:-1]] == ["1000.00"]
