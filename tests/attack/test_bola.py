@@ -192,6 +192,7 @@ TARGETS: dict[tuple[str, str], tuple[str, Request]] = {
     ("POST", "/api/v1/payouts/{payout_id}/pay"): ("payout", _json("POST", {"bank_reference": "X"})),
     ("GET", "/api/v1/payouts/batches/{batch_id}"): ("batch", _json("GET")),
     ("GET", "/api/v1/payouts/batches/{batch_id}/bank-file"): ("batch", _json("GET")),
+    ("GET", "/api/v1/payouts/batches/{batch_id}/roster"): ("batch", _json("GET")),
     ("POST", "/api/v1/payouts/batches/{batch_id}/results"): ("batch", _results),
     ("GET", "/api/v1/recoveries/{recovery_id}"): ("recovery", _json("GET")),
     ("POST", "/api/v1/recoveries/{recovery_id}/payments"): (
