@@ -21,6 +21,7 @@ from service.auth.models import CASEWORKER, User
 from service.clock import local_today
 from service.errors import Conflict, InvalidInput
 from service.masking import mask_card, mask_id_number, mask_phone
+from service.programs import amounts as program_amounts
 from service.programs.models import Program
 from service.regions import jurisdiction
 from service.tasks.models import READY, Task
@@ -104,6 +105,10 @@ async def correct(
     for name, value in changes.items():
         setattr(case, name, value)
     _check(program, case)
+    # A corrected event year of a county-set program needs that year's amount too.
+    await program_amounts.require_set(
+        session, program, county=case.county_code, year=case.event_date.year
+    )
     outcome = eligibility.require(program, case, today=local_today())
     case.eligibility, case.priority = outcome.as_record(), outcome.priority
     session.add(case)

@@ -346,3 +346,13 @@ def test_the_township_roster_lists_the_county_s_amount_before_approval(
         openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True)
     )
     assert [row[9] for row in rows[2:-1]] == ["1000.00"]
+
+
+def test_a_correction_to_a_year_without_an_amount_is_refused(api: Api, county: County) -> None:
+    assert put_amount(api, WAIVER, county.code, THIS_YEAR, 50000, as_=county["admin"]).is_success
+    case = api.submit(waiver_case(county), as_=county["cw"])
+    edit = {"event": {"kind": "second_child_waiver", "date": f"{THIS_YEAR - 1}-05-01"}}
+    response = api.patch(f"/applications/{case['id']}", as_=county["cw"], json=edit)
+    problem = coded(response, 409, "program-amount-unset")
+    assert problem["params"]["year"] == THIS_YEAR - 1
+    assert api.case(case["id"], as_=county["au"])["event"]["date"] == f"{THIS_YEAR}-01-02"
