@@ -38,6 +38,12 @@ EXEMPT_PARAMETERS = {
     "incident_id": "incidents are installation-wide operations, admin only",
     # A public notice 公示 is published to everyone; objecting to it needs no account.
     "notice_id": "public notices are public by design",
+    # A county's yearly amount of a program (seed 003's rewards): county codes are the public
+    # statistical division codes and the amounts published policy, so nothing is hidden; the
+    # administrator of another county is refused 403 program-amount-outside-jurisdiction
+    # (tests/programs/test_county_amounts.py), and reads list their own county's only.
+    "county": "a county's program amount is published policy; another county's admin: 403",
+    "year": "a county's program amount is published policy; another county's admin: 403",
 }
 
 # Users outside village 1 of county A but inside county A (another village, another township).
