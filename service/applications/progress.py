@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import (
     APPROVED,
+    ENDED,
     ENROLLED,
     FINAL,
     HELD,
@@ -92,6 +93,33 @@ async def load_instance(session: AsyncSession, row: Application | Review) -> Ins
     """The workflow of a case, or of one of its yearly reviews, as last saved."""
     flow = await flows_service.parsed(session, row.flow_version_id)
     return Instance.load(flow, row.workflow_state)
+
+
+async def end_review(session: AsyncSession, review: Review) -> None:
+    """End a yearly review under way (its workflow cancelled, its ready tasks with it), as an
+    optimistic write: a review that moved meanwhile is a 409, never ended twice."""
+    instance = await load_instance(session, review)
+    instance.cancel()
+    ended = await session.exec(
+        update(Review)
+        .where(col(Review.id) == review.id, col(Review.version) == review.version)
+        .values(
+            status=ENDED,
+            workflow_state=instance.dump(),
+            version=review.version + 1,
+            updated_at=utcnow(),
+        )
+    )
+    if ended.rowcount != 1:
+        raise StaleTask(
+            "the case's yearly review changed meanwhile; reload and try again",
+            code="review-changed-meanwhile",
+        )
+    await session.exec(
+        update(Task)
+        .where(col(Task.review_id) == review.id, col(Task.status) == READY)
+        .values(status=CANCELLED)
+    )
 
 
 async def move(

@@ -29,7 +29,6 @@ from service.applications.models import (
 from service.applications.schemas import REVOCATION_EVIDENCE
 from service.audit import service as audit_service
 from service.auth.models import COUNTY_APPROVER, User, acting_roles
-from service.clock import utcnow
 from service.engine import Instance
 from service.errors import Conflict, Forbidden, InvalidInput, StaleTask
 from service.notices import service as notices_service
@@ -170,23 +169,7 @@ async def _end_open_work(session: AsyncSession, *, application_id: int) -> None:
         select(Review).where(Review.application_id == application_id, Review.status == IN_PROGRESS)
     )
     for review in reviews.all():
-        instance = await progress.load_instance(session, review)
-        instance.cancel()
-        ended = await session.exec(
-            update(Review)
-            .where(col(Review.id) == review.id, col(Review.version) == review.version)
-            .values(
-                status=ENDED,
-                workflow_state=instance.dump(),
-                version=review.version + 1,
-                updated_at=utcnow(),
-            )
-        )
-        if ended.rowcount != 1:
-            raise StaleTask(
-                "the case's yearly review changed meanwhile; reload and try again",
-                code="review-changed-meanwhile",
-            )
+        await progress.end_review(session, review)
 
 
 async def _settle_payouts(

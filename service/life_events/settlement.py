@@ -39,7 +39,6 @@ from service.payouts import service as payouts_service
 from service.payouts.models import LINE_OPEN, Payout, PayoutBatchLine, PayoutPerson
 from service.recoveries import service as recoveries_service
 from service.recoveries.models import OPEN, Recovery
-from service.tasks.models import CANCELLED, READY, Task
 
 WORDS = {DEATH: "扶助对象死亡", MOVED_AWAY: "迁出本县"}
 
@@ -168,28 +167,7 @@ async def _end_later_reviews(
     )
     ended = []
     for review in (await session.exec(statement)).all():
-        instance = await progress.load_instance(session, review)
-        instance.cancel()
-        moved = await session.exec(
-            update(Review)
-            .where(col(Review.id) == review.id, col(Review.version) == review.version)
-            .values(
-                status=ENDED,
-                workflow_state=instance.dump(),
-                version=review.version + 1,
-                updated_at=utcnow(),
-            )
-        )
-        if moved.rowcount != 1:
-            raise StaleTask(
-                "the case's yearly review changed meanwhile; reload and try again",
-                code="review-changed-meanwhile",
-            )
-        await session.exec(
-            update(Task)
-            .where(col(Task.review_id) == review.id, col(Task.status) == READY)
-            .values(status=CANCELLED)
-        )
+        await progress.end_review(session, review)
         assert review.id is not None
         ended.append(review.id)
         audit_service.record(
