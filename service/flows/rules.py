@@ -6,30 +6,12 @@ refused at upload with the element and the reason, all of them at once.
 
 from __future__ import annotations
 
-import time
-
 from service.applications.models import ENDED, ENROLLED, PAID, REJECTED, REVOKED
-from service.auth.models import COUNTY_APPROVER, FINANCE_OFFICER, LANE_ROLES
-from service.engine import (
-    ESCALATION_END_PREFIX,
-    SERVICE_WRITTEN,
-    Conventions,
-    ExpressionTimeout,
-    FieldSpec,
-    FlowProblem,
-    ParsedFlow,
-    evaluate_condition,
-)
-from service.money import MONEY_FIELDS
-
-DECISIONS = ("approve", "reject", "return")
-# A flow ends at an end event with a final status (engine/conventions.py: end_<status>, a
-# ``status`` property or the status as its name). Withdrawal is a command, not an end of a
-# flow; revocation is both: the county's command, and the end of a flow whose objection 举报
-# was upheld.
-END_STATUSES = (PAID, ENROLLED, REJECTED, REVOKED, ENDED)
-# Where money starts to flow: the finance officer's steps and the ends that pay or enrol.
-PAYOUT_STATUSES = frozenset({PAID, ENROLLED})
+from service.auth.models import COUNTY_APPROVER, LANE_ROLES
+from service.engine import ESCALATION_END_PREFIX, Conventions, FlowProblem, ParsedFlow
+from service.flows.data_rules import data_problems
+from service.flows.ends import END_STATUSES, payouts, statuses
+from service.flows.routing import gateway_problems, route_problems
 
 
 def problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem]:
@@ -37,7 +19,7 @@ def problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem
     enrolment the county already approved, may end enrolled without the county; but a change
     to what is paid goes to the county in every flow (``data_problems``)."""
     found = convention_problems(flow.conventions) if flow.conventions else []
-    if not _statuses(flow):
+    if not statuses(flow):
         found.append(
             FlowProblem(
                 flow.key,
@@ -47,7 +29,7 @@ def problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem
                 params={"element": flow.key, "statuses": list(END_STATUSES)},
             )
         )
-    found += [*_gateway_problems(flow), *_route_problems(flow)]
+    found += [*gateway_problems(flow), *route_problems(flow)]
     found += data_problems(flow)
     if not review_flow:
         found += _county_approval_problems(flow)
@@ -127,127 +109,8 @@ def _end_problems(conventions: Conventions) -> list[FlowProblem]:
     ]
 
 
-def _statuses(flow: ParsedFlow) -> set[str]:
-    """The final statuses the process's ends give a case."""
-    return {status for _end, status in flow.end_statuses if status is not None}
-
-
-def _payout_ends(flow: ParsedFlow) -> set[str]:
-    """Where money starts to flow: the ends that pay or enrol."""
-    return {end for end, status in flow.end_statuses if status in PAYOUT_STATUSES}
-
-
-# Conditions are run (sandboxed) to see which decision takes which branch. Each run is short;
-# this bounds all of them together, so a file of thousands of gateways cannot hold a worker.
-CHECK_BUDGET_S = 2.0
-
-
-def _takes_a_branch(
-    condition: str, decision: str, deadline: float, *, changes_money: bool, unknown: bool = False
-) -> bool:
-    """Whether ``condition`` holds after a task completed with ``decision`` (the service sets
-    ``changes_money`` at every completion); ``unknown`` when it reads other variables."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise TimeoutError
-    known = {"decision": decision, "changes_money": changes_money}
-    # Each condition may use the rest of the check's budget: a slice of it (0.1 s once) ran
-    # out on a busy machine and a valid flow was refused as if its branch did not hold.
-    # Running out is never an answer about the condition; it ends the check as too long.
-    try:
-        return bool(evaluate_condition(condition, known, remaining))
-    except ExpressionTimeout:
-        raise TimeoutError from None
-    except Exception:  # noqa: BLE001 - a condition that needs more than the service sets
-        return unknown
-
-
-def _offered(flow: ParsedFlow, tasks: tuple[str, ...]) -> list[str]:
-    """The decisions the tasks offer (their ``decision.*`` declarations, or all three)."""
-    offered = set()
-    for task_id in tasks:
-        task = flow.user_task(task_id)
-        offered |= {o.code for o in task.decisions} if task else set(DECISIONS)
-    return [decision for decision in DECISIONS if decision in offered]
-
-
-def _gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
-    found: list[FlowProblem] = []
-    deadline = time.monotonic() + CHECK_BUDGET_S
-    for gateway in flow.gateways:
-        if not gateway.after or gateway.has_default or not gateway.readable:
-            continue  # a condition the sandbox refused is reported as such
-        for decision in _offered(flow, gateway.after):
-            try:
-                taken = all(
-                    any(
-                        _takes_a_branch(c, decision, deadline, changes_money=money)
-                        for c in gateway.conditions
-                    )
-                    for money in (False, True)
-                )
-            except TimeoutError:
-                return [*found, _too_long(gateway.id)]
-            if not taken:
-                found.append(
-                    FlowProblem(
-                        gateway.id,
-                        f"gateway does not handle decision {decision!r} after "
-                        f"{', '.join(gateway.after)}: add a branch whose condition holds for "
-                        f"decision == {decision!r}, or a default flow",
-                        code="flow-gateway-decision-unhandled",
-                        params={
-                            "element": gateway.id,
-                            "decision": decision,
-                            "tasks": list(gateway.after),
-                        },
-                    )
-                )
-    return found
-
-
-def _too_long(element: str) -> FlowProblem:
-    return FlowProblem(
-        element,
-        f"checking the conditions and paths after {element!r} took over "
-        f"{CHECK_BUDGET_S:.0f} s: simplify its conditions",
-        code="flow-check-too-long",
-        params={"element": element, "seconds": int(CHECK_BUDGET_S)},
-    )
-
-
-def _route_problems(flow: ParsedFlow) -> list[FlowProblem]:
-    """A user task that offers more than one decision leads into an exclusive gateway that
-    routes them (``_gateway_problems`` checks its branches): a task dropped onto a sequence
-    flow would otherwise go on whatever was decided, a reject ignored."""
-    routed = {task for gateway in flow.gateways for task in gateway.after}
-    found = []
-    for task in flow.user_tasks:
-        offered = [option.code for option in task.decisions]
-        if len(offered) < 2 or task.id in routed:
-            continue
-        # Going on is what approving means; every other decision would be ignored.
-        missing = [code for code in offered if code != "approve"] or offered
-        shown = ", ".join(repr(code) for code in missing)
-        found.append(
-            FlowProblem(
-                task.id,
-                f"task {task.id!r} offers the decisions {', '.join(offered)}, but no "
-                f"exclusive gateway after it routes {shown}: the case would go on whatever "
-                "was decided. Add an exclusive gateway right after the task with a branch for "
-                "each decision (decision == 'reject' …), or declare only the decisions the "
-                "task offers (decision.* properties)",
-                code="flow-task-decisions-unrouted",
-                params={"element": task.id, "decisions": missing},
-            )
-        )
-    return found
-
-
 def _county_approval_problems(flow: ParsedFlow) -> list[FlowProblem]:
     county_tasks = frozenset(t.id for t in flow.user_tasks if t.lane == COUNTY_APPROVER)
-    payouts = {t.id for t in flow.user_tasks if t.lane == FINANCE_OFFICER}
-    payouts |= _payout_ends(flow)
     reachable = flow.reachable_without(county_tasks)
     return [
         FlowProblem(
@@ -257,7 +120,7 @@ def _county_approval_problems(flow: ParsedFlow) -> list[FlowProblem]:
             code="flow-payout-without-county",
             params={"element": element},
         )
-        for element in sorted(payouts & reachable)
+        for element in sorted(payouts(flow) & reachable)
     ]
 
 
@@ -284,7 +147,7 @@ def binding_problems(flow: ParsedFlow, *, kind: str, review: bool) -> list[FlowP
         for end, status in sorted(flow.end_statuses)
         if status is not None and status not in allowed
     ]
-    if needed not in _statuses(flow):
+    if needed not in statuses(flow):
         found.append(
             FlowProblem(
                 flow.key,
@@ -295,129 +158,3 @@ def binding_problems(flow: ParsedFlow, *, kind: str, review: bool) -> list[FlowP
             )
         )
     return found
-
-
-# Variables the service writes into every instance (at start: the program, its time limits,
-# the facts the decision tables read; at every completion: the decision and comment). A task
-# declaring one could overwrite what the service decided; completion refuses them at run time
-# too (any name the instance started with).
-SERVICE_VARIABLES = frozenset(
-    {
-        "program",
-        "priority",
-        "county",
-        "time_limits",
-        "year",
-        "relation",
-        "event_kind",
-        "event_this_year",
-        "certificate_holder",
-        "two_daughters_sterilised",
-        "mother_age",
-        "has_spouse",
-        "child_age",
-        *SERVICE_WRITTEN,
-    }
-)
-# The type a field of what is paid must have: it becomes the case's column.
-MONEY_FIELD_TYPES = {"eligible_parents": ("integer", 0, 2), "bank_card": ("card", None, None)}
-
-
-def data_problems(flow: ParsedFlow) -> list[FlowProblem]:
-    """Task data declarations: no service variable, money fields of their column's type,
-    a payout's reference where a payout task declares data, and every change to what is
-    paid routed to a county approver before anything pays."""
-    found: list[FlowProblem] = []
-    county_tasks = frozenset(t.id for t in flow.user_tasks if t.lane == COUNTY_APPROVER)
-    for task in flow.user_tasks:
-        names = {spec.name: spec for spec in task.fields}
-        found += [
-            FlowProblem(
-                task.id,
-                f"field {name!r} is a variable the service sets; rename it",
-                code="flow-field-reserved",
-                params={"element": task.id, "field": name},
-            )
-            for name in sorted(names.keys() & SERVICE_VARIABLES)
-        ]
-        found += _money_type_problems(task.id, names)
-        reference = names.get("bank_reference")
-        if (
-            task.lane == FINANCE_OFFICER
-            and names
-            and (reference is None or reference.type != "reference" or not reference.required)
-        ):
-            found.append(
-                FlowProblem(
-                    task.id,
-                    "a finance_officer task that declares data must declare "
-                    "field.bank_reference as 'reference required' (the bank's reference "
-                    "of the transfer)",
-                    code="flow-payout-reference-missing",
-                    params={"element": task.id},
-                )
-            )
-        if names.keys() & set(MONEY_FIELDS) and task.lane != COUNTY_APPROVER:
-            found += _unapproved_money_paths(flow, task.id, county_tasks)
-    return found
-
-
-def _money_type_problems(task_id: str, names: dict[str, FieldSpec]) -> list[FlowProblem]:
-    found = []
-    for name, (kind, low, high) in MONEY_FIELD_TYPES.items():
-        spec = names.get(name)
-        if spec is None:
-            continue
-        in_bounds = (
-            low is None
-            or high is None
-            or (
-                spec.minimum is not None
-                and spec.maximum is not None
-                and low <= spec.minimum
-                and spec.maximum <= high
-            )
-        )
-        if spec.type != kind or not in_bounds:
-            bounds = f" min={low} max={high} (or narrower)" if low is not None else ""
-            found.append(
-                FlowProblem(
-                    task_id,
-                    f"field {name!r} changes what is paid: declare it as '{kind}{bounds}'",
-                    code="flow-money-field-type",
-                    params={"element": task_id, "field": name, "declaration": f"{kind}{bounds}"},
-                )
-            )
-    return found
-
-
-def _unapproved_money_paths(
-    flow: ParsedFlow, task_id: str, county_tasks: frozenset[str]
-) -> list[FlowProblem]:
-    """Where a change proposed at ``task_id`` could reach a payout without the county: the
-    walk takes every branch that may hold once ``changes_money`` is true."""
-    deadline = time.monotonic() + CHECK_BUDGET_S
-
-    def may_hold(condition: str) -> bool:
-        return any(
-            _takes_a_branch(condition, decision, deadline, changes_money=True, unknown=True)
-            for decision in DECISIONS
-        )
-
-    payouts = {t.id for t in flow.user_tasks if t.lane == FINANCE_OFFICER}
-    payouts |= _payout_ends(flow)
-    try:
-        reached = flow.reachable_from(task_id, county_tasks, may_hold)
-    except TimeoutError:
-        return [_too_long(task_id)]
-    return [
-        FlowProblem(
-            task_id,
-            f"a change to what is paid made here can reach {element!r} without a "
-            "county_approver task: route decisions with changes_money to the county "
-            "(县级审批) first",
-            code="flow-money-without-county",
-            params={"element": task_id, "target": element},
-        )
-        for element in sorted(payouts & reached)
-    ]

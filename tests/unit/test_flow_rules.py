@@ -115,11 +115,11 @@ def test_running_out_of_time_is_never_read_as_a_branch_not_taken() -> None:
     """A condition that does not finish in the time left says nothing about whether it
     holds: the check ends as too long rather than refusing a valid flow as unrouted (on a
     busy CI machine a valid pilot flow was refused as not handling 'approve')."""
-    from service.flows.rules import _takes_a_branch
+    from service.flows.conditions import takes_a_branch
 
     # Thousands of comparisons: milliseconds under the sandbox's per-opcode tracer.
     long_condition = " or ".join(f"decision == 'x{n}'" for n in range(5000))
     long_condition += " or decision == 'approve'"
     with pytest.raises(TimeoutError):
-        _takes_a_branch(long_condition, "approve", time.monotonic() + 0.002, changes_money=False)
-    assert _takes_a_branch(long_condition, "approve", time.monotonic() + 5, changes_money=False)
+        takes_a_branch(long_condition, "approve", time.monotonic() + 0.002, changes_money=False)
+    assert takes_a_branch(long_condition, "approve", time.monotonic() + 5, changes_money=False)
