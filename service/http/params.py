@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path, Query
 from pydantic import AwareDatetime, BeforeValidator
@@ -39,3 +39,8 @@ QueryDate = Annotated[
 ]
 # An instant with its zone (…Z or +08:00): a bare local time would be ambiguous.
 QueryInstant = Annotated[AwareDatetime | None, BeforeValidator(_iso_text), Query()]
+
+# A downloaded table's format (``?format=csv|xlsx``): each route gives its own default, the
+# one its readers open (a bank's import takes CSV; people open spreadsheets).
+FileFormat = Literal["csv", "xlsx"]
+FileFormatQuery = Annotated[FileFormat, Query(alias="format")]

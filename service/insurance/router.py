@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
 
@@ -10,7 +10,7 @@ from service.config import get_settings
 from service.http import downloads, problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.idempotency import IdempotencyDep
-from service.http.params import PathId
+from service.http.params import FileFormatQuery, PathId
 from service.http.uploads import read_limited
 from service.insurance import files as insurance_files
 from service.insurance import policies as insurance_policies
@@ -137,7 +137,7 @@ async def insured_list(
     batch_id: PathId,
     user: Maker,
     session: WriteSessionDep,
-    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+    file_format: FileFormatQuery = "xlsx",
 ) -> Response:
     """The approved households for the insurer, with full resident IDs (audited)."""
     content, media_type, name = await insurance_files.insured_list(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +14,7 @@ from service.errors import InvalidInput
 from service.http import downloads, problems
 from service.http.deps import SessionDep, WriteSessionDep
 from service.http.idempotency import IdempotencyDep
-from service.http.params import Cursor, PathId, QueryId
+from service.http.params import Cursor, FileFormatQuery, PathId, QueryId
 from service.http.uploads import read_limited
 from service.payouts import batches, yearly
 from service.payouts import service as payouts_service
@@ -152,7 +152,7 @@ async def bank_file(
     batch_id: PathId,
     user: Finance,
     session: WriteSessionDep,
-    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+    file_format: FileFormatQuery = "csv",
 ) -> Response:
     """The lines awaiting the bank, with full card numbers and a totals row (audited)."""
     content, media_type, name = await batches.bank_file(
@@ -170,7 +170,7 @@ async def batch_roster(
     batch_id: PathId,
     user: Reader,
     session: SessionDep,
-    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+    file_format: FileFormatQuery = "xlsx",
 ) -> Response:
     """The person roster of a batch paid to an account (the pension fund's): one row per
     insured person with the line's reference; IDs masked."""

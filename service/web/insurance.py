@@ -8,7 +8,7 @@ behind the same roles; the page only reads forms and shows what the services ans
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -23,7 +23,7 @@ from service.config import get_settings
 from service.errors import InvalidInput
 from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
-from service.http.params import PathId
+from service.http.params import FileFormatQuery, PathId
 from service.http.uploads import read_limited
 from service.insurance import files as insurance_files
 from service.insurance import plans
@@ -178,7 +178,7 @@ async def insured_list(
     batch_id: PathId,
     user: Maker,
     session: WriteSessionDep,
-    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+    file_format: FileFormatQuery = "xlsx",
 ) -> Response:
     """The list for the insurer, as the API's list route gives it (audited)."""
     content, media_type, name = await insurance_files.insured_list(

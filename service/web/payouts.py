@@ -7,9 +7,9 @@ shows what the services answer.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,7 +22,7 @@ from service.config import get_settings
 from service.errors import InvalidInput
 from service.http import downloads
 from service.http.deps import SessionDep, WriteSessionDep
-from service.http.params import PathId
+from service.http.params import FileFormatQuery, PathId
 from service.http.uploads import read_limited
 from service.money import fen_of_yuan
 from service.payouts import batches
@@ -172,7 +172,7 @@ async def bank_file(
     batch_id: PathId,
     user: Finance,
     session: WriteSessionDep,
-    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+    file_format: FileFormatQuery = "csv",
 ) -> Response:
     """The file for the bank, as the API's bank-file route gives it (audited)."""
     content, media_type, name = await batches.bank_file(
@@ -186,7 +186,7 @@ async def batch_roster(
     batch_id: PathId,
     user: Finance,
     session: SessionDep,
-    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "xlsx",
+    file_format: FileFormatQuery = "xlsx",
 ) -> Response:
     """The person roster of an account's batch, as the API's roster route gives it."""
     content, media_type, name = await persons_roster.batch_roster(
