@@ -14,9 +14,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -24,8 +24,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from pydantic import ValidationError
 
 from service.config import get_settings
+from service.errors import InvalidInput
 from service.text import printable
 
 Cell = str | int | None
@@ -189,3 +191,53 @@ class XlsxStream:
             self._sheet.close()
             self._sheet._writer.cleanup()
             self._saved = True
+
+
+Line = TypeVar("Line")
+
+
+def read_uploaded_csv(
+    content: bytes,
+    *,
+    what: str,
+    columns: Sequence[str],
+    header_fits: Callable[[set[str]], bool],
+    parse: Callable[[dict[str, str]], Line | None],
+) -> list[Line]:
+    """The lines of a CSV file a partner sends back (the bank's results, the insurer's policy
+    numbers): UTF-8, a BOM allowed, a header row that ``header_fits``; each line's cells,
+    stripped and keyed by column, go through ``parse`` (None skips the line: a footer, a blank
+    line). Every refusal names the file (``what``) and, for a bad line, its number in the
+    file as a spreadsheet shows it, so the office can correct the file and send it again."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"the {what} is not UTF-8 text", field="file", code="result-file-encoding"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text))
+    if not header_fits({(name or "").strip() for name in reader.fieldnames or []}):
+        raise InvalidInput(
+            f"the {what} needs a header row with " + ", ".join(columns),
+            field="file",
+            code="result-file-header",
+            params={"columns": list(columns)},
+        )
+    lines = []
+    for number, raw in enumerate(reader, start=2):  # line 1 is the header
+        row = {(key or "").strip(): (value or "").strip() for key, value in raw.items()}
+        try:
+            line = parse(row)
+        except ValidationError as error:
+            message = "; ".join(str(item["msg"]) for item in error.errors())
+            raise InvalidInput(
+                f"line {number}: {message}",
+                field=f"file:{number}",
+                code="result-file-line",
+                params={"line": number, "message": message},
+            ) from None
+        if line is not None:
+            lines.append(line)
+    if not lines:
+        raise InvalidInput(f"the {what} holds no line", field="file", code="result-file-empty")
+    return lines

@@ -4,22 +4,18 @@ answer, the same list with each household's policy number filled in."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import User
-from service.errors import Conflict, InvalidInput
+from service.errors import Conflict
 from service.insurance.models import BATCH_APPROVED, POLICY_APPROVED, POLICY_INSURED
 from service.insurance.schemas import PolicyNumber
 from service.insurance.service import MAKER, require_county
 from service.insurance.views import get_visible, policies_of
 from service.money import amount_cny
-from service.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Sheet
+from service.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, Sheet, read_uploaded_csv
 
 HOUSEHOLD, POLICY_NO = "户编号", "保单号"
 HEADER = (
@@ -97,47 +93,22 @@ LIVE = (POLICY_APPROVED, POLICY_INSURED)
 def parse_policy_file(content: bytes) -> list[PolicyNumber]:
     """The insurer's answer: CSV (UTF-8, a BOM allowed) with the columns 户编号 and 保单号
     (or application_id and policy_no); lines without a policy number are skipped."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(
-            "the policy file is not UTF-8 text", field="file", code="result-file-encoding"
-        ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {(name or "").strip() for name in reader.fieldnames or []}
-    keys = next(
-        (
-            pair
-            for pair in ((HOUSEHOLD, POLICY_NO), ("application_id", "policy_no"))
-            if {*pair} <= columns
-        ),
-        None,
-    )
-    if keys is None:
-        raise InvalidInput(
-            f"the policy file needs a header row with {HOUSEHOLD} and {POLICY_NO}",
-            field="file",
-            code="result-file-header",
-            params={"columns": [HOUSEHOLD, POLICY_NO]},
-        )
-    numbers = []
-    for number, raw in enumerate(reader, start=2):
-        row = {(key or "").strip(): (value or "").strip() for key, value in raw.items()}
-        household, policy_no = row.get(keys[0], ""), row.get(keys[1], "")
+    names = ((HOUSEHOLD, POLICY_NO), ("application_id", "policy_no"))
+
+    def keys_in(columns: set[str]) -> tuple[str, str] | None:
+        return next((pair for pair in names if {*pair} <= columns), None)
+
+    def parse(row: dict[str, str]) -> PolicyNumber | None:
+        household_key, policy_key = keys_in(set(row)) or names[0]
+        household, policy_no = row.get(household_key, ""), row.get(policy_key, "")
         if not policy_no or not household.isdigit():
-            continue  # the footer, a blank line, a household the insurer has not numbered
-        try:
-            numbers.append(PolicyNumber(application_id=int(household), policy_no=policy_no))
-        except ValidationError as error:
-            message = "; ".join(str(item["msg"]) for item in error.errors())
-            raise InvalidInput(
-                f"line {number}: {message}",
-                field=f"file:{number}",
-                code="result-file-line",
-                params={"line": number, "message": message},
-            ) from None
-    if not numbers:
-        raise InvalidInput(
-            "the policy file holds no policy number", field="file", code="result-file-empty"
-        )
-    return numbers
+            return None  # the footer, a blank line, a household the insurer has not numbered
+        return PolicyNumber(application_id=int(household), policy_no=policy_no)
+
+    return read_uploaded_csv(
+        content,
+        what="policy file",
+        columns=names[0],
+        header_fits=lambda columns: keys_in(columns) is not None,
+        parse=parse,
+    )

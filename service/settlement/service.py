@@ -11,11 +11,8 @@ Posting the same results again changes nothing: a line that has its result is le
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -45,6 +42,7 @@ from service.payouts.models import (
 )
 from service.payouts.schemas import LineOutcome, LineResult, ResultsOutcome
 from service.recoveries import service as recoveries_service
+from service.spreadsheets import read_uploaded_csv
 from service.tasks import service as tasks_service
 from service.tasks.models import READY, Task
 from service.tasks.schemas import Decision
@@ -364,46 +362,27 @@ def _fen(row: dict[str, str]) -> Any:
 def parse_result_file(content: bytes) -> list[LineResult]:
     """The bank's result file: CSV (UTF-8, a BOM allowed) with a header row naming the
     columns reference, status, amount_fen (or amount in yuan), bank_reference, reason."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(
-            "the result file is not UTF-8 text", field="file", code="result-file-encoding"
-        ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    columns = {name.strip() for name in reader.fieldnames or []}
-    if not {"reference", "status"} <= columns or not {"amount_fen", "amount"} & columns:
-        raise InvalidInput(
-            "the result file needs a header row with " + ", ".join(RESULT_COLUMNS),
-            field="file",
-            code="result-file-header",
-            params={"columns": list(RESULT_COLUMNS)},
-        )
-    results = []
-    for number, raw in enumerate(reader, start=2):
-        row = {(key or "").strip(): (value or "").strip() for key, value in raw.items()}
+
+    def header_fits(columns: set[str]) -> bool:
+        return {"reference", "status"} <= columns and bool({"amount_fen", "amount"} & columns)
+
+    def parse(row: dict[str, str]) -> LineResult | None:
         if not any(row.values()):
-            continue
-        try:
-            results.append(
-                LineResult.model_validate(
-                    {
-                        "reference": row.get("reference"),
-                        "status": row.get("status"),
-                        "amount_fen": _fen(row),
-                        "bank_reference": row.get("bank_reference") or None,
-                        "reason": row.get("reason") or None,
-                    }
-                )
-            )
-        except ValidationError as error:
-            message = "; ".join(str(item["msg"]) for item in error.errors())
-            raise InvalidInput(
-                f"line {number}: {message}",
-                field=f"file:{number}",
-                code="result-file-line",
-                params={"line": number, "message": message},
-            ) from None
-    if not results:
-        raise InvalidInput("the result file holds no line", field="file", code="result-file-empty")
-    return results
+            return None
+        return LineResult.model_validate(
+            {
+                "reference": row.get("reference"),
+                "status": row.get("status"),
+                "amount_fen": _fen(row),
+                "bank_reference": row.get("bank_reference") or None,
+                "reason": row.get("reason") or None,
+            }
+        )
+
+    return read_uploaded_csv(
+        content,
+        what="result file",
+        columns=RESULT_COLUMNS,
+        header_fits=header_fits,
+        parse=parse,
+    )

@@ -268,6 +268,35 @@ def test_amounts_that_do_not_match_change_nothing(
     assert snapshot(backend, county) == before
 
 
+def test_a_result_file_the_service_cannot_read_is_refused_by_what_is_wrong(
+    api: Api, backend: Backend, county: County
+) -> None:
+    """The bank's result file: not UTF-8, no header naming the columns, no line, a line that
+    does not read: each a 422 with its own code (the line's number as a spreadsheet shows
+    it), and nothing recorded."""
+    approved_case(api, county)
+    batch = make_batch(api, county)
+    [line] = batch["lines"]
+    path = f"/payouts/batches/{batch['id']}/results"
+    before = snapshot(backend, county)
+
+    def refused(content: bytes, code: str) -> dict:
+        files = {"file": ("results.csv", content, "text/csv")}
+        body = assert_problem(api.post(path, as_=county["fo"], files=files), 422)
+        assert body["code"] == code, body
+        return body
+
+    refused(b"\xff\xfe\x00", "result-file-encoding")
+    body = refused(b"name,card\nA,1\n", "result-file-header")
+    assert "reference" in body["params"]["columns"]
+    refused(b"reference,status,amount\n,,\n", "result-file-empty")
+    reference = line["reference"]
+    bad = f"reference,status,amount\n{reference},paid,3000\n{reference},lost,3000\n"
+    body = refused(bad.encode(), "result-file-line")
+    assert body["params"]["line"] == 3  # the header is line 1
+    assert snapshot(backend, county) == before
+
+
 def test_batches_by_program_and_period(api: Api, county: County) -> None:
     approved_case(api, county)
     hr = approved_case(api, county, body=hardship())
