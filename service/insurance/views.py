@@ -15,7 +15,12 @@ from service.auth.models import User
 from service.config import get_settings
 from service.errors import NotFound
 from service.insurance import plans
-from service.insurance.models import POLICY_INSURED, InsuranceBatch, InsurancePolicy
+from service.insurance.models import (
+    POLICY_DROPPED,
+    POLICY_INSURED,
+    InsuranceBatch,
+    InsurancePolicy,
+)
 from service.insurance.schemas import BatchRead, PolicyRead
 from service.masking import mask_id_number
 from service.money import amount_cny
@@ -59,6 +64,21 @@ async def policies_of(session: AsyncSession, batch_id: int) -> list[PolicyRead]:
         )
         for policy, case, payout in rows
     ]
+
+
+async def policies_of_case(session: AsyncSession, application_id: int) -> list[InsurancePolicy]:
+    """A household's policies, newest year first, for its case page (the caller has checked
+    the case is visible). A line dropped from a batch is left out: it never became a policy."""
+    return list(
+        (
+            await session.exec(
+                select(InsurancePolicy)
+                .where(InsurancePolicy.application_id == application_id)
+                .where(InsurancePolicy.status != POLICY_DROPPED)
+                .order_by(col(InsurancePolicy.year).desc(), col(InsurancePolicy.id).desc())
+            )
+        ).all()
+    )
 
 
 async def batch_read(

@@ -46,7 +46,7 @@ from service.tasks import handover
 from service.tasks import service as tasks_service
 from service.tasks.models import COMPLETED, Task
 from service.tasks.schemas import Decision
-from service.web import diagrams, i18n, labels, life_events, sessions, submit, task_forms
+from service.web import diagrams, i18n, insurance, labels, life_events, sessions, submit, task_forms
 from service.web import errors as web_errors
 from service.web.deps import PageUser, page_for
 from service.web.i18n import N_
@@ -209,6 +209,7 @@ async def case_page(
     # caseworker) the upload form, shared with the upload's own answer.
     context |= await submit.documents_context(session, user, detail)
     context |= await life_events.context(session, user=user, case=case)  # death, moving away
+    context |= await insurance.case_context(session, user=user, case=case)  # 平安保障
     context["timeline_oob"] = False  # in the page itself; the upload's answer swaps it
     return render(request, "case.html", context, user=user)
 

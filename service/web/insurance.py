@@ -8,7 +8,7 @@ behind the same roles; the page only reads forms and shows what the services ans
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
 
+from service.applications.models import Application
 from service.audit import service as audit_service
 from service.auth.models import AUDITOR, COUNTY_APPROVER, FINANCE_OFFICER, User, acting_roles
 from service.clock import local_today
@@ -94,6 +95,18 @@ async def _page(
         "errors": errors or {},
     }
     return render(request, "insurance.html", context, user=user, status_code=status_code)
+
+
+async def case_context(session: AsyncSession, *, user: User, case: Application) -> dict[str, Any]:
+    """The case page's 平安保障 section: the household's policies by year, with the insurer's
+    policy number once recorded (what the village tells a family that asks), and a link to
+    the batch for the roles that have the /insurance page."""
+    assert case.id is not None
+    return {
+        "insurance_policies": await insurance_views.policies_of_case(session, case.id),
+        "insurance_statuses": STATUSES,
+        "insurance_page": bool(acting_roles(user) & {FINANCE_OFFICER, COUNTY_APPROVER, AUDITOR}),
+    }
 
 
 @router.get("/insurance")

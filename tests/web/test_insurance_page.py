@@ -74,6 +74,16 @@ def test_a_batch_is_made_approved_and_its_policies_recorded_in_the_console(
     batch = api.get(f"/insurance/batches/{batch_id}", as_=county["au"]).json()
     assert [p["policy_no"] for p in batch["policies"]] == ["PAB-2026-000777"]
 
+    # The case page tells the household's policy number, to the village too (no batch link:
+    # the caseworker has no /insurance page).
+    for key, links in (("ca", True), ("cw", False)):
+        case_page = logged_in(server, county[key]).get(f"/applications/{case['id']}").text
+        section = case_page.split('id="insurance"', 1)[1].split("</section>", 1)[0]
+        assert "平安保障" in section
+        assert "PAB-2026-000777" in section
+        assert "已投保" in section
+        assert (f"#insurance-batch-{batch_id}" in section) is links, key
+
 
 def test_the_maker_of_a_batch_is_not_offered_its_approval(
     server: Server, api: Api, county: County, make_user: MakeUser
