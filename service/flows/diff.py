@@ -3,16 +3,21 @@ structures (service/engine/structure.py), shown by the version diff page and the
 
 Elements are matched by id (a modeler keeps ids as it edits). Each is named by its name and
 lane, an unnamed one (a gateway) by the element leading into it. What changed is listed per
-attribute: name, type, lane, deadline, the decisions and fields of a user task, an end's
-status, and each outgoing sequence flow by the element it leads to — added, removed, or its
-condition, default or name changed. Flows are matched by their target, not their id, so that
-swapping two branches' conditions and swapping their targets read the same: on each branch,
-the condition before and after.
+attribute: name, type, lane, deadline, the decisions (with their hints) and fields of a user
+task, an end's status, a script task's script, a timer event's expression, and each outgoing
+sequence flow by the element it leads to — added, removed, or its condition, default, name or
+target changed. Flows are matched by their target, so that swapping two branches' conditions
+and swapping their targets read the same (on each branch, the condition before and after);
+a flow whose id is on both sides with another target was re-targeted: one change, naming
+where it led before and where it leads now.
+
+Names that several elements share (every timer is 超期, every escalation's end 督办) are told
+apart by the task a boundary event is attached to and the element leading into the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from service.engine.structure import Element, SequenceFlow, Structure
 from service.flows.schemas import (
@@ -37,27 +42,53 @@ def reference(structure: Structure, element_id: str) -> ElementRef:
     return ElementRef(id=element.id, type=element.type, **_naming(structure, element))
 
 
+def _attached(structure: Structure, element: Element) -> Element | None:
+    if element.type != "boundaryEvent" or not element.attached_to:
+        return None
+    return structure.elements.get(element.attached_to)
+
+
+def _shared(structure: Structure, element: Element) -> bool:
+    """Whether another element has its name (超期, 督办: one per task)."""
+    return any(
+        other.name == element.name and other.id != element.id
+        for other in structure.elements.values()
+    )
+
+
 def _naming(structure: Structure, element: Element) -> dict[str, str | None]:
     named: dict[str, str | None] = {
         "name": element.name,
         "name_en": element.name_en,
         "lane": element.lane,
     }
-    if not element.name:
+    task = _attached(structure, element)
+    if task is not None:
+        named["on"], named["on_en"] = task.name, task.name_en
+        return named
+    if not element.name or _shared(structure, element):
+        # The element leading into it; a timer's end by the task whose timer leads there.
         leading = [
-            structure.elements[flow.source]
+            _attached(structure, source) or source
             for flow in structure.flows.values()
-            if flow.target == element.id and flow.source in structure.elements
+            if flow.target == element.id
+            and (source := structure.elements.get(flow.source)) is not None
         ]
-        names = [e for e in leading if e.name]
+        names = {(e.name, e.name_en) for e in leading if e.name}
         if len(names) == 1:
-            named["after"], named["after_en"] = names[0].name, names[0].name_en
+            named["after"], named["after_en"] = names.pop()
     return named
 
 
 def _decisions(element: Element) -> list[DecisionRead]:
     return [
-        DecisionRead(code=option.code, name=option.name_zh, name_en=option.name_en)
+        DecisionRead(
+            code=option.code,
+            name=option.name_zh,
+            name_en=option.name_en,
+            hint=option.hint_zh,
+            hint_en=option.hint_en,
+        )
         for option in element.decisions
     ]
 
@@ -73,7 +104,8 @@ def _flow_change(
     before: Structure, after: Structure, old: SequenceFlow | None, new: SequenceFlow | None
 ) -> FlowChange | None:
     if old is not None and new is not None:
-        same = (old.condition, old.default, old.name, old.name_en) == (
+        same = (old.target, old.condition, old.default, old.name, old.name_en) == (
+            new.target,
             new.condition,
             new.default,
             new.name,
@@ -83,9 +115,11 @@ def _flow_change(
             return None
     change = "changed" if old and new else "added" if new else "removed"
     target = reference(after, new.target) if new else reference(before, old.target if old else "")
+    moved = old is not None and new is not None and old.target != new.target
     return FlowChange(
         change=change,
         target=target,
+        target_before=reference(before, old.target) if moved and old else None,
         flow_before=old.id if old else None,
         flow_after=new.id if new else None,
         condition_before=old.condition if old else None,
@@ -99,22 +133,44 @@ def _flow_change(
     )
 
 
-def _flow_changes(before: Structure, after: Structure, element_id: str) -> list[FlowChange]:
-    """The outgoing flows of an element, matched by target; where several lead to one
-    target, in document order."""
-    old, new = _outgoing(before, element_id), _outgoing(after, element_id)
-    found = []
-    for target in [*new, *(t for t in old if t not in new)]:
-        olds, news = old.get(target, []), new.get(target, [])
-        for index in range(max(len(olds), len(news))):
-            change = _flow_change(
-                before,
-                after,
-                olds[index] if index < len(olds) else None,
-                news[index] if index < len(news) else None,
+def _pairs(
+    olds: list[SequenceFlow], news: list[SequenceFlow]
+) -> list[tuple[SequenceFlow | None, SequenceFlow | None]]:
+    """Flows to one target paired: the same id first, then the others in document order."""
+    ids = {flow.id for flow in olds} & {flow.id for flow in news}
+    paired: list[tuple[SequenceFlow | None, SequenceFlow | None]] = [
+        (old, next(new for new in news if new.id == old.id)) for old in olds if old.id in ids
+    ]
+    rest_old = [flow for flow in olds if flow.id not in ids]
+    rest_new = [flow for flow in news if flow.id not in ids]
+    for index in range(max(len(rest_old), len(rest_new))):
+        paired.append(
+            (
+                rest_old[index] if index < len(rest_old) else None,
+                rest_new[index] if index < len(rest_new) else None,
             )
-            if change is not None:
-                found.append(change)
+        )
+    return paired
+
+
+def _flow_changes(before: Structure, after: Structure, element_id: str) -> list[FlowChange]:
+    """The outgoing flows of an element, matched by target (the same id first, then in
+    document order); a flow left alone on each side under the same id was re-targeted."""
+    old, new = _outgoing(before, element_id), _outgoing(after, element_id)
+    pairs: list[tuple[SequenceFlow | None, SequenceFlow | None]] = []
+    for target in [*new, *(t for t in old if t not in new)]:
+        pairs += _pairs(old.get(target, []), new.get(target, []))
+    gone = {o.id: o for o, n in pairs if o is not None and n is None}
+    came = {n.id: n for o, n in pairs if n is not None and o is None}
+    found = []
+    for old_flow, new_flow in pairs:
+        if old_flow is None and new_flow is not None and new_flow.id in gone:
+            old_flow = gone[new_flow.id]  # re-targeted: one change, both targets named
+        elif new_flow is None and old_flow is not None and old_flow.id in came:
+            continue  # said with its new target
+        change = _flow_change(before, after, old_flow, new_flow)
+        if change is not None:
+            found.append(change)
     return found
 
 
@@ -143,6 +199,26 @@ def _attribute_changes(old: Element, new: Element) -> list[AttributeChange]:
     return found
 
 
+Expressions = Mapping[str, Mapping[str, str]]  # element id → {"script"|"timer": text}
+
+
+def _expression_changes(
+    structure: Structure, element: Element, old: Mapping[str, str], new: Mapping[str, str]
+) -> list[AttributeChange]:
+    """A script task's script, and a timer's expression unless it is a user task's deadline
+    (said as the task's deadline)."""
+    found: list[AttributeChange] = []
+    deadline = (task := _attached(structure, element)) is not None and task.is_user_task
+    for attribute in ("script", "timer"):
+        if attribute == "timer" and deadline:
+            continue
+        if old.get(attribute) != new.get(attribute):
+            found.append(
+                TextChange(attribute=attribute, before=old.get(attribute), after=new.get(attribute))
+            )
+    return found
+
+
 def _described(element: Element) -> list[AttributeChange]:
     """What an added element is, said as changes from nothing."""
     found: list[AttributeChange] = []
@@ -165,17 +241,36 @@ def _diff(structure: Structure, element: Element, change: str) -> ElementDiff:
     )
 
 
-def compare(before: Structure, after: Structure, *, from_version: int, to_version: int) -> FlowDiff:
-    """What changed from ``before`` to ``after`` (see the module's docstring)."""
+def compare(
+    before: Structure,
+    after: Structure,
+    *,
+    from_version: int,
+    to_version: int,
+    expressions_before: Expressions | None = None,
+    expressions_after: Expressions | None = None,
+) -> FlowDiff:
+    """What changed from ``before`` to ``after`` (see the module's docstring); scripts and
+    timers are compared where their ``expressions`` are given (diff_parts.expressions)."""
     added, removed, changed = [], [], []
+    scripts_before, scripts_after = expressions_before or {}, expressions_after or {}
     for element in after.elements.values():
         old = before.elements.get(element.id)
+        mine = scripts_after.get(element.id, {})
         if old is None:
             found = _diff(after, element, "added")
-            found.changes = [*_described(element), *_flow_changes(before, after, element.id)]
+            found.changes = [
+                *_described(element),
+                *_expression_changes(after, element, {}, mine),
+                *_flow_changes(before, after, element.id),
+            ]
             added.append(found)
             continue
-        changes = [*_attribute_changes(old, element), *_flow_changes(before, after, element.id)]
+        changes = [
+            *_attribute_changes(old, element),
+            *_expression_changes(after, element, scripts_before.get(element.id, {}), mine),
+            *_flow_changes(before, after, element.id),
+        ]
         if changes:
             found = _diff(after, element, "changed")
             found.changes = changes

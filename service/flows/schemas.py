@@ -42,6 +42,8 @@ class FlowChanges(BaseModel):
     elements_added: int | None = None
     elements_removed: int | None = None
     elements_changed: int | None = None
+    # DMN files added, removed or changed (null: stored before the diff read them).
+    decision_tables_changed: int | None = None
 
 
 class FlowVersionRead(BaseModel):
@@ -120,19 +122,27 @@ class ElementRef(BaseModel):
         description="an unnamed element: the Chinese name of the element leading into it",
     )
     after_en: str | None = None
+    on: str | None = Field(
+        default=None,
+        description="a boundary event: the Chinese name of the task it is attached to",
+    )
+    on_en: str | None = None
 
 
 class DecisionRead(BaseModel):
     code: str
     name: str
     name_en: str
+    hint: str = Field(default="", description="what the decision does, in Chinese")
+    hint_en: str = ""
 
 
 class TextChange(BaseModel):
     """A value that changed: a lane (role code), a type, a deadline (the timer's expression;
-    null: the catalogue's default applies) or an end's status."""
+    null: the catalogue's default applies), an end's status, a script task's script or the
+    expression of a timer that is no task's deadline (an intermediate timer event's)."""
 
-    attribute: Literal["type", "lane", "deadline", "status"]
+    attribute: Literal["type", "lane", "deadline", "status", "script", "timer"]
     before: str | None
     after: str | None
 
@@ -163,11 +173,13 @@ class FieldsChange(BaseModel):
 
 class FlowChange(BaseModel):
     """An outgoing sequence flow, by the element it leads to: added, removed, or its
-    condition, default or name changed."""
+    condition, default, name or target changed (``target_before``: the element it led to
+    before, when the same flow now leads elsewhere)."""
 
     attribute: Literal["flow"] = "flow"
     change: Literal["added", "removed", "changed"]
     target: ElementRef
+    target_before: ElementRef | None = None
     flow_before: str | None = Field(description="the flow's id in the earlier version")
     flow_after: str | None = Field(description="the flow's id in the later version")
     condition_before: str | None = None
@@ -194,6 +206,32 @@ class ElementDiff(ElementRef):
     changes: list[AttributeChange] = []
 
 
+class RuleChange(BaseModel):
+    """One rule of a DMN table, by its id: added, removed or changed; each side as its
+    input entries and its outputs, in the table's column order."""
+
+    id: str
+    description: str = ""
+    change: Literal["added", "removed", "changed"]
+    before: str | None = None
+    after: str | None = None
+
+
+class DecisionTableChange(BaseModel):
+    """A DMN file of the version (by its file name): added, removed, or changed (its hit
+    policy, columns or rules)."""
+
+    file: str
+    change: Literal["added", "removed", "changed"]
+    hit_policy_before: str | None = None
+    hit_policy_after: str | None = None
+    inputs_before: list[str] = []
+    inputs_after: list[str] = []
+    outputs_before: list[str] = []
+    outputs_after: list[str] = []
+    rules: list[RuleChange] = []
+
+
 class FlowDiff(BaseModel):
     """What changed from one version of a flow to another, element by element."""
 
@@ -205,6 +243,9 @@ class FlowDiff(BaseModel):
     changed: list[ElementDiff]
     lanes_added: list[str]
     lanes_removed: list[str]
+    decision_tables: list[DecisionTableChange] = Field(
+        default=[], description="the version's DMN files added, removed or changed"
+    )
 
 
 class FlowProblemRead(BaseModel):

@@ -31,11 +31,9 @@ from service.engine import (
     untimed_tasks,
 )
 from service.engine.markup import markup_problems
-from service.engine.structure import read_structure
 from service.engine.xml import parse_xml
 from service.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
-from service.flows import diff as structure_diff
-from service.flows import rules
+from service.flows import diff_parts, rules
 from service.flows.bindings import bindings_of, review_keys
 from service.flows.models import FlowVersion
 from service.flows.schemas import (
@@ -271,23 +269,20 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _changes(
-    session: AsyncSession, previous: FlowVersion, outline: dict[str, Any], bpmn: FlowFile
+    session: AsyncSession,
+    previous: FlowVersion,
+    outline: dict[str, Any],
+    bpmn: FlowFile,
+    decisions: dict[str, str] | None,
 ) -> dict[str, Any]:
     """What a new version changed against the previous one, as the flow list shows it: the
     outline's tasks and lanes, and how many elements the version diff (flows/diff.py) finds
-    added, removed and changed (conditions, deadlines, decisions, fields and ends included)."""
-    found = structure_diff.compare(
-        read_structure(previous.bpmn_xml.encode("utf-8")),
-        read_structure(bpmn.content),
-        from_version=previous.version,
-        to_version=previous.version + 1,
+    added, removed and changed (conditions, deadlines, decisions, fields, ends, scripts and
+    timers included) and how many DMN files changed."""
+    found = diff_parts.counts(
+        previous.bpmn_xml.encode("utf-8"), bpmn.content, previous.decisions, decisions
     )
-    return {
-        **diff(await outline_of(session, previous), outline),
-        "elements_added": len(found.added),
-        "elements_removed": len(found.removed),
-        "elements_changed": len(found.changed),
-    }
+    return {**diff(await outline_of(session, previous), outline), **found}
 
 
 async def _store(
@@ -321,6 +316,7 @@ async def _store(
     last = (await session.exec(latest)).first()
     previous = (await session.exec(latest.where(col(FlowVersion.deleted_at).is_(None)))).first()
     outline = _outline(flow)
+    decisions = {file.name: file.content.decode("utf-8") for file in dmns} or None
     version = FlowVersion(
         key=flow.key,
         version=(last.version if last else 0) + 1,
@@ -329,9 +325,9 @@ async def _store(
         uploaded_by=actor,
         uploaded_at=utcnow(),
         note=note,
-        decisions={file.name: file.content.decode("utf-8") for file in dmns} or None,
+        decisions=decisions,
         outline=outline,
-        changes=await _changes(session, previous, outline, bpmn) if previous else None,
+        changes=await _changes(session, previous, outline, bpmn, decisions) if previous else None,
     )
     session.add(version)
     await session.flush()

@@ -17,16 +17,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.engine.structure import Structure, read_structure
 from service.errors import NotFound
-from service.flows import diff
+from service.flows import diff, diff_parts
 from service.flows import service as flows_service
 from service.flows.models import FlowVersion
 from service.flows.schemas import FlowDiff
 
 
 @lru_cache(maxsize=32)
-def structure_of(xml: str) -> Structure:
-    """A stored version's structure (its XML never changes: cached by the text)."""
-    return read_structure(xml.encode("utf-8"))
+def structure_of(xml: str) -> tuple[Structure, diff.Expressions]:
+    """A stored version's structure and its scripts' and timers' expressions (its XML never
+    changes: cached by the text)."""
+    content = xml.encode("utf-8")
+    return read_structure(content), diff_parts.expressions(content)
 
 
 async def _live_number(session: AsyncSession, key: str, *, below: int | None = None) -> int | None:
@@ -75,6 +77,17 @@ async def version_diff(
 
 
 async def compare_versions(earlier: FlowVersion, later: FlowVersion) -> FlowDiff:
-    before = await anyio.to_thread.run_sync(structure_of, earlier.bpmn_xml)
-    after = await anyio.to_thread.run_sync(structure_of, later.bpmn_xml)
-    return diff.compare(before, after, from_version=earlier.version, to_version=later.version)
+    before, expressions_before = await anyio.to_thread.run_sync(structure_of, earlier.bpmn_xml)
+    after, expressions_after = await anyio.to_thread.run_sync(structure_of, later.bpmn_xml)
+    found = diff.compare(
+        before,
+        after,
+        from_version=earlier.version,
+        to_version=later.version,
+        expressions_before=expressions_before,
+        expressions_after=expressions_after,
+    )
+    found.decision_tables = await anyio.to_thread.run_sync(
+        diff_parts.table_changes, earlier.decisions, later.decisions
+    )
+    return found

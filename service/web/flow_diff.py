@@ -22,6 +22,7 @@ from service.flows import version_diff
 from service.flows.schemas import (
     DecisionRead,
     DecisionsChange,
+    DecisionTableChange,
     ElementDiff,
     ElementRef,
     FieldsChange,
@@ -60,19 +61,33 @@ class Words:
         return self._(term("role", role)) if role else self._("No lane")
 
     def element(self, ref: ElementRef) -> str:
-        """Its name; an unnamed element by its kind and the element leading into it."""
+        """Its name; a timer by the task it is on; an unnamed element, or one whose name
+        others share (督办), by the element leading into it."""
         named = self.name(ref.name, ref.name_en)
+        on = self.name(ref.on, ref.on_en)
+        after = self.name(ref.after, ref.after_en)
+        if named and on:
+            return self._("%(name)s of %(task)s") % {"name": named, "task": on}
+        if named and after:
+            return self._("%(name)s after %(after)s") % {"name": named, "after": after}
         if named:
             return named
         kind = self.kind(ref.type) if ref.type else self._("Element")
-        after = self.name(ref.after, ref.after_en)
         if after:
             return self._("%(kind)s after %(name)s") % {"kind": kind, "name": after}
         return kind
 
-    def decisions(self, found: list[DecisionRead]) -> str:
+    def decisions(self, found: list[DecisionRead], *, hints: bool = False) -> str:
+        """The decisions' names; with what each does where only that changed."""
         separator = "、" if self.zh else ", "
-        return separator.join(self.name(d.name, d.name_en) for d in found) or "—"
+        said = []
+        for decision in found:
+            name = self.name(decision.name, decision.name_en)
+            hint = self.name(decision.hint, decision.hint_en) if hints else ""
+            said.append(
+                f"{name}（{hint}）" if hint and self.zh else f"{name} ({hint})" if hint else name
+            )
+        return separator.join(said) or "—"
 
     def fields(self, declared: dict[str, str]) -> str:
         separator = "；" if self.zh else "; "
@@ -98,30 +113,40 @@ def _item(label: str, before: Any, after: Any, *, code: bool = False) -> dict[st
     return {"label": label, "before": before, "after": after, "code": code}
 
 
-def _flow_item(words: Words, item: FlowChange) -> dict[str, Any]:
+def _flow_items(words: Words, item: FlowChange) -> list[dict[str, Any]]:
     _ = words._
     target = words.element(item.target)
     before, code_before = words.condition(item.condition_before, item.default_before)
     after, code_after = words.condition(item.condition_after, item.default_after)
     if item.change == "added":
         label = _("New branch to “%(name)s”") % {"name": target}
-        return {**_item(label, None, after, code=code_after), "flow": "added"}
+        return [{**_item(label, None, after, code=code_after), "flow": "added"}]
     if item.change == "removed":
         label = _("Branch to “%(name)s” removed") % {"name": target}
-        return {**_item(label, before, None, code=code_before), "flow": "removed"}
+        return [{**_item(label, before, None, code=code_before), "flow": "removed"}]
+    found = []
+    if item.target_before is not None:  # the same flow, re-targeted: where it led, where now
+        flow = words.name(item.name_after, item.name_after_en) or after
+        label = _("Branch “%(flow)s” leads elsewhere") % {"flow": flow}
+        found.append(_item(label, words.element(item.target_before), target))
     label = _("Branch to “%(name)s”") % {"name": target}
-    if (before, item.default_before) == (after, item.default_after):  # only its name changed
-        label = _("Name of the branch to “%(name)s”") % {"name": target}
-        old = words.name(item.name_before, item.name_before_en) or "—"
-        new = words.name(item.name_after, item.name_after_en) or "—"
-        return {**_item(label, old, new), "flow": "changed"}
-    return {**_item(label, before, after, code=code_before or code_after), "flow": "changed"}
+    if (before, item.default_before) != (after, item.default_after):
+        found.append(_item(label, before, after, code=code_before or code_after))
+    old = words.name(item.name_before, item.name_before_en) or "—"
+    new = words.name(item.name_after, item.name_after_en) or "—"
+    if old != new:
+        found.append(_item(_("Name of the branch to “%(name)s”") % {"name": target}, old, new))
+    return [{**found_item, "flow": "changed"} for found_item in found]
+
+
+def _change_items(words: Words, item: Any) -> list[dict[str, Any]]:
+    if isinstance(item, FlowChange):
+        return _flow_items(words, item)
+    return [_change_item(words, item)]
 
 
 def _change_item(words: Words, item: Any) -> dict[str, Any]:
     _ = words._
-    if isinstance(item, FlowChange):
-        return _flow_item(words, item)
     if isinstance(item, NameChange):
         return _item(
             _("Element name"),
@@ -129,8 +154,10 @@ def _change_item(words: Words, item: Any) -> dict[str, Any]:
             words.name(item.after, item.after_en) or "—",
         )
     if isinstance(item, DecisionsChange):
-        before = words.decisions(item.before) if item.before else None
-        return _item(_("Decisions offered"), before, words.decisions(item.after))
+        names = [(d.code, d.name, d.name_en) for d in item.before]
+        hints = names == [(d.code, d.name, d.name_en) for d in item.after]  # only hints changed
+        before = words.decisions(item.before, hints=hints) if item.before else None
+        return _item(_("Decisions offered"), before, words.decisions(item.after, hints=hints))
     if isinstance(item, FieldsChange):
         before = words.fields(item.before) if item.before or item.after == {} else None
         return _item(_("Data it takes"), before, words.fields(item.after))
@@ -142,6 +169,9 @@ def _change_item(words: Words, item: Any) -> dict[str, Any]:
         return _item(_("Deadline"), shown_before, after, code=code_before or code_after)
     if item.attribute == "lane":
         return _item(_("Lane"), words.lane(item.before), words.lane(item.after))
+    if item.attribute in ("script", "timer"):
+        label = _("Script") if item.attribute == "script" else _("Timer")
+        return _item(label, item.before or _("None"), item.after or _("None"), code=True)
     if item.attribute == "status":
         before_status = _(term("status", item.before)) if item.before else None
         after_status = _(term("status", item.after)) if item.after else _("None")
@@ -150,7 +180,7 @@ def _change_item(words: Words, item: Any) -> dict[str, Any]:
 
 
 def _row(words: Words, element: ElementDiff) -> dict[str, Any]:
-    items = [_change_item(words, item) for item in element.changes]
+    items = [said for item in element.changes for said in _change_items(words, item)]
     if element.change == "added":
         # What a new element is, not a change from nothing: no "before" column.
         items = [{**item, "before": None} for item in items]
@@ -164,6 +194,34 @@ def _row(words: Words, element: ElementDiff) -> dict[str, Any]:
     }
 
 
+def _table(words: Words, table: DecisionTableChange) -> dict[str, Any]:
+    """A DMN file's change: its hit policy and columns where they changed, and each rule
+    added, removed or changed, as written (inputs | … → outputs | …)."""
+    _ = words._
+    separator = "、" if words.zh else ", "
+    items = []
+    if table.change == "changed":
+        if table.hit_policy_before != table.hit_policy_after:
+            items.append(
+                _item(_("Hit policy"), table.hit_policy_before, table.hit_policy_after, code=True)
+            )
+        for label, before, after in (
+            (_("Inputs"), table.inputs_before, table.inputs_after),
+            (_("Outputs"), table.outputs_before, table.outputs_after),
+        ):
+            if before != after:
+                items.append(_item(label, separator.join(before), separator.join(after)))
+        for rule in table.rules:
+            name = rule.description or rule.id
+            label = {
+                "added": _("Rule added: %(name)s"),
+                "removed": _("Rule removed: %(name)s"),
+                "changed": _("Rule %(name)s"),
+            }[rule.change] % {"name": name}
+            items.append(_item(label, rule.before, rule.after, code=True))
+    return {"file": table.file, "change": table.change, "items": items}
+
+
 def shown(found: FlowDiff, language: str) -> dict[str, Any]:
     """The diff as the page says it: rows of elements by change, and the ids to mark."""
     words = Words(language)
@@ -174,8 +232,9 @@ def shown(found: FlowDiff, language: str) -> dict[str, Any]:
         "lanes_added": [words.lane(role) for role in found.lanes_added],
         "lanes_removed": [words.lane(role) for role in found.lanes_removed],
         "marks": {kind: " ".join(ids) for kind, ids in flows_diff.marked(found).items()},
+        "tables": [_table(words, table) for table in found.decision_tables],
         "empty": not (found.added or found.removed or found.changed or found.lanes_added)
-        and not found.lanes_removed,
+        and not (found.lanes_removed or found.decision_tables),
     }
 
 

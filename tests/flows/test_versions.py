@@ -276,6 +276,7 @@ def test_changes_name_what_was_renamed_moved_and_removed(api: Api) -> None:
         "elements_added": 0,
         "elements_removed": 0,
         "elements_changed": 5,
+        "decision_tables_changed": 0,
     }
     assert "village_head" not in second["lanes"]
     assert "village_head" not in second["tasks_by_lane"]
@@ -350,6 +351,7 @@ def test_running_cases_finish_on_the_version_they_started_with(kind: str, tmp_pa
             "elements_added": 4,
             "elements_removed": 0,
             "elements_changed": 1,
+            "decision_tables_changed": 0,
         }
         activated = activate(api, "emergency_consolation", 2)
         assert activated.status_code == 200, activated.text

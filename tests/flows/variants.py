@@ -4,6 +4,8 @@ versions the diff tests compare (tests/unit/test_flow_diff.py, tests/web/test_fl
 
 from __future__ import annotations
 
+import re
+
 from tests.flows.helpers import ROOT
 
 HARDSHIP = ROOT / "workflows" / "hardship_relief.bpmn"
@@ -121,4 +123,115 @@ def edited(key: str) -> str:
     """The shipped flow under ``key`` with all three edits."""
     return task_dropped_on_flow(
         renamed_township_review(swapped_reject_and_return(under_key(shipped(), key)))
+    )
+
+
+# --- one edit each, for the diff's every kind of change (tests/unit/test_flow_diff.py) --------
+
+PAYOUT_TIMER = re.compile(
+    r'\s*<bpmn:boundaryEvent id="overdue_card_payout".*?</bpmn:boundaryEvent>'
+    r'\s*<bpmn:sequenceFlow id="Flow_overdue_card_payout"[^>]*/>'
+    r'\s*<bpmn:endEvent id="escalated_card_payout".*?</bpmn:endEvent>',
+    flags=re.S,
+)
+
+
+def moved_township_review(text: str) -> str:
+    """乡镇审查 moved into the county approver's lane."""
+    text = _replaced(text, "<bpmn:flowNodeRef>township_review</bpmn:flowNodeRef>", "")
+    return _replaced(
+        text,
+        "<bpmn:flowNodeRef>county_verification</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>county_verification</bpmn:flowNodeRef>"
+        "<bpmn:flowNodeRef>township_review</bpmn:flowNodeRef>",
+    )
+
+
+def village_head_lane_to_township(text: str) -> str:
+    """The village head's lane given to the township reviewer (its name is its role)."""
+    return _replaced(
+        text,
+        '<bpmn:lane id="Lane_village_head" name="village_head">',
+        '<bpmn:lane id="Lane_village_head" name="township_reviewer">',
+    )
+
+
+def township_reject_to_correction(text: str) -> str:
+    """The township review's reject branch re-targeted to correction: routing changed, no
+    task changed."""
+    return _replaced(
+        text,
+        'id="Flow_township_reject" name="驳回" sourceRef="gw_township_review" '
+        'targetRef="end_rejected"',
+        'id="Flow_township_reject" name="驳回" sourceRef="gw_township_review" '
+        'targetRef="correction"',
+    )
+
+
+def payout_default_on_success(text: str) -> str:
+    """The payout gateway's default moved from the failure branch (now taken on a return)
+    to the success one (its condition dropped)."""
+    text = _replaced(text, 'default="Flow_payout_failed"', 'default="Flow_payout_success"')
+    approve = (
+        "      <bpmn:conditionExpression xsi:type=\"bpmn:tFormalExpression\">decision == 'approve'"
+        "</bpmn:conditionExpression>\n"
+    )
+    failed = '<bpmn:sequenceFlow id="Flow_payout_failed"'
+    at = text.index(failed)
+    before = text[:at]
+    cut = before.rindex(approve)
+    text = before[:cut] + before[cut + len(approve) :] + text[at:]
+    end = text.index("</bpmn:sequenceFlow>", text.index(failed))
+    condition = approve.replace("approve", "return").strip()
+    return text[:end] + "  " + condition + "\n    " + text[end:]
+
+
+def payout_without_timer(text: str) -> str:
+    """打卡发放 without its boundary timer (超期) and the escalation's end (督办)."""
+    text = _replaced(text, "<bpmn:flowNodeRef>overdue_card_payout</bpmn:flowNodeRef>", "")
+    text = _replaced(text, "<bpmn:flowNodeRef>escalated_card_payout</bpmn:flowNodeRef>", "")
+    text, count = PAYOUT_TIMER.subn("", text)
+    assert count == 1
+    return text
+
+
+def payout_timer(text: str, expression: str) -> str:
+    return _replaced(
+        text,
+        "<bpmn:timeDate xsi:type=\"bpmn:tFormalExpression\">deadline('card_payout')",
+        f'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">{expression}',
+    )
+
+
+def notice_script(text: str, script: str) -> str:
+    """The script that opens the public notice (公示开始), rewritten."""
+    return _replaced(text, "notice_ends_at = notice_end('notice')", script)
+
+
+def notice_timer(text: str, expression: str) -> str:
+    """The timer that ends the public notice (公示期满: an intermediate event, no task's
+    deadline)."""
+    return _replaced(text, ">notice_ends_at</bpmn:timeDate>", f">{expression}</bpmn:timeDate>")
+
+
+def payout_decision_hint(text: str) -> str:
+    """Only what 已发放 says it does changed, not its name."""
+    return _replaced(text, "已打卡发放，填写银行流水号 |", "已打卡发放，填写流水号 |")
+
+
+def payout_field(text: str, declaration: str) -> str:
+    return _replaced(
+        text,
+        '<spiffworkflow:property name="field.bank_reference" value="reference required" />',
+        declaration,
+    )
+
+
+def revoked_ends_rejected(text: str) -> str:
+    """The revoked end declares the status rejected."""
+    return _replaced(
+        text,
+        '<spiffworkflow:property name="name.en" value="Revoked" />',
+        '<spiffworkflow:property name="name.en" value="Revoked" />'
+        '<spiffworkflow:property name="status" value="rejected" />',
     )

@@ -83,9 +83,14 @@ def test_the_page_names_the_changes_in_chinese(server: Server, key: str) -> None
     added_ids = re.search(r'data-added="([^"]*)"', body)
     assert added_ids
     assert {"Activity_0x7k2m1", "Flow_1q2w3e4"} <= set(added_ids.group(1).split())
-    removed_ids = re.search(r'data-removed="([^"]*)"', body)
-    assert removed_ids
-    assert "Flow_cosign_approve" in removed_ids.group(1).split()
+    # The approve branch bpmn-js re-targeted to the new task: changed on the earlier diagram,
+    # said once with where it led and where it leads now.
+    changed_ids = re.search(r'id="diagram-from"[^>]*?data-changed="([^"]*)"', body, re.S)
+    assert changed_ids
+    assert "Flow_cosign_approve" in changed_ids.group(1).split()
+    cosign = re.search(r'data-element="gw_village_cosign">(.*?)</li>', body, re.S)
+    assert cosign
+    assert "分支“同意”改了去向 乡镇审查 → 改为 乡镇会签" in _text(cosign.group(1))
     assert "新增" in said
     assert "删除" in said
     assert "修改" in said
