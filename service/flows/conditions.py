@@ -17,11 +17,10 @@ DECISIONS = ("approve", "reject", "return")
 CHECK_BUDGET_S = 2.0
 
 
-def takes_a_branch(
-    condition: str, decision: str, deadline: float, *, changes_money: bool, unknown: bool = False
-) -> bool:
+def holds(condition: str, decision: str, deadline: float, *, changes_money: bool) -> bool | None:
     """Whether ``condition`` holds after a task completed with ``decision`` (the service sets
-    ``changes_money`` at every completion); ``unknown`` when it reads other variables."""
+    ``changes_money`` at every completion); None when that depends on more than these (it
+    reads other variables, or fails on these values)."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError
@@ -34,7 +33,15 @@ def takes_a_branch(
     except ExpressionTimeout:
         raise TimeoutError from None
     except Exception:  # noqa: BLE001 - a condition that needs more than the service sets
-        return unknown
+        return None
+
+
+def takes_a_branch(
+    condition: str, decision: str, deadline: float, *, changes_money: bool, unknown: bool = False
+) -> bool:
+    """``holds``, with ``unknown`` standing for a condition that reads other variables."""
+    held = holds(condition, decision, deadline, changes_money=changes_money)
+    return unknown if held is None else held
 
 
 def too_long(element: str) -> FlowProblem:

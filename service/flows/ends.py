@@ -25,6 +25,10 @@ def payout_ends(flow: ParsedFlow) -> set[str]:
     return {end for end, status in flow.end_statuses if status in PAYOUT_STATUSES}
 
 
-def payouts(flow: ParsedFlow) -> set[str]:
-    """The finance officer's steps and the ends that pay or enrol."""
-    return {t.id for t in flow.user_tasks if t.lane == FINANCE_OFFICER} | payout_ends(flow)
+def payouts(flow: ParsedFlow, *, review_flow: bool = False) -> set[str]:
+    """The finance officer's steps and the ends that pay or enrol (in a yearly review, an
+    enrolled end keeps the enrolment the county approved: only paying ends count)."""
+    finance = {t.id for t in flow.user_tasks if t.lane == FINANCE_OFFICER}
+    if review_flow:
+        return finance | {end for end, status in flow.end_statuses if status == PAID}
+    return finance | payout_ends(flow)

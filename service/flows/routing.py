@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import time
 
-from service.engine import FlowProblem, ParsedFlow
-from service.flows.conditions import CHECK_BUDGET_S, DECISIONS, takes_a_branch, too_long
+from service.engine import FlowProblem, GatewayInfo, ParsedFlow
+from service.engine.routes import Branch, gateway_branches
+from service.flows.conditions import CHECK_BUDGET_S, DECISIONS, holds, takes_a_branch, too_long
+from service.flows.ends import payouts
 
 
 def offered(flow: ParsedFlow, tasks: tuple[str, ...]) -> list[str]:
@@ -19,35 +21,184 @@ def offered(flow: ParsedFlow, tasks: tuple[str, ...]) -> list[str]:
     return [decision for decision in DECISIONS if decision in offered]
 
 
-def gateway_problems(flow: ParsedFlow) -> list[FlowProblem]:
+def gateway_problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem]:
+    """The gateway right after a user task takes each decision the task offers somewhere, a
+    different way for each, and never on to a payout for a reject or a return. Branches are
+    tried as the engine tries them (routes.py): the first whose condition holds, else the
+    default; a condition that depends on other data may or may not hold."""
     found: list[FlowProblem] = []
     deadline = time.monotonic() + CHECK_BUDGET_S
+    branches = gateway_branches(flow)
     for gateway in flow.gateways:
-        if not gateway.after or gateway.has_default or not gateway.readable:
+        if not gateway.after or not gateway.readable:
             continue  # a condition the sandbox refused is reported as such
-        for decision in offered(flow, gateway.after):
-            try:
-                taken = all(
-                    any(
-                        takes_a_branch(c, decision, deadline, changes_money=money)
-                        for c in gateway.conditions
-                    )
-                    for money in (False, True)
+        decisions = offered(flow, gateway.after)
+        try:
+            ways = {
+                (decision, money): _ways(branches.get(gateway.id, ()), decision, money, deadline)
+                for decision in decisions
+                for money in (False, True)
+            }
+            found += _unhandled(gateway, decisions, ways)
+            found += _merged(flow, gateway, decisions, ways)
+            found += _overlapping(gateway, branches.get(gateway.id, ()), decisions, deadline)
+            found += _onward_to_payout(flow, gateway, ways, deadline, review_flow=review_flow)
+        except TimeoutError:
+            return [*found, too_long(gateway.id)]
+    return found
+
+
+def _ways(
+    branches: tuple[Branch, ...], decision: str, money: bool, deadline: float
+) -> set[Branch | None]:
+    """The branches ``decision`` may take (None: none, the engine would stop)."""
+    ways: set[Branch | None] = set()
+    for branch in branches:
+        if branch.condition is None:
+            continue
+        held = holds(branch.condition, decision, deadline, changes_money=money)
+        if held:
+            return ways | {branch}
+        if held is None:
+            ways.add(branch)
+    default = next((b for b in branches if b.condition is None), None)
+    return ways | {default}
+
+
+Ways = dict[tuple[str, bool], set[Branch | None]]
+
+
+def _unhandled(gateway: GatewayInfo, decisions: list[str], ways: Ways) -> list[FlowProblem]:
+    return [
+        FlowProblem(
+            gateway.id,
+            f"gateway does not handle decision {decision!r} after "
+            f"{', '.join(gateway.after)}: add a branch whose condition holds for "
+            f"decision == {decision!r}, or a default flow",
+            code="flow-gateway-decision-unhandled",
+            params={"element": gateway.id, "decision": decision, "tasks": list(gateway.after)},
+        )
+        for decision in decisions
+        if any(None in ways[decision, money] for money in (False, True))
+    ]
+
+
+def _merged(
+    flow: ParsedFlow, gateway: GatewayInfo, decisions: list[str], ways: Ways
+) -> list[FlowProblem]:
+    """Two decisions that take one branch where that ignores one of them: a reject or a
+    return going on as if approved (a default flow catching everything, ``decision !=
+    'reject'``), or ending the case as the other would. A reject and a return both sent back
+    to a person's step (a modeler's "payout failed" default) still reach someone who acts.
+    Two branches of their own that meet again are drawn on purpose (a review's county
+    keeping or changing an enrolment)."""
+    ends = set(flow.end_events)
+    found, reported = [], set()
+    branches = {b for way in ways.values() for b in way if b is not None}
+    for branch in sorted(branches, key=lambda b: (b.target, b.condition or "")):
+        target = branch.target
+        for money in (False, True):
+            same = tuple(d for d in decisions if branch in ways[d, money])
+            if len(same) < 2 or (same, branch) in reported:
+                continue
+            if "approve" not in same and target not in ends:
+                continue
+            reported.add((same, branch))
+            shown = " and ".join(repr(d) for d in same)
+            found.append(
+                FlowProblem(
+                    gateway.id,
+                    f"the decisions {shown} after {', '.join(gateway.after)} both take the "
+                    f"branch to {target!r}, so the case goes the same way whichever is "
+                    "decided: give each decision a branch of its own, with a condition "
+                    f"decision == {same[-1]!r} before any default flow",
+                    code="flow-gateway-decisions-merged",
+                    params={
+                        "element": gateway.id,
+                        "decisions": list(same),
+                        "tasks": list(gateway.after),
+                        "target": target,
+                    },
                 )
-            except TimeoutError:
-                return [*found, too_long(gateway.id)]
-            if not taken:
+            )
+    return found
+
+
+def _overlapping(
+    gateway: GatewayInfo, branches: tuple[Branch, ...], decisions: list[str], deadline: float
+) -> list[FlowProblem]:
+    """Two branches whose conditions both hold for one decision: the engine takes the one whose
+    target is drawn higher on the diagram, so moving a box in a modeler would change the route."""
+    found, reported = [], set()
+    for decision in decisions:
+        for money in (False, True):
+            targets = tuple(
+                dict.fromkeys(
+                    branch.target
+                    for branch in branches
+                    if branch.condition is not None
+                    and holds(branch.condition, decision, deadline, changes_money=money)
+                )
+            )
+            if len(targets) < 2 or (decision, targets) in reported:
+                continue
+            reported.add((decision, targets))
+            found.append(
+                FlowProblem(
+                    gateway.id,
+                    f"for decision {decision!r}, the conditions of the branches to "
+                    f"{' and '.join(repr(t) for t in targets)} both hold: the engine takes the "
+                    "one drawn higher on the diagram, so moving a box would change where the "
+                    f"case goes. Make each condition name its decision (decision == {decision!r})",
+                    code="flow-gateway-conditions-overlap",
+                    params={"element": gateway.id, "decision": decision, "targets": list(targets)},
+                )
+            )
+    return found
+
+
+# Decisions that never pay by themselves: someone must decide again before any payout.
+_NOT_GOING_ON = ("reject", "return")
+
+
+def _onward_to_payout(
+    flow: ParsedFlow, gateway: GatewayInfo, ways: Ways, deadline: float, *, review_flow: bool
+) -> list[FlowProblem]:
+    """A reject or a return whose branch reaches a payout (a finance officer's task, an end
+    that pays or enrols) with no person's task between."""
+    paying = payouts(flow, review_flow=review_flow)
+    people = frozenset(task.id for task in flow.user_tasks)
+    found = []
+    for decision in _NOT_GOING_ON:
+        targets = sorted(
+            {b.target for m in (False, True) for b in ways.get((decision, m), ()) if b}
+        )
+        for target in targets:
+
+            def may_hold(condition: str, decision: str = decision) -> bool:
+                return any(
+                    takes_a_branch(condition, decision, deadline, changes_money=m, unknown=True)
+                    for m in (False, True)
+                )
+
+            reached = (
+                {target} if target in people else flow.reachable_from(target, people, may_hold)
+            )
+            reached.add(target)
+            hit = sorted(reached & paying)
+            if hit:
                 found.append(
                     FlowProblem(
                         gateway.id,
-                        f"gateway does not handle decision {decision!r} after "
-                        f"{', '.join(gateway.after)}: add a branch whose condition holds for "
-                        f"decision == {decision!r}, or a default flow",
-                        code="flow-gateway-decision-unhandled",
+                        f"decision {decision!r} after {', '.join(gateway.after)} takes the "
+                        f"branch to {target!r}, which leads on to {hit[0]!r}: a {decision} "
+                        "would pay. Lead it to an end_rejected end or back to an earlier step",
+                        code="flow-decision-reaches-payout",
                         params={
                             "element": gateway.id,
                             "decision": decision,
                             "tasks": list(gateway.after),
+                            "target": hit[0],
                         },
                     )
                 )

@@ -29,7 +29,7 @@ def problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[FlowProblem
                 params={"element": flow.key, "statuses": list(END_STATUSES)},
             )
         )
-    found += [*gateway_problems(flow), *route_problems(flow)]
+    found += [*gateway_problems(flow, review_flow=review_flow), *route_problems(flow)]
     found += data_problems(flow)
     if not review_flow:
         found += _county_approval_problems(flow)

@@ -394,6 +394,14 @@ CODES: dict[str, Code] = {
     "flow-schema-invalid": _f("another violation of the BPMN 2.0 schema", "element tag detail"),
     "flow-start-missing": _f("a process without a start event", "element"),
     "flow-script-missing": _f("a script task without a script", "element"),
+    "flow-script-refused": _f(
+        "a script line uses what flows may not (import, f-strings, open()…)",
+        "element line source construct",
+    ),
+    "flow-script-invalid": _f(
+        "a script line is not Python a flow may run (syntax, a name starting with _)",
+        "element line source",
+    ),
     "flow-subprocess-end-missing": _f("a subprocess without an end event", "element"),
     "flow-subprocess-start-count": _f("a subprocess needs exactly one start event", "element"),
     "flow-decision-missing": _f(
@@ -431,6 +439,18 @@ CODES: dict[str, Code] = {
         "no start event leads to the element: it is not connected", "element name"
     ),
     "flow-element-dead-end": _f("a step has no outgoing sequence flow", "element name"),
+    "flow-gateway-decisions-merged": _f(
+        "two decisions of a task take the same branch of the gateway after it",
+        "element decisions tasks target",
+    ),
+    "flow-gateway-conditions-overlap": _f(
+        "two branches' conditions hold for one decision (the engine picks by drawing position)",
+        "element decision targets",
+    ),
+    "flow-decision-reaches-payout": _f(
+        "a reject or return leads on to a payout with no person's task between",
+        "element decision tasks target",
+    ),
     "flow-task-decisions-unrouted": _f(
         "a task offers decisions no exclusive gateway after it routes", "element decisions"
     ),

@@ -325,7 +325,10 @@ MESSAGES: dict[str, str] = {
     "flow-end-unknown": N_(
         "The flow ended at an end event that names no status; tell the administrator."
     ),
-    "flow-task-no-lane": N_("The user task %(task)s sits in no lane."),
+    "flow-task-no-lane": N_(
+        "Task %(task)s sits in no lane, so nobody can act on it: put it in a lane named by a "
+        "role, or give it camunda:candidateGroups or a spiffworkflow property role."
+    ),
     "flow-service-task": N_("Service tasks are not available to flows."),
     "timer-invalid": N_("The timer %(timer)s is not an ISO 8601 duration, date or cycle."),
     "timer-transition-invalid": N_(
@@ -422,6 +425,14 @@ MESSAGES: dict[str, str] = {
     "flow-script-missing": N_(
         "Script task %(element)s holds no script: write its Python script, or remove the task."
     ),
+    "flow-script-refused": N_(
+        "Script of %(element)s, line %(line)s (%(source)s): %(construct)s is not allowed in flow "
+        "scripts; write plain Python statements and the functions flows allow, or remove it."
+    ),
+    "flow-script-invalid": N_(
+        "Script of %(element)s, line %(line)s (%(source)s) is not Python a flow may run (a "
+        "syntax error, or a name or attribute starting with _); correct it."
+    ),
     "flow-subprocess-end-missing": N_(
         "Subprocess %(element)s has no end event; add one inside it."
     ),
@@ -491,6 +502,21 @@ MESSAGES: dict[str, str] = {
     "flow-element-dead-end": N_(
         "%(element)s %(name)s leads nowhere: draw a sequence flow from it to the next step, or "
         "end the path at an end event with a final status."
+    ),
+    "flow-gateway-decisions-merged": N_(
+        "At gateway %(element)s, the decisions %(decisions)s of %(tasks)s take the same branch "
+        "(to %(target)s): the case goes the same way whichever is decided. Give each decision "
+        "its own branch."
+    ),
+    "flow-gateway-conditions-overlap": N_(
+        "At gateway %(element)s, more than one branch's condition holds for the decision "
+        "%(decision)s (to %(targets)s): the engine takes the one drawn higher, so moving a box "
+        "changes the route. Make each condition name one decision."
+    ),
+    "flow-decision-reaches-payout": N_(
+        "At gateway %(element)s, the decision %(decision)s of %(tasks)s leads on to %(target)s "
+        "with nobody deciding again: it would pay. Lead it to a rejected end or back to an "
+        "earlier step."
     ),
     "flow-task-decisions-unrouted": N_(
         "Task %(element)s offers %(decisions)s, but no exclusive gateway after it routes them: "
@@ -712,6 +738,7 @@ _CODE_TERMS = {
     "event-kind-unknown": {"kinds": "event"},
     "timer-transition-invalid": {"from": "status", "to": "status"},
     "flow-task-decisions-unrouted": {"decisions": "decision"},
+    "flow-gateway-decisions-merged": {"decisions": "decision"},
     "flow-id-missing": {"kind": "element"},
     "flow-element-unsupported": {"kind": "element"},
     "flow-end-no-status": {"statuses": "status"},
