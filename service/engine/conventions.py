@@ -5,7 +5,9 @@ once, and the same functions resolve them at run time (docs/flows.md):
 
 - **who acts on a user task** (its role): ``camunda:candidateGroups`` or
   ``flowable:candidateGroups`` on the task, else a ``spiffworkflow:properties`` property
-  ``role`` on the task, else its lane's ``role`` property, else its lane's name;
+  ``role`` on the task, else its lane's ``role`` property, else its lane's name (the role
+  code, or the role's Chinese or English name as the console shows it: an office names its
+  lanes 村计生专干, 乡镇审查人员…);
 - **how a case ends** (an end event's status): a ``status`` property, else an id
   ``end_<status>``, else its name (the status code, or its Chinese or English word). The end of
   an escalation path (id ``escalated…``) ends no case.
@@ -34,6 +36,21 @@ STATUS_WORDS = {
     "不予批准": "rejected",
     "已撤销": "revoked",
     "已终止": "ended",
+}
+
+# A lane named by the words people read for its role (the console's words, web/vocabulary.py
+# and the Chinese catalogue; tests/unit/test_flow_conventions.py keeps the two the same).
+ROLE_WORDS = {
+    "村计生专干": "caseworker",
+    "Village caseworker": "caseworker",
+    "村委会主任": "village_head",
+    "Village committee chair": "village_head",
+    "乡镇审查人员": "township_reviewer",
+    "Township reviewer": "township_reviewer",
+    "县审核认定人员": "county_approver",
+    "County approver": "county_approver",
+    "财务发放人员": "finance_officer",
+    "Finance officer": "finance_officer",
 }
 
 
@@ -152,5 +169,6 @@ def read(root: etree._Element) -> Conventions:
 
 
 def lane_role(lane: etree._Element) -> str:
-    """A lane's role: its ``role`` property, else its name."""
-    return properties(lane).get(ROLE_PROPERTY) or (lane.get("name") or "").strip()
+    """A lane's role: its ``role`` property, else its name (a role's code or its words)."""
+    name = " ".join((lane.get("name") or "").split())
+    return properties(lane).get(ROLE_PROPERTY) or ROLE_WORDS.get(name, name)

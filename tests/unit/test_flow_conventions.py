@@ -7,10 +7,22 @@ from __future__ import annotations
 import pytest
 
 from service.engine import parse_flow
+from service.engine.conventions import ROLE_WORDS
 from service.flows import rules
+from service.web.i18n import translations
+from service.web.vocabulary import term
 from tests.flows.test_docs_example import example
 from tests.flows.test_validator_reasons import SHIPPED, accepted, with_cosign
 from tests.unit.test_shipped_flows import started, walk
+
+# The five roles of a chain as the console names them in Chinese.
+ROLE_WORDS_ZH = {
+    "caseworker": "村计生专干",
+    "village_head": "村委会主任",
+    "township_reviewer": "乡镇审查人员",
+    "county_approver": "县审核认定人员",
+    "finance_officer": "财务发放人员",
+}
 
 
 def test_a_task_may_take_its_role_from_candidate_groups() -> None:
@@ -60,3 +72,32 @@ def test_the_example_in_docs_flows_md_runs_to_paid() -> None:
         ("card_payout", "finance_officer"),
     ]
     assert instance.outcome() == "end_paid"
+
+
+def test_a_lane_may_be_named_by_its_role_s_words_as_the_console_shows_them() -> None:
+    """An office names its lanes in Chinese (村计生专干…), as the console names the roles: the
+    flow runs with the same roles as the shipped one, whose lanes carry the role codes."""
+    text = SHIPPED
+    chinese = ROLE_WORDS_ZH
+    for role, words in chinese.items():
+        text = text.replace(
+            f'<bpmn:lane id="Lane_{role}" name="{role}">',
+            f'<bpmn:lane id="Lane_{role}" name="{words}">',
+        )
+    assert all(f'name="{words}">' in text for words in chinese.values())
+    flow = accepted(text)
+    steps = walk(started(flow, "hardship_relief"), ["approve"] * 5)
+    shipped = walk(started(accepted(SHIPPED), "hardship_relief"), ["approve"] * 5)
+    assert steps == shipped
+    assert {role for _, role in steps} == set(chinese)
+
+
+def test_the_engine_s_role_words_are_the_console_s() -> None:
+    """conventions.ROLE_WORDS reads a lane's name with the words the console shows for each
+    role (web/vocabulary.py's English, the catalogue's Chinese): the two may not drift."""
+    console = translations("zh_CN")
+    for role in ROLE_WORDS_ZH:
+        english = term("role", role)
+        assert ROLE_WORDS[english] == role
+        assert ROLE_WORDS[console.gettext(english)] == role
+        assert ROLE_WORDS_ZH[role] == console.gettext(english)
