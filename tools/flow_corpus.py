@@ -6,7 +6,8 @@ Every ``*.bpmn`` under tests/flows/public/ goes through ``service.flows.service.
 the function the upload endpoint calls (no database: a corpus file is no program's yearly
 review flow). It prints how many files were accepted and refused, how many problems the
 refusals hold, and how many reasons are unclear by the rules of tests/flows/clarity.py
-(issue 21 §2); ``--list`` prints each unclear reason with its file.
+(issue 21 §2): the API's English reason (``unclear``) and the console's Chinese rendering of
+the problem (``unclear_zh``); ``--list`` prints each unclear reason with its file.
 
 The ``service`` package comes from ``sys.path``: run from another checkout with
 ``PYTHONPATH=<that checkout>`` to measure that version of the validator against this corpus
@@ -52,6 +53,7 @@ class Outcome:
     crash: str | None = None  # an exception other than a refusal escaped
     unclear: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     uncoded: int = 0  # problems with no code (before codes existed)
+    unclear_zh: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
 
 def as_dict(problem: Any) -> dict[str, Any]:
@@ -99,7 +101,22 @@ def check(path: Path, clarity: ModuleType) -> Outcome:
         outcome.uncoded += uncoded
         if why is not None:
             outcome.unclear.append((problem, why))
+        said = judge_zh(problem, clarity)
+        if said is not None:
+            outcome.unclear_zh.append((problem, said))
     return outcome
+
+
+def judge_zh(problem: dict[str, Any], clarity: ModuleType) -> str | None:
+    """Why the console's Chinese for the problem is unclear (None: it is clear). A problem
+    without a code has no Chinese at all; a checkout whose console cannot say it is measured
+    as such, not stopped."""
+    if not problem.get("code"):
+        return "no code: the console says a general sentence"
+    try:
+        return clarity.unclear_zh(problem)
+    except Exception as error:  # noqa: BLE001 - another checkout's console is measured as it is
+        return f"the console cannot say it: {type(error).__name__}"
 
 
 def corpus_files(corpus: Path = CORPUS) -> list[Path]:
@@ -129,11 +146,15 @@ def summary(outcomes: list[Outcome], seconds: float) -> str:
         f"problems without a code: {sum(o.uncoded for o in outcomes)}",
         f"unclear reasons (other rules): {len(unclear)}",
         f"refusals with an unclear reason: {sum(bool(o.unclear) for o in refused)}",
+        f"problems whose Chinese is unclear: {sum(len(o.unclear_zh) for o in outcomes)}",
+        f"refusals with an unclear Chinese reason: {sum(bool(o.unclear_zh) for o in refused)}",
         f"single-problem refusals: {sum(len(o.problems) == 1 for o in refused)}",
         f"seconds: {seconds:.1f}",
     ]
     whys = Counter(why for _p, why in unclear)
     lines += [f"  {count:4d}  {why}" for why, count in whys.most_common()]
+    zh = Counter(f"{p.get('code')}: {why}" for o in outcomes for p, why in o.unclear_zh)
+    lines += [f"  {count:4d}  (zh) {why}" for why, count in zh.most_common()]
     return "\n".join(lines)
 
 
@@ -146,6 +167,11 @@ def listing(outcomes: list[Outcome]) -> str:
             lines.append(
                 f"{outcome.file}\t{why}\telement={problem.get('element')!r} "
                 f"code={problem.get('code')!r}\t{problem.get('reason')}"
+            )
+        for problem, why in outcome.unclear_zh:
+            lines.append(
+                f"{outcome.file}\t(zh) {why}\telement={problem.get('element')!r} "
+                f"code={problem.get('code')!r}"
             )
     return "\n".join(lines)
 

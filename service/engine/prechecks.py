@@ -18,6 +18,7 @@ from service.engine.elements import BPMN_NS, unsupported_elements
 from service.engine.errors import FlowProblem
 from service.engine.paths import path_problems
 from service.engine.schema import dmn_schema, kind_words, schema_problems
+from service.engine.script_checks import refused_scripts, script_problems
 from service.engine.xml import local_name, nearest_id
 
 _PYTHON = frozenset({"", "python", "python3", "py", "text/x-python", "spiff", "spiffworkflow"})
@@ -35,6 +36,7 @@ def xml_problems(root: etree._Element) -> list[FlowProblem]:
         *id_problems(root),
         *executable_problems(root),
         *expression_problems(root),
+        *script_problems(root, _other_language(root)),
         *branch_problems(root),
         *path_problems(root),
         *schema_problems(root),
@@ -186,6 +188,13 @@ def _language_problem(element: str | None, kind: str, language: str) -> FlowProb
 
 
 def foreign_scripts(root: etree._Element) -> set[str]:
+    """The ids of the elements whose scripts the prechecks refuse (written in another language,
+    or Python the sandbox refuses: ``script_checks``), so they are not compiled again."""
+    other = _other_language(root)
+    return other | refused_scripts(root, other)
+
+
+def _other_language(root: etree._Element) -> set[str]:
     """The ids of script tasks and flows whose script or condition is in another language."""
     found = set()
     for script in root.iter(_q("scriptTask")):

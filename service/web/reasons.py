@@ -49,6 +49,7 @@ BATCH_SUMS = N_("The batch's lines do not add up; tell the administrator.")
 IN_BATCH = N_("This payout awaits the bank in batch line %(line)s.")
 RELOGIN = N_("Your login has expired; log in again.")
 NO_PAGE = N_("There is no such page.")
+UNNAMED = N_("(no name)")
 
 MESSAGES: dict[str, str] = {
     # --- the HTTP edge ---------------------------------------------------------------------
@@ -496,11 +497,11 @@ MESSAGES: dict[str, str] = {
         "one, or a default flow."
     ),
     "flow-element-unreachable": N_(
-        "%(element)s %(name)s is not connected: no start event leads to it, so it would never "
+        "%(element)s%(name)s is not connected: no start event leads to it, so it would never "
         "run. Connect it with a sequence flow, or delete it."
     ),
     "flow-element-dead-end": N_(
-        "%(element)s %(name)s leads nowhere: draw a sequence flow from it to the next step, or "
+        "%(element)s%(name)s leads nowhere: draw a sequence flow from it to the next step, or "
         "end the path at an end event with a final status."
     ),
     "flow-gateway-decisions-merged": N_(
@@ -752,6 +753,10 @@ _LEVELS = frozenset({"level", "region_level", "into_level"})
 _MONEY = frozenset({"balance", "amount_fen", "line_amount_fen", "total_fen", "max_fen"})
 _BYTES = frozenset({"body-too-large", "file-too-large", "extra-fields-too-large"})
 _LIST_MAX = 12  # a longer list is cut, with "…"
+# A step named in the diagram as well as by its id: "Task_1 (Check the papers)"; nothing when
+# it has no name of its own. A lane without a name is said to have none, not shown blank.
+_LABELLED = frozenset({"flow-element-unreachable", "flow-element-dead-end"})
+_NAMED = frozenset({"lane"})
 
 
 def message_id(code: str, status: int | None = None, field: str | None = None) -> str:
@@ -841,9 +846,20 @@ def humanize(
             shown[name] = joined(items, language)
         elif value is None:
             shown[name] = "—"
+        elif isinstance(value, str) and not value.strip() and name in _NAMED:
+            shown[name] = i18n.translations(language).gettext(UNNAMED)
         else:
             shown[name] = _one(code, name, value, language, labels)
+    if code in _LABELLED and "name" in shown:
+        shown["name"] = _label(params, language)
     return shown
+
+
+def _label(params: Mapping[str, Any], language: str) -> str:
+    name = " ".join(str(params.get("name") or "").split())
+    if not name or name == params.get("element"):
+        return ""
+    return f" ({name})" if language == "en" else f"（{name}）"
 
 
 def _one(code: str, name: str, value: Any, language: str, labels: Labels | None) -> Any:

@@ -15,7 +15,21 @@ A reason is clear when:
   schema/engine message (``Element 'callActivity', attribute …``, ``Time Specification
   Error``) — the validator turns those into words with the element and what to change;
 - ``isExecutable`` says to set ``isExecutable="true"``; a ``${…}``/``#{…}`` expression or a
-  JavaScript/Groovy script says that expressions and scripts are Python.
+  JavaScript/Groovy script says that expressions and scripts are Python;
+- it quotes at most one line of the file: a script pasted whole is not a reason (the line
+  refused, and what on it, is).
+
+The console says each problem in Chinese from its code and params (``service/web/reasons.py``
+and the .po), and ``unclear_zh(problem)`` holds what makes that rendering Chinese:
+
+- the code has its own message in the console's catalogue, translated in the .po, and the
+  problem's params fit it (else the console falls back to a general sentence that names
+  nothing);
+- no param the message shows is blank (an unnamed lane is said to have no name), none spans
+  several lines or pastes more than 200 characters of the file;
+- the message, outside what it quotes from the file (ids, names, tags, expressions), is
+  Chinese: it holds Chinese characters and no run of three English words;
+- it carries none of the raw schema or engine messages above.
 """
 
 from __future__ import annotations
@@ -25,6 +39,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from service.http import codes
+from service.web import i18n, reasons
 
 # Words that mean the reason is about one element of the diagram.
 _ELEMENT_WORDS = re.compile(
@@ -53,6 +68,12 @@ _NONE = re.compile(r"\bNone\b")
 _OBJECT = re.compile(r"<[A-Za-z_][\w.]* [^>]*\bat 0x[0-9a-fA-F]+>|\bat 0x[0-9a-fA-F]{6,}")
 _BLANK_TYPE = re.compile(r"of type\s*(?:''|\"\")?\s*(?:[.,;:)]|$)|type ''|type \"\"")
 _CAMUNDA = re.compile(r"[$#]\{")
+_QUOTED_LINES = re.compile(r"'[^'\n]*\n[^']*'|\"[^\"\n]*\n[^\"]*\"")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ENGLISH_RUN = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){2,}\b")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_SHOWN_MAX = 200
+_OPTIONAL = frozenset({"name"})  # an element's own label, shown only when it has one
 
 
 def _fields(problem: Any) -> tuple[str | None, str, str | None, Mapping[str, Any] | None]:
@@ -91,6 +112,8 @@ def _text_problem(reason: str) -> str | None:
         return "shows Python object text"
     if _BLANK_TYPE.search(reason):
         return "names an empty type"
+    if "\n" in reason or "\\n" in reason or _QUOTED_LINES.search(reason):
+        return "quotes several lines of the file"
     for raw in _RAW:
         if raw.search(reason):
             return f"shows a raw schema or engine message ({raw.pattern})"
@@ -129,3 +152,46 @@ def unclear_all(problems: list[Any]) -> list[tuple[Any, str]]:
         if why is not None:
             found.append((problem, why))
     return found
+
+
+def unclear_zh(problem: Any) -> str | None:
+    """Why the console's Chinese for ``problem`` is not Chinese an administrator can act on;
+    None when it is (the rules in the module's docstring)."""
+    _element, _reason, code, params = _fields(problem)
+    if not code or code not in reasons.MESSAGES:
+        return f"the console has no message for code {code!r}"
+    template = reasons.MESSAGES[code]
+    chinese = i18n.translations("zh_CN").gettext(template)
+    if chinese == template:
+        return f"the message of {code!r} has no Chinese in the .po"
+    entry = {"code": code, "params": dict(params or {})}
+    said = reasons.say_field(entry, "zh_CN")
+    if "%(" not in chinese:
+        shown: dict[str, Any] = {}
+    else:
+        shown = reasons.humanize(code, entry["params"], "zh_CN")
+        if said == i18n.translations("zh_CN").gettext(reasons.general(422)):
+            return f"the params do not fit the message of {code!r} (a general sentence instead)"
+    found = _shown_problem(_PLACEHOLDER.findall(chinese), shown)
+    if found:
+        return found
+    own_words = _PLACEHOLDER.sub(" ", chinese)
+    if not _CJK.search(own_words):
+        return "the message is not in Chinese"
+    if _ENGLISH_RUN.search(own_words):
+        return f"the Chinese message holds English words: {_ENGLISH_RUN.search(own_words)[0]!r}"
+    found = _text_problem(said)
+    if found and found != "shows None":  # 无 (None) is no Python here
+        return f"the Chinese {found}"
+    return None
+
+
+def _shown_problem(names: list[str], shown: Mapping[str, Any]) -> str | None:
+    """A param the message shows that is blank, or that pastes several lines of the file."""
+    for name in names:
+        value = str(shown.get(name, ""))
+        if not value.strip() and name not in _OPTIONAL:
+            return f"shows {name} blank"
+        if "\n" in value or len(value) > _SHOWN_MAX:
+            return f"pastes {name} whole"
+    return None

@@ -74,6 +74,20 @@ def test_every_problem_of_a_refusal_is_a_clear_one(outcomes: list[flow_corpus.Ou
             assert clarity.unclear(problem) is None, (outcome.file, problem)
 
 
+def test_the_console_says_every_problem_over_the_corpus_in_chinese(
+    outcomes: list[flow_corpus.Outcome],
+) -> None:
+    """The console shows a refusal's problems through web/reasons.py and the .po: each in
+    Chinese by the rules of clarity.unclear_zh (its own message, translated, no blank or
+    pasted param, no English sentence, no raw engine text)."""
+    said = 0
+    for outcome in outcomes:
+        for problem in outcome.problems:
+            assert clarity.unclear_zh(problem) is None, (outcome.file, problem)
+            said += 1
+    assert said > 1000  # the corpus refuses with well over a thousand problems
+
+
 @pytest.mark.parametrize("name", HTTP_SAMPLE)
 def test_a_refused_upload_answers_with_every_problem_at_once(api: Api, name: str) -> None:
     path = PUBLIC / name

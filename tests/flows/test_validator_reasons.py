@@ -15,8 +15,9 @@ import pytest
 from service.engine import InvalidFlow, ParsedFlow, parse_flow
 from service.engine.prechecks import juel_to_python
 from service.flows import service as flows_service
+from service.web import reasons
 from tests.conftest import Api, Server
-from tests.flows.clarity import unclear, unclear_all
+from tests.flows.clarity import unclear, unclear_all, unclear_zh
 from tests.flows.helpers import upload
 from tests.unit.test_shipped_flows import started, walk
 from tests.web.pages import logged_in
@@ -80,6 +81,8 @@ def refused(text: str) -> list[dict]:
         flows_service.validate(file, [], review_keys=set())
     problems = [problem.as_dict() for problem in caught.value.problems]
     assert not unclear_all(problems), unclear_all(problems)
+    in_chinese = [(p, unclear_zh(p)) for p in problems if unclear_zh(p)]
+    assert not in_chinese, in_chinese  # the console says each in Chinese
     return problems
 
 
@@ -157,6 +160,80 @@ def test_a_step_with_no_way_out_is_refused_as_leading_nowhere() -> None:
 
 
 # --- §2: every problem at once, said clearly -------------------------------------------------
+
+
+SCRIPT = "<bpmn:script>notice_ends_at = notice_end('notice')</bpmn:script>"
+
+
+def test_a_script_the_sandbox_refuses_is_said_by_its_line_and_what_on_it() -> None:
+    """The sandbox's refusal named the whole script and its own message; the console pasted
+    the script and said only that it "is not allowed"."""
+    script = "notice_ends_at = notice_end('notice')\nimport os\nlabel = f'{notice_ends_at}'"
+    problems = by_code(refused(edited((re.escape(SCRIPT), f"<bpmn:script>{script}</bpmn:script>"))))
+    [problem] = problems["flow-script-refused"]
+    assert problem["element"] == "notice_open"
+    assert problem["params"] == {
+        "element": "notice_open",
+        "line": 2,
+        "source": "import os",
+        "construct": "import",
+    }
+    assert "line 2 (import os): import is not allowed" in problem["reason"]
+    assert "notice_end(" not in problem["reason"]  # one line quoted, not the script
+    assert "expression-refused" not in problems  # said once, by the precheck
+    chinese = reasons.say_field(problem, "zh_CN")
+    assert chinese.startswith("notice_open 的脚本第 2 行（import os）：流程脚本中不允许使用 import")
+
+
+def test_a_script_that_is_not_python_names_its_line() -> None:
+    problems = by_code(
+        refused(edited((re.escape(SCRIPT), "<bpmn:script>notice_ends_at = = 1</bpmn:script>")))
+    )
+    [problem] = problems["flow-script-invalid"]
+    assert problem["params"] == {
+        "element": "notice_open",
+        "line": 1,
+        "source": "notice_ends_at = = 1",
+    }
+    assert "not Python a flow may run" in problem["reason"]
+    assert "expression-syntax" not in problems
+    assert "expression-refused" not in problems
+
+
+def test_a_pre_script_is_checked_as_the_tasks_script_is() -> None:
+    text = edited(
+        (
+            r'(<bpmn:userTask id="county_verification"[^>]*>\s*<bpmn:extensionElements>)',
+            r"\1<spiffworkflow:preScript>print(applicant)</spiffworkflow:preScript>",
+        )
+    )
+    [problem] = by_code(refused(text))["flow-script-refused"]
+    assert problem["element"] == "county_verification"
+    assert problem["params"]["construct"] == "print()"
+    assert problem["reason"].startswith("the pre-script of 'county_verification', line 1")
+
+
+def test_the_console_names_an_unnamed_lane_and_a_step_by_its_name() -> None:
+    """A lane without a name showed a blank ("泳道 L： 不是…"); a step showed its name after its
+    id with a space (or twice, when the name is the id)."""
+    text = edited(
+        (
+            r'<bpmn:lane id="Lane_village_head" name="village_head">',
+            '<bpmn:lane id="Lane_village_head">',
+        ),
+        (r'<bpmn:sequenceFlow id="Flow_township_cosign_done"[^>]*/>', ""),
+        text=with_cosign(properties=ONE_DECISION),
+    )
+    found = by_code(refused(text))
+    [lane] = found["flow-lane-not-role"]
+    assert lane["params"]["lane"] == ""
+    assert reasons.say_field(lane, "zh_CN").startswith("泳道 Lane_village_head：（未命名） 不是")
+    assert "(no name) is not a role" in reasons.say_field(lane, "en")
+    [dead_end] = found["flow-element-dead-end"]
+    assert reasons.say_field(dead_end, "zh_CN").startswith(
+        "township_cosign（乡镇会签） 之后没有去处"
+    )
+    assert reasons.say_field(dead_end, "en").startswith("township_cosign (乡镇会签) leads nowhere")
 
 
 def test_is_executable_false_says_to_set_it_and_the_other_checks_still_run() -> None:
