@@ -1,5 +1,5 @@
-"""The ``relief`` command: serve, db upgrade, seed-demo, users, flows upload, payouts, reviews,
-audit, doctor."""
+"""The ``relief`` command: serve, db upgrade, seed-demo, users, flows upload and delete, payouts,
+reviews, audit, doctor."""
 
 from __future__ import annotations
 
@@ -251,6 +251,29 @@ async def _upload_flow(paths: list[Path], program: str | None, note: str | None)
     except ReliefError as error:
         print(error.detail, file=sys.stderr)  # noqa: T201
         return 1
+    return 0
+
+
+def _flows_delete(args: argparse.Namespace) -> int:
+    return asyncio.run(_delete_flow(args.key, args.version))
+
+
+async def _delete_flow(key: str, number: int) -> int:
+    """Delete a version never activated, as DELETE /flows/{key}/versions/{number} does (the
+    same service function, the same trail event, the same refusals' words)."""
+    from service.errors import ReliefError
+    from service.flows import lifecycle
+
+    try:
+        await operator.in_session(
+            lambda session: lifecycle.delete_version(
+                session, key=key, number=number, user=None, actor_name=operator.name()
+            )
+        )
+    except ReliefError as error:
+        print(error.detail, file=sys.stderr)  # noqa: T201
+        return 1
+    print(f"{key} v{number} deleted; its number will not be used again")  # noqa: T201
     return 0
 
 
@@ -513,6 +536,13 @@ def main(argv: list[str] | None = None) -> int:
     upload.add_argument("--activate", metavar="PROGRAM", help="then bind it to this program")
     upload.add_argument("--note", help="why this version (kept with it)")
     upload.set_defaults(func=_flows_upload)
+    delete = flows_commands.add_parser(
+        "delete",
+        help="delete a version never activated (an activated one can only be superseded)",
+    )
+    delete.add_argument("key", metavar="KEY", help="the flow's key (its BPMN process id)")
+    delete.add_argument("version", metavar="VERSION", type=int, help="the version's number")
+    delete.set_defaults(func=_flows_delete)
 
     worker = commands.add_parser(
         "worker", help="run timers and background jobs (several may share one PostgreSQL)"

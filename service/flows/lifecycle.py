@@ -156,7 +156,9 @@ async def delete_version(
         "flow_version_deleted",
         user=user,
         actor_name=actor_name,
+        # "flow" is what the trail's page shows of it (key@vN → —), as of an activation.
         before={
+            "flow": f"{key}@v{number}",
             "key": key,
             "version": number,
             "sha256": version.sha256,
@@ -164,6 +166,7 @@ async def delete_version(
             "uploaded_at": version.uploaded_at.isoformat(),
             "note": version.note,
         },
+        after={"flow": None, "deleted_by": version.deleted_by},
     )
     await audit_service.commit(session)
 

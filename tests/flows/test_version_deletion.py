@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -54,8 +56,8 @@ def draft(key: str, mark: str) -> bytes:
     return text.replace("</bpmn:definitions>", f"<!-- {mark} --></bpmn:definitions>").encode()
 
 
-def upload(api: Api, key: str, mark: str) -> dict:
-    response = upload_flow(api, (f"{key}.bpmn", draft(key, mark)))
+def upload(api: Api, key: str, mark: str, note: str | None = None) -> dict:
+    response = upload_flow(api, (f"{key}.bpmn", draft(key, mark)), note=note)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -179,6 +181,68 @@ def test_the_version_page_says_which_tasks_take_the_default_and_deletes(
     assert 'versions/1/delete"' not in active.text
     assert "it cannot be deleted, only superseded" in active.text
     assert english.post("/flows/emergency_consolation/versions/1/delete").status_code == 409
+
+
+def test_the_trail_says_in_chinese_which_version_was_deleted(server: Server, api: Api) -> None:
+    key = fresh_key()
+    upload(api, key, "one", note="试点草稿")
+    assert delete(api, key, 1).status_code == 204
+    [event] = [e for e in events(api, DELETED) if e["before"]["key"] == key]
+    # Who, when, which version, its note; the API's trail as recorded.
+    assert (event["actor"], event["role"]) == ("admin", "admin")
+    assert event["at"]
+    assert event["before"]["flow"] == f"{key}@v1"
+    assert event["before"]["note"] == "试点草稿"
+    assert event["after"] == {"flow": None, "deleted_by": "admin"}
+    # The auditor's page: the act in Chinese, the version it took away.
+    page = logged_in(server, "au.county")
+    shown = page.get("/audit", params={"action": DELETED})
+    assert shown.status_code == 200
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{key}@v1(?:(?!</tr>).)*</tr>", shown.text, re.S)
+    assert row, shown.text
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row.group(0)))
+    assert "删除流程版本" in said
+    assert "系统管理员" in said
+    assert f"{key}@v1 → —" in said
+
+
+def test_the_console_refuses_an_activated_version_in_chinese(server: Server) -> None:
+    page = logged_in(server, "admin")
+    refused = page.post("/flows/emergency_consolation/versions/1/delete")
+    assert refused.status_code == 409
+    said = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", refused.text))
+    assert (
+        "流程 emergency_consolation 的第 1 版已启用过：不能删除，只能通过启用其他版本来取代。"
+        in said
+    )
+    assert "superseded" not in said
+
+
+def test_two_deletes_at_once_one_wins(server: Server, api: Api) -> None:
+    """Two administrators delete the same draft at the same moment: one 204, the other
+    finds it deleted (404) or refused (409); one trail event."""
+    key = fresh_key()
+    upload(api, key, "one")
+    barrier = threading.Barrier(2)
+    clients = [httpx.Client(base_url=api.client.base_url, timeout=30) for _ in range(2)]
+
+    def once(client: httpx.Client) -> httpx.Response:
+        barrier.wait()
+        return client.delete(f"/flows/{key}/versions/1", headers=api.headers("admin"))
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(once, clients))
+    finally:
+        for client in clients:
+            client.close()
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses[0] == 204, [a.text for a in answers]
+    assert statuses[1] in (404, 409), [a.text for a in answers]
+    loser = next(answer for answer in answers if answer.status_code != 204)
+    assert loser.json()["code"] in ("flow-version-deleted", "flow-version-activated")
+    assert len([e for e in events(api, DELETED) if e["before"]["key"] == key]) == 1
+    assert api.get("/audit/verify", as_="au.county").json()["ok"] is True
 
 
 # --- activated and superseded: a server of its own ---------------------------------------------
