@@ -9,13 +9,17 @@ changed, attribute by attribute. An administrator's page, like the other flow pa
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.auth.models import ADMIN, User
+from service.deadlines.service import DEFAULT_WORKING_DAYS
 from service.flows import diff as flows_diff
 from service.flows import service as flows_service
 from service.flows import version_diff
@@ -33,6 +37,7 @@ from service.flows.schemas import (
 )
 from service.http.deps import SessionDep
 from service.http.params import MAX_ID
+from service.programs.models import Program
 from service.web import i18n, labels, sessions
 from service.web.deps import page_for
 from service.web.flows import FlowKey, fields_in_words
@@ -40,15 +45,19 @@ from service.web.templating import render
 from service.web.vocabulary import term
 
 router = APIRouter()
+# A timer that reads the catalogue's limit of a step (workflows/programs.yaml time_limits).
+_STEP = re.compile(r"""^deadline\(\s*['"]([^'"]+)['"]\s*\)$""")
 Admin = Annotated[User, Depends(page_for(ADMIN))]
 
 
 class Words:
     """The diff's parts said in one language."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, limits: dict[str, int] | None = None) -> None:
         self.language = language
+        self.limits = limits  # the catalogue's time limits of the flow's programs
         self._ = i18n.translations(language).gettext
+        self.ngettext = i18n.translations(language).ngettext
         self.zh = language.startswith("zh")
 
     def name(self, zh: str | None, en: str | None) -> str:
@@ -93,11 +102,25 @@ class Words:
         separator = "；" if self.zh else "; "
         return separator.join(fields_in_words(declared, self.language)) or self._("None")
 
-    def deadline(self, expression: str | None) -> tuple[str, bool]:
-        """(text, whether it is an expression shown as written)."""
+    def deadline(self, expression: str | None) -> tuple[str, bool, str]:
+        """(text, whether it is an expression shown as written, what the catalogue's time
+        limits make of it: a task without a timer takes their default, ``deadline('step')``
+        the step's limit or the default)."""
         if expression is None:
-            return self._("The catalogue's default time limit"), False
-        return expression, True
+            return self._("The catalogue's default time limit"), False, self.days(None)
+        step = _STEP.match(expression)
+        return expression, True, self.days(step.group(1)) if step else ""
+
+    def days(self, step: str | None) -> str:
+        """The catalogue's working days for ``step`` (its default for None), where the flow's
+        programs agree on their time limits."""
+        if self.limits is None:
+            return ""
+        default = self.limits.get("default", DEFAULT_WORKING_DAYS)
+        days = self.limits.get(step, default) if step else default
+        return self.ngettext(
+            "%(num)d working day in the catalogue", "%(num)d working days in the catalogue", days
+        ) % {"num": days}
 
     def condition(self, expression: str | None, default: bool) -> tuple[str, bool]:
         if default:
@@ -107,10 +130,28 @@ class Words:
         return expression, True
 
 
-def _item(label: str, before: Any, after: Any, *, code: bool = False) -> dict[str, Any]:
+def _item(
+    label: str,
+    before: Any,
+    after: Any,
+    *,
+    code: bool = False,
+    code_before: bool | None = None,
+    code_after: bool | None = None,
+    note_before: str = "",
+    note_after: str = "",
+) -> dict[str, Any]:
     """One line of a change: what, before and after (None: not shown), and whether the
     values are expressions shown as written (``translate="no"``)."""
-    return {"label": label, "before": before, "after": after, "code": code}
+    return {
+        "label": label,
+        "before": before,
+        "after": after,
+        "code_before": code if code_before is None else code_before,
+        "code_after": code if code_after is None else code_after,
+        "note_before": note_before,
+        "note_after": note_after,
+    }
 
 
 def _flow_items(words: Words, item: FlowChange) -> list[dict[str, Any]]:
@@ -120,10 +161,10 @@ def _flow_items(words: Words, item: FlowChange) -> list[dict[str, Any]]:
     after, code_after = words.condition(item.condition_after, item.default_after)
     if item.change == "added":
         label = _("New branch to “%(name)s”") % {"name": target}
-        return [{**_item(label, None, after, code=code_after), "flow": "added"}]
+        return [{**_item(label, None, after, code_after=code_after), "flow": "added"}]
     if item.change == "removed":
         label = _("Branch to “%(name)s” removed") % {"name": target}
-        return [{**_item(label, before, None, code=code_before), "flow": "removed"}]
+        return [{**_item(label, before, None, code_before=code_before), "flow": "removed"}]
     found = []
     if item.target_before is not None:  # the same flow, re-targeted: where it led, where now
         flow = words.name(item.name_after, item.name_after_en) or after
@@ -131,7 +172,7 @@ def _flow_items(words: Words, item: FlowChange) -> list[dict[str, Any]]:
         found.append(_item(label, words.element(item.target_before), target))
     label = _("Branch to “%(name)s”") % {"name": target}
     if (before, item.default_before) != (after, item.default_after):
-        found.append(_item(label, before, after, code=code_before or code_after))
+        found.append(_item(label, before, after, code_before=code_before, code_after=code_after))
     old = words.name(item.name_before, item.name_before_en) or "—"
     new = words.name(item.name_after, item.name_after_en) or "—"
     if old != new:
@@ -163,10 +204,18 @@ def _change_item(words: Words, item: Any) -> dict[str, Any]:
         return _item(_("Data it takes"), before, words.fields(item.after))
     assert isinstance(item, TextChange)
     if item.attribute == "deadline":
-        before, code_before = words.deadline(item.before)
-        after, code_after = words.deadline(item.after)
+        before, code_before, note_before = words.deadline(item.before)
+        after, code_after, note_after = words.deadline(item.after)
         shown_before = None if item.before is None and item.after is None else before
-        return _item(_("Deadline"), shown_before, after, code=code_before or code_after)
+        return _item(
+            _("Deadline"),
+            shown_before,
+            after,
+            code_before=code_before,
+            code_after=code_after,
+            note_before=note_before,
+            note_after=note_after,
+        )
     if item.attribute == "lane":
         return _item(_("Lane"), words.lane(item.before), words.lane(item.after))
     if item.attribute in ("script", "timer"):
@@ -222,9 +271,10 @@ def _table(words: Words, table: DecisionTableChange) -> dict[str, Any]:
     return {"file": table.file, "change": table.change, "items": items}
 
 
-def shown(found: FlowDiff, language: str) -> dict[str, Any]:
-    """The diff as the page says it: rows of elements by change, and the ids to mark."""
-    words = Words(language)
+def shown(found: FlowDiff, language: str, limits: dict[str, int] | None = None) -> dict[str, Any]:
+    """The diff as the page says it: rows of elements by change, and the ids to mark;
+    deadlines with the working days ``limits`` (the catalogue's) give them."""
+    words = Words(language, limits)
     return {
         "added": [_row(words, element) for element in found.added],
         "removed": [_row(words, element) for element in found.removed],
@@ -236,6 +286,14 @@ def shown(found: FlowDiff, language: str) -> dict[str, Any]:
         "empty": not (found.added or found.removed or found.changed or found.lanes_added)
         and not (found.lanes_removed or found.decision_tables),
     }
+
+
+async def _limits(session: AsyncSession, programs: list[str]) -> dict[str, int] | None:
+    """The catalogue's time limits of the programs using the flow, where they agree (a flow
+    no program uses, or whose programs differ, has none to show)."""
+    rows = (await session.exec(select(Program).where(col(Program.code).in_(programs)))).all()
+    found = {json.dumps(row.time_limits or {}, sort_keys=True) for row in rows}
+    return json.loads(found.pop()) if len(found) == 1 else None
 
 
 async def _context(
@@ -254,7 +312,7 @@ async def _context(
     return {
         "key": key,
         "diff": found,
-        "shown": shown(found, language),
+        "shown": shown(found, language, await _limits(session, summary.programs)),
         "numbers": [version.version for version in summary.versions],
         "programs": summary.programs,
         "labels": await labels.load(session, language),

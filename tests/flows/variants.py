@@ -128,13 +128,6 @@ def edited(key: str) -> str:
 
 # --- one edit each, for the diff's every kind of change (tests/unit/test_flow_diff.py) --------
 
-PAYOUT_TIMER = re.compile(
-    r'\s*<bpmn:boundaryEvent id="overdue_card_payout".*?</bpmn:boundaryEvent>'
-    r'\s*<bpmn:sequenceFlow id="Flow_overdue_card_payout"[^>]*/>'
-    r'\s*<bpmn:endEvent id="escalated_card_payout".*?</bpmn:endEvent>',
-    flags=re.S,
-)
-
 
 def moved_township_review(text: str) -> str:
     """乡镇审查 moved into the county approver's lane."""
@@ -186,13 +179,26 @@ def payout_default_on_success(text: str) -> str:
     return text[:end] + "  " + condition + "\n    " + text[end:]
 
 
-def payout_without_timer(text: str) -> str:
-    """打卡发放 without its boundary timer (超期) and the escalation's end (督办)."""
-    text = _replaced(text, "<bpmn:flowNodeRef>overdue_card_payout</bpmn:flowNodeRef>", "")
-    text = _replaced(text, "<bpmn:flowNodeRef>escalated_card_payout</bpmn:flowNodeRef>", "")
-    text, count = PAYOUT_TIMER.subn("", text)
+def without_timer(text: str, step: str) -> str:
+    """``step`` without its boundary timer (超期) and the escalation's end (督办): the
+    catalogue's default deadline applies."""
+    text = _replaced(text, f"<bpmn:flowNodeRef>overdue_{step}</bpmn:flowNodeRef>", "")
+    text = _replaced(text, f"<bpmn:flowNodeRef>escalated_{step}</bpmn:flowNodeRef>", "")
+    text, count = re.subn(
+        rf'\s*<bpmn:boundaryEvent id="overdue_{step}".*?</bpmn:boundaryEvent>'
+        rf'\s*<bpmn:sequenceFlow id="Flow_overdue_{step}"[^>]*/>'
+        rf'\s*<bpmn:endEvent id="escalated_{step}".*?</bpmn:endEvent>',
+        "",
+        text,
+        flags=re.S,
+    )
     assert count == 1
     return text
+
+
+def payout_without_timer(text: str) -> str:
+    """打卡发放 without its boundary timer (超期) and the escalation's end (督办)."""
+    return without_timer(text, "card_payout")
 
 
 def payout_timer(text: str, expression: str) -> str:

@@ -271,10 +271,15 @@ def _said(before: str, after: str) -> list[str]:
         for row in shown[change]:
             lines.append(f"{row['name']} · {row['kind']} · {row['lane']} [{change}]")
             lines += [
-                f"  {item['label']}: {item['before'] or ''} → {item['after'] or ''}"
+                f"  {item['label']}: {_side(item, 'before')} → {_side(item, 'after')}"
                 for item in row["items"]
             ]
     return lines
+
+
+def _side(item: dict, side: str) -> str:
+    note = item[f"note_{side}"]
+    return f"{item[side] or ''}{f'（{note}）' if note else ''}"
 
 
 def _edited(edit: Callable[[str], str]) -> tuple[str, str]:
@@ -490,3 +495,32 @@ def test_dmn_tables_rule_by_rule() -> None:
     assert "新增规则：事件不在救助范围 event not covered" in labels
     assert "删除规则：事件不在救助范围 event not covered" in labels
     assert diff_parts.table_changes({"a.dmn": table}, {"a.dmn": table}) == []
+
+
+HARDSHIP_LIMITS = {"village_investigation": 5, "card_payout": 10, "default": 10}
+
+
+def test_a_deadline_says_the_catalogue_s_working_days() -> None:
+    """A task's own timer reading the catalogue (deadline('step')) and the catalogue's
+    default for a task without one, side by side with their working days: removing the
+    village investigation's timer takes it from 5 days to the default 10."""
+    before = variants.shipped()
+    after = variants.without_timer(before, "village_investigation")
+    shown = flow_diff.shown(_full(before, after), "zh_CN", HARDSHIP_LIMITS)
+    (task,) = [row for row in shown["changed"] if row["id"] == "village_investigation"]
+    (item,) = task["items"]
+    assert (item["label"], item["before"], item["after"]) == (
+        "办理时限",
+        "deadline('village_investigation')",
+        "目录默认期限",
+    )
+    assert (item["code_before"], item["code_after"]) == (True, False)
+    assert (item["note_before"], item["note_after"]) == (
+        "目录规定 5 个工作日",
+        "目录规定 10 个工作日",
+    )
+    # A timer of its own that is not the catalogue's: no days to add; no limits, none said.
+    words = flow_diff.Words("en", HARDSHIP_LIMITS)
+    assert words.deadline("'P5D'") == ("'P5D'", True, "")
+    assert words.deadline("deadline('township_review')")[2] == "10 working days in the catalogue"
+    assert flow_diff.Words("zh_CN").deadline(None) == ("目录默认期限", False, "")
