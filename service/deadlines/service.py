@@ -8,6 +8,7 @@ timer fires, the worker marks the task escalated and tells the level above; the 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -21,7 +22,7 @@ from service.deadlines.schemas import OverdueByPerson, OverdueByTownship, Overdu
 from service.engine import provide
 from service.errors import Forbidden
 from service.regions.models import Region
-from service.tasks.models import READY, Task
+from service.tasks.models import READY, STEP_STARTED, Task
 
 DEFAULT_WORKING_DAYS = 10
 SUPERVISORS = frozenset({"county_approver", "auditor", "admin"})
@@ -29,10 +30,14 @@ SUPERVISORS = frozenset({"county_approver", "auditor", "admin"})
 
 def deadline(data: dict[str, Any], step: str) -> str:
     """The ISO instant a step that starts now is due, from the case's data (its program's
-    time limits and its county, put there at submission)."""
+    time limits and its county, put there at submission). A task opened earlier is counted
+    from its opening, which the worker passes as ``STEP_STARTED`` (tasks/models.py; a flow
+    cannot set it: flow expressions never name what starts with an underscore)."""
     limits = data.get("time_limits") or {}
     days = int(limits.get(step, limits.get("default", DEFAULT_WORKING_DAYS)))
-    return calendar.due_after(utcnow(), days, county=data.get("county")).isoformat()
+    started = data.get(STEP_STARTED)
+    start = datetime.fromisoformat(started) if isinstance(started, str) else utcnow()
+    return calendar.due_after(start, days, county=data.get("county")).isoformat()
 
 
 def install() -> None:

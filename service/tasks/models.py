@@ -12,6 +12,11 @@ COMPLETED = "completed"
 CANCELLED = "cancelled"
 
 
+# Where a step started, for counting its catalogue deadline from then rather than now (the
+# worker dating a task opened before tasks had one: service/worker/undated.py).
+STEP_STARTED = "_step_started"
+
+
 class Task(SQLModel, table=True):
     """A user task of a case's workflow, mirrored so inboxes never load a workflow."""
 

@@ -37,6 +37,7 @@ from service.incidents.retry import next_attempt_at
 from service.notifications import service as notifications_service
 from service.reviews import service as reviews_service
 from service.tasks.models import READY, Task
+from service.worker import undated
 
 log = structlog.get_logger()
 WORKER = "worker"  # the actor name of what the worker records
@@ -210,7 +211,9 @@ async def escalate_due(now: datetime, limit: int) -> int:
     """Escalate up to ``limit`` tasks whose catalogue deadline has passed: no timer of the
     flow fires for them, so the worker looks at the task rows. Each task in its own
     transaction under a row lock taken with ``SKIP LOCKED``; an escalated task no longer
-    matches, so each is escalated once however many workers run."""
+    matches, so each is escalated once however many workers run. Open tasks without a due
+    date (opened before every task had one) are dated first (undated.py)."""
+    await undated.date_undated(limit)
     async with get_database().read_sessions() as session:
         due = (
             await session.exec(

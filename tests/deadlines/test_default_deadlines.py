@@ -132,3 +132,61 @@ def test_a_step_the_catalogue_does_not_list_takes_its_default(
     assert task["spec"] == "village_check"
     # The catalogue's default: 10 working days.
     assert datetime.fromisoformat(task["due_at"]) == due_after(submitted_at, 10, county=COUNTY)
+
+
+def _undate(server: OwnServer, task_id: int) -> None:
+    """The row as a task opened before migration d9e0f1a2b3c4 left it: no due date, and
+    not marked as the catalogue's."""
+    with server.backend.engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE task SET due_at = NULL, default_deadline = :no WHERE id = :id"),
+            {"id": task_id, "no": False},
+        )
+
+
+def _row(server: OwnServer, task_id: int) -> tuple[datetime | None, bool]:
+    with server.backend.engine.connect() as connection:
+        due, flag = connection.execute(
+            sa.text("SELECT due_at, default_deadline FROM task WHERE id = :id"), {"id": task_id}
+        ).one()
+    if isinstance(due, str):
+        due = datetime.fromisoformat(due)
+    return (due.replace(tzinfo=UTC) if due and due.tzinfo is None else due), bool(flag)
+
+
+def test_an_open_task_from_before_every_task_had_a_deadline_is_dated_by_the_worker(
+    clocked: tuple[OwnServer, Path],
+) -> None:
+    """A task without a due date would never be escalated. The worker dates it once: by its
+    own timer when the flow put one on it, else by the catalogue counted from when it opened
+    (not from when the worker saw it), and escalates it like any other once that passed."""
+    server, clock = clocked
+    api = server.api
+    assert api is not None
+    opened_at = _now(clock)
+    timed_case = api.submit(application())  # the shipped flow: 村调查 has its own timer
+    timed = _task(api, timed_case["id"])
+    _activate_new_version(
+        api, without_timer(SHIPPED.read_text(encoding="utf-8")), "村调查 without its timer"
+    )
+    untimed_case = api.submit(application())
+    untimed = _task(api, untimed_case["id"])
+    for task in (timed, untimed):
+        _undate(server, task["id"])
+        assert _row(server, task["id"]) == (None, False)
+
+    # Four working days on: neither is due yet; both are dated, nothing escalated.
+    due = due_after(opened_at, 5, county=COUNTY)
+    set_clock(clock, due_after(opened_at, 4, county=COUNTY))
+    assert _worker(server)["deadlines"] == 0
+    assert _row(server, timed["id"]) == (datetime.fromisoformat(timed["due_at"]), False)
+    assert _row(server, untimed["id"]) == (due, True)  # from its opening, not from now
+    assert _escalations(api, untimed_case["id"]) == []
+
+    # Once due, the catalogue's deadline escalates the untimed task, once.
+    set_clock(clock, due + timedelta(minutes=1))
+    counts = _worker(server)
+    assert counts["deadlines"] == 1
+    [event] = _escalations(api, untimed_case["id"])
+    assert (event["task_id"], event["after"]["deadline"]) == (untimed["id"], "catalogue default")
+    assert _worker(server)["deadlines"] == 0
