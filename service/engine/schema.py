@@ -57,8 +57,21 @@ def _expected(schema_type: str, attribute: str) -> str:
     return _TYPES.get(schema_type, f"a value of type {schema_type}")
 
 
+# The diagram's own elements (BPMN DI), by what a modeler shows of them.
+_DIAGRAM_WORDS = {
+    "BPMNShape": "diagram shape",
+    "BPMNEdge": "diagram edge",
+    "BPMNPlane": "diagram plane",
+    "BPMNDiagram": "diagram",
+    "BPMNLabel": "diagram label",
+}
+
+
 def kind_words(tag: str) -> str:
-    """``userTask`` → ``user task``: what people call an element."""
+    """``userTask`` → ``user task``: what people call an element (``BPMNShape`` → ``diagram
+    shape``, not ``bpmnshape``)."""
+    if tag in _DIAGRAM_WORDS:
+        return _DIAGRAM_WORDS[tag]
     return re.sub(r"([a-z])([A-Z])", r"\1 \2", tag).lower()
 
 

@@ -213,6 +213,15 @@ def test_a_pre_script_is_checked_as_the_tasks_script_is() -> None:
     assert problem["reason"].startswith("the pre-script of 'county_verification', line 1")
 
 
+def test_a_diagram_shape_is_called_one_not_bpmnshape() -> None:
+    """A modeler (Eclipse BPMN2 Modeler) that gave two shapes one id was told about a
+    "bpmnshape"."""
+    text = edited(('id="Lane_village_head_di"', 'id="Lane_caseworker_di"'))
+    [problem] = by_code(refused(text))["flow-schema-id-duplicate"]
+    assert problem["element"] == "Lane_caseworker_di"
+    assert problem["reason"].startswith("diagram shape 'Lane_caseworker_di': the id")
+
+
 def test_the_console_names_an_unnamed_lane_and_a_step_by_its_name() -> None:
     """A lane without a name showed a blank ("泳道 L： 不是…"); a step showed its name after its
     id with a space (or twice, when the name is the id)."""
