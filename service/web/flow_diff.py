@@ -183,7 +183,31 @@ def _flow_items(words: Words, item: FlowChange) -> list[dict[str, Any]]:
 def _change_items(words: Words, item: Any) -> list[dict[str, Any]]:
     if isinstance(item, FlowChange):
         return _flow_items(words, item)
+    if isinstance(item, FieldsChange) and item.before and item.after:
+        return _field_items(words, item)
     return [_change_item(words, item)]
+
+
+def _field_items(words: Words, item: FieldsChange) -> list[dict[str, Any]]:
+    """A task's fields, one by one: added, removed, or its type, bounds or need changed
+    (a whole list before and after hides the one that changed)."""
+    _ = words._
+    found = []
+    for name in [*item.after, *(n for n in item.before if n not in item.after)]:
+        old, new = item.before.get(name), item.after.get(name)
+        if old == new:
+            continue
+        before = words.fields({name: old}) if old is not None else None
+        after = words.fields({name: new}) if new is not None else None
+        label = (
+            _("Data it takes")
+            if old is not None and new is not None
+            else _("Field added")
+            if old is None
+            else _("Field removed")
+        )
+        found.append(_item(label, before, after))
+    return found
 
 
 def _change_item(words: Words, item: Any) -> dict[str, Any]:

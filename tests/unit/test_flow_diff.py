@@ -371,8 +371,7 @@ EVERY_CHANGE: dict[str, tuple[Callable[[str], str], list[str]]] = {
         ),
         [
             "打卡发放 · 用户任务 · 财务发放人员 [changed]",
-            "  填报字段: 银行转账流水号：单行凭证号，同意时必填 → "
-            "银行转账流水号：单行凭证号，同意时必填；paid_on：日期（年-月-日）",
+            "  新增字段:  → paid_on：日期（年-月-日）",
         ],
     ),
     "a field no longer required": (
@@ -524,3 +523,23 @@ def test_a_deadline_says_the_catalogue_s_working_days() -> None:
     assert words.deadline("'P5D'") == ("'P5D'", True, "")
     assert words.deadline("deadline('township_review')")[2] == "10 working days in the catalogue"
     assert flow_diff.Words("zh_CN").deadline(None) == ("目录默认期限", False, "")
+
+
+def test_fields_are_said_one_by_one() -> None:
+    """Of a task's fields, only the ones added, removed or changed, each by itself."""
+    two = variants.payout_field(
+        variants.shipped(),
+        '<spiffworkflow:property name="field.bank_reference" value="reference required" />'
+        '<spiffworkflow:property name="field.paid_on" value="date" />',
+    )
+    after = variants.payout_field(
+        variants.shipped(),
+        '<spiffworkflow:property name="field.bank_reference" value="reference" />'
+        '<spiffworkflow:property name="field.fee" value="decimal min=0 max=100" />',
+    )
+    assert _said(two, after) == [
+        "打卡发放 · 用户任务 · 财务发放人员 [changed]",
+        "  填报字段: 银行转账流水号：单行凭证号，同意时必填 → 银行转账流水号：单行凭证号",
+        "  新增字段:  → fee：数字，不少于 0，不超过 100",
+        "  删除字段: paid_on：日期（年-月-日） → ",
+    ]
