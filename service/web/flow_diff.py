@@ -76,7 +76,7 @@ class Words:
         on = self.name(ref.on, ref.on_en)
         after = self.name(ref.after, ref.after_en)
         if named and on:
-            return self._("%(name)s of %(task)s") % {"name": named, "task": on}
+            return self._("%(name)s on %(task)s") % {"name": named, "task": on}
         if named and after:
             return self._("%(name)s after %(after)s") % {"name": named, "after": after}
         if named:
