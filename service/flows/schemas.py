@@ -28,6 +28,12 @@ class RenamedTask(Renamed):
     after_en: str | None = None
 
 
+class NamedTask(BaseModel):
+    id: str
+    name: str
+    name_en: str = ""
+
+
 class FlowChanges(BaseModel):
     """What a version changed against the previous version of its key."""
 
@@ -35,6 +41,9 @@ class FlowChanges(BaseModel):
     tasks_removed: list[str] = []
     tasks_renamed: list[RenamedTask] = []
     tasks_moved: list[Renamed] = Field(default=[], description="tasks whose lane changed")
+    tasks_removed_named: list[NamedTask] = Field(
+        default=[], description="the removed tasks with their names (empty for versions before)"
+    )
     lanes_added: list[str] = []
     lanes_removed: list[str] = []
     # Elements the version diff finds added, removed and changed (GET /flows/{key}/diff);

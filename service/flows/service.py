@@ -247,6 +247,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return FlowChanges(
         tasks_added=[task_id for task_id in new if task_id not in old],
         tasks_removed=[task_id for task_id in old if task_id not in new],
+        tasks_removed_named=[
+            {"id": t, "name": _names(old[t])[0] or "", "name_en": _names(old[t])[1] or ""}
+            for t in old
+            if t not in new
+        ],
         tasks_renamed=[
             {
                 "id": t,

@@ -52,6 +52,7 @@ NO_CHANGES = {
     "tasks_moved": [],
     "lanes_added": [],
     "lanes_removed": [],
+    "tasks_removed_named": [],
 }
 V2_CHANGES = {**NO_CHANGES, "tasks_added": ["township_cosign"]}
 

@@ -241,3 +241,12 @@ def revoked_ends_rejected(text: str) -> str:
         '<spiffworkflow:property name="name.en" value="Revoked" />'
         '<spiffworkflow:property name="status" value="rejected" />',
     )
+
+
+def township_review_renamed_in_english(text: str) -> str:
+    """乡镇审查 keeps its Chinese name; its English one becomes Township check."""
+    return _replaced(
+        text,
+        '<spiffworkflow:property name="name.en" value="Township review" />',
+        '<spiffworkflow:property name="name.en" value="Township check" />',
+    )

@@ -208,3 +208,33 @@ def test_a_deleted_version_is_skipped_by_the_defaults(api: Api, key: str) -> Non
     gone = api.get(f"/flows/{key}/diff", as_="admin", params={"from": 2, "to": 3})
     assert gone.status_code == 404
     assert gone.json()["code"] == "flow-version-deleted"
+
+
+def test_the_version_page_names_removed_moved_and_renamed_tasks(server: Server, api: Api) -> None:
+    """What a version changed, on its page: a removed task by its name (its generated id
+    small beside it), a moved one likewise, a rename of the English name alone shown in
+    English on the Chinese page (its Chinese name stayed: '乡镇审查 → 乡镇审查' said nothing)."""
+    key = f"diff_{uuid.uuid4().hex[:8]}"
+    first = variants.task_dropped_on_flow(variants.under_key(variants.shipped(), key))
+    second = variants.township_review_renamed_in_english(
+        variants.moved_township_review(variants.under_key(variants.shipped(), key))
+    )
+    for number, text in ((1, first), (2, second)):
+        response = upload(api, (f"{key}.bpmn", text.encode()))
+        assert response.status_code == 201, response.text
+        assert response.json()["version"] == number
+    stored = api.get(f"/flows/{key}/versions/2", as_="admin").json()["changes"]
+    assert stored["tasks_removed_named"] == [
+        {"id": "Activity_0x7k2m1", "name": "乡镇会签", "name_en": "Township co-signature"}
+    ]
+    page = logged_in(server, "admin")
+    body = page.get(f"/flows/{key}/versions/2").text
+    facts = re.search(r'<dl class="flow-changes">(.*?)</dl>', body, re.S)
+    assert facts
+    said = _text(facts.group(1))
+    assert "乡镇会签 Activity_0x7k2m1" in said
+    assert "Township review → Township check township_review" in said
+    assert "乡镇审查 township_review : 乡镇审查人员 → 县审核认定人员" in said
+    english = _text(pages.english(page).get(f"/flows/{key}/versions/2").text)
+    assert "Township co-signature Activity_0x7k2m1" in english
+    assert "Township review → Township check township_review" in english
