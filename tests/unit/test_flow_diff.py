@@ -383,6 +383,17 @@ EVERY_CHANGE: dict[str, tuple[Callable[[str], str], list[str]]] = {
             "  填报字段: 银行转账流水号：单行凭证号，同意时必填 → 银行转账流水号：单行凭证号",
         ],
     ),
+    "a task's English name only": (
+        variants.township_review_renamed_in_english,
+        [
+            "乡镇审查 · 用户任务 · 乡镇审查人员 [changed]",
+            "  名称: Township review → Township check",
+        ],
+    ),
+    "a task's Chinese and English names": (
+        variants.renamed_township_review,
+        ["乡镇审核 · 用户任务 · 乡镇审查人员 [changed]", "  名称: 乡镇审查 → 乡镇审核"],
+    ),
     "an end's status": (
         variants.revoked_ends_rejected,
         ["撤销 · 结束事件 · 县审核认定人员 [changed]", "  在此结束时的案件状态: 已撤销 → 不予批准"],
