@@ -8,8 +8,8 @@ import time
 
 from service.engine import FlowProblem, GatewayInfo, ParsedFlow
 from service.engine.routes import Branch, gateway_branches
-from service.flows.conditions import CHECK_BUDGET_S, DECISIONS, holds, takes_a_branch, too_long
-from service.flows.ends import payouts
+from service.flows.conditions import CHECK_BUDGET_S, DECISIONS, holds, too_long
+from service.flows.destinations import Ways, goes_on_like_approve, onward_to_payout
 
 
 def offered(flow: ParsedFlow, tasks: tuple[str, ...]) -> list[str]:
@@ -42,7 +42,8 @@ def gateway_problems(flow: ParsedFlow, *, review_flow: bool = False) -> list[Flo
             found += _unhandled(gateway, decisions, ways)
             found += _merged(flow, gateway, decisions, ways)
             found += _overlapping(gateway, branches.get(gateway.id, ()), decisions, deadline)
-            found += _onward_to_payout(flow, gateway, ways, deadline, review_flow=review_flow)
+            found += goes_on_like_approve(flow, gateway, decisions, ways, deadline, found)
+            found += onward_to_payout(flow, gateway, ways, deadline, review_flow=review_flow)
         except TimeoutError:
             return [*found, too_long(gateway.id)]
     return found
@@ -63,9 +64,6 @@ def _ways(
             ways.add(branch)
     default = next((b for b in branches if b.condition is None), None)
     return ways | {default}
-
-
-Ways = dict[tuple[str, bool], set[Branch | None]]
 
 
 def _unhandled(gateway: GatewayInfo, decisions: list[str], ways: Ways) -> list[FlowProblem]:
@@ -154,54 +152,6 @@ def _overlapping(
                     params={"element": gateway.id, "decision": decision, "targets": list(targets)},
                 )
             )
-    return found
-
-
-# Decisions that never pay by themselves: someone must decide again before any payout.
-_NOT_GOING_ON = ("reject", "return")
-
-
-def _onward_to_payout(
-    flow: ParsedFlow, gateway: GatewayInfo, ways: Ways, deadline: float, *, review_flow: bool
-) -> list[FlowProblem]:
-    """A reject or a return whose branch reaches a payout (a finance officer's task, an end
-    that pays or enrols) with no person's task between."""
-    paying = payouts(flow, review_flow=review_flow)
-    people = frozenset(task.id for task in flow.user_tasks)
-    found = []
-    for decision in _NOT_GOING_ON:
-        targets = sorted(
-            {b.target for m in (False, True) for b in ways.get((decision, m), ()) if b}
-        )
-        for target in targets:
-
-            def may_hold(condition: str, decision: str = decision) -> bool:
-                return any(
-                    takes_a_branch(condition, decision, deadline, changes_money=m, unknown=True)
-                    for m in (False, True)
-                )
-
-            reached = (
-                {target} if target in people else flow.reachable_from(target, people, may_hold)
-            )
-            reached.add(target)
-            hit = sorted(reached & paying)
-            if hit:
-                found.append(
-                    FlowProblem(
-                        gateway.id,
-                        f"decision {decision!r} after {', '.join(gateway.after)} takes the "
-                        f"branch to {target!r}, which leads on to {hit[0]!r}: a {decision} "
-                        "would pay. Lead it to an end_rejected end or back to an earlier step",
-                        code="flow-decision-reaches-payout",
-                        params={
-                            "element": gateway.id,
-                            "decision": decision,
-                            "tasks": list(gateway.after),
-                            "target": hit[0],
-                        },
-                    )
-                )
     return found
 
 

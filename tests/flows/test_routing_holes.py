@@ -81,6 +81,38 @@ def county_reject_to_the_notice(text: str) -> str:
     return text.replace(old, old.replace('targetRef="end_rejected"', 'targetRef="notice_open"'))
 
 
+def _branch(text: str, flow: str, target: str, *, via_event: bool = False) -> str:
+    """One more branch out of the township review's gateway, to ``target`` (through an
+    intermediate event when ``via_event``)."""
+    old = '<bpmn:sequenceFlow id="Flow_township_done"'
+    assert text.count(old) == 1
+    if via_event:
+        added = (
+            f'<bpmn:intermediateThrowEvent id="{flow}_event" />'
+            f'<bpmn:sequenceFlow id="{flow}" sourceRef="{GATEWAY}" targetRef="{flow}_event" />'
+            f'<bpmn:sequenceFlow id="{flow}_on" sourceRef="{flow}_event" targetRef="{target}" />'
+        )
+    else:
+        added = f'<bpmn:sequenceFlow id="{flow}" sourceRef="{GATEWAY}" targetRef="{target}" />'
+    return text.replace(old, added + "\n    " + old)
+
+
+def default_to_the_county_by_its_own_flow(text: str) -> str:
+    """A default flow of its own to the county task, the return branch's condition mistyped:
+    a return goes on to the county beside the approvals."""
+    text = _default(
+        _branch(text, "Flow_township_other", "county_verification"), GATEWAY, "Flow_township_other"
+    )
+    return _condition(text, GATEWAY, "correction", "decision == 'send_back'")
+
+
+def default_to_the_county_through_an_event(text: str) -> str:
+    """The same through an intermediate event on the way (a modeler's "notify" event)."""
+    text = _branch(text, "Flow_township_other", "county_verification", via_event=True)
+    text = _default(text, GATEWAY, "Flow_township_other")
+    return _condition(text, GATEWAY, "end_rejected", "decision == 'rejected'")
+
+
 HOLES = {
     "default_catches_reject": (
         default_catches_reject,
@@ -91,6 +123,16 @@ HOLES = {
         return_ends_rejected,
         "flow-gateway-decisions-merged",
         {"element": GATEWAY, "decisions": ["reject", "return"], "target": "end_rejected"},
+    ),
+    "default_to_the_county_by_its_own_flow": (
+        default_to_the_county_by_its_own_flow,
+        "flow-gateway-decisions-merged",
+        {"element": GATEWAY, "decisions": ["approve", "return"], "target": "county_verification"},
+    ),
+    "default_to_the_county_through_an_event": (
+        default_to_the_county_through_an_event,
+        "flow-gateway-decisions-merged",
+        {"element": GATEWAY, "decisions": ["approve", "reject"], "target": "county_verification"},
     ),
     "not_reject_goes_on": (
         not_reject_goes_on,

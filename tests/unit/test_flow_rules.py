@@ -123,3 +123,43 @@ def test_running_out_of_time_is_never_read_as_a_branch_not_taken() -> None:
     with pytest.raises(TimeoutError):
         takes_a_branch(long_condition, "approve", time.monotonic() + 0.002, changes_money=False)
     assert takes_a_branch(long_condition, "approve", time.monotonic() + 5, changes_money=False)
+
+
+def test_the_engine_tries_branches_by_height_so_overlapping_conditions_are_refused() -> None:
+    """SpiffWorkflow tries a gateway's conditions by their targets' height on the diagram:
+    with ``decision != 'reject'`` on the county branch, a return goes to the correction while
+    the correction is drawn above the county task, and to the county once the county task is
+    moved above it. The check reads the engine's order (engine/routes.py) and refuses the
+    condition whichever way it is drawn."""
+    from service.engine.routes import gateway_branches
+
+    county_branch = (
+        r"(sourceRef=\"gw_township_review\" targetRef=\"county_verification\">\s*"
+        r"(?:<bpmn:extensionElements>[\s\S]*?</bpmn:extensionElements>\s*)?"
+        r"<bpmn:conditionExpression [^>]*>)decision == 'approve'"
+    )
+    not_reject = (county_branch, r"\1decision != 'reject'")
+    moved_up = (
+        r'(bpmnElement="county_verification">\s*<dc:Bounds x="\d+") y="\d+"',
+        r'\1 y="10"',
+    )
+
+    def first_for_return(flow: ParsedFlow) -> str:
+        for branch in gateway_branches(flow)["gw_township_review"]:
+            if branch.condition and eval(branch.condition, {"decision": "return"}):  # noqa: S307
+                return branch.target
+        raise AssertionError("no branch")
+
+    as_drawn, moved = changed(not_reject, strict=False), changed(not_reject, moved_up, strict=False)
+    assert first_for_return(as_drawn) == "correction"
+    assert first_for_return(moved) == "county_verification"
+    codes = {
+        name: {(p.code, p.params.get("decision")) for p in problems(flow)}
+        for name, flow in (("as drawn", as_drawn), ("moved", moved))
+    }
+    assert codes["as drawn"] == {("flow-gateway-conditions-overlap", "return")}
+    # Moved, the return goes on with the approvals: that is said too.
+    assert codes["moved"] == {
+        ("flow-gateway-conditions-overlap", "return"),
+        ("flow-gateway-decisions-merged", None),
+    }
