@@ -213,13 +213,13 @@ def _field_items(words: Words, item: FieldsChange) -> list[dict[str, Any]]:
 def _change_item(words: Words, item: Any) -> dict[str, Any]:
     _ = words._
     if isinstance(item, NameChange):
-        before = words.name(item.before, item.before_en) or "—"
-        after = words.name(item.after, item.after_en) or "—"
-        if before == after:  # only the other language's name changed: say that one
+        old = words.name(item.before, item.before_en) or "—"
+        new = words.name(item.after, item.after_en) or "—"
+        if old == new:  # only the other language's name changed: say that one
             other = Words("en" if words.zh else "zh_CN")
-            before = other.name(item.before, item.before_en) or "—"
-            after = other.name(item.after, item.after_en) or "—"
-        return _item(_("Element name"), before, after)
+            old = other.name(item.before, item.before_en) or "—"
+            new = other.name(item.after, item.after_en) or "—"
+        return _item(_("Element name"), old, new)
     if isinstance(item, DecisionsChange):
         names = [(d.code, d.name, d.name_en) for d in item.before]
         hints = names == [(d.code, d.name, d.name_en) for d in item.after]  # only hints changed
