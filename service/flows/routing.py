@@ -156,17 +156,18 @@ def _overlapping(
 
 
 def route_problems(flow: ParsedFlow) -> list[FlowProblem]:
-    """A user task that offers more than one decision leads into an exclusive gateway that
+    """A user task that offers a decision besides approve leads into an exclusive gateway that
     routes them (``gateway_problems`` checks its branches): a task dropped onto a sequence
     flow would otherwise go on whatever was decided, a reject ignored."""
     routed = {task for gateway in flow.gateways for task in gateway.after}
     found = []
     for task in flow.user_tasks:
         offered = [option.code for option in task.decisions]
-        if len(offered) < 2 or task.id in routed:
+        # Going on is what approving means; every other decision would be ignored, a task
+        # that offers only 'reject' as much as one that offers all three.
+        missing = [code for code in offered if code != "approve"]
+        if not missing or task.id in routed:
             continue
-        # Going on is what approving means; every other decision would be ignored.
-        missing = [code for code in offered if code != "approve"] or offered
         shown = ", ".join(repr(code) for code in missing)
         found.append(
             FlowProblem(

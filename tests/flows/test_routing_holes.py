@@ -20,6 +20,7 @@ import uuid
 import pytest
 
 from tests.conftest import Api, Backend, Server, assert_problem
+from tests.flows import lost_decisions
 from tests.flows.helpers import ROOT, flows, upload
 from tests.tasks.test_rules import snapshot
 from tests.web import pages
@@ -206,3 +207,23 @@ def test_the_console_refuses_a_decision_the_task_does_not_offer_in_chinese(
     assert "offer" not in shown
     # Nothing changed: the case, its workflow state, its tasks and the trail.
     assert snapshot(backend, case_id) == before
+
+
+def test_a_task_offering_only_reject_on_a_sequence_flow_is_refused(api: Api) -> None:
+    """The township co-signature dropped onto a sequence flow (tests/flows/lost_decisions.py)
+    declaring only 'reject': with no gateway after it, a reject would go on to the township
+    review. Declaring only 'approve' is the fix (the control)."""
+    key = f"hole_{uuid.uuid4().hex[:8]}"
+    only_reject = lost_decisions.lost(key, approve_only=True).replace(
+        lost_decisions.APPROVE_ONLY,
+        '<spiffworkflow:property name="decision.reject" value="驳回 | Reject" />',
+    )
+    refused = assert_problem(
+        upload(api, (f"{key}.bpmn", only_reject.encode())), 422, "invalid-flow"
+    )
+    assert {
+        (e["code"], e["element"], tuple(e["params"].get("decisions", ())))
+        for e in refused["errors"]
+    } == {("flow-task-decisions-unrouted", lost_decisions.TASK, ("reject",))}
+    fixed = lost_decisions.lost(key, approve_only=True).encode()
+    assert upload(api, (f"{key}.bpmn", fixed)).status_code == 201
