@@ -66,11 +66,26 @@ async def base_decisions(session: AsyncSession, key: str, number: int | None) ->
 def process_ids(content: bytes) -> list[str]:
     """The ids of the drawing's processes (its flow key), or [] when it is not readable XML
     (the upload's own checks then say why)."""
+    return [key for key, _ in _processes(content)]
+
+
+def _processes(content: bytes) -> list[tuple[str, str]]:
+    """(id, name) of each process of the drawing that has an id."""
     try:
         root = parse_xml(content)
     except InvalidFlow:
         return []
-    return [str(p.get("id")) for p in root.iter(f"{{{_BPMN}}}process") if p.get("id")]
+    return [
+        (str(p.get("id")), str(p.get("name") or ""))
+        for p in root.iter(f"{{{_BPMN}}}process")
+        if p.get("id")
+    ]
+
+
+async def key_taken(session: AsyncSession, key: str) -> bool:
+    """Whether a flow of this key is stored (in any version): a new flow needs a key of its own."""
+    exists = select(FlowVersion.id).where(col(FlowVersion.key) == key).limit(1)
+    return (await session.exec(exists)).first() is not None
 
 
 async def save(
@@ -95,14 +110,12 @@ async def save(
             code="flow-key-mismatch",
             params={"key": key, "found": found[0]},
         )
-    if base is None:
-        exists = select(FlowVersion.id).where(col(FlowVersion.key) == key).limit(1)
-        if (await session.exec(exists)).first() is not None:
-            raise Conflict(
-                f"a flow {key!r} exists already: edit it instead",
-                code="flow-key-exists",
-                params={"key": key},
-            )
+    if base is None and await key_taken(session, key):
+        raise Conflict(
+            f"a flow {key!r} exists already: edit it instead",
+            code="flow-key-exists",
+            params={"key": key},
+        )
     dmns = await base_decisions(session, key, base)
     return await flows_service.upload(session, bpmns=[bpmn], dmns=dmns, note=note, user=user)
 
@@ -113,15 +126,17 @@ class Template:
 
     name: str  # the file name under workflows/, without .bpmn
     key: str  # its process id
+    title: str  # its process name (the flow's Chinese name), or the file name
 
 
 def templates() -> list[Template]:
     """The shipped flows (workflows/*.bpmn), the starting points of a new flow."""
     found = []
     for path in sorted(WORKFLOWS_DIR.glob("*.bpmn")):
-        ids = process_ids(path.read_bytes())
-        if ids:
-            found.append(Template(path.stem, ids[0]))
+        processes = _processes(path.read_bytes())
+        if processes:
+            key, title = processes[0]
+            found.append(Template(path.stem, key, title or path.stem))
     return found
 
 

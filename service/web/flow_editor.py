@@ -24,7 +24,7 @@ from service.auth.models import ADMIN, LANE_ROLES, User
 from service.config import get_settings
 from service.engine import InvalidFlow
 from service.engine.names import DEFAULT_DECISIONS
-from service.errors import NotFound, ReliefError
+from service.errors import Conflict, NotFound, ReliefError
 from service.flows import editor
 from service.flows import service as flows_service
 from service.flows.service import FlowFile
@@ -94,16 +94,22 @@ async def _active_or_latest(session: SessionDep, key: str) -> int:
 async def new_page(
     request: Request,
     user: Admin,
+    session: SessionDep,
     template: Annotated[str, Query(max_length=100)] = "",
     key: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     """Choose a shipped flow as a template and a new key; then the modeler on its copy."""
     templates = editor.templates()
     language = sessions.of(request).language
-    error = ""
+    error, status = "", 200
     if template or key:
         if not re.fullmatch(KEY_PATTERN, key):
-            error = N_("A flow key starts with a letter and holds letters, digits and _ . -")
+            error, status = _say(language, KEY_RULE), 422
+        elif await editor.key_taken(session, key):
+            # Said here, before any drawing: a save under a taken key is refused (409), and
+            # the editor cannot change its key.
+            taken = Conflict("flow key taken", code="flow-key-exists", params={"key": key})
+            error, status = reasons.say_error(taken, language), 409
         else:
             xml = editor.template_xml(template)
             (chosen,) = [t for t in templates if t.name == template]
@@ -112,8 +118,14 @@ async def new_page(
             )
             return render(request, "flow_editor.html", context, user=user)
     context = {"templates": templates, "chosen": template, "key": key, "error": error}
-    status = 422 if error else 200
     return render(request, "flow_new.html", context, user=user, status_code=status)
+
+
+KEY_RULE = N_("A flow key starts with a letter and holds letters, digits and _ . -")
+
+
+def _say(language: str, message: str) -> str:
+    return i18n.translations(language).gettext(message)
 
 
 def _renamed(xml: str, old: str, new: str) -> str:

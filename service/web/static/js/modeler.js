@@ -163,12 +163,30 @@
     };
   }
 
+  // One panel action (a deadline is a timer, its end and their names) is one command: the
+  // commands it runs in preExecute join its undo step, so one undo takes it back whole.
+  function PanelCommand() {
+    this.preExecute = function (context) {
+      context.apply();
+    };
+  }
+
+  function ReliefCommands(commandStack) {
+    commandStack.registerHandler('relief.panel', PanelCommand);
+  }
+  ReliefCommands.$inject = ['commandStack'];
+
   var RELIEF_MODULE = {
-    __init__: ['reliefPalette', 'reliefContextPad', 'reliefReplace'],
+    __init__: ['reliefPalette', 'reliefContextPad', 'reliefReplace', 'reliefCommands'],
     reliefPalette: ['type', ReliefPalette],
     reliefContextPad: ['type', ReliefContextPad],
-    reliefReplace: ['type', ReliefReplace]
+    reliefReplace: ['type', ReliefReplace],
+    reliefCommands: ['type', ReliefCommands]
   };
+
+  function atomic(modeler, apply) {
+    modeler.get('commandStack').execute('relief.panel', { apply: apply });
+  }
 
   // --- extension properties ----------------------------------------------------------------
 
@@ -273,6 +291,11 @@
     return match ? match[1] : '';
   }
 
+  function isDefault(flow) {
+    var source = flow.source;
+    return !!(source && bo(source)['default'] && bo(source)['default'] === bo(flow));
+  }
+
   function conditionDecision(flow) {
     var condition = bo(flow).conditionExpression;
     var body = (condition && condition.body) || '';
@@ -295,21 +318,45 @@
     var modeling = function () {
       return self.modeler.get('modeling');
     };
-    byId('p-name-zh').addEventListener('change', function (event) {
+    // Each edit of the panel is one undoable step (see PanelCommand), made on the element
+    // selected when it was made; none when there is nothing to change (when = false): an empty
+    // step would redraw the panel over what is being typed (a deadline's step before its box
+    // is ticked).
+    var on = function (id, handler, when) {
+      byId(id).addEventListener('change', function (event) {
+        if (self.element && (!when || when())) {
+          atomic(self.modeler, function () {
+            handler(event);
+          });
+        }
+      });
+    };
+    on('p-name-zh', function (event) {
       modeling().updateProperties(self.element, { name: event.target.value.trim() || undefined });
     });
-    byId('p-name-en').addEventListener('change', function (event) {
+    on('p-name-en', function (event) {
       setProperty(self.modeler, self.element, 'name.en', event.target.value.trim());
     });
-    byId('p-role').addEventListener('change', function (event) {
+    on('p-role', function (event) {
       modeling().updateProperties(self.element, { name: event.target.value || undefined });
     });
     self.root.querySelectorAll('[data-decision], [data-decision-label]').forEach(function (input) {
       input.addEventListener('change', function () {
-        self.writeDecisions();
+        var error = byId('p-decisions-error');
+        error.hidden = true;
+        if (!self.root.querySelector('[data-decision]:checked')) {
+          // None declared means the three defaults: unticking the last one would offer them
+          // all again. A task offers at least one decision.
+          input.checked = true;
+          error.hidden = false;
+          return;
+        }
+        atomic(self.modeler, function () {
+          self.writeDecisions();
+        });
       });
     });
-    byId('p-fields').addEventListener('change', function (event) {
+    on('p-fields', function (event) {
       var added = [];
       event.target.value.split('\n').forEach(function (line) {
         var at = line.indexOf('=');
@@ -322,23 +369,22 @@
         return key.indexOf('field.') !== 0;
       }, added);
     });
-    byId('p-deadline').addEventListener('change', function (event) {
+    on('p-deadline', function (event) {
       if (event.target.checked) {
         self.addDeadline();
       } else {
         self.removeDeadline();
       }
     });
-    byId('p-deadline-step').addEventListener('change', function (event) {
-      var timer = boundaryTimer(self.element);
-      if (timer) {
-        self.setTimer(timer, event.target.value.trim() || bo(self.element).id);
-      }
+    on('p-deadline-step', function (event) {
+      self.setTimer(boundaryTimer(self.element), event.target.value.trim() || bo(self.element).id);
+    }, function () {
+      return !!boundaryTimer(self.element);
     });
-    byId('p-condition').addEventListener('change', function (event) {
+    on('p-condition', function (event) {
       self.setCondition(self.element, event.target.value.trim());
     });
-    byId('p-status').addEventListener('change', function (event) {
+    on('p-status', function (event) {
       self.setStatus(event.target.value);
     });
   };
@@ -418,6 +464,10 @@
   Panel.prototype.setCondition = function (flow, body) {
     var moddle = this.modeler.get('moddle');
     var modeling = this.modeler.get('modeling');
+    if (body && isDefault(flow)) {
+      // A flow with a condition is no longer its gateway's default.
+      modeling.updateProperties(flow.source, { 'default': undefined });
+    }
     var changes = {
       conditionExpression: body ? moddle.create('bpmn:FormalExpression', { body: body }) : undefined
     };
@@ -473,7 +523,8 @@
       select.id = inputId;
       label.setAttribute('for', inputId);
       label.textContent = (self.root.dataset.textFlowTo || '→') + ' ' + target;
-      select.value = current[0];
+      // No condition: the gateway's default branch, or (not yet the default) "choose one".
+      select.value = current[0] || (isDefault(flow) ? '' : 'unset');
       python.value = current[1];
       python.hidden = current[0] !== 'other';
       select.addEventListener('change', function () {
@@ -482,10 +533,19 @@
           python.focus();
           return;
         }
-        self.setCondition(flow, select.value ? "decision == '" + select.value + "'" : '');
+        atomic(self.modeler, function () {
+          if (select.value) {
+            self.setCondition(flow, "decision == '" + select.value + "'");
+          } else {
+            self.setCondition(flow, '');
+            self.modeler.get('modeling').updateProperties(gateway, { 'default': bo(flow) });
+          }
+        });
       });
       python.addEventListener('change', function () {
-        self.setCondition(flow, python.value.trim());
+        atomic(self.modeler, function () {
+          self.setCondition(flow, python.value.trim());
+        });
       });
       box.appendChild(row);
     });
@@ -659,7 +719,12 @@
         button.type = 'button';
         button.className = 'link-button';
         button.setAttribute('data-element', problem.element);
-        button.textContent = (bo(element).name || problem.element) + ': ' + problem.reason;
+        // Said after the element's name (or id), unless the reason names it already.
+        var label = bo(element).name || problem.element;
+        var colon = /^zh/.test(document.documentElement.lang) ? '：' : ': ';
+        button.textContent = problem.reason.indexOf(label) === -1
+          ? label + colon + problem.reason
+          : problem.reason;
         button.addEventListener('click', function () {
           modeler.get('selection').select(element);
           canvas.scrollToElement(element);
@@ -770,7 +835,27 @@
       return;
     }
     container.appendChild(controls); // above the drawing bpmn-js added
+    // Undo and redo as buttons too: a phone has no Ctrl+Z, and the panel's edits are undone
+    // one action at a time (see PanelCommand).
+    var stack = modeler.get('commandStack');
+    var history = function () {
+      controls.querySelectorAll('[data-command]').forEach(function (button) {
+        var undo = button.getAttribute('data-command') === 'undo';
+        button.disabled = undo ? !stack.canUndo() : !stack.canRedo();
+      });
+    };
+    modeler.on('commandStack.changed', history);
+    history();
     controls.addEventListener('click', function (event) {
+      var command = event.target instanceof Element ? event.target.closest('[data-command]') : null;
+      if (command) {
+        if (command.getAttribute('data-command') === 'undo') {
+          stack.undo();
+        } else {
+          stack.redo();
+        }
+        return;
+      }
       var button = event.target instanceof Element ? event.target.closest('[data-zoom]') : null;
       if (!button) {
         return;
