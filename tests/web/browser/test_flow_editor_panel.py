@@ -273,3 +273,46 @@ def test_a_problem_names_its_element_once_in_chinese(console: Console) -> None:
     assert text.startswith("gw_village_cosign："), text
     assert text.count("gw_village_cosign") == 1, text
     assert console.report() == ""
+
+
+def test_the_drawing_is_not_lost_by_leaving_or_a_failed_save(console: Console) -> None:
+    """Leaving with changes not saved asks first (none asked once saved or before any change);
+    a save the page gets no readable answer for (here: the login ended in another tab) says so
+    in Chinese and keeps the drawing, which 下载绘图 downloads as it is."""
+    admin = console.login("admin")
+    asked: list[str] = []
+    admin.on("dialog", lambda dialog: asked.append(dialog.type))
+    open_editor(console, admin)
+    admin.locator("a[href='/flows']").first.click()
+    admin.wait_for_url(re.compile(r"/flows$"))
+    assert asked == []  # nothing changed: no question
+
+    open_editor(console, admin)
+    select(admin, "village_cosign")
+    fill(admin, "#p-name-zh", "村主任签字确认")
+    admin.locator("a[href='/flows']").first.click()
+    admin.wait_for_url(re.compile(r"/flows$"))
+    assert asked == ["beforeunload"]
+
+    open_editor(console, admin)
+    select(admin, "village_cosign")
+    fill(admin, "#p-name-zh", "村主任签字确认")
+    other = admin.context.new_page()  # the same login, in another tab: log out there
+    other.goto(console.url("/flows"))
+    other.locator("form[action='/logout'] button[type=submit]").click()
+    other.wait_for_url(re.compile(r"/login"))
+    other.close()
+    console.expect_status(403, "/flows/emergency_consolation/edit")
+    console.expect_status(403, "/flows/validate")
+    admin.locator("#f-note").fill("改名")
+    admin.locator("#editor-save button[type=submit]").click()
+    error = admin.locator("#editor-save-error")
+    expect(error).to_contain_text("版本未能保存")
+    expect(error).to_contain_text("下载")
+    with admin.expect_download() as download:
+        admin.locator("#editor-download").click()
+    assert download.value.suggested_filename == "emergency_consolation.bpmn"
+    path = download.value.path()
+    task = element_xml(path.read_text(encoding="utf-8"), "userTask", "village_cosign")
+    assert 'name="村主任签字确认"' in task
+    assert console.report() == ""

@@ -751,9 +751,48 @@
 
   // --- saving ------------------------------------------------------------------------------
 
+  // Leaving the page (a link, reload, closing the tab) with changes not saved asks first: the
+  // drawing lives only in this page (the browser's own dialog, in its language).
+  function bindLeaving(modeler) {
+    var guard = function (event) {
+      if (modeler.get('commandStack').canUndo()) {
+        event.preventDefault();
+        event.returnValue = '';
+      }
+    };
+    window.addEventListener('beforeunload', guard);
+    return function () {
+      window.removeEventListener('beforeunload', guard);
+    };
+  }
+
+  // The drawing as a .bpmn file, to keep work that cannot be saved yet (problems left, a
+  // login expired): it can be uploaded at /flows or opened in any modeler.
+  function bindDownload(modeler, root) {
+    var button = byId('editor-download');
+    if (!button) {
+      return;
+    }
+    button.addEventListener('click', function () {
+      modeler.saveXML({ format: true }).then(function (result) {
+        var link = document.createElement('a');
+        link.href = URL.createObjectURL(new Blob([result.xml], { type: 'application/xml' }));
+        link.download = (root.dataset.key || 'flow') + '.bpmn';
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        window.setTimeout(function () {
+          URL.revokeObjectURL(link.href);
+        }, 1000);
+      });
+    });
+  }
+
   function bindSave(modeler, root, checker) {
     var form = byId('editor-save');
     var error = byId('editor-save-error');
+    var stopGuard = bindLeaving(modeler);
+    bindDownload(modeler, root);
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       var note = byId('f-note').value.trim();
@@ -770,16 +809,18 @@
         return post(root.dataset.saveUrl, body);
       }).then(function (answer) {
         if (answer.body.location) {
+          stopGuard(); // saved: nothing is lost by going to the new version
           window.location.assign(answer.body.location);
           return;
         }
         button.disabled = false;
         checker.show(answer.body.problems || []);
-        error.textContent = answer.body.message || root.dataset.textCheckFailed;
+        error.textContent = answer.body.message || root.dataset.textSaveFailed;
         error.hidden = false;
       }).catch(function () {
+        // No answer the page can read (the network, an expired login's refusal page).
         button.disabled = false;
-        error.textContent = root.dataset.textCheckFailed;
+        error.textContent = root.dataset.textSaveFailed;
         error.hidden = false;
       });
     });
