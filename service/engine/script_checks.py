@@ -41,6 +41,10 @@ _CONSTRUCTS = {
 _REFUSED = re.compile(
     r"^Line (?P<line>\d+): (?P<what>.+?):? (?:is )?not allowed in flow expressions"
 )
+# RestrictedPython's refusal of a name reaching into Python's internals (``__class__``).
+_UNDERSCORE = re.compile(
+    r'^Line (?P<line>\d+): "(?P<what>[^"]+)" is an invalid (?:attribute|variable) name'
+)
 _LINE = re.compile(r"^Line (?P<line>\d+):")
 _CALL = re.compile(r"^[A-Za-z_]\w*\(\)$")
 _SHOWN = 80  # characters of a script line quoted in a refusal
@@ -81,14 +85,15 @@ def refused_scripts(root: etree._Element, foreign: set[str]) -> set[str]:
 
 def _problem(element: str, which: str, source: str, error: UnsafeExpression) -> FlowProblem:
     messages = [str(m) for m in error.params.get("errors") or [error.params.get("error", "")]]
-    first = messages[0] if messages else ""
-    refused = _REFUSED.match(first)
-    numbered = refused or _LINE.match(first)
+    # The sandbox may say one thing twice (RestrictedPython's "Exec calls are not allowed."
+    # and ours, "exec() is not allowed"): the first message that names what is refused wins.
+    refused = _first(_REFUSED, messages) or _first(_UNDERSCORE, messages)
+    numbered = refused or _first(_LINE, messages)
     line = int(numbered.group("line")) if numbered else 1
     shown = _line_of(source, line)
     where = f"{_WHICH[which]} of {element!r}, line {line} ({shown})"
     what = refused.group("what") if refused else ""
-    construct = _CONSTRUCTS.get(what) or (what if _CALL.match(what) else "")
+    construct = _CONSTRUCTS.get(what) or (what if _CALL.match(what) or what.startswith("_") else "")
     if construct:
         return FlowProblem(
             element,
@@ -99,11 +104,14 @@ def _problem(element: str, which: str, source: str, error: UnsafeExpression) -> 
         )
     return FlowProblem(
         element,
-        f"{where} is not Python a flow may run (a syntax error, or a name or attribute "
-        "starting with _); correct it",
+        f"{where} is not valid Python (a syntax error); correct it",
         code="flow-script-invalid",
         params={"element": element, "line": line, "source": shown},
     )
+
+
+def _first(pattern: re.Pattern[str], messages: list[str]) -> re.Match[str] | None:
+    return next((found for found in map(pattern.match, messages) if found), None)
 
 
 _WHICH = {"script": "the script", "preScript": "the pre-script", "postScript": "the post-script"}

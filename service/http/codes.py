@@ -395,11 +395,11 @@ CODES: dict[str, Code] = {
     "flow-start-missing": _f("a process without a start event", "element"),
     "flow-script-missing": _f("a script task without a script", "element"),
     "flow-script-refused": _f(
-        "a script line uses what flows may not (import, f-strings, open()…)",
+        "a script line uses what flows may not (import, f-strings, open(), names starting with _…)",
         "element line source construct",
     ),
     "flow-script-invalid": _f(
-        "a script line is not Python a flow may run (syntax, a name starting with _)",
+        "a script line is not valid Python (a syntax error)",
         "element line source",
     ),
     "flow-subprocess-end-missing": _f("a subprocess without an end event", "element"),

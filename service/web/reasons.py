@@ -431,8 +431,8 @@ MESSAGES: dict[str, str] = {
         "scripts; write plain Python statements and the functions flows allow, or remove it."
     ),
     "flow-script-invalid": N_(
-        "Script of %(element)s, line %(line)s (%(source)s) is not Python a flow may run (a "
-        "syntax error, or a name or attribute starting with _); correct it."
+        "Script of %(element)s, line %(line)s (%(source)s) is not valid Python (a syntax "
+        "error); correct it."
     ),
     "flow-subprocess-end-missing": N_(
         "Subprocess %(element)s has no end event; add one inside it."

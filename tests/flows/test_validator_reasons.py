@@ -195,9 +195,24 @@ def test_a_script_that_is_not_python_names_its_line() -> None:
         "line": 1,
         "source": "notice_ends_at = = 1",
     }
-    assert "not Python a flow may run" in problem["reason"]
+    assert "is not valid Python (a syntax error)" in problem["reason"]
     assert "expression-syntax" not in problems
     assert "expression-refused" not in problems
+
+
+def test_a_name_reaching_into_python_s_internals_is_named_not_said_to_be_a_syntax_error() -> None:
+    """RestrictedPython refuses ``__class__`` in its own words and an ``exec()`` twice (its
+    words and the sandbox's): the refusal names the name or the call, not "a syntax error"."""
+    for script, construct in (
+        ("leak = ().__class__", "__class__"),
+        ("exec('imp' + 'ort os')", "exec()"),
+    ):
+        text = edited((re.escape(SCRIPT), f"<bpmn:script>{script}</bpmn:script>"))
+        [problem] = by_code(refused(text))["flow-script-refused"]
+        assert problem["params"]["construct"] == construct, script
+        assert f"{construct} is not allowed in flow scripts" in problem["reason"]
+        chinese = reasons.say_field(problem, "zh_CN")
+        assert f"流程脚本中不允许使用 {construct}" in chinese
 
 
 def test_a_pre_script_is_checked_as_the_tasks_script_is() -> None:
