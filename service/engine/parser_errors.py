@@ -45,6 +45,13 @@ def engine_problem(error: Exception) -> FlowProblem:
             f"{who}: its timer cannot be read; give the timer a timeDuration, timeDate or "
             "timeCycle holding a Python string such as 'PT72H'"
         )
+    elif message.startswith("Multiple outgoing flows are not supported"):
+        code = _code(code="flow-step-outgoing-many")  # found first by prechecks, as a rule
+        params |= {"name": "", "kind": tag.split(":")[-1]}
+        reason = (
+            f"{who} has more than one outgoing sequence flow, and a step leads to one next "
+            "step: put an exclusive gateway after it with a condition on each branch"
+        )
     elif message.startswith("No start event found"):
         code = _code(code="flow-start-missing")
         reason = f"{who} has no start event: add one"

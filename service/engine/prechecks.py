@@ -285,6 +285,43 @@ def branch_problems(root: etree._Element) -> list[FlowProblem]:
                     params={"element": flow_id, "gateway": gateway_id},
                 )
             )
+    return [*problems, *_split_problems(root, flows)]
+
+
+def _split_problems(root: etree._Element, flows: list[etree._Element]) -> list[FlowProblem]:
+    """A step with several outgoing sequence flows (an implicit split a modeler draws by
+    dragging a second arrow out of a task): the engine runs that only for gateways and start
+    events, and would refuse it at the first such step in words without its kind."""
+    leaving: dict[str, int] = {}
+    for flow in flows:
+        source = flow.get("sourceRef") or ""
+        leaving[source] = leaving.get(source, 0) + 1
+    problems = []
+    for node in root.iter(etree.Element):  # elements only, not comments
+        name = local_name(node)
+        node_id = node.get("id") or ""
+        if (
+            leaving.get(node_id, 0) < 2
+            or name.endswith("Gateway")
+            or name in ("startEvent", "sequenceFlow")
+        ):
+            continue
+        problems.append(
+            FlowProblem(
+                node_id,
+                f"{kind_words(name)} {node_id!r} has {leaving[node_id]} outgoing sequence "
+                "flows, and a step leads to one next step: to choose between ways, draw one "
+                "flow from it to an exclusive gateway and a branch with a condition from the "
+                "gateway to each way",
+                code="flow-step-outgoing-many",
+                params={
+                    "element": node_id,
+                    "name": (node.get("name") or "").strip(),
+                    "kind": name,
+                    "count": leaving[node_id],
+                },
+            )
+        )
     return problems
 
 

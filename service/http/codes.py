@@ -439,6 +439,10 @@ CODES: dict[str, Code] = {
         "no start event leads to the element: it is not connected", "element name"
     ),
     "flow-element-dead-end": _f("a step has no outgoing sequence flow", "element name"),
+    "flow-step-outgoing-many": _f(
+        "a step other than a gateway has several outgoing sequence flows (put a gateway after it)",
+        "element name kind",
+    ),
     "flow-gateway-decisions-merged": _f(
         "two decisions of a task take the same branch of the gateway after it",
         "element decisions tasks target",

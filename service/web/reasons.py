@@ -504,6 +504,11 @@ MESSAGES: dict[str, str] = {
         "%(element)s%(name)s leads nowhere: draw a sequence flow from it to the next step, or "
         "end the path at an end event with a final status."
     ),
+    "flow-step-outgoing-many": N_(
+        "%(element)s%(name)s has several outgoing sequence flows, and a step leads to one next "
+        "step: to choose between ways, draw one flow from it to an exclusive gateway, and a "
+        "branch with a condition from the gateway to each way."
+    ),
     "flow-gateway-decisions-merged": N_(
         "At gateway %(element)s, the decisions %(decisions)s of %(tasks)s take the same branch "
         "(to %(target)s): the case goes the same way whichever is decided. Give each decision "
@@ -755,7 +760,9 @@ _BYTES = frozenset({"body-too-large", "file-too-large", "extra-fields-too-large"
 _LIST_MAX = 12  # a longer list is cut, with "…"
 # A step named in the diagram as well as by its id: "Task_1 (Check the papers)"; nothing when
 # it has no name of its own. A lane without a name is said to have none, not shown blank.
-_LABELLED = frozenset({"flow-element-unreachable", "flow-element-dead-end"})
+_LABELLED = frozenset(
+    {"flow-element-unreachable", "flow-element-dead-end", "flow-step-outgoing-many"}
+)
 _NAMED = frozenset({"lane"})
 
 

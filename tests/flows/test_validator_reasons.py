@@ -215,6 +215,28 @@ def test_a_name_reaching_into_python_s_internals_is_named_not_said_to_be_a_synta
         assert f"流程脚本中不允许使用 {construct}" in chinese
 
 
+def test_a_second_arrow_out_of_a_task_is_refused_naming_the_task_and_the_gateway_to_draw() -> None:
+    """An implicit split (two sequence flows drawn out of one task) reached the engine, which
+    said "Multiple outgoing flows are not supported for tasks of type" (no type, no way out)
+    and stopped there."""
+    extra = '<bpmn:sequenceFlow id="Flow_extra" sourceRef="village_investigation" '
+    text = edited(
+        (
+            r"(<bpmn:userTask id=\"village_investigation\"[^>]*>)",
+            r"\1<bpmn:outgoing>Flow_extra</bpmn:outgoing>",
+        ),
+        (r"(\s*)(<bpmn:endEvent id=\"end_paid\")", extra + 'targetRef="end_rejected" />\\1\\2'),
+    )
+    problems = refused(text)
+    [problem] = by_code(problems)["flow-step-outgoing-many"]
+    assert problem["element"] == "village_investigation"
+    assert problem["params"]["count"] == 2
+    assert "exclusive gateway" in problem["reason"]
+    assert "of type" not in " ".join(p["reason"] for p in problems)
+    chinese = reasons.say_field(problem, "zh_CN")
+    assert chinese.startswith("village_investigation（村调查） 有多条流出的顺序流")
+
+
 def test_a_pre_script_is_checked_as_the_tasks_script_is() -> None:
     text = edited(
         (
