@@ -96,17 +96,20 @@ def _merged(
     for branch in sorted(branches, key=lambda b: (b.target, b.condition or "")):
         target = branch.target
         for money in (False, True):
-            same = tuple(d for d in decisions if branch in ways[d, money])
+            # Only where the route is sure: a condition that reads what the service does not
+            # set (or is not Python, ``tru``) may or may not hold, and is said as such.
+            same = tuple(d for d in decisions if ways[d, money] == {branch})
             if len(same) < 2 or (same, branch) in reported:
                 continue
             if "approve" not in same and target not in ends:
                 continue
             reported.add((same, branch))
-            shown = " and ".join(repr(d) for d in same)
+            shown = ", ".join(repr(d) for d in same[:-1]) + f" and {same[-1]!r}"
+            every = "both" if len(same) == 2 else "all"
             found.append(
                 FlowProblem(
                     gateway.id,
-                    f"the decisions {shown} after {', '.join(gateway.after)} both take the "
+                    f"the decisions {shown} after {', '.join(gateway.after)} {every} take the "
                     f"branch to {target!r}, so the case goes the same way whichever is "
                     "decided: give each decision a branch of its own, with a condition "
                     f"decision == {same[-1]!r} before any default flow",

@@ -237,6 +237,27 @@ def test_a_second_arrow_out_of_a_task_is_refused_naming_the_task_and_the_gateway
     assert chinese.startswith("village_investigation（村调查） 有多条流出的顺序流")
 
 
+def test_conditions_that_cannot_be_read_are_not_said_to_route_every_decision_alike() -> None:
+    """``tru`` and ``false`` (not Python's True/False) may or may not hold: the gateway is
+    refused for the decisions it does not surely handle, not also for sending all three down
+    one branch (a public corpus file got both, contradicting each other)."""
+    text = SHIPPED
+    for target, condition in (("county_verification", "tru"), ("end_rejected", "false")):
+        text = edited(
+            (
+                rf'(sourceRef="gw_township_review" targetRef="{target}">[\s\S]*?'
+                r"<bpmn:conditionExpression [^>]*>)[^<]*",
+                rf"\g<1>{condition}",
+            ),
+            text=text,
+        )
+    problems = by_code(refused(text))
+    assert "flow-gateway-decisions-merged" not in problems
+    unhandled = problems["flow-gateway-decision-unhandled"]
+    assert {p["element"] for p in unhandled} == {"gw_township_review"}
+    assert {p["params"]["decision"] for p in unhandled} == {"approve", "reject"}
+
+
 def test_a_pre_script_is_checked_as_the_tasks_script_is() -> None:
     text = edited(
         (
