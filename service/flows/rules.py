@@ -54,8 +54,13 @@ def _lane_problems(conventions: Conventions) -> list[FlowProblem]:
     found = [
         FlowProblem(
             lane.id,
-            f"lane {lane.role!r} is not a role that acts in flows; lanes are named by role code "
-            f"(or carry a spiffworkflow property 'role'): {roles}",
+            (
+                f"lane {lane.role!r} is not a role that acts in flows"
+                if lane.role
+                else f"lane {lane.id!r} has no name, so no role acts in it"
+            )
+            + "; lanes are named by role code or the role's name (村计生专干…), or carry a "
+            f"spiffworkflow property 'role': {roles}",
             code="flow-lane-not-role",
             params={"element": lane.id, "lane": lane.role, "roles": list(LANE_ROLES)},
         )

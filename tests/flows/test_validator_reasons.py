@@ -296,6 +296,7 @@ def test_the_console_names_an_unnamed_lane_and_a_step_by_its_name() -> None:
     assert lane["params"]["lane"] == ""
     assert reasons.say_field(lane, "zh_CN").startswith("泳道 Lane_village_head：（未命名） 不是")
     assert "(no name) is not a role" in reasons.say_field(lane, "en")
+    assert lane["reason"].startswith("lane 'Lane_village_head' has no name")  # the API's
     [dead_end] = found["flow-element-dead-end"]
     assert reasons.say_field(dead_end, "zh_CN").startswith(
         "township_cosign（乡镇会签） 之后没有去处"
