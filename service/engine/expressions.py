@@ -21,15 +21,23 @@ from service.engine.elements import BPMN_NS
 from service.engine.errors import FlowProblem, UnsafeExpression
 from service.engine.prechecks import foreign_scripts, juel_expression
 from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
+from service.engine.script_checks import condition_problem
 
 
 def foreign_expressions(root: etree._Element) -> tuple[set[str], set[str]]:
-    """(sources, elements) the prechecks refuse as another language: not compiled again."""
+    """(sources, elements) the prechecks refuse (another language, a condition the sandbox
+    refuses): not compiled again."""
     sources = {
         (node.text or "").strip()
         for name in ("conditionExpression", "timeDuration", "timeDate", "timeCycle")
         for node in root.iter(f"{{{BPMN_NS}}}{name}")
         if juel_expression(node.text)
+    }
+    # Python conditions the prechecks refused on their flows (condition_problem).
+    sources |= {
+        (node.text or "").strip()
+        for node in root.iter(f"{{{BPMN_NS}}}conditionExpression")
+        if condition_problem(None, "", node.text or "") is not None
     }
     elements = foreign_scripts(root)
     for condition in root.iter(f"{{{BPMN_NS}}}conditionExpression"):

@@ -18,7 +18,7 @@ from service.engine.elements import BPMN_NS, unsupported_elements
 from service.engine.errors import FlowProblem
 from service.engine.paths import path_problems
 from service.engine.schema import dmn_schema, kind_words, schema_problems
-from service.engine.script_checks import refused_scripts, script_problems
+from service.engine.script_checks import condition_problem, refused_scripts, script_problems
 from service.engine.xml import local_name, nearest_id
 
 _PYTHON = frozenset({"", "python", "python3", "py", "text/x-python", "spiff", "spiffworkflow"})
@@ -227,6 +227,7 @@ def expression_problems(root: etree._Element) -> list[FlowProblem]:
             problems.append(_language_problem(element, f"the condition of {kind}", language))
             continue
         found = _juel_problem(element, kind, condition.text or "")
+        found = found or condition_problem(element, kind, condition.text or "")
         if found is not None:
             problems.append(found)
     for name in _TIMERS:

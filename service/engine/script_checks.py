@@ -16,7 +16,7 @@ from lxml import etree
 
 from service.engine.elements import BPMN_NS, SPIFF_NS
 from service.engine.errors import FlowProblem, UnsafeExpression
-from service.engine.sandbox import compile_script
+from service.engine.sandbox import compile_expression, compile_script
 
 # The sandbox's words for what it refuses (sandbox._REFUSED_NODES and its builtins), as the
 # Python an administrator wrote: a token reads the same in Chinese and English.
@@ -108,6 +108,58 @@ def _problem(element: str, which: str, source: str, error: UnsafeExpression) -> 
         code="flow-script-invalid",
         params={"element": element, "line": line, "source": shown},
     )
+
+
+def condition_problem(element: str | None, kind: str, source: str) -> FlowProblem | None:
+    """A condition the sandbox refuses, said on the flow that carries it (where the modeler
+    edits it), by what on it is refused or with the comparison to write instead. The engine
+    compiles conditions on the gateway, and its words were RestrictedPython's ("Line 1:
+    SyntaxError: invalid syntax at statement …")."""
+    text = source.strip()
+    if not text:
+        return None
+    try:
+        compile_expression(text)
+    except UnsafeExpression as error:
+        messages = [str(m) for m in error.params.get("errors") or [error.detail]]
+        refused = _first(_REFUSED, messages) or _first(_UNDERSCORE, messages)
+        what = refused.group("what") if refused else ""
+        construct = _CONSTRUCTS.get(what) or (
+            what if _CALL.match(what) or what.startswith("_") else ""
+        )
+        shown = _line_of(text, 1)
+        where = f"the condition of {kind} {element!r} ({shown})"
+        if construct:
+            return FlowProblem(
+                element,
+                f"{where}: {construct} is not allowed in conditions; compare what the task "
+                "decided, such as decision == 'approve'",
+                code="flow-condition-refused",
+                params={"element": element, "source": shown, "construct": construct},
+            )
+        suggested = _compared(text)
+        return FlowProblem(
+            element,
+            f"{where} is not a Python condition (a syntax error); write a comparison such as "
+            f"{suggested}",
+            code="flow-condition-invalid",
+            params={"element": element, "source": shown, "suggested": suggested},
+        )
+    return None
+
+
+def _compared(text: str) -> str:
+    """``decision = 'x'`` as the comparison its writer meant, when that compiles; else an
+    example."""
+    meant = re.sub(r"(?<![=!<>])=(?!=)", "==", text)
+    if meant != text:
+        try:
+            compile_expression(meant)
+        except UnsafeExpression:
+            pass
+        else:
+            return meant
+    return "decision == 'approve'"
 
 
 def _first(pattern: re.Pattern[str], messages: list[str]) -> re.Match[str] | None:

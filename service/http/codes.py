@@ -398,6 +398,14 @@ CODES: dict[str, Code] = {
         "a script line uses what flows may not (import, f-strings, open(), names starting with _…)",
         "element line source construct",
     ),
+    "flow-condition-refused": _f(
+        "a condition uses what flows may not (eval(), names starting with _…)",
+        "element source construct",
+    ),
+    "flow-condition-invalid": _f(
+        "a condition is not a Python condition (a syntax error, = for ==)",
+        "element source suggested",
+    ),
     "flow-script-invalid": _f(
         "a script line is not valid Python (a syntax error)",
         "element line source",

@@ -430,6 +430,14 @@ MESSAGES: dict[str, str] = {
         "Script of %(element)s, line %(line)s (%(source)s): %(construct)s is not allowed in flow "
         "scripts; write plain Python statements and the functions flows allow, or remove it."
     ),
+    "flow-condition-refused": N_(
+        "The condition of %(element)s (%(source)s): %(construct)s is not allowed in "
+        "conditions; compare what the task decided, such as decision == 'approve'."
+    ),
+    "flow-condition-invalid": N_(
+        "The condition of %(element)s (%(source)s) is not a Python condition (a syntax "
+        "error); write a comparison such as %(suggested)s."
+    ),
     "flow-script-invalid": N_(
         "Script of %(element)s, line %(line)s (%(source)s) is not valid Python (a syntax "
         "error); correct it."

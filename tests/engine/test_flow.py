@@ -237,7 +237,7 @@ def test_stored_state_holds_no_spec_and_stays_small(flow: ParsedFlow) -> None:
 
 def test_a_condition_naming_open_is_refused_before_any_case_runs() -> None:
     # open() is no builtin of the sandbox; naming it is refused when the flow is parsed, with
-    # the gateway that owns the condition.
+    # the sequence flow that carries the condition (where a modeler edits it).
     leaky = BPMN.replace(
         APPROVE_TO_VILLAGE_COSIGN,
         APPROVE_TO_VILLAGE_COSIGN.replace(
@@ -248,7 +248,7 @@ def test_a_condition_naming_open_is_refused_before_any_case_runs() -> None:
     with pytest.raises(InvalidFlow) as refused:
         parse_flow(leaky.encode())
     [problem] = refused.value.problems
-    assert problem.element == "gw_village_investigation"
+    assert problem.element == "Flow_investigation_approve"
     assert "open() is not allowed" in problem.reason
 
 
@@ -363,7 +363,7 @@ def test_unsafe_gateway_condition_is_refused_naming_the_element() -> None:
     with pytest.raises(InvalidFlow) as caught:
         parse_flow(hostile.encode())
     assert caught.value.status == 422
-    assert "gw_village_investigation" in caught.value.detail
+    assert "Flow_investigation_approve" in caught.value.detail
 
 
 def _with_script(script: str) -> bytes:

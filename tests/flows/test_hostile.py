@@ -191,7 +191,7 @@ CASES: dict[str, Case] = {
     ),
     "condition_eval": Case(
         corpus("condition_eval.bpmn"),
-        (Expected("gw_village_investigation", "eval() is not allowed"),),
+        (Expected("Flow_investigation_approve", "eval() is not allowed in conditions"),),
     ),
     "prescript_escape": Case(
         corpus("prescript_escape.bpmn"), (Expected("village_cosign", "__base__ is not allowed"),)

@@ -258,6 +258,35 @@ def test_conditions_that_cannot_be_read_are_not_said_to_route_every_decision_ali
     assert {p["params"]["decision"] for p in unhandled} == {"approve", "reject"}
 
 
+@pytest.mark.parametrize(
+    ("condition", "code", "said"),
+    [
+        ("decision = 'reject'", "flow-condition-invalid", "such as decision == 'reject'"),
+        ("decision ==", "flow-condition-invalid", "such as decision == 'approve'"),
+        ("eval('decision') == 'reject'", "flow-condition-refused", "eval() is not allowed"),
+        ("().__class__", "flow-condition-refused", "__class__ is not allowed"),
+    ],
+)
+def test_a_condition_the_sandbox_refuses_is_said_on_its_flow_with_what_to_write(
+    condition: str, code: str, said: str
+) -> None:
+    """A branch's condition was refused on its gateway in RestrictedPython's words ("Line 1:
+    SyntaxError: invalid syntax at statement …"; the console: "表达式 … 不允许"), not on the
+    flow the admin edits and without what to write (``=`` meant ``==``)."""
+    text = edited(
+        (
+            r'(sourceRef="gw_township_review" targetRef="end_rejected">[\s\S]*?'
+            r"<bpmn:conditionExpression [^>]*>)[^<]*",
+            lambda m: m.group(1) + condition,
+        )
+    )
+    [problem] = by_code(refused(text))[code]
+    assert problem["element"] == "Flow_township_reject"
+    assert said in problem["reason"]
+    assert "SyntaxError" not in problem["reason"]
+    assert said.removeprefix("such as ").split(" is ")[0] in reasons.say_field(problem, "zh_CN")
+
+
 def test_a_pre_script_is_checked_as_the_tasks_script_is() -> None:
     text = edited(
         (

@@ -302,17 +302,18 @@ def test_an_admin_sees_a_flow_s_errors_per_element_then_activates_a_good_one(
         console.expect_status(422, "/flows/upload")
         response = submit(admin, upload.locator("button[type=submit]"))
         assert response.status == 422
-        problems = admin.locator('tr.flow-problem[data-element="gw_village_investigation"]')
+        # The condition is refused on the sequence flow that carries it, where it is edited.
+        problems = admin.locator('tr.flow-problem[data-element="Flow_investigation_approve"]')
         expect(problems.first).to_be_visible()
-        # Said in Chinese from the problem's code (issue 21), the expression as written.
-        refused = problems.filter(has_text="流程中不允许使用表达式").filter(
+        # Said in Chinese from the problem's code (issue 21), the condition as written.
+        refused = problems.filter(has_text="条件中不允许使用 eval()").filter(
             has_text='eval("decision")'
         )
         expect(refused).to_have_count(1)
         diagram = expect_diagram(admin)
         marked = diagram.locator(".djs-element.relief-error")
         expect(marked).to_have_count(1)
-        expect(marked).to_have_attribute("data-element-id", "gw_village_investigation")
+        expect(marked).to_have_attribute("data-element-id", "Flow_investigation_approve")
         screenshot(admin, "flows-refused")
         assert flow_entry(api, "emergency_consolation") == before  # nothing stored
 
