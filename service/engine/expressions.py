@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.mixins import ScriptTaskMixin
 
 from service.engine.elements import BPMN_NS
 from service.engine.errors import FlowProblem, UnsafeExpression
-from service.engine.prechecks import foreign_scripts, juel_expression
+from service.engine.prechecks import bare_iso_timer, foreign_scripts, juel_expression
 from service.engine.sandbox import compile_expression, compile_script, evaluate_constant
 from service.engine.script_checks import condition_problem
 
@@ -32,6 +32,13 @@ def foreign_expressions(root: etree._Element) -> tuple[set[str], set[str]]:
         for name in ("conditionExpression", "timeDuration", "timeDate", "timeCycle")
         for node in root.iter(f"{{{BPMN_NS}}}{name}")
         if juel_expression(node.text)
+    }
+    # Timers written as bare ISO 8601 values, said by the prechecks to need quotes.
+    sources |= {
+        (node.text or "").strip()
+        for name in ("timeDuration", "timeDate", "timeCycle")
+        for node in root.iter(f"{{{BPMN_NS}}}{name}")
+        if bare_iso_timer(node.text)
     }
     # Python conditions the prechecks refused on their flows (condition_problem).
     sources |= {

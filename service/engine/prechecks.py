@@ -251,6 +251,11 @@ def expression_problems(root: etree._Element) -> list[FlowProblem]:
     return problems
 
 
+def bare_iso_timer(text: str | None) -> bool:
+    """A timer written as a bare ISO 8601 value (refused as ``flow-timer-unquoted``)."""
+    return bool(_BARE_ISO.match((text or "").strip()))
+
+
 def _owning_event(node: etree._Element) -> etree._Element | None:
     current = node.getparent()
     while current is not None and not local_name(current).endswith("Event"):

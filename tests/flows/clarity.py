@@ -12,8 +12,8 @@ A reason is clear when:
   diagram (a task, gateway, event, lane, flow, condition, script, timer, attribute…);
 - it never shows ``None``, Python object text (``<Element … at 0x7f…>``), an empty type name
   (``…for tasks of type .``), a qualified XML name (``{http://…}callActivity``) or a raw
-  schema/engine message (``Element 'callActivity', attribute …``, ``Time Specification
-  Error``) — the validator turns those into words with the element and what to change;
+  schema/engine/sandbox message (``Element 'callActivity', attribute …``, ``Time
+  Specification Error``, ``Line 1: SyntaxError: invalid syntax at statement``) — the validator turns those into words with the element and what to change;
 - ``isExecutable`` says to set ``isExecutable="true"``; a ``${…}``/``#{…}`` expression or a
   JavaScript/Groovy script says that expressions and scripts are Python;
 - it quotes at most one line of the file: a script pasted whole is not a reason (the line
@@ -63,6 +63,8 @@ _RAW = (
     re.compile(r"This element is not expected"),
     re.compile(r"No matching global (element )?declaration available"),
     re.compile(r"\bbpmn_id\b|\btask_spec\b|\bwf_spec\b"),
+    # RestrictedPython's compile messages ("Line 1: SyntaxError: invalid syntax at statement").
+    re.compile(r"\bSyntaxError\b|\bat statement\b|\bcalls are not allowed\b"),
 )
 _NONE = re.compile(r"\bNone\b")
 _OBJECT = re.compile(r"<[A-Za-z_][\w.]* [^>]*\bat 0x[0-9a-fA-F]+>|\bat 0x[0-9a-fA-F]{6,}")
