@@ -99,10 +99,11 @@ async def diff_versions(
 ) -> FlowDiff:
     """What changed from version ``from`` to version ``to`` of a flow, element by element:
     added, removed and changed elements named with their lanes, and per attribute what changed
-    (name, lane, deadline, decisions, fields, end status, outgoing flows with their conditions
-    before and after). ``to`` defaults to the latest version, ``from`` to the version before
-    ``to``; a version compared with itself (or a first version with nothing) lists no change.
-    A version not stored is 404."""
+    (name, lane, deadline with the catalogue's days, decisions, fields one by one, end status,
+    outgoing flows with their conditions and targets, scripts, timers by their task) and the
+    decision tables (DMN) the versions carry. ``to`` defaults to the latest version, ``from``
+    to the version before ``to``; a version compared with itself (or a first version with
+    nothing) lists no change. A version not stored is 404."""
     return await version_diff.version_diff(
         session, key, from_number=from_number, to_number=to_number
     )

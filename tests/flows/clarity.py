@@ -13,7 +13,8 @@ A reason is clear when:
 - it never shows ``None``, Python object text (``<Element … at 0x7f…>``), an empty type name
   (``…for tasks of type .``), a qualified XML name (``{http://…}callActivity``) or a raw
   schema/engine/sandbox message (``Element 'callActivity', attribute …``, ``Time
-  Specification Error``, ``Line 1: SyntaxError: invalid syntax at statement``) — the validator turns those into words with the element and what to change;
+  Specification Error``, ``Line 1: SyntaxError: invalid syntax at statement``) — the
+  validator turns those into words with the element and what to change;
 - ``isExecutable`` says to set ``isExecutable="true"``; a ``${…}``/``#{…}`` expression or a
   JavaScript/Groovy script says that expressions and scripts are Python;
 - it quotes at most one line of the file: a script pasted whole is not a reason (the line
