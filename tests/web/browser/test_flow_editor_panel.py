@@ -267,11 +267,16 @@ def test_a_problem_names_its_element_once_in_chinese(console: Console) -> None:
     python.fill("decision = 'x'")
     python.press("Tab")
     checked_again(admin, count)
-    said = admin.locator('#editor-problem-list button[data-element="gw_village_cosign"]')
-    expect(said.first).to_be_visible()
-    text = said.first.inner_text()
-    assert text.startswith("gw_village_cosign："), text
-    assert text.count("gw_village_cosign") == 1, text
+    # The condition is said on its own sequence flow, the branch's name (驳回) put before a
+    # reason that names only its id, the id not said twice, with the comparison to write.
+    said = admin.locator("#editor-problem-list button", has_text="decision = 'x'")
+    expect(said).to_have_count(1)
+    flow = said.get_attribute("data-element") or ""
+    assert flow.startswith("Flow_"), flow
+    text = said.inner_text()
+    assert text.startswith(f"驳回：{flow} 的条件"), text
+    assert text.count(flow) == 1, text
+    assert "decision == 'x'" in text
     assert console.report() == ""
 
 
